@@ -1,0 +1,280 @@
+"""Per run: its files, how far each was read, and turning what the readers parse into store updates.
+
+Owns: FileCursor (one file's offset, identity and reader state) and RunLoader (one run's files,
+in name order, applied to its RunData). Reads only the bytes appended since last time, in chunks,
+so a refresh costs what was appended, not the size of the file.
+Must not import: textual, rich.
+
+A file is *active* while it can still grow and *dead* once framing was lost in it (a bad length
+CRC): a dead file is not read again unless it is replaced. A file that shrinks or is replaced (new
+inode) makes the whole run be read again from scratch into a fresh RunData, because its points are
+already mixed into the run's series; readers holding the old RunData keep a consistent view.
+A file that vanishes keeps the points already read, and the run gets a warning.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tuiboard.core import config as config_mod
+from tuiboard.core import jsonl, projector, tfevents
+from tuiboard.core.discovery import RunFiles
+from tuiboard.core.store import RunData, ScalarSeries, ValueSeries
+from tuiboard.core.types import (
+    HPARAMS,
+    SESSION_START,
+    HParamsValue,
+    Parsed,
+    ReadWarning,
+    ScalarColumns,
+    TagMeta,
+    ValueRecord,
+)
+
+CHUNK = 16 << 20
+"""Bytes read per call: bounds the transient buffer (and so peak memory) on big files."""
+
+
+@dataclass(slots=True)
+class FileCursor:
+    path: str
+    fmt: str
+    """"tfevents" or "jsonl"."""
+    inode: int = -1
+    offset: int = 0
+    """Absolute offset just past the last complete, handled record or line."""
+    size: int = 0
+    mtime: float = 0.0
+    dead: bool = False
+    vanished: bool = False
+    jsonl_state: jsonl.JsonlState | None = None
+
+
+@dataclass(slots=True)
+class ReadResult:
+    changed: bool = False
+    points: int = 0
+    records: int = 0
+    bytes_read: int = 0
+    reset: bool = False
+
+
+@dataclass(slots=True)
+class RunLoader:
+    """Reads one run's files into its RunData. Only the loader thread calls it."""
+
+    files: RunFiles
+    data: RunData
+    cursors: dict[str, FileCursor] = field(default_factory=dict)
+    tags: dict[str, TagMeta] = field(default_factory=dict)
+    """Per-run tag metadata: writers send it only with a tag's first value."""
+    starts_seen: int = 0
+    config_mtimes: dict[str, float] = field(default_factory=dict)
+    file_warnings: dict[tuple[str, int | None, int | None], ReadWarning] = field(
+        default_factory=dict
+    )
+
+    @classmethod
+    def new(cls, files: RunFiles) -> RunLoader:
+        return cls(files=files, data=RunData(name=files.name, path=files.path))
+
+    def refresh(self, files: RunFiles | None = None) -> ReadResult:
+        """Read what is new in every file of the run. `files` is the latest discovery result."""
+        if files is not None:
+            self.files = files
+        result = ReadResult()
+        wanted = [(p, "tfevents") for p in self.files.event_files]
+        wanted += [(p, "jsonl") for p in self.files.jsonl_files]
+        wanted.sort()
+        for path, fmt in wanted:
+            cur = self.cursors.get(path)
+            if cur is None:
+                cur = self.cursors[path] = FileCursor(path, fmt)
+            try:
+                st = os.stat(path)
+            except OSError:
+                if not cur.vanished and cur.inode != -1:
+                    cur.vanished = True
+                    self._warn(ReadWarning(path, "file vanished; the points read stay shown"))
+                    result.changed = True
+                continue
+            if cur.inode != -1 and (st.st_ino != cur.inode or st.st_size < cur.offset):
+                result.reset = True
+                return result
+            cur.vanished = False
+            cur.inode = st.st_ino
+            if st.st_mtime > self.data.last_write:
+                self.data.last_write = st.st_mtime
+            unchanged = st.st_size == cur.size and st.st_mtime == cur.mtime
+            if cur.dead or st.st_size == cur.offset or unchanged:
+                continue  # nothing new (an incomplete tail is retried once the file changes)
+            cur.size, cur.mtime = st.st_size, st.st_mtime
+            self._read_file(cur, result)
+        self._read_configs(result)
+        if result.changed:
+            self.data.version += 1
+        self.data.formats = frozenset(c.fmt for c in self.cursors.values())
+        return result
+
+    # -- files -----------------------------------------------------------------------------------
+
+    def _read_file(self, cur: FileCursor, result: ReadResult) -> None:
+        try:
+            fh = open(cur.path, "rb")  # noqa: SIM115 - closed in finally, read in a loop
+        except OSError as e:
+            self._warn(ReadWarning(cur.path, f"cannot open: {e.strerror or e}"))
+            result.changed = True
+            return
+        try:
+            want = CHUNK
+            while cur.offset < cur.size:
+                fh.seek(cur.offset)
+                n = min(want, cur.size - cur.offset)
+                buf = fh.read(n)
+                if not buf:
+                    break
+                at_eof = cur.offset + len(buf) >= cur.size
+                result.bytes_read += len(buf)
+                if cur.fmt == "tfevents":
+                    got = tfevents.read_events(buf, cur.offset, cur.path, self.tags, at_eof=at_eof)
+                    consumed, parsed = got.consumed, got.parsed
+                    if got.fatal:
+                        cur.dead = True
+                    need = got.need
+                else:
+                    if cur.jsonl_state is None:
+                        cur.jsonl_state = jsonl.JsonlState()
+                    consumed, parsed = jsonl.read_jsonl(buf, cur.offset, cur.path, cur.jsonl_state)
+                    need = 0 if consumed or at_eof else len(buf) * 2
+                self._apply(parsed, cur.fmt, result)
+                cur.offset += consumed
+                if cur.dead:
+                    break
+                if consumed == 0:
+                    if at_eof:
+                        break  # an incomplete tail: try again when the file grows
+                    want = max(want * 2, need)  # one record bigger than the chunk
+                else:
+                    want = CHUNK
+        except OSError as e:
+            self._warn(ReadWarning(cur.path, f"read failed: {e.strerror or e}", offset=cur.offset))
+            result.changed = True
+        finally:
+            fh.close()
+
+    def _apply(self, parsed: Parsed, fmt: str, result: ReadResult) -> None:
+        """Apply one read's Parsed to the run's series, in file order."""
+        data = self.data
+        restarts = fmt == "tfevents"
+        if parsed.warnings:
+            for w in parsed.warnings:
+                self._warn(w)
+            result.changed = True
+        if parsed.metadata:
+            assert data.metadata is not None
+            for tag, meta in parsed.metadata.items():
+                data.metadata.setdefault(tag, meta)
+            result.changed = True
+        result.records += parsed.records
+        purges = [m for m in parsed.sessions if m.status == SESSION_START]
+        if parsed.sessions:
+            data.sessions = data.sessions + tuple(parsed.sessions)
+            result.changed = True
+        if not purges or not restarts:
+            self._apply_points(parsed, restarts, None, None, result)
+            self.starts_seen += len(purges)
+            return
+        # A SessionLog START (but the run's first) drops every point at a step >= its step that
+        # was read before it: apply the points in segments split at each START.
+        lo = None
+        for mark in purges:
+            self._apply_points(parsed, restarts, lo, mark.seq, result)
+            self.starts_seen += 1
+            if self.starts_seen > 1:
+                self._purge(mark.step)
+            lo = mark.seq
+        self._apply_points(parsed, restarts, lo, None, result)
+
+    def _apply_points(
+        self, parsed: Parsed, restarts: bool, lo: int | None, hi: int | None, result: ReadResult
+    ) -> None:
+        data = self.data
+        assert data.scalars is not None and data.values is not None
+        for tag, cols in parsed.scalars.items():
+            if lo is not None or hi is not None:
+                cols = _slice_seq(cols, lo, hi)
+            if len(cols) == 0:
+                continue
+            series = data.scalars.get(tag)
+            if series is None:
+                series = data.scalars[tag] = ScalarSeries(restarts=restarts)
+            series.append(cols)
+            result.points += len(cols)
+            result.changed = True
+        groups: dict[tuple[str, str], list[ValueRecord]] = {}
+        for kind, tag, seq, rec in parsed.values:
+            if (lo is not None and seq < lo) or (hi is not None and seq >= hi):
+                continue
+            groups.setdefault((kind, tag), []).append(rec)
+            if kind == HPARAMS and isinstance(rec, HParamsValue):
+                self._take_hparams(rec)
+        for key, recs in groups.items():
+            vs = data.values.get(key)
+            if vs is None:
+                vs = data.values[key] = ValueSeries(restarts=restarts)
+            vs.extend(recs)
+            result.changed = True
+
+    def _take_hparams(self, rec: HParamsValue) -> None:
+        assert self.data.hparams is not None and self.data.config is not None
+        if rec.kind == "session_start" and rec.hparams:
+            self.data.hparams.update(rec.hparams)
+            self.data.config.update(rec.hparams)
+
+    def _purge(self, step: int) -> None:
+        data = self.data
+        assert data.scalars is not None and data.values is not None
+        for s in data.scalars.values():
+            s.purge_from(step)
+        for v in data.values.values():
+            v.purge_from(step)
+
+    # -- configs and warnings ------------------------------------------------------------------
+
+    def _read_configs(self, result: ReadResult) -> None:
+        paths = list(self.files.config_files) + list(self.files.projector_configs)
+        for path in paths:
+            try:
+                mtime = os.stat(path).st_mtime
+            except OSError:
+                continue
+            if self.config_mtimes.get(path) == mtime:
+                continue
+            self.config_mtimes[path] = mtime
+            result.changed = True
+            if path in self.files.projector_configs:
+                infos, warns = projector.read_projector(path)
+                self.data.embeddings = tuple(infos)
+            else:
+                cfg, warns = config_mod.read_config(path)
+                assert self.data.config is not None
+                self.data.config.update(cfg)
+            for w in warns:
+                self._warn(w)
+
+    def _warn(self, w: ReadWarning) -> None:
+        # One entry per place: a JSONL file's bad-line warning (keyed by its first bad line) is
+        # replaced by its updated count instead of piling up.
+        self.file_warnings[(w.file, w.offset, w.line)] = w
+        self.data.warnings = tuple(self.file_warnings.values())
+
+
+def _slice_seq(cols: ScalarColumns, lo: int | None, hi: int | None) -> ScalarColumns:
+    """The points of `cols` whose seq lies in [lo, hi)."""
+    seq = cols.seq
+    a = 0 if lo is None else int(np.searchsorted(seq, lo, side="left"))
+    b = len(seq) if hi is None else int(np.searchsorted(seq, hi, side="left"))
+    return ScalarColumns(cols.step[a:b], cols.wall_time[a:b], cols.value[a:b], seq[a:b])

@@ -1,0 +1,362 @@
+"""The public, read-only face of the data layer: Logdir (one or more roots) and Run.
+
+Owns: opening logdirs (TensorBoard's `--logdir_spec` naming), refresh (discovery + incremental
+reads), and the snapshot accessors that viewers use. Must not import: textual, rich.
+
+Threading: `refresh` is the single writer and must be called from one thread at a time (the
+watcher's). Every accessor of Run may be called from any thread and returns a consistent snapshot
+(see store.py for the invariant).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tuiboard.core import discovery
+from tuiboard.core.loader import RunLoader
+from tuiboard.core.store import RunData, Scalars, Store
+from tuiboard.core.types import (
+    HISTOGRAMS,
+    SCALARS,
+    EmbeddingInfo,
+    HistogramValue,
+    ReadWarning,
+    SessionMark,
+    TagMeta,
+    ValueRecord,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What one refresh changed."""
+
+    runs: frozenset[str] = frozenset()
+    """Runs whose data changed (new ones included)."""
+    new_runs: frozenset[str] = frozenset()
+    removed_runs: frozenset[str] = frozenset()
+    points: int = 0
+    """Scalar points added."""
+    version: int = 0
+    """Store version after the refresh."""
+    records: int = 0
+    bytes_read: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.runs or self.removed_runs)
+
+    def merge(self, other: Changes) -> Changes:
+        return Changes(
+            self.runs | other.runs,
+            self.new_runs | other.new_runs,
+            (self.removed_runs | other.removed_runs) - other.new_runs,
+            self.points + other.points,
+            max(self.version, other.version),
+            self.records + other.records,
+            self.bytes_read + other.bytes_read,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class LoadStats:
+    runs: int
+    files: int
+    bytes_read: int
+    points: int
+    records: int
+
+
+class Run:
+    """A live, read-only view of one run. Accessors return snapshots."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: RunData) -> None:
+        self._data = data
+
+    def __repr__(self) -> str:
+        return f"Run({self.name!r})"
+
+    @property
+    def name(self) -> str:
+        return self._data.name
+
+    @property
+    def path(self) -> str:
+        return self._data.path
+
+    @property
+    def formats(self) -> tuple[str, ...]:
+        return tuple(sorted(self._data.formats))
+
+    @property
+    def version(self) -> int:
+        return self._data.version
+
+    @property
+    def last_write(self) -> float:
+        return self._data.last_write
+
+    @property
+    def last_step(self) -> int | None:
+        assert self._data.scalars is not None
+        steps = [s.last_step() for s in list(self._data.scalars.values())]
+        found = [s for s in steps if s is not None]
+        return max(found) if found else None
+
+    def tags(self, kind: str) -> list[str]:
+        return self.kinds().get(kind, [])
+
+    def kinds(self) -> dict[str, list[str]]:
+        d = self._data
+        assert d.scalars is not None and d.values is not None
+        out: dict[str, set[str]] = {}
+        scal = [t for t, s in list(d.scalars.items()) if s.raw_len]
+        if scal:
+            out[SCALARS] = set(scal)
+        for kind, tag in list(d.values.keys()):
+            out.setdefault(kind, set()).add(tag)
+        if d.embeddings:
+            out.setdefault("embeddings", set()).update(e.tensor_name for e in d.embeddings)
+        return {k: sorted(v) for k, v in sorted(out.items())}
+
+    def scalars(self, tag: str, raw: bool = False) -> Scalars:
+        assert self._data.scalars is not None
+        s = self._data.scalars.get(tag)
+        if s is None:
+            raise KeyError(tag)
+        return s.snapshot(raw=raw)
+
+    def series_version(self, kind: str, tag: str) -> int:
+        d = self._data
+        assert d.scalars is not None and d.values is not None
+        if kind == SCALARS:
+            s = d.scalars.get(tag)
+            return s.version if s is not None else -1
+        v = d.values.get((kind, tag))
+        return v.version if v is not None else -1
+
+    def values(self, kind: str, tag: str, raw: bool = False) -> tuple[ValueRecord, ...]:
+        assert self._data.values is not None
+        v = self._data.values.get((kind, tag))
+        return () if v is None else v.snapshot(raw=raw)
+
+    def histograms(self, tag: str, raw: bool = False) -> tuple[HistogramValue, ...]:
+        return self.values(HISTOGRAMS, tag, raw=raw)  # type: ignore[return-value]
+
+    def metadata(self, tag: str) -> TagMeta | None:
+        assert self._data.metadata is not None
+        return self._data.metadata.get(tag)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        assert self._data.config is not None
+        return dict(self._data.config)
+
+    @property
+    def hparams(self) -> dict[str, Any]:
+        assert self._data.hparams is not None
+        return dict(self._data.hparams)
+
+    @property
+    def sessions(self) -> tuple[SessionMark, ...]:
+        return self._data.sessions
+
+    @property
+    def warnings(self) -> tuple[ReadWarning, ...]:
+        return self._data.warnings
+
+    @property
+    def embeddings(self) -> tuple[EmbeddingInfo, ...]:
+        return self._data.embeddings
+
+    @property
+    def point_count(self) -> int:
+        assert self._data.scalars is not None
+        return sum(len(s) for s in list(self._data.scalars.values()))
+
+
+@dataclass(slots=True)
+class _Root:
+    name: str
+    """Prefix of its runs' names ("" when there is only one root)."""
+    path: str
+    known_jsonl: dict[str, bool]
+
+
+def parse_spec(specs: Sequence[str]) -> list[tuple[str, str]]:
+    """TensorBoard's --logdir_spec: "name:path" or "path". Several unnamed roots are named by
+    their base names, made unique; a single unnamed root gives its runs no prefix."""
+    out: list[tuple[str, str]] = []
+    for spec in specs:
+        name, sep, path = spec.partition(":")
+        if sep and name and "/" not in name and path and not os.path.exists(spec):
+            out.append((name, path))
+        else:
+            out.append(("", spec))
+    if len(out) == 1 and not out[0][0]:
+        return out
+    used: set[str] = set()
+    named = []
+    for name, path in out:
+        base = name or os.path.basename(os.path.normpath(os.path.abspath(path))) or "logdir"
+        cand, i = base, 2
+        while cand in used:
+            cand, i = f"{base}_{i}", i + 1
+        used.add(cand)
+        named.append((cand, path))
+    return named
+
+
+class Logdir:
+    """One or more logdirs read into one store."""
+
+    def __init__(self, specs: Sequence[str]) -> None:
+        if not specs:
+            specs = ["."]
+        self._roots = [
+            _Root(name, os.path.abspath(os.path.expanduser(path)), {})
+            for name, path in parse_spec(specs)
+        ]
+        self.store = Store()
+        self._loaders: dict[str, RunLoader] = {}
+        self._views: dict[str, Run] = {}
+        self._warnings: tuple[ReadWarning, ...] = ()
+        self._write_lock = threading.Lock()
+        self._bytes_read = 0
+        self._records = 0
+
+    @property
+    def roots(self) -> list[tuple[str, str]]:
+        return [(r.name, r.path) for r in self._roots]
+
+    @property
+    def runs(self) -> list[Run]:
+        views = self._views
+        return [views[k] for k in sorted(views)]
+
+    def run(self, name: str) -> Run | None:
+        return self._views.get(name)
+
+    @property
+    def warnings(self) -> tuple[ReadWarning, ...]:
+        return self._warnings
+
+    @property
+    def version(self) -> int:
+        return self.store.version
+
+    @property
+    def stats(self) -> LoadStats:
+        loaders = list(self._loaders.values())
+        return LoadStats(
+            runs=len(loaders),
+            files=sum(len(ld.cursors) for ld in loaders),
+            bytes_read=self._bytes_read,
+            points=sum(Run(ld.data).point_count for ld in loaders),
+            records=self._records,
+        )
+
+    def discover(self) -> dict[str, discovery.RunFiles]:
+        """Which runs exist now (no file is read past the first line of a JSONL candidate)."""
+        found: dict[str, discovery.RunFiles] = {}
+        warnings: list[ReadWarning] = []
+        for root in self._roots:
+            if not os.path.isdir(root.path):
+                warnings.append(ReadWarning(root.path, "logdir does not exist or is not a directory"))
+                continue
+            runs, warns = discovery.discover(root.path, root.known_jsonl)
+            warnings.extend(warns)
+            for rel, rf in runs.items():
+                name = rel if not root.name else (root.name if rel == "." else f"{root.name}/{rel}")
+                rf.name = name
+                found[name] = rf
+        self._warnings = tuple(warnings)
+        return found
+
+    def refresh(self, paths: Iterable[str] | None = None) -> Changes:
+        """Read what is new. With `paths` (files the watcher saw change), only the runs holding
+        them are read, unless a path is unknown (a new file or directory): then rediscover."""
+        with self._write_lock:
+            targets = self._targets(paths) if paths is not None else None
+            if targets is None:
+                found = self.discover()
+                changes = self._read(found, list(found))
+                removed = frozenset(set(self._loaders) - set(found))
+                if removed:
+                    for name in removed:
+                        del self._loaders[name]
+                        self._views.pop(name, None)
+                    self.store.version += 1
+                    changes = changes.merge(Changes(removed_runs=removed, version=self.version))
+                return changes
+            found = {n: self._loaders[n].files for n in targets}
+            return self._read(found, targets)
+
+    def refresh_iter(self, batch: int = 8) -> Iterable[Changes]:
+        """A full refresh in batches of runs, so a viewer can draw the first runs while the rest
+        are read. Yields the Changes of each batch."""
+        with self._write_lock:
+            found = self.discover()
+            names = sorted(found, key=lambda n: (n in self._loaders, n))
+            for i in range(0, len(names), batch):
+                yield self._read(found, names[i : i + batch])
+
+    def _targets(self, paths: Iterable[str]) -> list[str] | None:
+        by_dir: dict[str, list[str]] = {}
+        for name, ld in self._loaders.items():
+            by_dir.setdefault(ld.files.path, []).append(name)
+        targets: set[str] = set()
+        for p in paths:
+            p = os.path.abspath(p)
+            names = by_dir.get(os.path.dirname(p))
+            known = names and any(p in self._loaders[n].cursors for n in names)
+            if not known:
+                return None
+            targets.update(names or ())
+        return sorted(targets)
+
+    def _read(self, found: dict[str, discovery.RunFiles], names: Iterable[str]) -> Changes:
+        changed: set[str] = set()
+        new: set[str] = set()
+        points = records = nbytes = 0
+        for name in names:
+            rf = found[name]
+            ld = self._loaders.get(name)
+            if ld is None:
+                ld = self._loaders[name] = RunLoader.new(rf)
+                new.add(name)
+            res = ld.refresh(rf)
+            if res.reset:
+                # A file shrank or was replaced: read the whole run again into fresh data.
+                ld = self._loaders[name] = RunLoader.new(rf)
+                res = ld.refresh(rf)
+                res.changed = True
+            if name not in self._views or self._views[name]._data is not ld.data:
+                self._views[name] = Run(ld.data)
+                self.store.runs[name] = ld.data
+            if res.changed or name in new:
+                changed.add(name)
+            points += res.points
+            records += res.records
+            nbytes += res.bytes_read
+        self._bytes_read += nbytes
+        self._records += records
+        if changed:
+            self.store.version += 1
+        return Changes(
+            frozenset(changed), frozenset(new), frozenset(), points, self.version, records, nbytes
+        )
+
+
+def open(*specs: str, load: bool = True) -> Logdir:  # noqa: A001 - the public name the issue asks for
+    """Open one or more logdirs ("path" or "name:path") and read them (unless load=False: a
+    viewer that shows progress calls refresh_iter() itself)."""
+    ld = Logdir(list(specs))
+    if load:
+        ld.refresh()
+    return ld

@@ -1,0 +1,289 @@
+"""The in-memory columnar store: every point of every series, in growable numpy columns.
+
+Owns: ScalarSeries (raw columns + the clean line after restart handling), ValueSeries (records of the
+other kinds), RunData (one run's series, metadata, config, warnings) and the version counters.
+Must not import: textual, rich, or the readers (the loader feeds the store).
+
+Threading invariant: one writer (the loader thread), any number of readers. Every series publishes
+its state as ONE tuple attribute, replaced whole by a single assignment (atomic in CPython). The
+writer only ever writes into buffer cells beyond the published length, or into fresh arrays, before
+publishing; it never changes a cell a published state can see. So a reader that loads the state
+tuple once sees a consistent series without taking a lock.
+
+Restart handling (tfevents-format.md, "Restarts"): for each tag, in reading order, a point at step s
+removes every earlier point at a step >= s (RustBoard's rule), and a SessionLog START that is not the
+run's first removes every point of the run at a step >= its step. The surviving points ("the clean
+line") are therefore strictly increasing in step, so each new point only ever cuts the tail of the
+clean line: the clean line is a stack, kept as indices into the raw columns (or None while it is
+simply every raw point, the common case, which costs no memory at all).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tuiboard.core.types import (
+    EmbeddingInfo,
+    ReadWarning,
+    ScalarColumns,
+    SessionMark,
+    TagMeta,
+    ValueRecord,
+)
+
+_GROWTH = 1.25
+"""Capacity growth factor of the columns: small, so the slack stays within the memory budget
+(32 bytes a point with 20 bytes of payload)."""
+
+
+class Scalars(NamedTuple):
+    """A read-only snapshot of one scalar series."""
+
+    step: np.ndarray
+    wall_time: np.ndarray
+    value: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.step.shape[0])
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _survivors(step: np.ndarray) -> np.ndarray:
+    """Indices of points that no later point of the same batch removes (later step <= theirs)."""
+    n = step.shape[0]
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    if n == 1 or bool(np.all(step[1:] > step[:-1])):
+        return np.arange(n, dtype=np.int64)
+    # next_min[i] = min(step[i+1:]); a point survives iff it is below every later step.
+    suffix_min = np.minimum.accumulate(step[::-1])[::-1]
+    next_min = np.empty(n, dtype=np.int64)
+    next_min[:-1] = suffix_min[1:]
+    next_min[-1] = np.iinfo(np.int64).max
+    return np.flatnonzero(step < next_min).astype(np.int64)
+
+
+class _State(NamedTuple):
+    step: np.ndarray  # buffers; cells [0, n) are published
+    wall: np.ndarray
+    value: np.ndarray
+    n: int
+    keep: np.ndarray | None  # clean-line indices into [0, n); None = all of [0, n)
+    k: int  # published length of keep
+    version: int
+
+
+class ScalarSeries:
+    """One tag's scalar points in one run. Raw columns are append-only."""
+
+    __slots__ = ("_state", "restarts")
+
+    def __init__(self, restarts: bool = True) -> None:
+        self.restarts = restarts
+        """Whether the restart rule applies (tfevents); JSONL keeps every point in file order."""
+        empty_i = np.empty(0, dtype=np.int64)
+        self._state = _State(
+            empty_i, np.empty(0, np.float64), np.empty(0, np.float32), 0, None, 0, 0
+        )
+
+    @property
+    def version(self) -> int:
+        return self._state.version
+
+    def __len__(self) -> int:
+        s = self._state
+        return s.n if s.keep is None else s.k
+
+    @property
+    def raw_len(self) -> int:
+        return self._state.n
+
+    def snapshot(self, raw: bool = False) -> Scalars:
+        s = self._state
+        step, wall, value = s.step[: s.n], s.wall[: s.n], s.value[: s.n]
+        if not raw and s.keep is not None:
+            idx = s.keep[: s.k]
+            return Scalars(_readonly(step[idx]), _readonly(wall[idx]), _readonly(value[idx]))
+        return Scalars(_readonly(step), _readonly(wall), _readonly(value))
+
+    def last_step(self) -> int | None:
+        s = self._state
+        if s.n == 0:
+            return None
+        if s.keep is not None:
+            return int(s.step[s.keep[s.k - 1]]) if s.k else None
+        return int(s.step[s.n - 1]) if self.restarts else int(s.step[: s.n].max())
+
+    def nbytes(self) -> int:
+        s = self._state
+        extra = s.keep.nbytes if s.keep is not None else 0
+        return s.step.nbytes + s.wall.nbytes + s.value.nbytes + extra
+
+    # -- writer side -------------------------------------------------------------------------
+
+    def append(self, cols: ScalarColumns) -> None:
+        m = len(cols)
+        if m == 0:
+            return
+        s = self._state
+        step, wall, value = s.step, s.wall, s.value
+        n = s.n
+        new_dtype = np.result_type(value.dtype, cols.value.dtype)
+        if n + m > step.shape[0] or new_dtype != value.dtype:
+            cap = max(n + m, int(step.shape[0] * _GROWTH) if n else n + m)
+            step = _grow(step, n, cap, np.int64)
+            wall = _grow(wall, n, cap, np.float64)
+            value = _grow(value, n, cap, new_dtype)
+        step[n : n + m] = cols.step
+        wall[n : n + m] = cols.wall_time
+        value[n : n + m] = cols.value
+        keep, k = s.keep, s.k
+        if self.restarts:
+            keep, k = self._clean_append(s, step, n, cols.step)
+        self._state = _State(step, wall, value, n + m, keep, k, s.version + 1)
+
+    def _clean_append(
+        self, s: _State, step: np.ndarray, n: int, new_steps: np.ndarray
+    ) -> tuple[np.ndarray | None, int]:
+        surv = _survivors(np.asarray(new_steps, dtype=np.int64))
+        lo = int(new_steps.min())
+        if s.keep is None:
+            cut = n if n == 0 or step[n - 1] < lo else _cut_sorted(step[:n], lo)
+            if cut == n and surv.shape[0] == new_steps.shape[0]:
+                return None, 0  # still every raw point: the common case
+            base = np.arange(cut, dtype=np.int64)
+        else:
+            kept = s.keep[: s.k]
+            if s.k == 0 or step[kept[-1]] < lo:
+                cut = s.k
+            else:
+                cut = _cut_sorted(step[kept], lo)
+            base = kept[:cut]
+        tail = surv + n
+        if s.keep is not None and cut == s.k and s.k + tail.shape[0] <= s.keep.shape[0]:
+            # Pure append into free capacity: published cells [0, k) are untouched.
+            s.keep[s.k : s.k + tail.shape[0]] = tail
+            return s.keep, s.k + tail.shape[0]
+        # A cut (or growth): fresh array, so a reader holding the old one stays consistent.
+        total = base.shape[0] + tail.shape[0]
+        keep = np.empty(max(total, int(total * _GROWTH)), dtype=np.int64)
+        keep[: base.shape[0]] = base
+        keep[base.shape[0] : total] = tail
+        return keep, total
+
+    def purge_from(self, start_step: int) -> bool:
+        """Drop every clean point at a step >= start_step (a SessionLog START). True if any."""
+        if not self.restarts:
+            return False
+        s = self._state
+        if s.n == 0:
+            return False
+        idx = s.keep[: s.k] if s.keep is not None else np.arange(s.n, dtype=np.int64)
+        if idx.shape[0] == 0 or s.step[idx[-1]] < start_step:
+            return False
+        cut = _cut_sorted(s.step[idx], start_step)
+        keep = np.array(idx[:cut], dtype=np.int64)  # fresh array: readers keep the old one
+        self._state = s._replace(keep=keep, k=cut, version=s.version + 1)
+        return True
+
+
+def _cut_sorted(steps: np.ndarray, lo: int) -> int:
+    """Index of the first step >= lo in strictly increasing steps."""
+    return int(np.searchsorted(steps, lo, side="left"))
+
+
+def _grow(a: np.ndarray, n: int, cap: int, dtype: Any) -> np.ndarray:
+    out = np.empty(cap, dtype=dtype)
+    out[:n] = a[:n]
+    return out
+
+
+class ValueSeries:
+    """Records of one (kind, tag) in one run: histograms, images, text, ...
+
+    The state is a pair of tuples (raw, clean) replaced whole on every change.
+    """
+
+    __slots__ = ("_state", "restarts")
+
+    def __init__(self, restarts: bool = True) -> None:
+        self.restarts = restarts
+        self._state: tuple[tuple[ValueRecord, ...], tuple[ValueRecord, ...], int] = ((), (), 0)
+
+    @property
+    def version(self) -> int:
+        return self._state[2]
+
+    def snapshot(self, raw: bool = False) -> tuple[ValueRecord, ...]:
+        raw_t, clean_t, _ = self._state
+        if raw:
+            return raw_t
+        if not self.restarts:
+            return tuple(sorted(clean_t, key=lambda r: r.step))
+        return clean_t
+
+    def extend(self, records: list[ValueRecord]) -> None:
+        raw_t, clean_t, version = self._state
+        clean = list(clean_t)
+        if self.restarts:
+            for r in records:
+                while clean and clean[-1].step >= r.step:
+                    clean.pop()
+                clean.append(r)
+        else:
+            clean.extend(records)
+        self._state = (raw_t + tuple(records), tuple(clean), version + 1)
+
+    def purge_from(self, start_step: int) -> bool:
+        raw_t, clean_t, version = self._state
+        if not self.restarts or not clean_t or clean_t[-1].step < start_step:
+            return False
+        clean = tuple(r for r in clean_t if r.step < start_step)
+        self._state = (raw_t, clean, version + 1)
+        return True
+
+
+@dataclass(slots=True)
+class RunData:
+    """Everything the store holds about one run. Only the loader thread mutates it; the dicts are
+    only ever added to (never removed from), and readers copy them before iterating."""
+
+    name: str
+    path: str
+    formats: frozenset[str] = frozenset()
+    version: int = 0
+    last_write: float = 0.0
+    scalars: dict[str, ScalarSeries] | None = None
+    values: dict[tuple[str, str], ValueSeries] | None = None
+    metadata: dict[str, TagMeta] | None = None
+    config: dict[str, Any] | None = None
+    hparams: dict[str, Any] | None = None
+    sessions: tuple[SessionMark, ...] = ()
+    warnings: tuple[ReadWarning, ...] = ()
+    embeddings: tuple[EmbeddingInfo, ...] = ()
+
+    def __post_init__(self) -> None:
+        self.scalars = {} if self.scalars is None else self.scalars
+        self.values = {} if self.values is None else self.values
+        self.metadata = {} if self.metadata is None else self.metadata
+        self.config = {} if self.config is None else self.config
+        self.hparams = {} if self.hparams is None else self.hparams
+
+
+class Store:
+    """All runs. Run objects are replaced whole when a run is reset (a file replaced under us)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, RunData] = {}
+        self.version = 0
+        self.lock = threading.Lock()
+        """Held by the writer while it changes the set of runs; readers of one series need no lock."""

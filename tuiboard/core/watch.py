@@ -1,0 +1,142 @@
+"""Keeping a Logdir current from a background thread: inotify (watchfiles) or polling.
+
+Owns: Watcher, the single writer of a Logdir while it runs. It calls `on_change(Changes)` from its
+own thread, at most every `min_interval` seconds, with everything merged since the last call, so a
+busy logdir never floods a viewer. Must not import: textual, rich.
+
+inotify sees nothing that other hosts write on NFS, Lustre or GPFS: `poll=SECONDS` re-reads the
+logdir's metadata on a timer instead (a no-change refresh of 1,000 runs costs a few tens of ms).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from tuiboard.core.logdir import Changes, Logdir
+
+OnChange = Callable[[Changes], None]
+OnProgress = Callable[[int, int], None]
+
+
+class Watcher:
+    """Reads the logdir once (in batches of runs, reporting progress), then follows it."""
+
+    def __init__(
+        self,
+        logdir: Logdir,
+        on_change: OnChange,
+        *,
+        poll: float | None = None,
+        min_interval: float = 0.25,
+        on_progress: OnProgress | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.logdir = logdir
+        self.on_change = on_change
+        self.on_progress = on_progress
+        self.on_error = on_error
+        self.poll = poll
+        self.min_interval = min_interval
+        self._stop = threading.Event()
+        self._paused = threading.Event()
+        self._pending: Changes | None = None
+        self._last_emit = 0.0
+        self._thread: threading.Thread | None = None
+
+    # -- control ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="tuiboard-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def pause(self) -> None:
+        """Hold back notifications (reading goes on); resume() delivers them merged."""
+        self._paused.set()
+
+    def resume(self) -> None:
+        self._paused.clear()
+        self._flush(force=True)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused.is_set()
+
+    # -- the thread ------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self.initial_load()
+            if self.poll is not None:
+                self._poll_loop(self.poll)
+            else:
+                self._watch_loop()
+        except Exception as e:  # a bug in a reader must not kill the viewer silently
+            if self.on_error is not None:
+                self.on_error(e)
+            else:
+                raise
+
+    def initial_load(self) -> None:
+        total = len(self.logdir.discover())
+        done = 0
+        if self.on_progress is not None:
+            self.on_progress(0, total)
+        for ch in self.logdir.refresh_iter():
+            done += len(ch.runs)
+            self._offer(ch)
+            if self.on_progress is not None:
+                self.on_progress(min(done, total), total)
+            if self._stop.is_set():
+                return
+        self._flush(force=True)
+
+    def _poll_loop(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self._offer(self.logdir.refresh())
+            self._flush()
+
+    def _watch_loop(self) -> None:
+        import watchfiles
+
+        roots = [path for _, path in self.logdir.roots]
+        try:
+            for batch in watchfiles.watch(
+                *roots,
+                stop_event=self._stop,
+                debounce=150,
+                step=50,
+                rust_timeout=int(self.min_interval * 1000),
+                yield_on_timeout=True,
+                raise_interrupt=False,
+                ignore_permission_denied=True,
+            ):
+                if batch:
+                    paths = {p for _, p in batch}
+                    self._offer(self.logdir.refresh(paths))
+                self._flush()
+        except (OSError, RuntimeError):
+            # No inotify here (or a root vanished): fall back to polling.
+            self._poll_loop(max(self.min_interval, 1.0))
+
+    def _offer(self, ch: Changes) -> None:
+        if not ch:
+            return
+        self._pending = ch if self._pending is None else self._pending.merge(ch)
+        self._flush()
+
+    def _flush(self, force: bool = False) -> None:
+        if self._pending is None or self._paused.is_set():
+            return
+        now = time.monotonic()
+        if not force and now - self._last_emit < self.min_interval:
+            return
+        ch, self._pending = self._pending, None
+        self._last_emit = now
+        self.on_change(ch)

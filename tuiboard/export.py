@@ -1,0 +1,294 @@
+"""`tuiboard ls` and `tuiboard export`: the logdir as text, with stable formats.
+
+Owns: the ls JSON contract and the export CSV / JSON-lines contracts. Must not import: textual, rich
+(these commands run on login nodes and in cron: plain text out).
+
+Export contract (CSV, header first): `run,tag,step,wall_time,value`; values as Python's repr of the
+float64 (float32 values widened exactly), so they read back bit for bit; nan, inf and -inf written
+so; an unknown wall time left empty. JSON lines: the same keys, wall_time null when unknown, and
+non-finite values written as Python's json writes them (NaN, Infinity, -Infinity). Order: runs,
+then tags, sorted by name; points in step order (the clean line; --raw: file order, as written).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
+
+import numpy as np
+
+from tuiboard.core.logdir import Logdir, Run
+from tuiboard.core.types import (
+    AUDIO,
+    GRAPH,
+    HISTOGRAMS,
+    HPARAMS,
+    IMAGES,
+    MESH,
+    PR_CURVES,
+    SCALARS,
+    TEXT,
+    AudioValue,
+    GraphValue,
+    HistogramValue,
+    HParamsValue,
+    ImageValue,
+    MeshValue,
+    PrCurveValue,
+    TensorValue,
+    TextValue,
+    ValueRecord,
+)
+
+# -- ls ------------------------------------------------------------------------------------------
+
+
+def ls_json(logdir: Logdir) -> dict[str, Any]:
+    """The `ls --json` contract."""
+    runs = []
+    for run in logdir.runs:
+        runs.append(
+            {
+                "name": run.name,
+                "path": run.path,
+                "formats": list(run.formats),
+                "tags": run.kinds(),
+                "config": _jsonable(run.config),
+                "warnings": [w.to_json() for w in run.warnings],
+            }
+        )
+    out: dict[str, Any] = {"runs": runs}
+    if logdir.warnings:
+        out["warnings"] = [w.to_json() for w in logdir.warnings]
+    return out
+
+
+def write_ls(logdir: Logdir, out: IO[str], as_json: bool = False) -> None:
+    if as_json:
+        json.dump(ls_json(logdir), out, indent=2, ensure_ascii=False, allow_nan=True)
+        out.write("\n")
+        return
+    for w in logdir.warnings:
+        out.write(f"warning: {_plain(w.file)}: {_plain(w.message)}\n")
+    runs = logdir.runs
+    if not runs:
+        out.write("no runs found\n")
+        return
+    for run in runs:
+        kinds = run.kinds()
+        last = run.last_step
+        head = f"{_plain(run.name)}  [{', '.join(run.formats)}]"
+        if last is not None:
+            head += f"  last step {last}"
+        out.write(head + "\n")
+        for kind, tags in kinds.items():
+            shown = ", ".join(_plain(t) for t in tags[:8])
+            more = f", ... (+{len(tags) - 8})" if len(tags) > 8 else ""
+            out.write(f"  {kind} ({len(tags)}): {shown}{more}\n")
+        if run.config:
+            items = [f"{_plain(k)}={_plain(repr(v))}" for k, v in sorted(run.config.items())]
+            out.write(f"  config: {', '.join(items[:12])}{' ...' if len(items) > 12 else ''}\n")
+        for w in run.warnings:
+            where = f"@{w.offset}" if w.offset is not None else f":{w.line}" if w.line else ""
+            out.write(f"  warning: {_plain(w.file)}{where}: {_plain(w.message)}\n")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _plain(s: str) -> str:
+    """Untrusted text for a plain terminal line: control characters (ESC included) made visible."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (np.generic,)):
+        return v.item()
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return v
+
+
+# -- export --------------------------------------------------------------------------------------
+
+
+def select(logdir: Logdir, kind: str, runs_re: str | None, tags_re: str | None) -> Iterator[
+    tuple[Run, str]
+]:
+    """(run, tag) pairs of a kind, runs then tags sorted by name, filtered by regex (search)."""
+    rr = re.compile(runs_re) if runs_re else None
+    tr = re.compile(tags_re) if tags_re else None
+    for run in logdir.runs:
+        if rr is not None and not rr.search(run.name):
+            continue
+        for tag in run.tags(kind):
+            if tr is None or tr.search(tag):
+                yield run, tag
+
+
+def _num(v: float) -> str:
+    return repr(float(v))
+
+
+def _scalar_rows(run: Run, tag: str, raw: bool) -> Iterator[tuple[int, float, float]]:
+    s = run.scalars(tag, raw=raw)
+    step, wall, value = s.step, s.wall_time, s.value
+    if not raw and len(step) > 1 and not bool(np.all(step[1:] >= step[:-1])):
+        order = np.argsort(step, kind="stable")  # JSONL keeps file order: export in step order
+        step, wall, value = step[order], wall[order], value[order]
+    # tolist() widens float32 exactly to Python floats (float64).
+    yield from zip(step.tolist(), wall.tolist(), value.astype(np.float64).tolist(), strict=True)
+
+
+def export_scalars(
+    logdir: Logdir,
+    out: IO[str],
+    *,
+    fmt: str = "csv",
+    runs_re: str | None = None,
+    tags_re: str | None = None,
+    raw: bool = False,
+) -> int:
+    """Write every selected scalar point; returns the number of points written."""
+    n = 0
+    if fmt == "csv":
+        out.write("run,tag,step,wall_time,value\n")
+        for run, tag in select(logdir, SCALARS, runs_re, tags_re):
+            prefix = _csv_fields(run.name, tag)
+            lines = [
+                f"{prefix},{st},{'' if math.isnan(w) else repr(w)},{v!r}\n"
+                for st, w, v in _scalar_rows(run, tag, raw)
+            ]
+            out.writelines(lines)
+            n += len(lines)
+        return n
+    for run, tag in select(logdir, SCALARS, runs_re, tags_re):
+        head = json.dumps({"run": run.name, "tag": tag}, ensure_ascii=False)[:-1]
+        for st, w, v in _scalar_rows(run, tag, raw):
+            wj = "null" if math.isnan(w) else repr(w)
+            out.write(f'{head}, "step": {st}, "wall_time": {wj}, "value": {json.dumps(v)}}}\n')
+            n += 1
+    return n
+
+
+def _csv_fields(*fields: str) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(fields)
+    return buf.getvalue()
+
+
+def _fmt_opt(v: float | None) -> str:
+    return "" if v is None else _num(v)
+
+
+def _hist_row(r: HistogramValue) -> list[Any]:
+    buckets = [
+        [float(a), float(b), float(c)] for a, b, c in zip(r.left, r.right, r.counts, strict=True)
+    ]
+    return [
+        _num(r.count),
+        _num(r.min),
+        _num(r.max),
+        _fmt_opt(r.sum),
+        json.dumps(buckets, allow_nan=True),
+    ]
+
+
+def _image_row(r: ImageValue) -> list[Any]:
+    return [r.width, r.height, r.content_type, len(r.images), sum(len(b) for b in r.images)]
+
+
+def _audio_row(r: AudioValue) -> list[Any]:
+    return [
+        _num(r.sample_rate),
+        r.num_channels,
+        r.length_frames,
+        r.content_type,
+        len(r.clips),
+        sum(len(b) for b in r.clips),
+    ]
+
+
+def _text_row(r: TextValue) -> list[Any]:
+    return ["x".join(map(str, r.shape)), len(r.text), r.text]
+
+
+def _pr_row(r: PrCurveValue) -> list[Any]:
+    return [r.num_thresholds]
+
+
+def _mesh_row(r: MeshValue) -> list[Any]:
+    return [r.component, "x".join(map(str, r.shape))]
+
+
+def _graph_row(r: GraphValue) -> list[Any]:
+    return [r.source, r.node_count, len(r.data)]
+
+
+def _hparams_row(r: HParamsValue) -> list[Any]:
+    return [
+        r.kind,
+        "" if r.status is None else r.status,
+        json.dumps(_jsonable(r.hparams), ensure_ascii=False),
+    ]
+
+
+def _tensor_row(r: TensorValue) -> list[Any]:
+    return [r.plugin, r.dtype, "x".join(map(str, r.shape))]
+
+
+_KIND_COLUMNS: dict[str, tuple[list[str], Callable[[Any], list[Any]]]] = {
+    HISTOGRAMS: (["count", "min", "max", "sum", "buckets"], _hist_row),
+    IMAGES: (["width", "height", "format", "images", "bytes"], _image_row),
+    AUDIO: (["sample_rate", "channels", "frames", "format", "clips", "bytes"], _audio_row),
+    TEXT: (["shape", "length", "text"], _text_row),
+    PR_CURVES: (["num_thresholds"], _pr_row),
+    MESH: (["component", "shape"], _mesh_row),
+    GRAPH: (["source", "nodes", "bytes"], _graph_row),
+    HPARAMS: (["kind", "status", "hparams"], _hparams_row),
+}
+_OTHER_COLUMNS: tuple[list[str], Callable[[Any], list[Any]]] = (
+    ["plugin", "dtype", "shape"],
+    _tensor_row,
+)
+
+
+def export_values(
+    logdir: Logdir,
+    out: IO[str],
+    kind: str,
+    *,
+    fmt: str = "csv",
+    runs_re: str | None = None,
+    tags_re: str | None = None,
+    raw: bool = False,
+) -> int:
+    """One row per (run, tag, step) of a non-scalar kind, with that kind's essentials."""
+    cols, row_of = _KIND_COLUMNS.get(kind, _OTHER_COLUMNS)
+    header = ["run", "tag", "step", "wall_time", *cols]
+    n = 0
+    writer = csv.writer(out, lineterminator="\n")
+    if fmt == "csv":
+        writer.writerow(header)
+    for run, tag in select(logdir, kind, runs_re, tags_re):
+        recs: Iterable[ValueRecord] = run.values(kind, tag, raw=raw)
+        for r in recs:
+            w = r.wall_time
+            row = [run.name, tag, r.step, "" if math.isnan(w) else _num(w), *row_of(r)]
+            if fmt == "csv":
+                writer.writerow(row)
+            else:
+                obj = dict(zip(header, row, strict=True))
+                obj["wall_time"] = None if math.isnan(w) else w
+                out.write(json.dumps(_jsonable(obj), ensure_ascii=False) + "\n")
+            n += 1
+    return n
