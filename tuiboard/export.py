@@ -121,9 +121,9 @@ def _jsonable(v: Any) -> Any:
 # -- export --------------------------------------------------------------------------------------
 
 
-def select(logdir: Logdir, kind: str, runs_re: str | None, tags_re: str | None) -> Iterator[
-    tuple[Run, str]
-]:
+def select(
+    logdir: Logdir, kind: str, runs_re: str | None, tags_re: str | None
+) -> Iterator[tuple[Run, str]]:
     """(run, tag) pairs of a kind, runs then tags sorted by name, filtered by regex (search)."""
     rr = re.compile(runs_re) if runs_re else None
     tr = re.compile(tags_re) if tags_re else None

@@ -267,7 +267,9 @@ class Logdir:
         warnings: list[ReadWarning] = []
         for root in self._roots:
             if not os.path.isdir(root.path):
-                warnings.append(ReadWarning(root.path, "logdir does not exist or is not a directory"))
+                warnings.append(
+                    ReadWarning(root.path, "logdir does not exist or is not a directory")
+                )
                 continue
             runs, warns = discovery.discover(root.path, root.known_jsonl)
             warnings.extend(warns)
@@ -353,7 +355,7 @@ class Logdir:
         )
 
 
-def open(*specs: str, load: bool = True) -> Logdir:  # noqa: A001 - the public name the issue asks for
+def open(*specs: str, load: bool = True) -> Logdir:
     """Open one or more logdirs ("path" or "name:path") and read them (unless load=False: a
     viewer that shows progress calls refresh_iter() itself)."""
     ld = Logdir(list(specs))

@@ -1,7 +1,7 @@
 """The in-memory columnar store: every point of every series, in growable numpy columns.
 
-Owns: ScalarSeries (raw columns + the clean line after restart handling), ValueSeries (records of the
-other kinds), RunData (one run's series, metadata, config, warnings) and the version counters.
+Owns: ScalarSeries (raw columns + the clean line after restart handling), ValueSeries (records of
+the other kinds), RunData (one run's series, metadata, config, warnings) and the version counters.
 Must not import: textual, rich, or the readers (the loader feeds the store).
 
 Threading invariant: one writer (the loader thread), any number of readers. Every series publishes
@@ -10,12 +10,12 @@ writer only ever writes into buffer cells beyond the published length, or into f
 publishing; it never changes a cell a published state can see. So a reader that loads the state
 tuple once sees a consistent series without taking a lock.
 
-Restart handling (tfevents-format.md, "Restarts"): for each tag, in reading order, a point at step s
-removes every earlier point at a step >= s (RustBoard's rule), and a SessionLog START that is not the
-run's first removes every point of the run at a step >= its step. The surviving points ("the clean
-line") are therefore strictly increasing in step, so each new point only ever cuts the tail of the
-clean line: the clean line is a stack, kept as indices into the raw columns (or None while it is
-simply every raw point, the common case, which costs no memory at all).
+Restart handling (tfevents-format.md, "Restarts"): for each tag, in reading order, a point at
+step s removes every earlier point at a step >= s (RustBoard's rule), and a SessionLog START that
+is not the run's first removes every point of the run at a step >= its step. The surviving points
+("the clean line") are therefore strictly increasing in step, so each new point only ever cuts
+the tail of the clean line: the clean line is a stack, kept as indices into the raw columns (or
+None while it is simply every raw point, the common case, which costs no memory at all).
 """
 
 from __future__ import annotations
@@ -163,10 +163,7 @@ class ScalarSeries:
             base = np.arange(cut, dtype=np.int64)
         else:
             kept = s.keep[: s.k]
-            if s.k == 0 or step[kept[-1]] < lo:
-                cut = s.k
-            else:
-                cut = _cut_sorted(step[kept], lo)
+            cut = s.k if s.k == 0 or step[kept[-1]] < lo else _cut_sorted(step[kept], lo)
             base = kept[:cut]
         tail = surv + n
         if s.keep is not None and cut == s.k and s.k + tail.shape[0] <= s.keep.shape[0]:
@@ -286,4 +283,4 @@ class Store:
         self.runs: dict[str, RunData] = {}
         self.version = 0
         self.lock = threading.Lock()
-        """Held by the writer while it changes the set of runs; readers of one series need no lock."""
+        """Held by the writer while it changes the set of runs; series readers need no lock."""

@@ -1,0 +1,197 @@
+"""The `tuiboard` command: argument parsing, then the app or a headless command.
+
+Owns: the command line. The app (Textual) is imported only when it runs, so headless commands
+start fast and work where no terminal is attached.
+
+    tuiboard [LOGDIR ...] [--poll S]     the app (no argument: the current directory)
+    tuiboard --demo                      the app on the built-in demo, appending live
+    tuiboard ls LOGDIR ... [--json]
+    tuiboard export LOGDIR ... [--kind K] [--format csv|jsonl] [--runs RE] [--tags RE]
+                               [-o FILE] [--raw]
+    tuiboard demo [DIR] [--live]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO
+
+from tuiboard import __version__
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+"""Subcommand name -> handler; filled by the _cmd_* functions below."""
+
+
+def _logdir_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "logdirs",
+        nargs="*",
+        metavar="LOGDIR",
+        help="directories to read (default: .); NAME:PATH names a logdir as TensorBoard's "
+        "--logdir_spec does",
+    )
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """(the app's parser, the subcommands' parser)."""
+    app = argparse.ArgumentParser(
+        prog="tuiboard",
+        description="TensorBoard for the terminal. Subcommands: ls, export, demo "
+        "(tuiboard COMMAND --help).",
+    )
+    _logdir_args(app)
+    app.add_argument("--poll", type=float, metavar="SECONDS", help="poll instead of inotify (NFS)")
+    app.add_argument("--demo", action="store_true", help="open the built-in demo, appending live")
+    app.add_argument("--version", action="version", version=f"tuiboard {__version__}")
+
+    top = argparse.ArgumentParser(prog="tuiboard")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ls", help="list runs, their tags, config and warnings")
+    _logdir_args(p)
+    p.add_argument("--json", action="store_true", help="the stable JSON form")
+
+    p = sub.add_parser("export", help="every point as CSV or JSON lines")
+    _logdir_args(p)
+    p.add_argument("--kind", default="scalars", help="scalars (default), histograms, images, ...")
+    p.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    p.add_argument("--runs", metavar="REGEX", help="only runs whose name matches")
+    p.add_argument("--tags", metavar="REGEX", help="only tags that match")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    p.add_argument(
+        "--raw", action="store_true", help="every point as written (no restart handling)"
+    )
+
+    p = sub.add_parser("demo", help="write the built-in demo logdir")
+    p.add_argument(
+        "dir", nargs="?", default="tuiboard-demo", help="where (default: ./tuiboard-demo)"
+    )
+    p.add_argument("--live", action="store_true", help="keep appending like a training job")
+    p.add_argument("--seed", type=int, default=0)
+    return app, top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    app_parser, cmd_parser = build_parser()
+    if args_list and args_list[0] in COMMANDS:
+        args = cmd_parser.parse_args(args_list)
+        try:
+            return COMMANDS[args.command](args)
+        except BrokenPipeError:  # `tuiboard export logs | head`
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stdout for the rest of exit
+            return 0
+        except KeyboardInterrupt:
+            return 130
+    args = app_parser.parse_args(args_list)
+    return _run_app(args)
+
+
+def _open(specs: list[str]):  # type: ignore[no-untyped-def]
+    import tuiboard
+
+    return tuiboard.open(*(specs or ["."]))
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[IO[str]]:
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        yield fh
+
+
+def _print_warnings(logdir) -> None:  # type: ignore[no-untyped-def]
+    from tuiboard.export import _plain
+
+    for w in logdir.warnings:
+        print(f"tuiboard: warning: {_plain(w.file)}: {_plain(w.message)}", file=sys.stderr)
+    for run in logdir.runs:
+        for w in run.warnings:
+            where = f" at byte {w.offset}" if w.offset is not None else ""
+            where += f" line {w.line}" if w.line is not None else ""
+            print(
+                f"tuiboard: warning: {_plain(w.file)}{where}: {_plain(w.message)}",
+                file=sys.stderr,
+            )
+
+
+def _cmd_ls(args: argparse.Namespace) -> int:
+    from tuiboard.export import write_ls
+
+    logdir = _open(args.logdirs)
+    write_ls(logdir, sys.stdout, as_json=args.json)
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from tuiboard.export import export_scalars, export_values
+
+    logdir = _open(args.logdirs)
+    _print_warnings(logdir)
+    with _output(args.output) as out:
+        if args.kind == "scalars":
+            export_scalars(
+                logdir, out, fmt=args.format, runs_re=args.runs, tags_re=args.tags, raw=args.raw
+            )
+        else:
+            export_values(
+                logdir,
+                out,
+                args.kind,
+                fmt=args.format,
+                runs_re=args.runs,
+                tags_re=args.tags,
+                raw=args.raw,
+            )
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from tuiboard.demo import write_demo
+
+    write_demo(args.dir, live=False, seed=args.seed)
+    print(f"wrote the demo logdir to {args.dir}; open it with: tuiboard {args.dir}")
+    if args.live:
+        print("appending live; ctrl+c stops")
+        with contextlib.suppress(KeyboardInterrupt):
+            write_demo(args.dir, live=True, seed=args.seed)
+    return 0
+
+
+COMMANDS.update({"ls": _cmd_ls, "export": _cmd_export, "demo": _cmd_demo})
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    import tuiboard
+
+    stop: threading.Event | None = None
+    specs = list(args.logdirs)
+    if args.demo:
+        from tuiboard.demo import write_demo
+
+        root = tempfile.mkdtemp(prefix="tuiboard-demo-")
+        write_demo(root, live=False)
+        stop = threading.Event()
+        threading.Thread(
+            target=write_demo, args=(root,), kwargs={"live": True, "stop": stop}, daemon=True
+        ).start()
+        specs = [root]
+    logdir = tuiboard.open(*(specs or ["."]), load=False)
+    try:
+        from tuiboard.ui.app import run_app
+
+        return run_app(logdir, poll=args.poll)
+    finally:
+        if stop is not None:
+            stop.set()
+            shutil.rmtree(specs[0], ignore_errors=True)
