@@ -231,7 +231,7 @@ def test_refresh_with_paths_reads_only_those_runs(tmp_path: Path) -> None:
     w = SummaryWriter(str(tmp_path / "a"), filename_suffix=".late")
     w.add_scalar("loss", 1.0, 99, walltime=T0 + 99)
     w.close()
-    late = [p for p in (tmp_path / "a").iterdir() if p.name.endswith(".late")][0]
+    late = next(p for p in (tmp_path / "a").iterdir() if p.name.endswith(".late"))
     ch = ld.refresh([str(late)])  # an unknown file: rediscovers
     assert ch.runs == {"a"}
     with open(fa, "ab"):
