@@ -1,0 +1,91 @@
+"""The watcher thread: first load in batches with progress, then inotify or polling, throttled."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from tensorboardX import SummaryWriter
+
+import tuiboard
+from tuiboard.core.logdir import Changes
+from tuiboard.core.watch import Watcher
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.changes: list[Changes] = []
+        self.progress: list[tuple[int, int]] = []
+        self.times: list[float] = []
+        self.event = threading.Event()
+
+    def on_change(self, ch: Changes) -> None:
+        self.changes.append(ch)
+        self.times.append(time.monotonic())
+        self.event.set()
+
+    def on_progress(self, done: int, total: int) -> None:
+        self.progress.append((done, total))
+
+    def wait_for(self, pred, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if pred():
+                return True
+            time.sleep(0.02)
+        return False
+
+
+@pytest.mark.parametrize("poll", [None, 0.1], ids=["inotify", "poll"])
+def test_watcher_sees_appends_and_new_runs(tmp_path: Path, poll: float | None) -> None:
+    w = SummaryWriter(str(tmp_path / "a"))
+    w.add_scalar("loss", 1.0, 0)
+    w.flush()
+    ld = tuiboard.open(str(tmp_path), load=False)
+    sink = Sink()
+    watcher = Watcher(ld, sink.on_change, poll=poll, on_progress=sink.on_progress)
+    watcher.start()
+    try:
+        assert sink.wait_for(lambda: any("a" in c.runs for c in sink.changes))
+        assert sink.progress[0] == (0, 1) and sink.progress[-1] == (1, 1)
+        w.add_scalar("loss", 2.0, 1)
+        w.flush()
+        run = ld.run("a")
+        assert run is not None
+        assert sink.wait_for(lambda: len(run.scalars("loss")) == 2, timeout=5)
+        w2 = SummaryWriter(str(tmp_path / "b"))
+        w2.add_scalar("loss", 3.0, 0)
+        w2.flush()
+        assert sink.wait_for(lambda: any("b" in c.new_runs for c in sink.changes), timeout=5)
+        w2.close()
+    finally:
+        watcher.stop()
+        w.close()
+    gaps = [b - a for a, b in zip(sink.times, sink.times[1:], strict=False)]
+    assert all(g >= watcher.min_interval * 0.9 for g in gaps)  # throttled: never floods
+
+
+def test_paused_watcher_holds_changes_then_delivers_them_merged(tmp_path: Path) -> None:
+    w = SummaryWriter(str(tmp_path / "a"))
+    w.add_scalar("loss", 1.0, 0)
+    w.flush()
+    ld = tuiboard.open(str(tmp_path), load=False)
+    sink = Sink()
+    watcher = Watcher(ld, sink.on_change, poll=0.05)
+    watcher.start()
+    try:
+        assert sink.wait_for(lambda: len(sink.changes) == 1)
+        watcher.pause()
+        for s in range(1, 4):
+            w.add_scalar("loss", float(s), s)
+            w.flush()
+            time.sleep(0.12)
+        assert len(sink.changes) == 1
+        watcher.resume()
+        assert sink.wait_for(lambda: len(sink.changes) == 2)
+        assert sink.changes[1].points == 3
+    finally:
+        watcher.stop()
+        w.close()
