@@ -42,6 +42,8 @@ class Watcher:
         self._stop = threading.Event()
         self._paused = threading.Event()
         self._pending: Changes | None = None
+        self._pending_lock = threading.Lock()
+        """Guards _pending and _last_emit: resume() flushes from the caller's thread."""
         self._last_emit = 0.0
         self._thread: threading.Thread | None = None
 
@@ -128,15 +130,17 @@ class Watcher:
     def _offer(self, ch: Changes) -> None:
         if not ch:
             return
-        self._pending = ch if self._pending is None else self._pending.merge(ch)
+        with self._pending_lock:
+            self._pending = ch if self._pending is None else self._pending.merge(ch)
         self._flush()
 
     def _flush(self, force: bool = False) -> None:
-        if self._pending is None or self._paused.is_set():
-            return
-        now = time.monotonic()
-        if not force and now - self._last_emit < self.min_interval:
-            return
-        ch, self._pending = self._pending, None
-        self._last_emit = now
+        with self._pending_lock:
+            if self._pending is None or self._paused.is_set():
+                return
+            now = time.monotonic()
+            if not force and now - self._last_emit < self.min_interval:
+                return
+            ch, self._pending = self._pending, None
+            self._last_emit = now
         self.on_change(ch)
