@@ -1,0 +1,81 @@
+"""Tick positions and labels for chart axes (value, step, relative time and wall time).
+
+Owns: choosing ticks for a cell grid and labelling them without collisions.
+Must not import: textual, tuiboard.ui.
+"""
+
+from __future__ import annotations
+
+import math
+
+from tuiboard.render.numbers import (
+    fmt_duration,
+    fmt_tick,
+    fmt_wall,
+    nice_ticks,
+    time_ticks,
+    utc_offset,
+)
+
+X_MODES = ("step", "relative", "wall")
+
+
+def unique_labels(values: list[float], log: bool = False) -> list[str]:
+    """fmt_tick labels with just enough precision that neighbours differ."""
+    shown = [10.0**v for v in values] if log else values
+    labels = [fmt_tick(v) for v in shown]
+    for precision in range(4, 8):
+        if len(set(labels)) == len(labels):
+            break
+        labels = [fmt_tick(v, precision) for v in shown]
+    return labels
+
+
+def value_ticks(
+    lo: float, hi: float, rows: int, log: bool = False
+) -> tuple[list[float], list[str]]:
+    """Ticks for a vertical value axis of `rows` cells; with `log`, lo/hi are log10 values and
+    ticks fall on powers of ten when at least two fit (else on round log values)."""
+    n = max(1, rows // 3)
+    if log:
+        powers = [float(k) for k in range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1)]
+        if len(powers) >= 2:
+            stride = max(1, math.ceil(len(powers) / max(n, 1)))
+            ticks = powers[::stride]
+        else:
+            ticks = nice_ticks(lo, hi, n)
+        return ticks, unique_labels(ticks, log=True)
+    ticks = nice_ticks(lo, hi, n)
+    return ticks, unique_labels(ticks)
+
+
+def x_ticks(lo: float, hi: float, cols: int, mode: str) -> tuple[list[float], list[str]]:
+    """Ticks for a horizontal axis of `cols` cells in `mode` ("step", "relative", "wall")."""
+    n = max(1, cols // 10)
+    if mode == "relative":
+        ticks = time_ticks(lo, hi, n)
+        return ticks, [fmt_duration(t) for t in ticks]
+    if mode == "wall":
+        ticks = time_ticks(lo, hi, n, offset=utc_offset(lo))
+        return ticks, [fmt_wall(t, hi - lo) for t in ticks]
+    ticks = nice_ticks(lo, hi, n)
+    return ticks, unique_labels(ticks)
+
+
+def place_labels(
+    positions: list[int], labels: list[str], start: int, end: int
+) -> list[tuple[int, str]]:
+    """Left columns for labels centred on `positions` within [start, end), dropping any that
+    would touch the previous one (one blank cell between labels)."""
+    out: list[tuple[int, str]] = []
+    next_free = start
+    for pos, label in zip(positions, labels, strict=True):
+        w = len(label)
+        if w > end - start:
+            continue
+        left = min(max(pos - w // 2, start), end - w)
+        if left < next_free:
+            continue
+        out.append((left, label))
+        next_free = left + w + 1
+    return out

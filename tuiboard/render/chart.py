@@ -1,0 +1,398 @@
+"""Line charts of scalar series in braille (2x4 dots per cell), drawn with numpy.
+
+Owns: `ChartSeries`, `ChartOptions`, `render_chart` and the rasteriser it uses.
+Must not import: textual, tuiboard.ui.
+
+Pipeline per series: slice the x range, min/max downsample to the dot columns (spikes and the
+last point survive), map to dot coordinates, clip every segment to the plot (Liang-Barsky, all
+segments at once), sample each segment densely enough to touch every dot it crosses, and set
+those dots in a boolean matrix. The matrices become braille bit masks per cell; where series
+overlap in a cell, the series drawn later owns the cell's colour (raw lines first, faint, then
+the main lines in series order).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rich.text import Text
+
+from tuiboard.render.axes import place_labels, value_ticks, x_ticks
+from tuiboard.render.canvas import Canvas, fit_text, join_lines
+from tuiboard.render.downsample import minmax_downsample
+from tuiboard.render.sanitize import clean
+from tuiboard.render.theme import Theme
+
+# Braille dot bits by (dot row 0..3, dot column 0..1) within a cell (Unicode 2800-28FF).
+_BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.uint8)
+_BRAILLE_BASE = 0x2800
+NAN_MARK = "×"
+POS_INF_MARK = "▲"
+NEG_INF_MARK = "▼"
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSeries:
+    """One run's line in a chart."""
+
+    label: str
+    """Untrusted run name (only ever shown through `clean`)."""
+    color: str
+    """Rich colour string of the line."""
+    x: np.ndarray
+    """float64, sorted ascending (the caller sorts)."""
+    y: np.ndarray
+    """float64 values drawn as the line (smoothed when smoothing is on); may hold NaN/inf."""
+    raw_y: np.ndarray | None = None
+    """Unsmoothed values, drawn faint under `y`, or None."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChartOptions:
+    """How to draw a chart; every field has a default."""
+
+    title: str = ""
+    """Untrusted (a tag); cleaned and cut to the width."""
+    log_y: bool = False
+    """Log10 y axis; values <= 0 are left out."""
+    ignore_outliers: bool = False
+    """Y range from the 5th-95th percentiles of the visible values (TensorBoard's option)."""
+    x_mode: str = "step"
+    """"step" | "relative" (x in seconds since start, labelled 1m30s) | "wall" (unix time)."""
+    x_range: tuple[float, float] | None = None
+    """Zoomed x range in data units; None = the full extent of the series."""
+    cursor_x: float | None = None
+    """Where to draw the vertical cursor line, in data units."""
+    show_axes: bool = True
+    """Y tick labels on the left and x tick labels at the bottom (when the size allows)."""
+
+
+@dataclass(slots=True)
+class _Prepared:
+    x: np.ndarray
+    y: np.ndarray
+    raw: np.ndarray | None
+    color: str
+
+
+def _transform(y: np.ndarray, log_y: bool) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float64)
+    if not log_y:
+        return y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log10(np.where(y > 0, y, np.nan))
+    # +inf stays +inf (marked), non-positive values become NaN (left out, not marked).
+    return out
+
+
+def _x_extent(series: Sequence[ChartSeries]) -> tuple[float, float] | None:
+    lo, hi = math.inf, -math.inf
+    for s in series:
+        if s.x.shape[0]:
+            lo = min(lo, float(s.x[0]))
+            hi = max(hi, float(s.x[-1]))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    return lo, hi
+
+
+def _visible(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    i0 = int(np.searchsorted(x, lo, side="left"))
+    i1 = int(np.searchsorted(x, hi, side="right"))
+    v = y[i0:i1]
+    return v[np.isfinite(v)]
+
+
+def _y_range(
+    prepared: list[_Prepared], x_lo: float, x_hi: float, outliers: bool
+) -> tuple[float, float] | None:
+    parts: list[np.ndarray] = []
+    for p in prepared:
+        parts.append(_visible(p.x, p.y, x_lo, x_hi))
+        if p.raw is not None:
+            parts.append(_visible(p.x, p.raw, x_lo, x_hi))
+    parts = [v for v in parts if v.shape[0]]
+    if not parts:
+        return None
+    if outliers:
+        allv = np.concatenate(parts)
+        lo, hi = np.percentile(allv, [5.0, 95.0])
+        return float(lo), float(hi)
+    return min(float(v.min()) for v in parts), max(float(v.max()) for v in parts)
+
+
+def _pad_range(lo: float, hi: float, log_y: bool) -> tuple[float, float]:
+    if hi > lo:
+        return lo, hi
+    if log_y:
+        return lo - 0.5, hi + 0.5
+    d = abs(lo) * 0.1 if lo != 0 else 1.0
+    return lo - d, hi + d
+
+
+def _neighbours(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[int, int]:
+    """Index of the last finite point before `lo` and the first after `hi` (-1 if none), so
+    lines run to the edges of a zoomed chart."""
+    i0 = int(np.searchsorted(x, lo, side="left"))
+    i1 = int(np.searchsorted(x, hi, side="right"))
+    before = -1
+    if i0 > 0:
+        idx = np.flatnonzero(np.isfinite(y[max(0, i0 - 64) : i0]))
+        if idx.shape[0]:
+            before = max(0, i0 - 64) + int(idx[-1])
+    after = -1
+    if i1 < x.shape[0]:
+        idx = np.flatnonzero(np.isfinite(y[i1 : i1 + 64]))
+        if idx.shape[0]:
+            after = i1 + int(idx[0])
+    return before, after
+
+
+def rasterize(px: np.ndarray, py: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dot (column, row) integer coordinates of the polyline through (px, py), clipped to
+    [0, w-1] x [0, h-1]. A single point gives one dot when inside."""
+    n = px.shape[0]
+    if n == 0 or w <= 0 or h <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    if n == 1:
+        xi = np.rint(px).astype(np.int64)
+        yi = np.rint(py).astype(np.int64)
+        inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        return xi[inside], yi[inside]
+    x0 = px[:-1]
+    y0 = py[:-1]
+    dx = px[1:] - x0
+    dy = py[1:] - y0
+    t0 = np.zeros(n - 1)
+    t1 = np.ones(n - 1)
+    keep = np.ones(n - 1, dtype=bool)
+    xmax = float(w - 1)
+    ymax = float(h - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, q in ((-dx, x0), (dx, xmax - x0), (-dy, y0), (dy, ymax - y0)):
+            r = q / p
+            neg = p < 0
+            pos = p > 0
+            t0 = np.where(neg, np.maximum(t0, r), t0)
+            t1 = np.where(pos, np.minimum(t1, r), t1)
+            keep &= ~((p == 0) & (q < 0))
+    keep &= t0 <= t1
+    if not keep.any():
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    t0 = t0[keep]
+    t1 = t1[keep]
+    dx = dx[keep]
+    dy = dy[keep]
+    cx0 = x0[keep] + t0 * dx
+    cy0 = y0[keep] + t0 * dy
+    cdx = (t1 - t0) * dx
+    cdy = (t1 - t0) * dy
+    lengths = np.ceil(np.maximum(np.abs(cdx), np.abs(cdy))).astype(np.int64) + 1
+    total = int(lengths.sum())
+    seg = np.repeat(np.arange(lengths.shape[0]), lengths)
+    starts = np.cumsum(lengths) - lengths
+    k = np.arange(total) - starts[seg]
+    t = k / np.maximum(lengths - 1, 1)[seg]
+    xi = np.rint(cx0[seg] + t * cdx[seg]).astype(np.int64)
+    yi = np.rint(cy0[seg] + t * cdy[seg]).astype(np.int64)
+    np.clip(xi, 0, w - 1, out=xi)
+    np.clip(yi, 0, h - 1, out=yi)
+    return xi, yi
+
+
+def braille_bits(xi: np.ndarray, yi: np.ndarray, cols: int, rows: int) -> np.ndarray:
+    """Per-cell braille bit masks (rows x cols, uint8) of the given dots."""
+    bits = np.zeros(rows * cols, dtype=np.uint8)
+    if xi.shape[0]:
+        flat = (yi >> 2) * cols + (xi >> 1)
+        np.bitwise_or.at(bits, flat, _BRAILLE_BITS[yi & 3, xi & 1])
+    return bits.reshape(rows, cols)
+
+
+def _layer_dots(
+    x: np.ndarray,
+    y: np.ndarray,
+    x_lo: float,
+    x_hi: float,
+    y_lo: float,
+    y_hi: float,
+    w: int,
+    h: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    xs, ys = minmax_downsample(x, y, x_lo, x_hi, w)
+    before, after = _neighbours(x, y, x_lo, x_hi)
+    if before >= 0 or after >= 0:
+        pre = [x[before]] if before >= 0 else []
+        post = [x[after]] if after >= 0 else []
+        xs = np.concatenate((pre, xs, post))
+        ys = np.concatenate(
+            ([y[before]] if before >= 0 else [], ys, [y[after]] if after >= 0 else [])
+        )
+    if xs.shape[0] == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    sx = (w - 1) / (x_hi - x_lo)
+    sy = (h - 1) / (y_hi - y_lo)
+    px = (xs - x_lo) * sx
+    py = (y_hi - ys) * sy
+    return rasterize(px, py, w, h)
+
+
+def render_chart(
+    series: Sequence[ChartSeries], opts: ChartOptions, width: int, height: int, theme: Theme
+) -> Text:
+    """The chart as exactly `height` lines of exactly `width` cells (empty Text if either is 0).
+
+    Line 1 is the title; then the braille plot with y tick labels on the left and x tick labels
+    at the bottom. NaN/inf points are marked in the top (NaN ×, +inf ▲) or bottom (-inf ▼) row
+    at their x and never affect the y range.
+    """
+    if width <= 0 or height <= 0:
+        return Text("", no_wrap=True, overflow="crop")
+    color = theme.color
+    title = Text(clean(opts.title), style=f"bold {theme.text}" if color else "")
+    title_line = fit_text(title, width)
+    if height == 1:
+        return join_lines([title_line])
+    body_h = height - 1
+    canvas = Canvas(width, body_h)
+
+    log_y = opts.log_y
+    prepared = [
+        _Prepared(
+            np.asarray(s.x, dtype=np.float64),
+            _transform(s.y, log_y),
+            None if s.raw_y is None else _transform(s.raw_y, log_y),
+            s.color,
+        )
+        for s in series
+    ]
+    extent = opts.x_range if opts.x_range is not None else _x_extent(series)
+    if extent is None:
+        x_lo, x_hi = 0.0, 1.0
+    else:
+        x_lo, x_hi = float(extent[0]), float(extent[1])
+        if x_hi < x_lo:
+            x_lo, x_hi = x_hi, x_lo
+        if x_hi == x_lo:
+            x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
+    yr = _y_range(prepared, x_lo, x_hi, opts.ignore_outliers)
+    if yr is None:
+        y_lo, y_hi = (0.0, 1.0)
+    else:
+        y_lo, y_hi = _pad_range(yr[0], yr[1], log_y)
+
+    # Layout: [y labels][axis column][plot], then optionally an x axis line and an x label row.
+    axes = opts.show_axes and body_h >= 3 and width >= 16
+    x_axis_line = axes and body_h >= 8
+    plot_rows = body_h - (1 + int(x_axis_line) if axes else 0)
+    y_ticks: list[float] = []
+    y_labels: list[str] = []
+    label_w = 0
+    if axes:
+        y_ticks, y_labels = value_ticks(y_lo, y_hi, plot_rows, log_y)
+        label_w = min(max((len(s) for s in y_labels), default=1), 8)
+    left = label_w + 1 if axes else 0
+    plot_cols = width - left
+    dots_w = plot_cols * 2
+    dots_h = plot_rows * 4
+
+    # Layers: raw lines (faint) first, then the lines, in series order: later ones own a cell.
+    owner = np.zeros((plot_rows, plot_cols), dtype=np.int32)
+    allbits = np.zeros((plot_rows, plot_cols), dtype=np.uint8)
+    layers: list[tuple[np.ndarray, np.ndarray, str]] = []
+    for p in prepared:
+        if p.raw is not None:
+            layers.append((p.x, p.raw, f"dim {p.color}"))
+    for p in prepared:
+        layers.append((p.x, p.y, p.color))
+    for lx, ly, style in layers:
+        if lx.shape[0] == 0:
+            continue
+        xi, yi = _layer_dots(lx, ly, x_lo, x_hi, y_lo, y_hi, dots_w, dots_h)
+        if xi.shape[0] == 0:
+            continue
+        bits = braille_bits(xi, yi, plot_cols, plot_rows)
+        sid = canvas.style(style)
+        owner[bits != 0] = sid
+        allbits |= bits
+    plot_codes = np.where(allbits != 0, _BRAILLE_BASE + allbits.astype(np.uint32), 0x20)
+    plot_styles = np.where(allbits != 0, owner, 0)
+
+    # Cursor: a vertical line through empty cells of its column.
+    if opts.cursor_x is not None and x_lo <= opts.cursor_x <= x_hi:
+        c = round((opts.cursor_x - x_lo) / (x_hi - x_lo) * (dots_w - 1)) >> 1
+        col_empty = allbits[:, c] == 0
+        plot_codes[col_empty, c] = ord("│")
+        plot_styles[col_empty, c] = canvas.style(theme.cursor)
+
+    # NaN / inf markers at their x, over whatever is drawn there.
+    nan_sid = canvas.style(f"bold {theme.nan}")
+    sx = (dots_w - 1) / (x_hi - x_lo)
+    for p in prepared:
+        _mark_nonfinite(p, x_lo, x_hi, sx, plot_rows, plot_codes, plot_styles, nan_sid)
+
+    canvas.codes[:plot_rows, left:] = plot_codes
+    canvas.style_ids[:plot_rows, left:] = plot_styles
+
+    if axes:
+        axis_sid = canvas.style(theme.axis)
+        text_sid = canvas.style(theme.faint)
+        canvas.codes[:plot_rows, label_w] = ord("│")
+        canvas.style_ids[:plot_rows, label_w] = axis_sid
+        y_scale = (dots_h - 1) / (y_hi - y_lo)
+        used_rows: set[int] = set()
+        for t, lab in zip(y_ticks, y_labels, strict=True):
+            row = round((y_hi - t) * y_scale) >> 2
+            if row in used_rows or not 0 <= row < plot_rows:
+                continue
+            used_rows.add(row)
+            lab = lab[:label_w]
+            canvas.put(row, label_w - len(lab), lab, text_sid)
+            canvas.put(row, label_w, "┤", axis_sid)
+        xt, xl = x_ticks(x_lo, x_hi, plot_cols, opts.x_mode)
+        tick_cols = [left + (round((t - x_lo) * sx) >> 1) for t in xt]
+        label_row = plot_rows + int(x_axis_line)
+        if x_axis_line:
+            canvas.put(plot_rows, label_w, "└" + "─" * plot_cols, axis_sid)
+            for c in tick_cols:
+                if left <= c < width:
+                    canvas.put(plot_rows, c, "┬", axis_sid)
+        for col, lab in place_labels(tick_cols, xl, left if x_axis_line else 0, width):
+            canvas.put(label_row, col, lab, text_sid)
+
+    return join_lines([title_line, canvas.to_text(color)])
+
+
+def _mark_nonfinite(
+    p: _Prepared,
+    x_lo: float,
+    x_hi: float,
+    sx: float,
+    plot_rows: int,
+    codes: np.ndarray,
+    styles: np.ndarray,
+    sid: int,
+) -> None:
+    y = p.y
+    i0 = int(np.searchsorted(p.x, x_lo, side="left"))
+    i1 = int(np.searchsorted(p.x, x_hi, side="right"))
+    ys = y[i0:i1]
+    bad = ~np.isfinite(ys)
+    if not bad.any():
+        return
+    idx = np.flatnonzero(bad)
+    vals = ys[idx]
+    cols = (np.rint((p.x[i0:i1][idx] - x_lo) * sx).astype(np.int64)) >> 1
+    cols = np.clip(cols, 0, codes.shape[1] - 1)
+    for mask, row, mark in (
+        (vals == np.inf, 0, POS_INF_MARK),
+        (vals == -np.inf, plot_rows - 1, NEG_INF_MARK),
+        (np.isnan(vals), 0, NAN_MARK),
+    ):
+        if mask.any():
+            c = np.unique(cols[mask])
+            codes[row, c] = ord(mark)
+            styles[row, c] = sid
