@@ -76,6 +76,9 @@ class _Prepared:
     y: np.ndarray
     raw: np.ndarray | None
     color: str
+    orig: np.ndarray
+    """The untransformed y: NaN/inf markers come from it (log_y turns values <= 0 into NaN,
+    which are left out, not marked)."""
 
 
 def _transform(y: np.ndarray, log_y: bool) -> np.ndarray:
@@ -266,6 +269,7 @@ def render_chart(
             _transform(s.y, log_y),
             None if s.raw_y is None else _transform(s.raw_y, log_y),
             s.color,
+            np.asarray(s.y, dtype=np.float64),
         )
         for s in series
     ]
@@ -376,7 +380,7 @@ def _mark_nonfinite(
     styles: np.ndarray,
     sid: int,
 ) -> None:
-    y = p.y
+    y = p.orig
     i0 = int(np.searchsorted(p.x, x_lo, side="left"))
     i1 = int(np.searchsorted(p.x, x_hi, side="right"))
     ys = y[i0:i1]

@@ -72,15 +72,23 @@ def fmt_value(v: float) -> str:
 
 
 def nice_step(span: float, n: int) -> float:
-    """A step of 1, 2, 2.5 or 5 times a power of ten giving about `n` intervals over `span`."""
+    """A step of 1, 2 or 5 times a power of ten giving about `n` intervals over `span`
+    (d3's rule: the multiplier nearest the raw step on a log scale)."""
     raw = span / max(n, 1)
     if raw <= 0 or not math.isfinite(raw):
         return 0.0
-    mag = 10.0 ** math.floor(math.log10(raw))
-    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if raw <= m * mag * (1 + 1e-9):
-            return m * mag
-    return 10.0 * mag
+    power = math.floor(math.log10(raw))
+    mag = 10.0**power
+    error = raw / mag
+    if error >= math.sqrt(50):
+        factor = 10.0
+    elif error >= math.sqrt(10):
+        factor = 5.0
+    elif error >= math.sqrt(2):
+        factor = 2.0
+    else:
+        factor = 1.0
+    return factor * mag
 
 
 def nice_ticks(lo: float, hi: float, n: int) -> list[float]:
@@ -115,12 +123,14 @@ _TIME_STEPS = (
 
 
 def time_step(span: float, n: int) -> float:
-    """A clock-friendly step (1s, 5s, 1m, 15m, 1h, 6h, 1d, ...) giving about `n` intervals."""
+    """A clock-friendly step (1s, 5s, 1m, 15m, 1h, 6h, 1d, ...) nearest (on a log scale) to
+    giving `n` intervals."""
     raw = span / max(n, 1)
-    for s in _TIME_STEPS:
-        if raw <= s:
-            return float(s)
-    return nice_step(span, n)
+    if raw <= 0 or not math.isfinite(raw):
+        return 1.0
+    if raw > _TIME_STEPS[-1]:
+        return nice_step(span, n)
+    return float(min(_TIME_STEPS, key=lambda s: abs(math.log(s / raw))))
 
 
 def time_ticks(lo: float, hi: float, n: int, offset: float = 0.0) -> list[float]:
