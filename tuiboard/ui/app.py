@@ -1,0 +1,522 @@
+"""The Textual app: composes the run panel, the three views and the status line; binds keys;
+routes messages. The view state lives in `Board`; drawing lives in the widgets and render/.
+
+Owns: `TuiboardApp`, `run_app` (the entry point cli.py calls). The watcher thread only posts
+`StoreChanged`; every redraw happens here on the UI thread, pulling from the store by version.
+Must not import: tuiboard.core internals beyond the public Logdir / Watcher API.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import TabbedContent, TabPane
+
+from tuiboard.core.logdir import Changes, Logdir
+from tuiboard.core.watch import Watcher
+from tuiboard.render.theme import default_theme
+from tuiboard.ui.board import Board
+from tuiboard.ui.messages import (
+    LoadProgress,
+    OpenChart,
+    RunFilterChanged,
+    RunHighlighted,
+    RunToggled,
+    ShowWarnings,
+    StoreChanged,
+    WatcherFailed,
+)
+from tuiboard.ui.screens.chart import ChartScreen
+from tuiboard.ui.screens.help import HelpScreen
+from tuiboard.ui.screens.prompt import PromptScreen
+from tuiboard.ui.screens.warnings import WarningsScreen
+from tuiboard.ui.view_state import SMOOTHING_STEP
+from tuiboard.ui.widgets.histograms_view import HistogramsView
+from tuiboard.ui.widgets.overview import OverviewView
+from tuiboard.ui.widgets.run_panel import RunPanel, RunTree
+from tuiboard.ui.widgets.scalar_chart import ScalarChart
+from tuiboard.ui.widgets.scalars_view import ScalarsView
+from tuiboard.ui.widgets.status_bar import Status, StatusBar
+
+
+class TuiboardApp(App[int]):
+    """TensorBoard in the terminal."""
+
+    CSS_PATH = "tuiboard.tcss"
+    TITLE = "tuiboard"
+    ENABLE_COMMAND_PALETTE = True
+    AUTO_FOCUS = "#run-tree"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help: every key"),
+        Binding("1", "show_tab('scalars')", "Scalars tab", show=False),
+        Binding("2", "show_tab('histograms')", "Histograms tab", show=False),
+        Binding("3", "show_tab('overview')", "Overview tab (tag x run table)", show=False),
+        Binding("slash", "tag_filter", "Filter tags (regex)"),
+        Binding("f", "run_filter", "Filter runs (regex)"),
+        Binding("a", "select_all", "Show all runs"),
+        Binding("n", "select_none", "Hide all runs"),
+        Binding("o", "only_run", "Only the highlighted run (toggle)"),
+        Binding("s", "smoothing(1)", "Smoothing +0.05"),
+        Binding("S", "smoothing(-1)", "Smoothing -0.05"),
+        Binding("x", "cycle_x_axis", "X axis: step / relative / wall"),
+        Binding("l", "toggle('log_y')", "Log y scale"),
+        Binding("i", "toggle('ignore_outliers')", "Ignore outliers (5-95th pct)"),
+        Binding("R", "toggle('raw_points')", "Raw points (restart handling off)"),
+        Binding("p", "pause", "Pause / resume live redraws"),
+        Binding("b", "toggle_sidebar", "Show / hide the run panel"),
+        Binding("W", "warnings", "All warnings"),
+        Binding("e", "export", "Export visible series to CSV"),
+    ]
+
+    def __init__(
+        self,
+        logdir: Logdir,
+        *,
+        poll: float | None = None,
+        watch: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.board = Board(logdir, default_theme(color=not os.environ.get("NO_COLOR")))
+        self.logdir = logdir
+        self.poll = poll
+        self.watch_logdir = watch
+        self.clock = clock
+        self._watcher: Watcher | None = None
+        self._paused = False
+        self._pending: Changes | None = None
+        """Changes that arrived while paused, merged; applied on resume."""
+        self._progress: tuple[int, int] | None = None
+        self._last_update: float | None = None
+        self._highlighted_run: str | None = None
+        self.applied = 0
+        """How many StoreChanged were applied (tests wait on it)."""
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        board = self.board
+        with Horizontal(id="main"):
+            yield RunPanel(board.selection, board.colour_of, id="run-panel")
+            with TabbedContent(id="tabs", initial="scalars"):
+                with TabPane("Scalars", id="scalars"):
+                    yield ScalarsView(board, id="scalars-view")
+                with TabPane("Histograms", id="histograms"):
+                    yield HistogramsView(board, id="histograms-view")
+                with TabPane("Overview", id="overview"):
+                    yield OverviewView(board, id="overview-view")
+        yield StatusBar(id="status")
+
+    def on_mount(self) -> None:
+        self._update_status()
+        if self.watch_logdir:
+            self._watcher = Watcher(
+                self.logdir,
+                self._on_watcher_change,
+                poll=self.poll,
+                on_progress=self._on_watcher_progress,
+                on_error=self._on_watcher_error,
+            )
+            self._watcher.start()
+        else:
+            runs = frozenset(r.name for r in self.logdir.runs)
+            self.post_message(StoreChanged(Changes(runs, runs, version=self.logdir.version)))
+        self.set_interval(10.0, self._tick, name="ages")
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+
+    # -- the watcher thread's side: post only ---------------------------------------------------
+
+    def _on_watcher_change(self, changes: Changes) -> None:
+        self.post_message(StoreChanged(changes))
+
+    def _on_watcher_progress(self, done: int, total: int) -> None:
+        self.post_message(LoadProgress(done, total))
+
+    def _on_watcher_error(self, error: BaseException) -> None:
+        self.post_message(WatcherFailed(error))
+
+    # -- applying store changes -------------------------------------------------------------------
+
+    @on(StoreChanged)
+    def _store_changed(self, message: StoreChanged) -> None:
+        changes = message.changes
+        if self._paused:
+            self._pending = changes if self._pending is None else self._pending.merge(changes)
+            return
+        self.apply_changes(changes)
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Redraw what the changes touched: run labels, the charts of moved series, the status."""
+        board = self.board
+        for name in changes.removed_runs:
+            board.cache.forget_run(name)
+        runs = board.runs()
+        self.query_one(RunPanel).sync(runs, self.clock(), set(changes.runs))
+        self.query_one(ScalarsView).apply_changes(changes)
+        self.query_one(HistogramsView).apply_changes(changes)
+        self.query_one(OverviewView).apply_changes(changes)
+        for screen in self.screen_stack:
+            if isinstance(screen, ChartScreen):
+                screen.apply_changes(changes)
+        self._last_update = self.clock()
+        self.applied += 1
+        self._update_status()
+
+    @on(LoadProgress)
+    def _load_progress(self, message: LoadProgress) -> None:
+        done, total = message.done, message.total
+        self._progress = None if done >= total else (done, total)
+        self._update_status()
+
+    @on(WatcherFailed)
+    def _watcher_failed(self, message: WatcherFailed) -> None:
+        self.notify(f"reading stopped: {message.error!r}", severity="error", timeout=30)
+
+    def _tick(self) -> None:
+        """Ages in the run panel move with the clock; nothing else is redrawn."""
+        self.query_one(RunPanel).sync(self.board.runs(), self.clock(), set())
+
+    def _update_status(self) -> None:
+        board = self.board
+        runs = self.logdir.runs
+        warnings = len(self.logdir.warnings) + sum(len(r.warnings) for r in runs)
+        self.query_one(StatusBar).show(
+            Status(
+                runs=len(runs),
+                shown=len(board.visible_runs()),
+                points=sum(r.point_count for r in runs),
+                progress=self._progress,
+                last_update=self._last_update,
+                paused=self._paused,
+                warnings=warnings,
+                options=board.options.describe(),
+            )
+        )
+
+    # -- view changes ---------------------------------------------------------------------------
+
+    def view_changed(self, runs_changed: bool = False) -> None:
+        """Options, filters or run visibility moved: every view redraws from its caches."""
+        if runs_changed:
+            self.query_one(RunPanel).sync(self.board.runs(), self.clock(), None)
+        self.query_one(ScalarsView).view_changed()
+        self.query_one(HistogramsView).view_changed()
+        self.query_one(OverviewView).view_changed()
+        for screen in self.screen_stack:
+            if isinstance(screen, ChartScreen):
+                screen.view_changed()
+        self._update_status()
+
+    @on(RunToggled)
+    def _run_toggled(self, message: RunToggled) -> None:
+        selection = self.board.selection
+        selection.only = None
+        if message.visible:
+            selection.hidden.difference_update(message.runs)
+        else:
+            selection.hidden.update(message.runs)
+        self.view_changed(runs_changed=True)
+
+    @on(RunHighlighted)
+    def _run_highlighted(self, message: RunHighlighted) -> None:
+        self._highlighted_run = message.run
+
+    @on(RunFilterChanged)
+    def _run_filter(self, message: RunFilterChanged) -> None:
+        self.board.selection.pattern = message.pattern
+        self.view_changed(runs_changed=True)
+
+    @on(OpenChart)
+    def _open_chart(self, message: OpenChart) -> None:
+        self.push_screen(ChartScreen(self.board, message.tag, clock=self.clock))
+
+    @on(ShowWarnings)
+    def _show_warnings(self, message: ShowWarnings) -> None:
+        if message.run is None:
+            self.action_warnings()
+            return
+        run = self.logdir.run(message.run)
+        if run is None:
+            return
+        self.push_screen(WarningsScreen(f"Warnings of {run.name}", [(run.name, run.warnings)]))
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        sections: list[tuple[str, list[BindingType]]] = [
+            ("Everywhere", self.BINDINGS),
+            ("Run panel", RunTree.BINDINGS),
+            ("Scalars", ScalarsView.BINDINGS + ScalarChart.BINDINGS),
+            ("Full-screen chart", ChartScreen.BINDINGS),
+            ("Histograms", HistogramsView.BINDINGS),
+            ("Overview", OverviewView.BINDINGS),
+        ]
+        self.push_screen(HelpScreen(sections))
+
+    def action_show_tab(self, tab: str) -> None:
+        tabs = self.query_one(TabbedContent)
+        focused = self.focused
+        if focused is not None and tabs in focused.ancestors:
+            # TabbedContent shows the pane holding the focus: move the focus with the tab.
+            target = {
+                "scalars": "#chart-scroll",
+                "histograms": "#hist-list",
+                "overview": "#overview-table",
+            }[tab]
+            tabs.active = tab
+            widget = self.query_one(target)
+            if tab == "scalars":
+                charts = self.query_one(ScalarsView).visible_charts()
+                widget = charts[0] if charts else self.query_one(RunTree)
+            widget.focus()
+        else:
+            tabs.active = tab
+
+    def action_tag_filter(self) -> None:
+        if self.active_tab != "scalars":
+            self.action_show_tab("scalars")
+        self.query_one(ScalarsView).open_filter()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "histograms":
+            self.query_one(HistogramsView).shown()
+        elif event.pane.id == "overview":
+            self.query_one(OverviewView).shown()
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    def set_tag_filter(self, pattern: str) -> None:
+        self.board.tag_pattern = pattern
+        self.view_changed()
+
+    def action_run_filter(self) -> None:
+        self.screen.set_focus(self.query_one("#run-filter"))
+
+    def action_select_all(self) -> None:
+        self.board.selection.hidden.clear()
+        self.board.selection.only = None
+        self.view_changed(runs_changed=True)
+
+    def action_select_none(self) -> None:
+        self.board.selection.hidden.update(r.name for r in self.logdir.runs)
+        self.board.selection.only = None
+        self.view_changed(runs_changed=True)
+
+    def action_only_run(self, name: str | None = None) -> None:
+        selection = self.board.selection
+        target = name if name is not None else self._highlighted_run
+        if selection.only is not None and (target is None or target == selection.only):
+            selection.only = None
+        elif target is not None:
+            selection.only = target
+        self.view_changed(runs_changed=True)
+
+    def action_smoothing(self, direction: int) -> None:
+        self.set_smoothing(self.board.options.smoothing + direction * SMOOTHING_STEP)
+
+    def set_smoothing(self, value: float) -> None:
+        self.board.options = self.board.options.with_smoothing(value)
+        self.view_changed()
+
+    def action_cycle_x_axis(self) -> None:
+        self.board.options = self.board.options.next_x_axis()
+        self.view_changed()
+
+    def set_x_axis(self, mode: str) -> None:
+        from dataclasses import replace
+
+        self.board.options = replace(self.board.options, x_axis=mode)
+        self.view_changed()
+
+    def action_toggle(self, name: str) -> None:
+        self.board.options = self.board.options.toggled(name)
+        self.view_changed()
+
+    def action_pause(self) -> None:
+        self._paused = not self._paused
+        if not self._paused and self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.apply_changes(pending)
+        self._update_status()
+
+    def action_toggle_sidebar(self) -> None:
+        panel = self.query_one(RunPanel)
+        panel.display = not panel.display
+
+    def action_warnings(self) -> None:
+        groups = [("logdir", self.logdir.warnings)]
+        groups += [(r.name, r.warnings) for r in self.logdir.runs if r.warnings]
+        self.push_screen(WarningsScreen("Warnings", groups))
+
+    def action_prompt_smoothing(self) -> None:
+        def validate(text: str) -> str | None:
+            try:
+                v = float(text)
+            except ValueError:
+                return "a number between 0 and 0.999"
+            return None if 0.0 <= v < 1.0 else "a number between 0 and 0.999"
+
+        def done(answer: str | None) -> None:
+            if answer is not None:
+                self.set_smoothing(float(answer))
+
+        self.push_screen(
+            PromptScreen("Smoothing (0 - 0.999)", f"{self.board.options.smoothing:.2f}", validate),
+            done,
+        )
+
+    def action_prompt_tag_filter(self) -> None:
+        def done(answer: str | None) -> None:
+            if answer is not None:
+                self.query_one(ScalarsView).set_filter_text(answer)
+
+        self.push_screen(PromptScreen("Tag filter (regex)", self.board.tag_pattern), done)
+
+    def action_prompt_run_filter(self) -> None:
+        def done(answer: str | None) -> None:
+            if answer is not None:
+                self.query_one("#run-filter").value = answer  # type: ignore[attr-defined]
+
+        self.push_screen(PromptScreen("Run filter (regex)", self.board.selection.pattern), done)
+
+    # -- export ----------------------------------------------------------------------------------
+
+    def export_problem(self, path: str) -> str | None:
+        """Why `path` is not acceptable for an export (None: fine). Never into the logdir."""
+        if not path.strip():
+            return "give a file path"
+        target = Path(path).expanduser().resolve()
+        roots = [Path(p).resolve() for _, p in self.logdir.roots]
+        roots += [Path(r.path).resolve() for r in self.logdir.runs]
+        for root in roots:
+            if target == root or root in target.parents:
+                return "refusing to write inside the logdir"
+        if target.is_dir():
+            return "that is a directory"
+        if not target.parent.is_dir():
+            return "no such directory"
+        return None
+
+    def action_export(self) -> None:
+        default = os.path.join(os.getcwd(), "tuiboard-export.csv")
+
+        def done(answer: str | None) -> None:
+            if answer is not None:
+                self.export_csv(answer)
+
+        self.push_screen(
+            PromptScreen("Export the visible series to CSV: path", default, self.export_problem),
+            done,
+        )
+
+    def export_csv(self, path: str) -> None:
+        problem = self.export_problem(path)
+        if problem is not None:
+            self.notify(problem, severity="error")
+            return
+        runs = self.board.visible_runs()
+        tags = self.board.visible_tags()
+        self._write_export(str(Path(path).expanduser()), runs, tags, self.board.options.raw_points)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _write_export(self, path: str, runs: list[str], tags: list[str], raw: bool) -> int:
+        from tuiboard.export import export_scalars
+
+        if not runs or not tags:
+            self.call_from_thread(self.notify, "nothing visible to export", severity="warning")
+            return 0
+        runs_re = "^(?:" + "|".join(re.escape(r) for r in runs) + ")$"
+        tags_re = "^(?:" + "|".join(re.escape(t) for t in tags) + ")$"
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            n = export_scalars(self.logdir, out, runs_re=runs_re, tags_re=tags_re, raw=raw)
+        self.call_from_thread(self.notify, f"exported {n} points to {path}")
+        return n
+
+    # -- the command palette --------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        options = self.board.options
+        yield SystemCommand(
+            "Set smoothing…", "Type a value in [0, 0.999]", self.action_prompt_smoothing
+        )
+        for value in (0.0, 0.6, 0.9, 0.99):
+            yield SystemCommand(
+                f"Smoothing {value}", "Set the EMA weight", lambda v=value: self.set_smoothing(v)
+            )
+        yield SystemCommand("Smoothing +0.05", "More smoothing", lambda: self.action_smoothing(1))
+        yield SystemCommand("Smoothing -0.05", "Less smoothing", lambda: self.action_smoothing(-1))
+        for mode in ("step", "relative", "wall"):
+            yield SystemCommand(
+                f"X axis: {mode}",
+                "Horizontal axis of every chart",
+                lambda m=mode: self.set_x_axis(m),
+            )
+        yield SystemCommand(
+            f"Log y scale: {'off' if options.log_y else 'on'}",
+            "Toggle a logarithmic y axis",
+            lambda: self.action_toggle("log_y"),
+        )
+        yield SystemCommand(
+            f"Ignore outliers: {'off' if options.ignore_outliers else 'on'}",
+            "y range from the 5th-95th percentiles",
+            lambda: self.action_toggle("ignore_outliers"),
+        )
+        yield SystemCommand(
+            f"Raw points: {'off' if options.raw_points else 'on'}",
+            "Every point as written (restart handling off)",
+            lambda: self.action_toggle("raw_points"),
+        )
+        yield SystemCommand("Filter tags…", "Regex on tag names", self.action_prompt_tag_filter)
+        yield SystemCommand("Filter runs…", "Regex on run names", self.action_prompt_run_filter)
+        yield SystemCommand("Show all runs", "Tick every run", self.action_select_all)
+        yield SystemCommand("Hide all runs", "Untick every run", self.action_select_none)
+        yield SystemCommand(
+            "Only the highlighted run", "Toggle showing one run", self.action_only_run
+        )
+        yield SystemCommand(
+            "Export visible series to CSV…",
+            "run,tag,step,wall_time,value to a path you give (never into the logdir)",
+            self.action_export,
+        )
+        yield SystemCommand(
+            "Pause / resume live redraws", "Stop or restart drawing new data", self.action_pause
+        )
+        yield SystemCommand(
+            "Show warnings", "Everything that went wrong reading", self.action_warnings
+        )
+        yield SystemCommand(
+            "Show/hide run panel", "More room for charts", self.action_toggle_sidebar
+        )
+        for tab in ("scalars", "histograms", "overview"):
+            yield SystemCommand(
+                f"Go to {tab.title()}", "Switch tab", lambda t=tab: self.action_show_tab(t)
+            )
+        yield SystemCommand("Keys (help)", "Every key binding", self.action_help)
+
+
+def run_app(logdir: Logdir, *, poll: float | None = None) -> int:
+    """Run the app on a logdir (opened with load=False: the watcher reads it, showing progress).
+
+    Returns the process exit code.
+    """
+    result = TuiboardApp(logdir, poll=poll).run()
+    return int(result or 0)

@@ -1,0 +1,80 @@
+"""What every widget needs to draw: the logdir, the user's choices, colours and the series cache.
+
+Owns: `Board`, the one object widgets read from (they get it at construction, which keeps them
+testable without the app). It answers "which runs are shown", "which tags exist", "what colour
+is this run"; it never reads files (the watcher thread does) and never draws.
+Must not import: textual.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tuiboard.core.types import HISTOGRAMS, SCALARS
+from tuiboard.render.theme import Theme, default_theme, run_color
+from tuiboard.ui.series import SeriesCache
+from tuiboard.ui.view_state import RunSelection, ViewOptions, compile_filter
+
+if TYPE_CHECKING:
+    from tuiboard.core.logdir import Logdir, Run
+
+
+class Board:
+    """The shared view model. Mutated only on the UI thread (by the app's actions)."""
+
+    def __init__(self, logdir: Logdir, theme: Theme | None = None) -> None:
+        self.logdir = logdir
+        self.theme = theme if theme is not None else default_theme()
+        self.options = ViewOptions()
+        """Current chart options; replaced whole on every change (it is a cache key)."""
+        self.selection = RunSelection()
+        self.tag_pattern = ""
+        """The tag regex filter as typed ("" = every tag)."""
+        self.cache = SeriesCache(logdir)
+        self._tags_version = -1
+        self._tags: dict[str, list[str]] = {}
+
+    # -- runs ------------------------------------------------------------------------------------
+
+    def runs(self) -> list[Run]:
+        runs = self.logdir.runs
+        self.selection.note_runs([r.name for r in runs])
+        return runs
+
+    def visible_runs(self) -> list[str]:
+        return self.selection.visible([r.name for r in self.runs()])
+
+    def colour_of(self, name: str) -> str:
+        index = self.selection.colour_index.get(name)
+        if index is None:
+            self.selection.note_runs([name])
+            index = self.selection.colour_index[name]
+        return run_color(self.theme, index)
+
+    # -- tags ------------------------------------------------------------------------------------
+
+    def tags(self, kind: str = SCALARS) -> list[str]:
+        """Sorted union of the tags of every run (stable layout when runs are hidden)."""
+        version = self.logdir.version
+        if version != self._tags_version:
+            found: dict[str, set[str]] = {SCALARS: set(), HISTOGRAMS: set()}
+            for run in self.logdir.runs:
+                for k in found:
+                    found[k].update(run.tags(k))
+            self._tags = {k: sorted(v) for k, v in found.items()}
+            self._tags_version = version
+        return self._tags.get(kind, [])
+
+    def tag_matches(self, tag: str) -> bool:
+        regex = compile_filter(self.tag_pattern)
+        return regex is None or regex.search(tag) is not None
+
+    def visible_tags(self, kind: str = SCALARS) -> list[str]:
+        regex = compile_filter(self.tag_pattern)
+        return [t for t in self.tags(kind) if regex is None or regex.search(t) is not None]
+
+
+def tag_group(tag: str) -> str:
+    """TensorBoard's grouping: the prefix before the first "/" (tags without one: their own)."""
+    head, sep, _ = tag.partition("/")
+    return head if sep else tag

@@ -1,0 +1,91 @@
+"""Messages that carry news between the watcher thread, the app and its widgets.
+
+Owns: small immutable Textual messages. The watcher thread only ever posts `StoreChanged`;
+widgets post the others upwards so the app (the single place holding view state) can act.
+Must not import: tuiboard.core internals beyond the public `Changes` type, tuiboard.render.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from tuiboard.core.logdir import Changes
+
+
+class StoreChanged(Message):
+    """The store has new data. Posted from the watcher thread (post_message is thread-safe)."""
+
+    def __init__(self, changes: Changes) -> None:
+        super().__init__()
+        self.changes = changes
+        """What the refresh reported; widgets pull the data itself from the store by version."""
+
+
+class ViewChanged(Message):
+    """View options or run visibility changed: every view redraws from its caches."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+        """A short word for logs and tests: "options", "runs", "tags"."""
+
+
+class OpenChart(Message):
+    """Open the full-screen chart of a scalar tag."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__()
+        self.tag = tag
+
+
+class ShowWarnings(Message):
+    """Open the warnings of a run (None: the logdir's own warnings and every run's)."""
+
+    def __init__(self, run: str | None) -> None:
+        super().__init__()
+        self.run = run
+
+
+class RunToggled(Message):
+    """The user toggled the visibility of these runs in the run panel."""
+
+    def __init__(self, runs: tuple[str, ...], visible: bool) -> None:
+        super().__init__()
+        self.runs = runs
+        self.visible = visible
+
+
+class RunHighlighted(Message):
+    """The run under the run panel's cursor changed (used by "only this run")."""
+
+    def __init__(self, run: str | None) -> None:
+        super().__init__()
+        self.run = run
+
+
+class RunFilterChanged(Message):
+    """The run regex filter changed (already validated; "" shows every run)."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__()
+        self.pattern = pattern
+
+
+class LoadProgress(Message):
+    """First-load progress from the watcher thread: runs read so far and runs found."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+
+class WatcherFailed(Message):
+    """The watcher thread stopped on an unexpected error (a bug): shown, never swallowed."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error

@@ -1,0 +1,244 @@
+"""One scalar chart full screen, with a cursor and TensorBoard's tooltip as a table.
+
+Owns: `ChartScreen`. The cursor walks the x values of the shown runs (left/right); the table
+shows each run's nearest point (step, raw, smoothed, time). Zoom narrows the x range around the
+cursor; live data keeps the cursor and zoom where the user put them (a cursor on the last point
+follows new points, like `tail -f`).
+Must not import: tuiboard.core internals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from tuiboard.render.numbers import fmt_duration
+from tuiboard.render.sanitize import clean
+from tuiboard.ui.series import index_at
+from tuiboard.ui.widgets.scalar_chart import ScalarChart, chart_series
+
+if TYPE_CHECKING:
+    from tuiboard.core.logdir import Changes
+    from tuiboard.ui.board import Board
+
+ZOOM_FACTOR = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class CursorRow:
+    """One run's point nearest the cursor: the numbers the table shows."""
+
+    run: str
+    step: int
+    value: float
+    smoothed: float
+    wall_time: float
+    relative: float
+    """Seconds since the run's first point of this tag."""
+
+
+def fmt_number(v: float) -> str:
+    return f"{v:.6g}"
+
+
+class FullChart(ScalarChart, can_focus=False):
+    """The chart of a ChartScreen (no Enter: it is already full screen)."""
+
+
+class ChartScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back to the grid"),
+        Binding("left", "cursor(-1)", "Cursor to the previous step"),
+        Binding("right", "cursor(1)", "Cursor to the next step"),
+        Binding("shift+left", "cursor(-10)", "Cursor 10 steps back", show=False),
+        Binding("shift+right", "cursor(10)", "Cursor 10 steps on", show=False),
+        Binding("home", "cursor_end(0)", "Cursor to the first step", show=False),
+        Binding("end", "cursor_end(1)", "Cursor to the last step", show=False),
+        Binding("plus,equals_sign", "zoom(1)", "Zoom x in around the cursor"),
+        Binding("minus", "zoom(-1)", "Zoom x out"),
+        Binding("0", "zoom_reset", "Reset zoom"),
+    ]
+
+    def __init__(self, board: Board, tag: str, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.board = board
+        self.tag = tag
+        self.clock = clock
+        self._xs = np.empty(0)
+        """Sorted unique x of the shown runs' points: the positions the cursor walks."""
+        self._at_end = True
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="chart-hint")
+        yield FullChart(self.board, self.tag, id="full-chart")
+        table: DataTable[Text | str] = DataTable(
+            id="cursor-table", cursor_type="none", zebra_stripes=False, show_cursor=False
+        )
+        yield table
+
+    @property
+    def chart(self) -> FullChart:
+        return self.query_one(FullChart)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("run", "step", "value", "smoothed", "relative", "wall time")
+        self._recompute_xs()
+        if self._xs.shape[0]:
+            self.chart.cursor_x = float(self._xs[-1])
+        self._update()
+
+    # -- data ------------------------------------------------------------------------------------
+
+    def _recompute_xs(self) -> None:
+        prepared, _ = chart_series(self.board, self.tag)
+        parts = [p.x for p in prepared if len(p)]
+        self._xs = np.unique(np.concatenate(parts)) if parts else np.empty(0)
+
+    def apply_changes(self, changes: Changes) -> None:
+        if self.chart.data_changed(set(changes.runs)):
+            self._refit()
+
+    def view_changed(self) -> None:
+        old_axis = getattr(self, "_axis", self.board.options.x_axis)
+        self._refit()
+        if self.board.options.x_axis != old_axis:
+            # Another x unit: the old cursor and zoom mean nothing there.
+            self.chart.x_range = None
+            self.chart.cursor_x = float(self._xs[-1]) if self._xs.shape[0] else None
+            self._at_end = True
+        self.chart.refresh()
+        self._update()
+
+    def _refit(self) -> None:
+        self._recompute_xs()
+        if self._xs.shape[0] and (self._at_end or self.chart.cursor_x is None):
+            self.chart.cursor_x = float(self._xs[-1])
+        self._update()
+
+    # -- cursor and zoom -------------------------------------------------------------------------
+
+    def cursor_index(self) -> int | None:
+        x = self.chart.cursor_x
+        if x is None or self._xs.shape[0] == 0:
+            return None
+        i = int(np.searchsorted(self._xs, x, side="left"))
+        return min(i, self._xs.shape[0] - 1)
+
+    def action_cursor(self, delta: int) -> None:
+        i = self.cursor_index()
+        if i is None:
+            return
+        j = max(0, min(self._xs.shape[0] - 1, i + delta))
+        self._set_cursor(float(self._xs[j]))
+
+    def action_cursor_end(self, end: int) -> None:
+        if self._xs.shape[0]:
+            self._set_cursor(float(self._xs[-1 if end else 0]))
+
+    def _set_cursor(self, x: float) -> None:
+        chart = self.chart
+        chart.cursor_x = x
+        self._at_end = bool(self._xs.shape[0]) and x >= float(self._xs[-1])
+        if chart.x_range is not None:
+            lo, hi = chart.x_range
+            span = hi - lo
+            if x < lo:
+                chart.x_range = (x, x + span)
+            elif x > hi:
+                chart.x_range = (x - span, x)
+        chart.refresh()
+        self._update()
+
+    def action_zoom(self, direction: int) -> None:
+        chart = self.chart
+        if self._xs.shape[0] < 2:
+            return
+        full_lo, full_hi = float(self._xs[0]), float(self._xs[-1])
+        lo, hi = chart.x_range if chart.x_range is not None else (full_lo, full_hi)
+        span = hi - lo
+        new_span = span / ZOOM_FACTOR if direction > 0 else span * ZOOM_FACTOR
+        if direction < 0 and new_span >= full_hi - full_lo:
+            chart.x_range = None
+        else:
+            centre = chart.cursor_x if chart.cursor_x is not None else (lo + hi) / 2
+            frac = (centre - lo) / span if span > 0 else 0.5
+            new_lo = centre - frac * new_span
+            chart.x_range = (new_lo, new_lo + new_span)
+        chart.refresh()
+        self._update()
+
+    def action_zoom_reset(self) -> None:
+        self.chart.x_range = None
+        self.chart.refresh()
+        self._update()
+
+    def action_close(self) -> None:
+        self.dismiss()
+
+    # -- the tooltip table -----------------------------------------------------------------------
+
+    def cursor_rows(self) -> list[CursorRow]:
+        """Each shown run's point nearest the cursor (what the table shows, unformatted)."""
+        x = self.chart.cursor_x
+        rows: list[CursorRow] = []
+        if x is None:
+            return rows
+        prepared, _ = chart_series(self.board, self.tag)
+        for p in prepared:
+            i = index_at(p, x)
+            if i is None:
+                continue
+            wall = p.wall_time
+            first = float(np.nanmin(wall)) if np.isfinite(wall).any() else float("nan")
+            rows.append(
+                CursorRow(
+                    run=p.run,
+                    step=int(p.step[i]),
+                    value=float(p.value[i]),
+                    smoothed=float(p.smoothed[i]),
+                    wall_time=float(wall[i]),
+                    relative=float(wall[i]) - first,
+                )
+            )
+        return rows
+
+    def _update(self) -> None:
+        self._axis = self.board.options.x_axis
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in self.cursor_rows():
+            name = Text()
+            name.append("■ ", style=self.board.colour_of(row.run))
+            name.append(clean(row.run))
+            wall = (
+                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.wall_time))
+                if np.isfinite(row.wall_time)
+                else "-"
+            )
+            rel = fmt_duration(row.relative) if np.isfinite(row.relative) else "-"
+            table.add_row(
+                name,
+                str(row.step),
+                fmt_number(row.value),
+                fmt_number(row.smoothed),
+                rel,
+                wall,
+            )
+        chart = self.chart
+        hint = Text(no_wrap=True, overflow="ellipsis")
+        hint.append(clean(self.tag), style="bold")
+        hint.append("  ←/→ cursor · +/- zoom · 0 reset · esc back", style="dim")
+        if chart.x_range is not None:
+            hint.append("  [zoomed]", style="yellow")
+        hint.append(f"  {self.board.options.describe()}", style="dim")
+        self.query_one("#chart-hint", Static).update(hint)

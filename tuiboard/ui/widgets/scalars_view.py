@@ -1,0 +1,285 @@
+"""The Scalars tab: tags grouped by prefix, collapsible groups, a grid of charts, a tag filter.
+
+Owns: `ScalarsView`, `ChartGroup`, `GroupHeader`. New tags are mounted in place (sorted), charts
+redraw only when one of their series moved; the grid's column count follows the width.
+Must not import: tuiboard.core internals (it reads through Board), tuiboard.render beyond clean.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Vertical, VerticalScroll
+from textual.events import Click, Resize
+from textual.widgets import Input, Static
+
+from tuiboard.core.types import SCALARS
+from tuiboard.render.sanitize import clean
+from tuiboard.ui.board import tag_group
+from tuiboard.ui.widgets.scalar_chart import ScalarChart
+
+if TYPE_CHECKING:
+    from tuiboard.core.logdir import Changes
+    from tuiboard.ui.board import Board
+
+MIN_CHART_WIDTH = 44
+"""Cells; the grid holds as many columns of charts as fit at this width."""
+
+
+class GroupHeader(Static, can_focus=True):
+    """ "▼ train (4)": Enter, space or a click collapses or expands its group."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,space", "toggle_group", "Collapse / expand group", show=False),
+    ]
+
+    def __init__(self, name: str, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.group_name = name
+
+    def show(self, collapsed: bool, count: int) -> None:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append("▶ " if collapsed else "▼ ", style="bold")
+        text.append(clean(self.group_name), style="bold")
+        text.append(f"  {count}", style="dim")
+        self.update(text)
+
+    def action_toggle_group(self) -> None:
+        group = self.parent
+        if isinstance(group, ChartGroup):
+            group.collapsed = not group.collapsed
+
+    def on_click(self, event: Click) -> None:
+        self.action_toggle_group()
+
+
+class ChartGrid(Grid):
+    """The grid of a group. Charts added before it is mounted wait in `pending`."""
+
+    def __init__(self, charts: list[ScalarChart], **kw: object) -> None:
+        super().__init__(*charts, **kw)  # type: ignore[arg-type]
+        self.pending: list[ScalarChart] = []
+
+    def on_mount(self) -> None:
+        for chart in self.pending:
+            self.insert_sorted(chart)
+        self.pending.clear()
+
+    def add_chart(self, chart: ScalarChart) -> None:
+        if self.is_mounted:
+            self.insert_sorted(chart)
+        else:
+            self.pending.append(chart)
+
+    def insert_sorted(self, chart: ScalarChart) -> None:
+        later = [c for c in self.query_children(ScalarChart) if c.tag > chart.tag]
+        if later:
+            self.mount(chart, before=min(later, key=lambda c: c.tag))
+        else:
+            self.mount(chart)
+
+
+class ChartGroup(Vertical):
+    """A header and a grid of charts of tags sharing a prefix."""
+
+    def __init__(self, name: str, charts: list[ScalarChart], **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.group_name = name
+        self._collapsed = False
+        self.header = GroupHeader(name, classes="group-header")
+        self.grid = ChartGrid(charts, classes="chart-grid")
+        self.members: list[ScalarChart] = list(charts)
+        """Every chart of the group, mounted or waiting (sorted by tag)."""
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        yield self.grid
+
+    def add_chart(self, chart: ScalarChart) -> None:
+        self.members.append(chart)
+        self.members.sort(key=lambda c: c.tag)
+        self.grid.add_chart(chart)
+
+    @property
+    def collapsed(self) -> bool:
+        return self._collapsed
+
+    @collapsed.setter
+    def collapsed(self, value: bool) -> None:
+        self._collapsed = value
+        self.grid.display = not value
+        self.update_header()
+
+    def charts(self) -> list[ScalarChart]:
+        return self.members
+
+    def update_header(self) -> None:
+        shown = sum(1 for c in self.members if c.display)
+        self.header.show(self._collapsed, shown)
+
+
+class ScalarsView(Vertical):
+    """Every scalar tag as a chart. `/` opens the regex tag filter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "collapse_all", "Collapse / expand every group", show=False),
+        Binding("up", "move(0, -1)", "Chart above", show=False),
+        Binding("down", "move(0, 1)", "Chart below", show=False),
+        Binding("left", "move(-1, 0)", "Chart to the left", show=False),
+        Binding("right", "move(1, 0)", "Chart to the right", show=False),
+    ]
+
+    def __init__(self, board: Board, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.board = board
+        self.columns = 1
+        """Charts per grid row; follows the width (MIN_CHART_WIDTH)."""
+        self._charts: dict[str, ScalarChart] = {}
+        self._groups: dict[str, ChartGroup] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter tags (regex), Enter to keep, Esc to clear", id="tag-filter")
+        yield VerticalScroll(id="chart-scroll")
+        yield Static(Text("No scalar data yet.", style="dim"), id="scalars-empty")
+
+    def on_mount(self) -> None:
+        self.query_one("#tag-filter").display = False
+
+    # -- filter ----------------------------------------------------------------------------------
+
+    def open_filter(self) -> None:
+        box = self.query_one("#tag-filter", Input)
+        box.display = True
+        box.focus()
+
+    def set_filter_text(self, text: str) -> None:
+        box = self.query_one("#tag-filter", Input)
+        box.value = text
+        box.display = bool(text)
+        self.app.set_tag_filter(text)  # type: ignore[attr-defined]
+
+    @on(Input.Changed, "#tag-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.app.set_tag_filter(event.value)  # type: ignore[attr-defined]
+
+    @on(Input.Submitted, "#tag-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        box = self.query_one("#tag-filter", Input)
+        box.display = bool(box.value)
+        first = next((c for c in self._charts.values() if c.display), None)
+        if first is not None:
+            first.focus()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#tag-filter", Input)
+        if box.has_focus:
+            self.set_filter_text("")
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_columns(event.size.width)
+
+    def _apply_columns(self, width: int) -> None:
+        columns = max(1, (width - 1) // MIN_CHART_WIDTH)
+        height = max(8, min(16, (self.size.height - 2) // 2)) if self.size.height else 12
+        self.columns = columns
+        for grid in (g.grid for g in self._groups.values()):
+            grid.styles.grid_size_columns = columns
+            grid.styles.grid_rows = str(height)
+
+    # -- data ------------------------------------------------------------------------------------
+
+    def apply_changes(self, changes: Changes) -> None:
+        self._sync_tags()
+        touched = set(changes.runs)
+        for chart in self._charts.values():
+            chart.data_changed(touched)
+
+    def view_changed(self) -> None:
+        self._apply_filter()
+        for chart in self._charts.values():
+            chart.refresh()
+
+    def _sync_tags(self) -> None:
+        tags = self.board.tags(SCALARS)
+        new = [t for t in tags if t not in self._charts]
+        if not new:
+            return
+        scroll = self.query_one("#chart-scroll", VerticalScroll)
+        fresh: dict[str, list[ScalarChart]] = {}
+        for tag in new:
+            chart = ScalarChart(self.board, tag, classes="chart")
+            self._charts[tag] = chart
+            name = tag_group(tag)
+            group = self._groups.get(name)
+            if group is None:
+                fresh.setdefault(name, []).append(chart)
+            else:
+                group.add_chart(chart)
+        for name, charts in sorted(fresh.items()):
+            group = ChartGroup(name, charts, classes="chart-group")
+            later = sorted(g for g in self._groups if g > name)
+            self._groups[name] = group
+            if later:
+                scroll.mount(group, before=self._groups[later[0]])
+            else:
+                scroll.mount(group)
+        self.query_one("#scalars-empty").display = not self._charts
+        self.call_after_refresh(self._after_mount)
+
+    def _after_mount(self) -> None:
+        self._apply_columns(self.size.width)
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        board = self.board
+        for tag, chart in self._charts.items():
+            chart.display = board.tag_matches(tag)
+        for group in self._groups.values():
+            charts = group.charts()
+            group.display = any(c.display for c in charts)
+            group.update_header()
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    def visible_charts(self) -> list[ScalarChart]:
+        out: list[ScalarChart] = []
+        for name in sorted(self._groups):
+            group = self._groups[name]
+            if group.display and not group.collapsed:
+                out.extend(c for c in group.charts() if c.display)
+        return out
+
+    def action_collapse_all(self) -> None:
+        groups = list(self._groups.values())
+        collapse = not all(g.collapsed for g in groups)
+        for group in groups:
+            group.collapsed = collapse
+
+    def action_move(self, dx: int, dy: int) -> None:
+        focused = self.screen.focused
+        charts = self.visible_charts()
+        if not isinstance(focused, ScalarChart) or focused not in charts:
+            if charts:
+                charts[0].focus()
+            return
+        grid = focused.parent
+        peers = [c for c in charts if c.parent is grid]
+        i = peers.index(focused)
+        j = i + dx if dx else i + dy * self.columns
+        if 0 <= j < len(peers):
+            target = peers[j]
+        else:
+            k = charts.index(focused) + (dx or dy)
+            if not 0 <= k < len(charts):
+                return
+            target = charts[k]
+        target.focus()
+        target.scroll_visible()
