@@ -1,0 +1,466 @@
+"""`tuiboard summary`: one row per run, as a Rich table, plain aligned text or JSON lines.
+
+Owns: Row and TagStats (what a row shows), Summarizer (rows from a Logdir at a given time,
+caching each run's data-derived figures by run version so `--watch` costs ~nothing while nothing
+changes), tag selection, sorting, and the three outputs. Must not import: textual.
+Rich is imported only by `rich_table` (a terminal is attached).
+
+JSON lines (`--json`), a stable contract: one object per run, keys always present:
+  run           str    the run name ("/"-separated, relative to its logdir)
+  path          str    absolute directory
+  formats       [str]  "tfevents" and/or "jsonl"
+  status        str    live | stalled | finished | diverged | damaged (the most severe)
+  statuses      [str]  every status that applies, most severe first
+  reason        str    one phrase explaining `status`
+  last_step     int|null
+  steps_per_s   num|null   recent rate: over the last 64 points of the most-written tag
+  points_per_s  num|null   scalar points of every tag written over that same time span
+  last_write    num|null   unix time of the newest file write
+  idle_s        num|null   seconds since last_write at `time`
+  stall_after_s num        the stall limit used for this run
+  points        int    scalar points stored (clean line)
+  warnings      int    reader warnings
+  diverged      {"tag": str, "step": int, "value": num} | null
+  tags          {tag: {"family": "loss"|"accuracy"|"lr"|null, "last": num, "last_step": int,
+                       "best": num|null, "best_step": int|null, "points": int}}
+                only the selected tags the run has; best is the min (loss) or max (accuracy)
+                of the clean line, null for other families
+  time          num    the clock the row was computed at (unix seconds)
+Numbers that are not finite are the strings "NaN", "Infinity", "-Infinity" (JSON has none).
+Values are the stored float32/float64 converted exactly: `float(run.scalars(tag).value[i])`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tuiboard.core.types import SCALARS
+from tuiboard.headless.health import (
+    ACCURACY,
+    LOSS,
+    SEVERITY,
+    TAIL,
+    Health,
+    RunFacts,
+    assess,
+    fmt_duration,
+    fmt_number,
+    run_facts,
+    tag_family,
+)
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from tuiboard.core.logdir import Logdir, Run
+
+RATE_POINTS = 64
+"""Points of the most-written tag the recent rate is measured over."""
+DEFAULT_TAG_LIMIT = 6
+"""Tag columns chosen by default (every tag matching --tags is shown)."""
+FALLBACK_TAGS = 3
+"""Without loss/accuracy/lr-like tags, the first few tags are shown."""
+SORT_KEYS = ("name", "status", "step", "rate", "idle")
+
+
+@dataclass(frozen=True, slots=True)
+class TagStats:
+    family: str | None
+    last: float
+    """The last point written (clean line, in stored order)."""
+    last_step: int
+    best: float | None
+    """min for loss-like, max for accuracy-like tags (NaN ignored); None for other families."""
+    best_step: int | None
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    name: str
+    path: str
+    formats: tuple[str, ...]
+    health: Health
+    facts: RunFacts
+    steps_per_s: float | None
+    points_per_s: float | None
+    points: int
+    tags: dict[str, TagStats]
+    """The selected tags this run has."""
+    now: float
+
+
+@dataclass(slots=True)
+class _Cached:
+    version: int
+    facts: RunFacts
+    rates: tuple[float | None, float | None]
+    points: int
+    tags: dict[str, TagStats | None]
+    """Per tag, computed on demand for this version (None: the run lacks the tag)."""
+
+
+def tag_stats(run: Run, tag: str) -> TagStats | None:
+    """Last and best of one scalar tag, or None if the run has no point of it."""
+    try:
+        s = run.scalars(tag)
+    except KeyError:
+        return None
+    n = len(s)
+    if n == 0:
+        return None
+    family = tag_family(tag)
+    best: float | None = None
+    best_step: int | None = None
+    if family in (LOSS, ACCURACY):
+        v = s.value.astype(np.float64, copy=False)
+        finite = np.isfinite(v)
+        if finite.any():
+            masked = np.where(finite, v, np.inf if family == LOSS else -np.inf)
+            i = int(np.argmin(masked) if family == LOSS else np.argmax(masked))
+            best, best_step = float(s.value[i]), int(s.step[i])
+    return TagStats(family, float(s.value[-1]), int(s.step[-1]), best, best_step, n)
+
+
+def recent_rates(run: Run, tags: Sequence[str]) -> tuple[float | None, float | None]:
+    """(steps/s, points/s) over the last RATE_POINTS points of the most-written tag."""
+    series = []
+    for tag in tags:
+        try:
+            s = run.scalars(tag)
+        except KeyError:
+            continue
+        if len(s):
+            series.append(s)
+    if not series:
+        return None, None
+    main = max(series, key=len)
+    k = min(len(main), RATE_POINTS)
+    if k < 2:
+        return None, None
+    t0, t1 = float(main.wall_time[-k]), float(main.wall_time[-1])
+    span = t1 - t0
+    if not (math.isfinite(span) and span > 0):
+        return None, None
+    steps = (int(main.step[-1]) - int(main.step[-k])) / span
+    points = 0
+    for s in series:
+        w = s.wall_time[-TAIL:]
+        points += int(np.count_nonzero((w > t0) & (w <= t1)))
+    return steps, points / span
+
+
+class Summarizer:
+    """Rows of a Logdir at a given time. Data-derived figures are cached per run version; only
+    the clock-dependent part (health) is recomputed on every call."""
+
+    def __init__(
+        self,
+        tags_re: str | None = None,
+        runs_re: str | None = None,
+        stall_after: float | None = None,
+        tag_limit: int = DEFAULT_TAG_LIMIT,
+    ) -> None:
+        self.tags_re = re.compile(tags_re) if tags_re else None
+        self.runs_re = re.compile(runs_re) if runs_re else None
+        self.stall_after = stall_after
+        self.tag_limit = tag_limit
+        self._cache: dict[str, _Cached] = {}
+        self._tags_key: tuple[tuple[str, int], ...] = ()
+        self._tags: list[str] = []
+
+    def runs(self, logdir: Logdir) -> list[Run]:
+        runs = logdir.runs
+        if self.runs_re is not None:
+            runs = [r for r in runs if self.runs_re.search(r.name)]
+        return runs
+
+    def _entry(self, run: Run) -> _Cached:
+        c = self._cache.get(run.name)
+        version = run.version
+        if c is None or c.version != version:
+            facts = run_facts(run)
+            all_tags = run.tags(SCALARS)
+            c = _Cached(facts.version, facts, recent_rates(run, all_tags), run.point_count, {})
+            self._cache[run.name] = c
+        return c
+
+    def selected_tags(self, runs: Sequence[Run]) -> list[str]:
+        key = tuple((r.name, r.version) for r in runs)
+        if key != self._tags_key:
+            self._tags = select_tags((r.tags(SCALARS) for r in runs), self.tags_re, self.tag_limit)
+            self._tags_key = key
+        return self._tags
+
+    def rows(self, logdir: Logdir, now: float) -> tuple[list[Row], list[str]]:
+        """(rows in run-name order, the selected tags)."""
+        runs = self.runs(logdir)
+        tags = self.selected_tags(runs)
+        live = {r.name for r in runs}
+        for gone in set(self._cache) - live:
+            del self._cache[gone]
+        rows = []
+        for run in runs:
+            c = self._entry(run)
+            facts = c.facts
+            last_write = run.last_write  # a touch changes it without a new version
+            if last_write != facts.last_write:
+                facts = replace(facts, last_write=last_write)
+            stats: dict[str, TagStats] = {}
+            for tag in tags:
+                if tag not in c.tags:
+                    c.tags[tag] = tag_stats(run, tag)
+                st = c.tags[tag]
+                if st is not None:
+                    stats[tag] = st
+            rows.append(
+                Row(
+                    name=run.name,
+                    path=run.path,
+                    formats=run.formats,
+                    health=assess(facts, now, self.stall_after),
+                    facts=facts,
+                    steps_per_s=c.rates[0],
+                    points_per_s=c.rates[1],
+                    points=c.points,
+                    tags=stats,
+                    now=now,
+                )
+            )
+        return rows, tags
+
+
+def select_tags(
+    tag_lists: Iterable[Sequence[str]], tags_re: re.Pattern[str] | None, limit: int
+) -> list[str]:
+    """The tag columns: every tag matching `tags_re`; by default the loss-, accuracy- and
+    lr-like tags (up to `limit`, the most common first), else the first few tags."""
+    count: dict[str, int] = {}
+    for tags in tag_lists:
+        for t in tags:
+            count[t] = count.get(t, 0) + 1
+    if tags_re is not None:
+        return sorted(t for t in count if tags_re.search(t))
+    order = {LOSS: 0, ACCURACY: 1, "lr": 2}
+    fam = {t: tag_family(t) for t in count}
+    liked = [t for t in count if fam[t] is not None]
+    if liked:
+        liked.sort(key=lambda t: (order[fam[t] or ""], -count[t], t))
+        return liked[:limit]
+    return sorted(count, key=lambda t: (-count[t], t))[:FALLBACK_TAGS]
+
+
+def sort_rows(rows: list[Row], key: str) -> list[Row]:
+    """name | status (worst first) | step | rate | idle | a tag (best first), ascending; a
+    leading "-" reverses. Rows lacking the key go last either way. ValueError on unknown keys."""
+    reverse = key.startswith("-")
+    k = key[1:] if reverse else key
+
+    def value(r: Row) -> Any:
+        if k == "name":
+            return r.name
+        if k == "status":
+            return SEVERITY.index(r.health.status)
+        if k == "step":
+            return r.facts.last_step
+        if k == "rate":
+            return r.steps_per_s
+        if k == "idle":
+            return r.health.idle
+        st = r.tags.get(k)
+        if st is None:
+            return None
+        v = st.last
+        if not math.isfinite(v):
+            return None
+        return -v if st.family == ACCURACY else v
+
+    if k not in SORT_KEYS and not any(k in r.tags for r in rows):
+        raise ValueError(f"unknown sort key {k!r}: use {', '.join(SORT_KEYS)} or a shown tag")
+    present = [r for r in rows if value(r) is not None]
+    missing = [r for r in rows if value(r) is None]
+    present.sort(key=lambda r: (value(r), r.name), reverse=reverse)
+    return present + missing
+
+
+# --- output -------------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(s: str) -> str:
+    """Untrusted text for a plain line: control characters (ESC included) made visible."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+
+
+def json_number(v: float | int | None) -> float | int | str | None:
+    if v is None or isinstance(v, int):
+        return v
+    v = float(v)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    return v
+
+
+def row_json(row: Row) -> dict[str, Any]:
+    h, f = row.health, row.facts
+    div = f.divergence
+    return {
+        "run": row.name,
+        "path": row.path,
+        "formats": list(row.formats),
+        "status": h.status,
+        "statuses": list(h.statuses),
+        "reason": h.reason,
+        "last_step": f.last_step,
+        "steps_per_s": json_number(row.steps_per_s),
+        "points_per_s": json_number(row.points_per_s),
+        "last_write": f.last_write if f.last_write > 0 else None,
+        "idle_s": json_number(h.idle),
+        "stall_after_s": h.stall_after,
+        "points": row.points,
+        "warnings": len(f.warnings),
+        "diverged": None
+        if div is None
+        else {"tag": div.tag, "step": div.step, "value": json_number(div.value)},
+        "tags": {
+            tag: {
+                "family": st.family,
+                "last": json_number(st.last),
+                "last_step": st.last_step,
+                "best": json_number(st.best),
+                "best_step": st.best_step,
+                "points": st.points,
+            }
+            for tag, st in row.tags.items()
+        },
+        "time": row.now,
+    }
+
+
+def json_lines(rows: Iterable[Row]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps(row_json(row), ensure_ascii=False, allow_nan=False)
+
+
+def _rate(v: float | None) -> str:
+    if v is None:
+        return "-"
+    if v >= 100:
+        return f"{v:.0f}"
+    return f"{v:.3g}"
+
+
+def _columns(tags: Sequence[str]) -> list[tuple[str, str]]:
+    """(header, key) of every column; key "tag:<t>" is a last value, "best:<t>" its best."""
+    cols = [
+        ("RUN", "run"),
+        ("STATUS", "status"),
+        ("STEP", "step"),
+        ("STEPS/S", "steps"),
+        ("PTS/S", "points"),
+        ("IDLE", "idle"),
+    ]
+    for t in tags:
+        cols.append((t, "tag:" + t))
+        fam = tag_family(t)
+        if fam == LOSS:
+            cols.append(("min@step", "best:" + t))
+        elif fam == ACCURACY:
+            cols.append(("max@step", "best:" + t))
+    cols.append(("REASON", "reason"))
+    return cols
+
+
+def _cell(row: Row, key: str) -> str:
+    h = row.health
+    if key == "run":
+        return row.name
+    if key == "status":
+        return h.status
+    if key == "step":
+        return "-" if row.facts.last_step is None else str(row.facts.last_step)
+    if key == "steps":
+        return _rate(row.steps_per_s)
+    if key == "points":
+        return _rate(row.points_per_s)
+    if key == "idle":
+        return "-" if h.idle is None else fmt_duration(h.idle)
+    if key == "reason":
+        return h.reason
+    kind, _, tag = key.partition(":")
+    st = row.tags.get(tag)
+    if st is None:
+        return ""
+    if kind == "tag":
+        return fmt_number(st.last)
+    if st.best is None or st.best_step is None:
+        return "-"
+    return f"{fmt_number(st.best)}@{st.best_step}"
+
+
+_RIGHT = {"step", "steps", "points", "idle"}
+
+
+def plain_lines(rows: Sequence[Row], tags: Sequence[str]) -> list[str]:
+    """Aligned columns separated by two spaces; numbers right-aligned; no trailing spaces."""
+    if not rows:
+        return ["no runs found"]
+    cols = _columns(tags)
+    table = [[plain(h) for h, _ in cols]]
+    table += [[plain(_cell(r, key)) for _, key in cols] for r in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(cols))]
+    out = []
+    for line in table:
+        cells = []
+        for i, (_, key) in enumerate(cols):
+            right = key in _RIGHT or key.startswith(("tag:", "best:"))
+            cells.append(line[i].rjust(widths[i]) if right else line[i].ljust(widths[i]))
+        out.append("  ".join(cells).rstrip())
+    return out
+
+
+STATUS_STYLE = {
+    "live": "green",
+    "finished": "blue",
+    "stalled": "yellow",
+    "damaged": "magenta",
+    "diverged": "bold red",
+}
+
+
+def rich_table(rows: Sequence[Row], tags: Sequence[str], title: str | None = None) -> Table:
+    """The table for a terminal. Every cell is a Text built from the (sanitized) string, never
+    markup, and control characters are made visible, so a name cannot restyle the terminal."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, header_style="bold", box=None, pad_edge=False, expand=False)
+    for header, key in _columns(tags):
+        right = key in _RIGHT or key.startswith(("tag:", "best:"))
+        table.add_column(
+            Text(plain(header)),
+            justify="right" if right else "left",
+            no_wrap=key != "reason",
+            overflow="fold" if key == "run" else "ellipsis",
+        )
+    for r in rows:
+        cells = []
+        for _, key in _columns(tags):
+            text = Text(plain(_cell(r, key)))
+            if key == "status":
+                text.stylize(STATUS_STYLE.get(r.health.status, ""))
+            elif key == "reason" or key.startswith("best:"):
+                text.stylize("dim")
+            cells.append(text)
+        table.add_row(*cells)
+    return table
