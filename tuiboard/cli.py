@@ -75,6 +75,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     p.add_argument("--live", action="store_true", help="keep appending like a training job")
     p.add_argument("--seed", type=int, default=0)
+
+    from tuiboard.headless.commands import add_parsers  # summary, check, compare
+
+    add_parsers(sub)
     return app, top
 
 
@@ -171,11 +175,27 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 COMMANDS.update({"ls": _cmd_ls, "export": _cmd_export, "demo": _cmd_demo})
 
 
+def _headless(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        from tuiboard.headless.commands import HANDLERS
+
+        return HANDLERS[name](args)
+
+    return run
+
+
+COMMANDS.update({name: _headless(name) for name in ("summary", "check", "compare")})
+
+
 def _run_app(args: argparse.Namespace) -> int:
     import tuiboard
 
     stop: threading.Event | None = None
     specs = list(args.logdirs)
+    if not args.demo and not sys.stdout.isatty():
+        from tuiboard.headless.commands import fallback_summary  # no terminal: print, exit 0
+
+        return fallback_summary(specs)
     if args.demo:
         from tuiboard.demo import write_demo
 
