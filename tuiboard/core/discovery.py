@@ -1,0 +1,191 @@
+"""Which directories under a logdir are runs, and which of their files feed them.
+
+Owns: the walk of a logdir (TensorBoard's rule: a directory directly holding an event file is a
+run, runs nest; plus directories holding a metric JSONL file, jsonl-runs.md), the per-run file
+lists, and the warnings for directories that cannot be read. It reads no file contents except
+the first line of a metric-log candidate (through jsonl.sniff_metrics_state, cached by the caller).
+Must not import: textual, rich, or tuiboard modules other than core.types, core.jsonl,
+core.config.
+
+The walk uses os.scandir: the file type comes with the directory entry, so there is no stat per
+file or per directory. Symbolic links to directories are followed (one stat and a realpath, for
+links only), except a link to the directory holding it or to one of its ancestors (a loop) and a
+second link to a target already walked through a link. A directory reachable both directly and
+through a link appears under both names, as in TensorBoard. Hidden directories (".git",
+".venv", ...) and __pycache__ are skipped.
+
+Speed (bench/bench_discovery.py, this 2-core machine, warm page cache): a logdir of 1,000 run
+directories with one event file each is discovered in about 8.5 ms (budget: 50 ms); a nested one
+(sweep/seed/run with a checkpoints/ directory each: 2,111 directories) in about 18 ms.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from tuiboard.core.config import CONFIG_NAMES
+from tuiboard.core.jsonl import FRAMEWORK_NAMES, sniff_metrics_state
+from tuiboard.core.types import ReadWarning
+
+PROJECTOR_CONFIG = "projector_config.pbtxt"
+"""TensorBoard's projector looks for this name in each run directory."""
+PROFILE_EMPTY = ".profile-empty"
+SKIPPED_DIRS = frozenset({"__pycache__"})
+_CONFIG_NAMES = frozenset(CONFIG_NAMES)
+
+
+@dataclass(slots=True)
+class RunFiles:
+    """The files of one run as found by one walk. Lists hold absolute paths sorted by name."""
+
+    name: str
+    """Path relative to the root, "/"-separated; "." for the root itself."""
+    path: str
+    """Absolute directory path."""
+    event_files: list[str] = field(default_factory=list)
+    jsonl_files: list[str] = field(default_factory=list)
+    """Metric logs (sniffed: their first line holds a step or time key)."""
+    config_files: list[str] = field(default_factory=list)
+    projector_configs: list[str] = field(default_factory=list)
+
+
+def is_event_file(name: str) -> bool:
+    """TensorBoard's rule: the name contains "tfevents", except the profiler's empty marker."""
+    return "tfevents" in name and not name.endswith(PROFILE_EMPTY)
+
+
+def discover(
+    root: str, known_jsonl: dict[str, bool] | None = None
+) -> tuple[dict[str, RunFiles], list[ReadWarning]]:
+    """Walk `root` and return its runs by name, plus warnings for what could not be read.
+
+    `known_jsonl` (path -> is a metric log) is the caller's cache of sniff results, kept between
+    calls so a refresh does not read first lines again; it is filled in here. Only settled
+    answers are cached: a candidate with no complete line yet is asked again next time.
+    """
+    root_path = os.path.abspath(root)
+    runs: dict[str, RunFiles] = {}
+    warnings: list[ReadWarning] = []
+    if not os.path.isdir(root_path):
+        reason = "logdir is not a directory" if os.path.exists(root_path) else "no such logdir"
+        warnings.append(ReadWarning(file=root_path, message=reason))
+        return runs, warnings
+    walk = _Walk(known_jsonl if known_jsonl is not None else {}, warnings)
+    # Depth first with an explicit stack (no recursion limit on deep trees); children are
+    # pushed in reverse name order so they are walked in name order.
+    stack: list[_Pending] = [(root_path, ".", ())]
+    while stack:
+        path, name, chain = stack.pop()
+        try:
+            with os.scandir(path) as entries:
+                listing = list(entries)
+        except OSError as error:
+            warnings.append(ReadWarning(file=path, message=f"cannot read directory: {_why(error)}"))
+            continue
+        run = walk.scan(path, name, chain, listing, stack)
+        if run is not None:
+            runs[name] = run
+    return dict(sorted(runs.items())), warnings
+
+
+_Pending = tuple[str, str, tuple[str, ...]]
+"""(directory path, run name, real paths of the directories holding the links followed on the
+way to it): what is left to walk."""
+
+
+class _Walk:
+    """State of one discover() call. Real directories form a tree and need no bookkeeping; a
+    link to a directory is walked unless its target is the real path of the directory holding
+    it, or of one of its ancestors on the way there (a loop, also through other links), or was
+    already walked through another link (no blow-up on webs of links)."""
+
+    __slots__ = ("cache", "link_targets", "warnings")
+
+    def __init__(self, cache: dict[str, bool], warnings: list[ReadWarning]) -> None:
+        self.cache = cache
+        self.warnings = warnings
+        self.link_targets: set[str] = set()
+
+    def _follow(self, here: str, chain: tuple[str, ...], link: str) -> bool:
+        target = os.path.realpath(link)
+        if target in self.link_targets:
+            return False
+        prefix = target.rstrip(os.sep) + os.sep
+        for held in (*chain, here):
+            if held == target or held.startswith(prefix):
+                return False
+        self.link_targets.add(target)
+        return True
+
+    def scan(
+        self,
+        path: str,
+        name: str,
+        chain: tuple[str, ...],
+        listing: list[os.DirEntry[str]],
+        stack: list[_Pending],
+    ) -> RunFiles | None:
+        events: list[str] = []
+        jsonl: list[str] = []
+        configs: list[str] = []
+        projectors: list[str] = []
+        subdirs: list[tuple[str, str, tuple[str, ...]]] = []
+        cache = self.cache
+        here = ""
+        for entry in listing:
+            base = entry.name
+            try:
+                link = entry.is_symlink()
+                # following a link costs a stat and a realpath: for links only
+                is_dir = entry.is_dir() if link else entry.is_dir(follow_symlinks=False)
+            except OSError:
+                link = is_dir = False
+            if is_dir:
+                if base[:1] == "." or base in SKIPPED_DIRS:
+                    continue
+                if not link:
+                    subdirs.append((base, entry.path, chain))
+                    continue
+                here = here or os.path.realpath(path)
+                if self._follow(here, chain, entry.path):
+                    subdirs.append((base, entry.path, (*chain, here)))
+                continue
+            if "tfevents" in base:
+                if not base.endswith(PROFILE_EMPTY):
+                    events.append(entry.path)
+            elif base in _CONFIG_NAMES:
+                configs.append(entry.path)
+            elif base == PROJECTOR_CONFIG:
+                projectors.append(entry.path)
+            elif base.endswith(".jsonl") or base in FRAMEWORK_NAMES:
+                full = entry.path
+                known = cache.get(full)
+                if known is None:
+                    sniffed = sniff_metrics_state(full)
+                    if sniffed is not None:
+                        cache[full] = sniffed
+                    known = bool(sniffed)
+                if known:
+                    jsonl.append(full)
+        subdirs.sort(reverse=True)
+        for base, full, links in subdirs:
+            stack.append((full, base if name == "." else f"{name}/{base}", links))
+        if not events and not jsonl:
+            return None
+        events.sort()
+        jsonl.sort()
+        configs.sort()
+        projectors.sort()
+        return RunFiles(
+            name=name,
+            path=path,
+            event_files=events,
+            jsonl_files=jsonl,
+            config_files=configs,
+            projector_configs=projectors,
+        )
+
+
+def _why(error: OSError) -> str:
+    return error.strerror or type(error).__name__
