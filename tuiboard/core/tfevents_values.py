@@ -1,0 +1,227 @@
+"""Turning one decoded Summary.Value into tuiboard's record types, by kind.
+
+Owns: the kind of a value (from its form and its tag's plugin) and the conversion of histogram,
+image, audio, text, pr_curves, hparams, mesh, custom_scalars and unknown-plugin payloads, in both
+the old proto form and the TF2 tensor form. Must not import textual, rich, or tuiboard modules
+other than core.{types,wire}.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import numpy as np
+
+from tuiboard.core import types as t
+from tuiboard.core import wire
+from tuiboard.core.wire import DecodeError, RawTensor, RawValue
+
+PLUGIN_KINDS = {
+    "scalars": t.SCALARS,
+    "histograms": t.HISTOGRAMS,
+    "images": t.IMAGES,
+    "audio": t.AUDIO,
+    "text": t.TEXT,
+    "pr_curves": t.PR_CURVES,
+    "hparams": t.HPARAMS,
+    "mesh": t.MESH,
+    "custom_scalars": t.CUSTOM_SCALARS,
+}
+UNKNOWN_TENSOR = "tensor"
+"""Kind of a non-scalar tensor whose tag has no plugin name at all."""
+_MESH_COMPONENTS = {1: "vertices", 2: "faces", 3: "colors"}
+
+
+def sniff_image(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data.startswith(b"BM"):
+        return "image/bmp"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "application/octet-stream"
+
+
+def wav_info(data: bytes) -> tuple[float, int, int]:
+    """(sample_rate, channels, frames) from a WAV header, zeros when it is not one."""
+    if len(data) < 44 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return 0.0, 0, 0
+    p = 12
+    rate = 0
+    channels = 0
+    block = 0
+    while p + 8 <= len(data):
+        cid = data[p : p + 4]
+        (size,) = struct.unpack_from("<I", data, p + 4)
+        body = p + 8
+        if cid == b"fmt " and body + 16 <= len(data):
+            channels, rate = struct.unpack_from("<HI", data, body + 2)
+            (block,) = struct.unpack_from("<H", data, body + 12)
+        elif cid == b"data":
+            frames = min(size, len(data) - body) // block if block else 0
+            return float(rate), int(channels), int(frames)
+        p = body + size + (size & 1)
+    return float(rate), int(channels), 0
+
+
+def tensor_kind(plugin: str, tensor: RawTensor) -> str:
+    """The kind of a tensor value: its plugin's, or scalars for a rank-0 number with no plugin."""
+    if plugin:
+        return PLUGIN_KINDS.get(plugin, plugin)
+    if not tensor.is_string and tensor.shape == () and tensor.dtype in wire.DTYPES:
+        return t.SCALARS
+    return UNKNOWN_TENSOR
+
+
+def scalar_of(tensor: RawTensor) -> tuple[float, bool]:
+    """(value, is_float32) of a one-element numeric tensor."""
+    arr = wire.tensor_array(tensor)
+    if arr.size != 1:
+        raise DecodeError(f"scalar tensor of shape {list(arr.shape)}")
+    v = arr.reshape(-1)[0]
+    return float(v), arr.dtype == np.float32
+
+
+def convert(
+    kind: str, value: RawValue, meta: t.TagMeta | None, step: int, wall: float
+) -> t.ValueRecord | None:
+    """A record for a non-scalar value; None when the value carries nothing to show."""
+    form = value.form
+    if kind == t.HISTOGRAMS and form == "histo":
+        return _histo_proto(value.payload, step, wall)
+    if kind == t.IMAGES and form == "image":
+        h, w, _, enc = wire.decode_image(value.payload)
+        return t.ImageValue(step, wall, w, h, sniff_image(enc), (enc,))
+    if kind == t.AUDIO and form == "audio":
+        rate, ch, frames, enc, ctype = wire.decode_audio(value.payload)
+        return t.AudioValue(step, wall, rate, ch, frames, ctype or "audio/wav", (enc,))
+    if kind == t.HPARAMS:
+        return _hparams(meta.content if meta is not None else b"", step, wall)
+    if form != "tensor":
+        return None
+    tensor = wire.decode_tensor(value.payload)
+    if kind == t.HISTOGRAMS:
+        return _histo_tensor(tensor, step, wall)
+    if kind == t.IMAGES:
+        cells = wire.tensor_strings(tensor)
+        if len(cells) < 2:
+            raise DecodeError("image tensor without width and height")
+        images = cells[2:]
+        ctype = sniff_image(images[0]) if images else ""
+        return t.ImageValue(step, wall, _int(cells[0]), _int(cells[1]), ctype, images)
+    if kind == t.AUDIO:
+        return _audio_tensor(tensor, step, wall)
+    if kind == t.TEXT:
+        cells = wire.tensor_strings(tensor)
+        return t.TextValue(step, wall, tensor.shape, tuple(_utf8(c) for c in cells))
+    if kind == t.PR_CURVES:
+        arr = wire.tensor_array(tensor).astype(np.float64)
+        if arr.ndim != 2 or arr.shape[0] != 6:
+            raise DecodeError(f"pr_curves tensor of shape {list(arr.shape)}")
+        return t.PrCurveValue(step, wall, int(arr.shape[1]), *arr)
+    if kind == t.MESH:
+        fs = wire.message_fields(meta.content if meta is not None else b"")
+        component = _MESH_COMPONENTS.get(wire.int_field(fs, 3), "")
+        arr = wire.tensor_array(tensor)
+        return t.MeshValue(step, wall, component, tuple(arr.shape), arr)
+    if kind == t.CUSTOM_SCALARS:
+        if tensor.is_string and tensor.strings:
+            layout = tensor.strings[0]
+        else:
+            layout = meta.content if meta is not None else b""
+        return t.TensorValue(step, wall, kind, tensor.dtype_name, tensor.shape, layout)
+    data: Any = wire.tensor_strings(tensor) if tensor.is_string else wire.tensor_array(tensor)
+    return t.TensorValue(step, wall, kind, tensor.dtype_name, tensor.shape, data)
+
+
+def _utf8(b: bytes) -> str:
+    return b.decode("utf-8", errors="replace")
+
+
+def _int(b: bytes) -> int:
+    try:
+        return int(b.decode("ascii", errors="replace").strip() or 0)
+    except ValueError:
+        return 0
+
+
+def _histo_proto(payload: bytes, step: int, wall: float) -> t.HistogramValue:
+    (lo, hi, num, total, squares), limits, counts = wire.decode_histo(payload)
+    right = np.array(limits, dtype=np.float64)
+    count_arr = np.array(counts, dtype=np.float64)
+    k = min(right.shape[0], count_arr.shape[0])
+    right = right[:k]
+    count_arr = count_arr[:k]
+    left = np.concatenate(([lo], right[:-1])) if k else right.copy()
+    return t.HistogramValue(step, wall, left, right, count_arr, num, lo, hi, total, squares)
+
+
+def _histo_tensor(tensor: RawTensor, step: int, wall: float) -> t.HistogramValue:
+    arr = wire.tensor_array(tensor).astype(np.float64)
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        if arr.size == 0:
+            arr = arr.reshape(0, 3)
+        else:
+            raise DecodeError(f"histogram tensor of shape {list(arr.shape)}")
+    left, right, counts = arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy()
+    lo = float(left[0]) if left.size else 0.0
+    hi = float(right[-1]) if right.size else 0.0
+    return t.HistogramValue(step, wall, left, right, counts, float(counts.sum()), lo, hi)
+
+
+def _audio_tensor(tensor: RawTensor, step: int, wall: float) -> t.AudioValue:
+    cells = wire.tensor_strings(tensor)
+    if len(tensor.shape) == 2 and tensor.shape[1] == 2:
+        clips = cells[0::2]
+        labels = tuple(_utf8(c) for c in cells[1::2])
+    else:
+        clips = cells
+        labels = ()
+    rate, channels, frames = wav_info(clips[0]) if clips else (0.0, 0, 0)
+    return t.AudioValue(step, wall, rate, channels, frames, "audio/wav", tuple(clips), labels)
+
+
+def _hparams(content: bytes, step: int, wall: float) -> t.HParamsValue | None:
+    fs = wire.message_fields(content)
+    if 2 in fs:
+        exp = wire.message_fields(fs[2][-1])
+        metrics: list[str] = []
+        for info in exp.get(5, []):
+            mi = wire.message_fields(info)
+            name = wire.message_fields(mi[1][-1]) if mi.get(1) else {}
+            group, tag = wire.text_field(name, 1), wire.text_field(name, 2)
+            metrics.append(f"{group}/{tag}" if group else tag)
+        hparam_names = [wire.text_field(wire.message_fields(h), 1) for h in exp.get(4, [])]
+        extra: dict[str, Any] = {
+            "name": wire.text_field(exp, 6),
+            "description": wire.text_field(exp, 1),
+            "user": wire.text_field(exp, 2),
+            "hparam_infos": hparam_names,
+        }
+        if exp.get(3):
+            extra["time_created_secs"] = wire.as_double(exp[3][-1])
+        return t.HParamsValue(step, wall, "experiment", metrics=tuple(metrics), extra=extra)
+    if 3 in fs:
+        raw = fs[3][-1]
+        start = wire.message_fields(raw)
+        hparams = wire.proto_map(raw, 1)
+        extra = {
+            "model_uri": wire.text_field(start, 2),
+            "monitor_url": wire.text_field(start, 3),
+            "group_name": wire.text_field(start, 4),
+        }
+        if start.get(5):
+            extra["start_time_secs"] = wire.as_double(start[5][-1])
+        return t.HParamsValue(step, wall, "session_start", hparams=hparams, extra=extra)
+    if 4 in fs:
+        end = wire.message_fields(fs[4][-1])
+        extra = {}
+        if end.get(2):
+            extra["end_time_secs"] = wire.as_double(end[2][-1])
+        return t.HParamsValue(step, wall, "session_end", status=wire.int_field(end, 1), extra=extra)
+    return None
