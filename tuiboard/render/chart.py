@@ -32,6 +32,7 @@ _BRAILLE_BASE = 0x2800
 NAN_MARK = "×"
 POS_INF_MARK = "▲"
 NEG_INF_MARK = "▼"
+_EMPTY = np.empty(0, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,21 +111,30 @@ def _visible(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def _y_range(
-    prepared: list[_Prepared], x_lo: float, x_hi: float, outliers: bool
+    prepared: list[_Prepared],
+    sampled: list[tuple[np.ndarray, np.ndarray]],
+    x_lo: float,
+    x_hi: float,
+    outliers: bool,
 ) -> tuple[float, float] | None:
-    parts: list[np.ndarray] = []
-    for p in prepared:
-        parts.append(_visible(p.x, p.y, x_lo, x_hi))
-        if p.raw is not None:
-            parts.append(_visible(p.x, p.raw, x_lo, x_hi))
-    parts = [v for v in parts if v.shape[0]]
-    if not parts:
-        return None
+    """The y extent of the visible finite values. Min/max downsampling keeps every column's
+    extremes, so the sampled points have the same min and max as the full data; the 5th-95th
+    percentiles need the full data."""
     if outliers:
-        allv = np.concatenate(parts)
-        lo, hi = np.percentile(allv, [5.0, 95.0])
+        parts: list[np.ndarray] = []
+        for p in prepared:
+            parts.append(_visible(p.x, p.y, x_lo, x_hi))
+            if p.raw is not None:
+                parts.append(_visible(p.x, p.raw, x_lo, x_hi))
+        parts = [v for v in parts if v.shape[0]]
+        if not parts:
+            return None
+        lo, hi = np.percentile(np.concatenate(parts), [5.0, 95.0])
         return float(lo), float(hi)
-    return min(float(v.min()) for v in parts), max(float(v.max()) for v in parts)
+    ys = [s[1] for s in sampled if s[1].shape[0]]
+    if not ys:
+        return None
+    return min(float(v.min()) for v in ys), max(float(v.max()) for v in ys)
 
 
 def _pad_range(lo: float, hi: float, log_y: bool) -> tuple[float, float]:
@@ -158,52 +168,64 @@ def rasterize(px: np.ndarray, py: np.ndarray, w: int, h: int) -> tuple[np.ndarra
     """Dot (column, row) integer coordinates of the polyline through (px, py), clipped to
     [0, w-1] x [0, h-1]. A single point gives one dot when inside."""
     n = px.shape[0]
-    if n == 0 or w <= 0 or h <= 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    if n == 1:
-        xi = np.rint(px).astype(np.int64)
-        yi = np.rint(py).astype(np.int64)
-        inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
-        return xi[inside], yi[inside]
-    x0 = px[:-1]
-    y0 = py[:-1]
-    dx = px[1:] - x0
-    dy = py[1:] - y0
-    t0 = np.zeros(n - 1)
-    t1 = np.ones(n - 1)
-    keep = np.ones(n - 1, dtype=bool)
-    xmax = float(w - 1)
-    ymax = float(h - 1)
+    if n < 2:
+        a = np.zeros(n, dtype=np.int64)
+        xi, yi, _ = _rasterize_segments(px, py, a, a, w, h)
+        return xi, yi
+    a = np.arange(n - 1)
+    xi, yi, _ = _rasterize_segments(px, py, a, a + 1, w, h)
+    return xi, yi
+
+
+def _rasterize_segments(
+    px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray, w: int, h: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dots of the segments from point a[k] to point b[k] (a == b: a single dot), all clipped
+    to [0, w-1] x [0, h-1] at once (Liang-Barsky) and sampled at least once per dot crossed.
+    Returns (columns, rows, segment index of each dot)."""
+    empty = np.empty(0, np.int64)
+    if a.shape[0] == 0 or w <= 0 or h <= 0:
+        return empty, empty, empty
+    x0 = px[a]
+    y0 = py[a]
+    dx = px[b] - x0
+    dy = py[b] - y0
+    m = a.shape[0]
+    t0 = np.zeros(m)
+    t1 = np.ones(m)
+    keep = np.ones(m, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for p, q in ((-dx, x0), (dx, xmax - x0), (-dy, y0), (dy, ymax - y0)):
+        for p, q in ((-dx, x0), (dx, (w - 1.0) - x0), (-dy, y0), (dy, (h - 1.0) - y0)):
             r = q / p
-            neg = p < 0
-            pos = p > 0
-            t0 = np.where(neg, np.maximum(t0, r), t0)
-            t1 = np.where(pos, np.minimum(t1, r), t1)
-            keep &= ~((p == 0) & (q < 0))
+            np.maximum(t0, r, out=t0, where=p < 0)
+            np.minimum(t1, r, out=t1, where=p > 0)
+            keep &= (p != 0) | (q >= -1e-9)
     keep &= t0 <= t1
-    if not keep.any():
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    t0 = t0[keep]
-    t1 = t1[keep]
-    dx = dx[keep]
-    dy = dy[keep]
-    cx0 = x0[keep] + t0 * dx
-    cy0 = y0[keep] + t0 * dy
-    cdx = (t1 - t0) * dx
-    cdy = (t1 - t0) * dy
+    seg_ids = np.flatnonzero(keep)
+    if seg_ids.shape[0] == 0:
+        return empty, empty, empty
+    if seg_ids.shape[0] != m:
+        t0 = t0[seg_ids]
+        t1 = t1[seg_ids]
+        dx = dx[seg_ids]
+        dy = dy[seg_ids]
+        x0 = x0[seg_ids]
+        y0 = y0[seg_ids]
+    cx0 = x0 + t0 * dx
+    cy0 = y0 + t0 * dy
+    span = t1 - t0
+    cdx = span * dx
+    cdy = span * dy
     lengths = np.ceil(np.maximum(np.abs(cdx), np.abs(cdy))).astype(np.int64) + 1
     total = int(lengths.sum())
     seg = np.repeat(np.arange(lengths.shape[0]), lengths)
     starts = np.cumsum(lengths) - lengths
-    k = np.arange(total) - starts[seg]
-    t = k / np.maximum(lengths - 1, 1)[seg]
+    t = (np.arange(total) - starts[seg]) / np.maximum(lengths - 1, 1)[seg]
     xi = np.rint(cx0[seg] + t * cdx[seg]).astype(np.int64)
     yi = np.rint(cy0[seg] + t * cdy[seg]).astype(np.int64)
     np.clip(xi, 0, w - 1, out=xi)
     np.clip(yi, 0, h - 1, out=yi)
-    return xi, yi
+    return xi, yi, seg_ids[seg]
 
 
 def braille_bits(xi: np.ndarray, yi: np.ndarray, cols: int, rows: int) -> np.ndarray:
@@ -215,32 +237,115 @@ def braille_bits(xi: np.ndarray, yi: np.ndarray, cols: int, rows: int) -> np.nda
     return bits.reshape(rows, cols)
 
 
-def _layer_dots(
-    x: np.ndarray,
-    y: np.ndarray,
+def _group_extremes(keys: np.ndarray, vals: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+    """lo[k] = min(lo[k], vals with key k), hi likewise; `keys` must be sorted."""
+    if keys.shape[0] == 0:
+        return
+    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    uk = keys[starts]
+    lo[uk] = np.minimum(lo[uk], np.minimum.reduceat(vals, starts))
+    hi[uk] = np.maximum(hi[uk], np.maximum.reduceat(vals, starts))
+
+
+def draw_layers(
+    layers: Sequence[tuple[np.ndarray, np.ndarray]],
     x_lo: float,
     x_hi: float,
     y_lo: float,
     y_hi: float,
-    w: int,
-    h: int,
+    cols: int,
+    rows: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    xs, ys = minmax_downsample(x, y, x_lo, x_hi, w)
-    before, after = _neighbours(x, y, x_lo, x_hi)
-    if before >= 0 or after >= 0:
-        pre = [x[before]] if before >= 0 else []
-        post = [x[after]] if after >= 0 else []
-        xs = np.concatenate((pre, xs, post))
-        ys = np.concatenate(
-            ([y[before]] if before >= 0 else [], ys, [y[after]] if after >= 0 else [])
-        )
-    if xs.shape[0] == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
+    """Polylines (data coordinates, x ascending) drawn in one pass: (braille bits, owner) per
+    cell, where owner is 1 + the index of the last layer with a dot in the cell (0: empty).
+
+    Column-span rasterisation: dot column c covers x in [c - 0.5, c + 0.5); a polyline lights,
+    in that column, every dot between the lowest and highest y it takes there (its points in the
+    column and where it crosses the column's edges). Spans of all layers are computed together
+    from sorted keys (layer * width + column) and filled through a difference array, so no
+    per-dot work and no scatter with repeated indexes is needed.
+    """
+    w, h = cols * 2, rows * 4
+    n_layers = len(layers)
+    empty = (np.zeros((rows, cols), np.uint8), np.zeros((rows, cols), np.int32))
+    parts = [(lx, ly, k) for k, (lx, ly) in enumerate(layers) if lx.shape[0]]
+    if not parts or not (x_hi > x_lo and y_hi > y_lo) or w <= 0 or h <= 0:
+        return empty
     sx = (w - 1) / (x_hi - x_lo)
     sy = (h - 1) / (y_hi - y_lo)
-    px = (xs - x_lo) * sx
-    py = (y_hi - ys) * sy
-    return rasterize(px, py, w, h)
+    px = (np.concatenate([p[0] for p in parts]) - x_lo) * sx
+    py = (y_hi - np.concatenate([p[1] for p in parts])) * sy
+    sizes = np.array([p[0].shape[0] for p in parts])
+    layer_of = np.repeat(np.array([p[2] for p in parts], dtype=np.int64), sizes)
+
+    lo = np.full(n_layers * w, np.inf)
+    hi = np.full(n_layers * w, -np.inf)
+    # The points themselves.
+    inside = (px >= -0.5) & (px < w - 0.5)
+    pcol = np.floor(px[inside] + 0.5).astype(np.int64)
+    _group_extremes(layer_of[inside] * w + pcol, py[inside], lo, hi)
+    # Where segments cross column edges b = k + 0.5 (k = -1 .. w-1).
+    seg = np.flatnonzero(layer_of[1:] == layer_of[:-1])
+    if seg.shape[0]:
+        x0 = px[seg]
+        x1 = px[seg + 1]
+        y0 = py[seg]
+        y1 = py[seg + 1]
+        k0 = np.maximum(np.ceil(x0 - 0.5), -1.0).astype(np.int64)
+        k1 = np.minimum(np.floor(x1 - 0.5), w - 1.0).astype(np.int64)
+        count = np.maximum(k1 - k0 + 1, 0)
+        total = int(count.sum())
+        if total:
+            which = np.repeat(np.arange(seg.shape[0]), count)
+            k = np.arange(total) - np.repeat(np.cumsum(count) - count, count) + k0[which]
+            dx = (x1 - x0)[which]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.where(dx > 0, (k + 0.5 - x0[which]) / dx, 0.0)
+            yc = y0[which] + t * (y1 - y0)[which]
+            base = layer_of[seg][which] * w
+            left = k >= 0
+            _group_extremes((base + k)[left], yc[left], lo, hi)
+            right = k + 1 <= w - 1
+            _group_extremes((base + k + 1)[right], yc[right], lo, hi)
+    # Spans -> dots, clipped to the plot.
+    has = (hi >= -0.5) & (lo <= h - 0.5)
+    keys = np.flatnonzero(has)
+    if keys.shape[0] == 0:
+        return empty
+    top = np.clip(np.floor(lo[keys] + 0.5), 0, h - 1).astype(np.int64)
+    bottom = np.clip(np.floor(hi[keys] + 0.5), 0, h - 1).astype(np.int64)
+    lay = keys // w
+    col = keys - lay * w
+    diff = np.zeros((n_layers, h + 1, w), dtype=np.int8)
+    diff[lay, top, col] = 1
+    diff[lay, bottom + 1, col] = -1
+    cover = np.cumsum(diff, axis=1, dtype=np.int8)[:, :h, :].view(np.bool_)
+    cells = cover.reshape(n_layers, rows, 4, cols, 2)
+    bits = np.zeros((n_layers, rows, cols), dtype=np.uint8)
+    for dy in range(4):
+        for dx_ in range(2):
+            bits |= cells[:, :, dy, :, dx_].view(np.uint8) * _BRAILLE_BITS[dy, dx_]
+    allbits = np.bitwise_or.reduce(bits, axis=0)
+    lit = bits != 0
+    owner = (n_layers - np.argmax(lit[::-1], axis=0)).astype(np.int32)
+    owner[allbits == 0] = 0
+    return allbits, owner
+
+
+def _with_neighbours(
+    x: np.ndarray, y: np.ndarray, xs: np.ndarray, ys: np.ndarray, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The downsampled points plus the nearest finite points outside [lo, hi], so lines run
+    to the edges of a zoomed chart (the rasteriser clips them)."""
+    before, after = _neighbours(x, y, lo, hi)
+    if before < 0 and after < 0:
+        return xs, ys
+    pre_x = x[before : before + 1] if before >= 0 else _EMPTY
+    pre_y = y[before : before + 1] if before >= 0 else _EMPTY
+    post_x = x[after : after + 1] if after >= 0 else _EMPTY
+    post_y = y[after : after + 1] if after >= 0 else _EMPTY
+    return np.concatenate((pre_x, xs, post_x)), np.concatenate((pre_y, ys, post_y))
 
 
 def render_chart(
@@ -282,7 +387,20 @@ def render_chart(
             x_lo, x_hi = x_hi, x_lo
         if x_hi == x_lo:
             x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
-    yr = _y_range(prepared, x_lo, x_hi, opts.ignore_outliers)
+    # Layers: raw lines (faint) first, then the lines, in series order: later ones own a cell.
+    # Downsampled to twice the widest possible plot (the label width is not known before the
+    # y range is): finer columns keep every dot column's extremes all the same.
+    layer_data: list[tuple[np.ndarray, np.ndarray]] = []
+    layer_styles: list[str] = []
+    for p in prepared:
+        if p.raw is not None:
+            layer_data.append((p.x, p.raw))
+            layer_styles.append(f"dim {p.color}")
+    for p in prepared:
+        layer_data.append((p.x, p.y))
+        layer_styles.append(p.color)
+    sampled = [minmax_downsample(lx, ly, x_lo, x_hi, 2 * width) for lx, ly in layer_data]
+    yr = _y_range(prepared, sampled, x_lo, x_hi, opts.ignore_outliers)
     if yr is None:
         y_lo, y_hi = (0.0, 1.0)
     else:
@@ -303,25 +421,13 @@ def render_chart(
     dots_w = plot_cols * 2
     dots_h = plot_rows * 4
 
-    # Layers: raw lines (faint) first, then the lines, in series order: later ones own a cell.
-    owner = np.zeros((plot_rows, plot_cols), dtype=np.int32)
-    allbits = np.zeros((plot_rows, plot_cols), dtype=np.uint8)
-    layers: list[tuple[np.ndarray, np.ndarray, str]] = []
-    for p in prepared:
-        if p.raw is not None:
-            layers.append((p.x, p.raw, f"dim {p.color}"))
-    for p in prepared:
-        layers.append((p.x, p.y, p.color))
-    for lx, ly, style in layers:
-        if lx.shape[0] == 0:
-            continue
-        xi, yi = _layer_dots(lx, ly, x_lo, x_hi, y_lo, y_hi, dots_w, dots_h)
-        if xi.shape[0] == 0:
-            continue
-        bits = braille_bits(xi, yi, plot_cols, plot_rows)
-        sid = canvas.style(style)
-        owner[bits != 0] = sid
-        allbits |= bits
+    lines = [
+        _with_neighbours(lx, ly, xs, ys, x_lo, x_hi)
+        for (lx, ly), (xs, ys) in zip(layer_data, sampled, strict=True)
+    ]
+    allbits, owner = draw_layers(lines, x_lo, x_hi, y_lo, y_hi, plot_cols, plot_rows)
+    style_of_layer = np.array([0] + [canvas.style(st) for st in layer_styles], dtype=np.int32)
+    owner = style_of_layer[owner]
     plot_codes = np.where(allbits != 0, _BRAILLE_BASE + allbits.astype(np.uint32), 0x20)
     plot_styles = np.where(allbits != 0, owner, 0)
 

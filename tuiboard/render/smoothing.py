@@ -58,8 +58,11 @@ def ema_debiased(values: np.ndarray, weight: float) -> np.ndarray:
         sm = np.zeros(k)
     else:
         sm = _ema_finite(x, w)
-        counts = np.arange(1, k + 1, dtype=np.float64)
-        sm /= -np.expm1(counts * math.log(w))  # 1 - w**count, accurate for w close to 1
+        # Debias by 1 - w**count (expm1: accurate for w close to 1). Past the count where
+        # w**count < 1e-17 the factor is exactly 1.0 in float64: only the head needs it.
+        head = k if w <= 0.0 else min(k, int(math.log(1e-17) / math.log(w)) + 2)
+        counts = np.arange(1, head + 1, dtype=np.float64)
+        sm[:head] /= -np.expm1(counts * math.log(w))
     if all_finite:
         return sm
     out[finite] = sm
