@@ -52,9 +52,14 @@ class Comparison:
     unshared: tuple[str, ...]
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
 def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
+    """Equal values; 1 and 1.0 are the same setting, True and 1 are not, NaN equals NaN."""
+    if _is_number(a) and _is_number(b):
+        return a == b or (math.isnan(a) and math.isnan(b))
     return type(a) is type(b) and a == b
 
 

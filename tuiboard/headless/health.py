@@ -11,7 +11,7 @@ Statuses (a run may have several; `Health.status` is the most severe, `Health.st
   stalled    no new data for longer than the stall limit: `stall_after` when given, else ten
              times the run's median interval between writes and at least 5 minutes
   finished   the writer closed the session (a SessionLog STOP, or an hparams session end) and
-             wrote no data after it
+             wrote no data after it (points within END_GRACE seconds of it still count as its)
   live       wrote recently (none of the above about its activity)
 Exactly one of live / stalled / finished is always present; diverged and damaged come on top.
 """
@@ -48,6 +48,10 @@ LR_RE = re.compile(r"lr|learning.rate", re.IGNORECASE)
 LOSS = "loss"
 ACCURACY = "accuracy"
 LR = "lr"
+
+END_GRACE = 10.0
+"""Points written this many seconds after a session end still belong to it: tensorboardX and
+PyTorch's add_hparams write the session end first and the metric values right after it."""
 
 TAIL = 4096
 """Points per tag looked at for intervals and rates: recent behaviour, bounded cost."""
@@ -206,7 +210,7 @@ def _session_end(run: object, last_time: float) -> SessionEnd | None:
                     end = SessionEnd("hparams session end", rec.step, t)
     if end is None:
         return None
-    if last_time == last_time and last_time > end.wall_time:
+    if last_time == last_time and last_time > end.wall_time + END_GRACE:
         return None  # data written after the end: a new session went on
     return end
 

@@ -1,0 +1,321 @@
+"""`tuiboard plot`: one-shot charts on stdout, drawn by the same renderers as the app.
+
+Owns: the `plot` subcommand's parser (`add_plot_parser`), its handler (`plot_main`) and
+`plot_texts`, which turns a logdir into the list of Texts to print (scalar charts with a legend,
+or the latest histogram of each tag as bars, or distributions).
+Must not import: textual or tuiboard.ui (it runs where no terminal is attached).
+
+Colours follow the app: run i of the logdir's sorted runs gets run_color(theme, i); smoothing is
+TensorBoard's debiased EMA on the full step-sorted series before any downsampling. Output is
+plain text (no escape codes at all) when stdout is not a terminal or NO_COLOR is set, unless
+--color is given.
+
+Exit codes: 0 charts printed; 1 no run/tag matched (nothing to plot); 2 usage error (bad
+regex, smoothing outside [0, 1), size too small).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import shutil
+import sys
+from typing import TYPE_CHECKING, TextIO
+
+import numpy as np
+from rich.console import Console
+from rich.text import Text
+
+from tuiboard.core.types import HISTOGRAMS, SCALARS
+from tuiboard.render.canvas import fit_text, join_lines
+from tuiboard.render.chart import ChartOptions, ChartSeries, render_chart
+from tuiboard.render.histogram import distribution_chart, histogram_bars, histogram_stats
+from tuiboard.render.numbers import fmt_value
+from tuiboard.render.sanitize import clean
+from tuiboard.render.smoothing import ema_debiased
+from tuiboard.render.theme import Theme, color_wanted, default_theme, run_color
+
+if TYPE_CHECKING:
+    from tuiboard.core.logdir import Logdir
+
+EXIT_OK = 0
+EXIT_NOTHING = 1
+EXIT_USAGE = 2
+DEFAULT_HEIGHT = 15
+DEFAULT_WIDTH = 100
+"""Width when stdout is not a terminal (a terminal's own width is used otherwise)."""
+KINDS = ("scalars", "histograms", "distributions")
+
+
+class PlotUsageError(Exception):
+    """A bad argument found after parsing; exit code 2."""
+
+
+def add_plot_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Add `plot` to cli.py's subparsers; the handler is `plot_main`."""
+    p = sub.add_parser(
+        "plot",
+        help="print charts of the matching tags (CI logs, ssh without a TTY)",
+        description="Print a chart per matching tag with every matching run overlaid, with "
+        "the app's smoothing, downsampling and colours; --kind histograms prints the latest "
+        "histogram of each tag as bars. No colour when piped unless --color. Exit status: 0, "
+        "1 when nothing matched, 2 on a usage error.",
+    )
+    p.add_argument("logdirs", nargs="*", metavar="LOGDIR", help="directories to read (default: .)")
+    p.add_argument("--tags", "-t", metavar="REGEX", help="tags to plot (default: every tag)")
+    p.add_argument("--runs", metavar="REGEX", help="only runs whose name matches")
+    p.add_argument(
+        "--kind",
+        choices=KINDS,
+        default="scalars",
+        help="scalars (default), histograms, distributions",
+    )
+    p.add_argument(
+        "--smoothing",
+        type=float,
+        default=0.6,
+        metavar="W",
+        help="debiased EMA weight in [0, 1) as TensorBoard's slider (default 0.6; 0 = off)",
+    )
+    p.add_argument(
+        "--width",
+        type=int,
+        metavar="W",
+        help=f"chart width in cells (default: the terminal's, or {DEFAULT_WIDTH} when piped)",
+    )
+    p.add_argument(
+        "--height",
+        type=int,
+        default=DEFAULT_HEIGHT,
+        metavar="H",
+        help=f"chart height in lines (default {DEFAULT_HEIGHT})",
+    )
+    p.add_argument(
+        "--x",
+        dest="x_mode",
+        choices=("step", "relative", "wall"),
+        default="step",
+        help="x axis: step (default), relative (time since the run's first point), "
+        "wall (clock time)",
+    )
+    p.add_argument("--log-y", action="store_true", help="logarithmic y axis")
+    p.add_argument(
+        "--ignore-outliers",
+        action="store_true",
+        help="y range from the 5th-95th percentiles (TensorBoard's option)",
+    )
+    p.add_argument(
+        "--raw", action="store_true", help="every point as written (no restart handling)"
+    )
+    colour = p.add_mutually_exclusive_group()
+    colour.add_argument(
+        "--color", dest="color", action="store_true", default=None, help="colour even when piped"
+    )
+    colour.add_argument(
+        "--no-color", dest="color", action="store_false", help="never colour (as NO_COLOR)"
+    )
+    return p
+
+
+def _regex(pattern: str | None, what: str) -> re.Pattern[str] | None:
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as e:
+        raise PlotUsageError(f"bad {what} regex {pattern!r}: {e}") from None
+
+
+def _x_values(step: np.ndarray, wall: np.ndarray, x_mode: str) -> np.ndarray:
+    """x for the axis mode; time axes fall back to steps when the times are unknown."""
+    if x_mode == "step" or wall.shape[0] == 0 or not np.isfinite(wall).any():
+        return step.astype(np.float64)
+    if x_mode == "relative":
+        return wall - float(np.nanmin(wall))
+    return wall
+
+
+def prepare_series(
+    label: str,
+    color: str,
+    step: np.ndarray,
+    wall_time: np.ndarray,
+    value: np.ndarray,
+    smoothing: float,
+    x_mode: str,
+) -> ChartSeries:
+    """Sort by step, smooth the full series, compute x and sort by it (time can go back)."""
+    step = np.asarray(step, dtype=np.int64)
+    wall = np.asarray(wall_time, dtype=np.float64)
+    value64 = np.asarray(value, dtype=np.float64)
+    if step.shape[0] > 1 and bool(np.any(step[1:] < step[:-1])):
+        order = np.argsort(step, kind="stable")
+        step, wall, value64 = step[order], wall[order], value64[order]
+    smoothed = ema_debiased(value64, smoothing) if smoothing > 0 else value64
+    x = _x_values(step, wall, x_mode)
+    keep = np.isfinite(x)
+    if not keep.all():
+        x, value64, smoothed = x[keep], value64[keep], smoothed[keep]
+    if x.shape[0] > 1 and bool(np.any(x[1:] < x[:-1])):
+        order = np.argsort(x, kind="stable")
+        x, value64, smoothed = x[order], value64[order], smoothed[order]
+    raw = value64 if smoothing > 0 else None
+    return ChartSeries(label, color, x, smoothed, raw)
+
+
+def _legend(series: list[ChartSeries], width: int, theme: Theme) -> Text:
+    line = Text(no_wrap=True, overflow="crop")
+    for i, s in enumerate(series):
+        if i:
+            line.append("  ")
+        line.append("━━", style=s.color if theme.color else "")
+        line.append(" " + clean(s.label), style=theme.text if theme.color else "")
+    return fit_text(line, width)
+
+
+def plot_texts(
+    logdir: Logdir,
+    *,
+    tags: str | None = None,
+    runs: str | None = None,
+    kind: str = "scalars",
+    smoothing: float = 0.6,
+    width: int = DEFAULT_WIDTH,
+    height: int = DEFAULT_HEIGHT,
+    x_mode: str = "step",
+    log_y: bool = False,
+    ignore_outliers: bool = False,
+    raw: bool = False,
+    theme: Theme | None = None,
+) -> list[Text]:
+    """The blocks to print, in tag order (each block: lines of exactly `width` cells)."""
+    if not 0.0 <= smoothing < 1.0 or math.isnan(smoothing):
+        raise PlotUsageError(f"--smoothing must be in [0, 1), not {smoothing}")
+    if width < 20 or height < 5:
+        raise PlotUsageError("--width must be at least 20 and --height at least 5")
+    theme = theme or default_theme()
+    tag_re = _regex(tags, "tag")
+    run_re = _regex(runs, "run")
+    all_runs = logdir.runs
+    colour = {r.name: run_color(theme, i) for i, r in enumerate(all_runs)}
+    chosen = [r for r in all_runs if run_re is None or run_re.search(r.name)]
+    data_kind = SCALARS if kind == "scalars" else HISTOGRAMS
+    tag_names = sorted({t for r in chosen for t in r.tags(data_kind)})
+    tag_names = [t for t in tag_names if tag_re is None or tag_re.search(t)]
+    blocks: list[Text] = []
+    for tag in tag_names:
+        if kind == "scalars":
+            series = []
+            for r in chosen:
+                if tag not in r.tags(SCALARS):
+                    continue
+                s = r.scalars(tag, raw=raw)
+                if len(s) == 0:
+                    continue
+                series.append(
+                    prepare_series(
+                        r.name, colour[r.name], s.step, s.wall_time, s.value, smoothing, x_mode
+                    )
+                )
+            if not series:
+                continue
+            opts = ChartOptions(
+                title=tag, log_y=log_y, ignore_outliers=ignore_outliers, x_mode=x_mode
+            )
+            chart = render_chart(series, opts, width, height, theme)
+            blocks.append(join_lines([chart, _legend(series, width, theme)]))
+            continue
+        for r in chosen:
+            if tag not in r.tags(HISTOGRAMS):
+                continue
+            hs = r.histograms(tag)
+            if not hs:
+                continue
+            blocks.append(
+                _histogram_block(
+                    tag, r.name, hs, kind, width, height, x_mode, theme, colour[r.name]
+                )
+            )
+    return blocks
+
+
+def _histogram_block(tag, run_name, hs, kind, width, height, x_mode, theme, color):  # type: ignore[no-untyped-def]
+    last = hs[-1]
+    head = Text(clean(tag), style=f"bold {theme.text}" if theme.color else "")
+    head.append(" · ")
+    head.append(clean(run_name), style=color if theme.color else "")
+    if kind == "histograms":
+        head.append(f" · step {last.step}")
+        body = histogram_bars(last, width, height - 2, theme, color)
+    else:
+        head.append(f" · {len(hs)} steps")
+        body = distribution_chart(hs, width, height - 2, theme, color, x_mode=x_mode)
+    st = histogram_stats(last)
+    stats = Text(
+        "  ".join(f"{k} {fmt_value(st[k])}" for k in ("count", "min", "max", "mean", "std")),
+        style=theme.faint if theme.color else "",
+    )
+    return join_lines([fit_text(head, width), body, fit_text(stats, width)])
+
+
+def write_blocks(blocks: list[Text], out: TextIO, width: int, color: bool) -> None:
+    """Print the blocks separated by blank lines: plain text, or 256-colour ANSI."""
+    if not color:
+        out.write("\n\n".join(b.plain for b in blocks) + "\n")
+        return
+    console = Console(
+        file=out,
+        width=width,
+        color_system="256",
+        force_terminal=True,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+        legacy_windows=False,
+    )
+    for i, b in enumerate(blocks):
+        if i:
+            console.print()
+        console.print(b)
+
+
+def plot_main(args: argparse.Namespace) -> int:
+    """The `plot` subcommand. See the module docstring for exit codes."""
+    import tuiboard
+
+    out = sys.stdout
+    color = color_wanted(out, getattr(args, "color", None))
+    width = args.width
+    if width is None:
+        width = (
+            shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+            if out.isatty()
+            else (DEFAULT_WIDTH)
+        )
+    try:
+        logdir = tuiboard.open(*(args.logdirs or ["."]))
+        blocks = plot_texts(
+            logdir,
+            tags=args.tags,
+            runs=args.runs,
+            kind=args.kind,
+            smoothing=args.smoothing,
+            width=width,
+            height=args.height,
+            x_mode=args.x_mode,
+            log_y=args.log_y,
+            ignore_outliers=args.ignore_outliers,
+            raw=args.raw,
+            theme=default_theme(color),
+        )
+    except PlotUsageError as e:
+        print(f"tuiboard plot: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if not blocks:
+        what = "histogram" if args.kind != "scalars" else "scalar"
+        print(f"tuiboard plot: no {what} tag matched (see tuiboard ls)", file=sys.stderr)
+        return EXIT_NOTHING
+    write_blocks(blocks, out, width, color)
+    return EXIT_OK
