@@ -147,20 +147,25 @@ def histogram_bars(h: HistogramValue, width: int, height: int, theme: Theme, col
     if hi <= lo:
         d = abs(lo) * 0.1 if lo else 0.5
         lo, hi = lo - d, hi + d
+    # Count ticks depend on the re-binned peak, which depends on the plot width left after
+    # the labels: guess the label width, and re-bin once more if the guess was wrong.
     label_w = 0
     ticks: list[float] = []
     labels: list[str] = []
-    counts_preview = np.asarray(h.counts, np.float64)
+    binned = rebin(h, lo, hi, width)
     if axes:
-        top = float(counts_preview.max()) if counts_preview.shape[0] else 1.0
-        ticks, labels = value_ticks(0.0, max(top, 1.0), rows)
-        label_w = min(max((len(s) for s in labels), default=1), 8)
+        for guess in (3, None):
+            cols = width - (guess if guess is not None else label_w) - 1
+            binned = rebin(h, lo, hi, cols)
+            peak = float(binned.max()) if binned.shape[0] else 0.0
+            ticks, labels = value_ticks(0.0, peak if peak > 0 else 1.0, rows)
+            label_w = min(max((len(s) for s in labels), default=1), 8)
+            if label_w == guess:
+                break
     left = label_w + 1 if axes else 0
     cols = width - left
-    binned = rebin(h, lo, hi, cols)
     peak = float(binned.max()) if binned.shape[0] else 0.0
-    y_top = float(ticks[-1]) if axes and ticks else peak
-    y_top = max(y_top, peak, 1e-300)
+    y_top = max(peak, 1e-300)
     level = np.rint(binned / y_top * rows * 8).astype(np.int64)
     level[(binned > 0) & (level == 0)] = 1
     codes = _eighth_columns(level, rows)
