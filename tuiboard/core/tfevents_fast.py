@@ -22,7 +22,7 @@ import numpy as np
 from tuiboard.core import crc as crcmod
 from tuiboard.core import tfrecord as tfr
 from tuiboard.core.types import TagMeta
-from tuiboard.core.wire import DecodeError, decode_metadata, signed64, varint
+from tuiboard.core.wire import DecodeError, decode_metadata, varint
 
 MAX_TEMPLATES = 64
 """Templates tried per bucket of a length group before the rest goes to the general decoder."""
@@ -30,31 +30,39 @@ _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(slots=True)
-class Layout:
-    """Where the varying fields of one scalar Event sit (offsets in the payload)."""
+class ValueSlot:
+    """One scalar value of a template: its tag and where its number sits."""
 
     tag: str
     meta: TagMeta | None
+    pos: int
+    code: str
+    """numpy dtype of the value bytes: <f4, <f8, <i4 or <i8."""
+    is_tensor: bool
+
+
+@dataclass(slots=True)
+class Layout:
+    """Where the varying fields of one scalar Event sit (offsets in the payload). An Event may
+    hold several scalar values (TF1's merged summaries write every tag of a step in one)."""
+
     wall_pos: int
     """-1 when the Event has no wall_time field (0.0)."""
     step_pos: int
     """-1 when the Event has no step field (0)."""
     step_len: int
-    value_pos: int
-    value_code: str
-    """numpy dtype of the value bytes: <f4, <f8, <i4 or <i8."""
-    is_tensor: bool
+    values: list[ValueSlot]
 
     def byte_mask(self, length: int) -> np.ndarray:
         """0xFF where every record of the template has the template's byte, 0x80 over the step
-        varint (continuation bits fix its length), 0 over wall time and value."""
+        varint (continuation bits fix its length), 0 over wall time and values."""
         m = np.full(length, 0xFF, dtype=np.uint8)
         if self.wall_pos >= 0:
             m[self.wall_pos : self.wall_pos + 8] = 0
         if self.step_pos >= 0:
             m[self.step_pos : self.step_pos + self.step_len] = 0x80
-        width = np.dtype(self.value_code).itemsize
-        m[self.value_pos : self.value_pos + width] = 0
+        for v in self.values:
+            m[v.pos : v.pos + np.dtype(v.code).itemsize] = 0
         return m
 
 
@@ -62,8 +70,8 @@ _TENSOR_CODES = {1: "<f4", 2: "<f8", 3: "<i4", 9: "<i8"}
 
 
 def scalar_layout(b: bytes) -> Layout | None:
-    """The layout of ``b`` if it is an Event holding exactly one scalar value (simple_value or a
-    rank-0 float32/float64/int32/int64 tensor of fixed width), else None. Never raises."""
+    """The layout of ``b`` if it is an Event whose summary holds only scalar values (simple_value
+    or rank-0 float32/float64/int32/int64 tensors of fixed width), else None. Never raises."""
     try:
         return _scalar_layout(b)
     except (DecodeError, IndexError, UnicodeDecodeError):
@@ -91,13 +99,24 @@ def _scalar_layout(b: bytes) -> Layout | None:
             return None
     if p != end or summary is None:
         return None
-    key, q = varint(b, summary[0], summary[1])
-    if key != 0x0A:
+    values: list[ValueSlot] = []
+    p, send = summary
+    while p < send:
+        key, q = varint(b, p, send)
+        if key != 0x0A:
+            return None
+        n, va = varint(b, q, send)
+        p = va + n
+        slot = _value_slot(b, va, p)
+        if slot is None:
+            return None
+        values.append(slot)
+    if p != send or not values:
         return None
-    n, va = varint(b, q, summary[1])
-    if va + n != summary[1]:
-        return None  # exactly one value
-    vc = va + n
+    return Layout(wall_pos, step_pos, step_len, values)
+
+
+def _value_slot(b: bytes, va: int, vc: int) -> ValueSlot | None:
     tag: str | None = None
     meta: TagMeta | None = None
     value_pos = -1
@@ -128,7 +147,7 @@ def _scalar_layout(b: bytes) -> Layout | None:
             return None
     if p != vc or tag is None or value_pos < 0:
         return None
-    return Layout(tag, meta, wall_pos, step_pos, step_len, value_pos, code, is_tensor)
+    return ValueSlot(tag, meta, value_pos, code, is_tensor)
 
 
 def _tensor_scalar(b: bytes, start: int, end: int) -> tuple[int, str] | None:
@@ -327,15 +346,15 @@ def _extract(
         step = step.view(np.int64)
     else:
         step = np.zeros(n, dtype=np.int64)
-    width = np.dtype(layout.value_code).itemsize
-    value = _bytes_at(cols, words, layout.value_pos, width).view(layout.value_code).reshape(n)
-    if layout.value_code != "<f4":
-        value = value.astype(np.float64)
-    elif not value.dtype.isnative:
-        value = value.astype(np.float32)
-    fast.append(
-        FastScalars(layout.tag, layout.meta, layout.is_tensor, idx[rows], step, wall, value)
-    )
+    seq = idx[rows]
+    for slot in layout.values:
+        width = np.dtype(slot.code).itemsize
+        value = _bytes_at(cols, words, slot.pos, width).view(slot.code).reshape(n)
+        if slot.code != "<f4":
+            value = value.astype(np.float64)
+        elif not value.dtype.isnative:
+            value = value.astype(np.float32)
+        fast.append(FastScalars(slot.tag, slot.meta, slot.is_tensor, seq, step, wall, value))
 
 
-__all__ = ["Batch", "FastScalars", "Layout", "decode_batch", "scalar_layout", "signed64"]
+__all__ = ["Batch", "FastScalars", "Layout", "ValueSlot", "decode_batch", "scalar_layout"]

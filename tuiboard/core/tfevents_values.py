@@ -189,14 +189,14 @@ def _audio_tensor(tensor: RawTensor, step: int, wall: float) -> t.AudioValue:
 def _hparams(content: bytes, step: int, wall: float) -> t.HParamsValue | None:
     fs = wire.message_fields(content)
     if 2 in fs:
-        exp = wire.message_fields(fs[2][-1])
+        exp = wire.message_fields(wire.sub(fs, 2))
         metrics: list[str] = []
-        for info in exp.get(5, []):
+        for info in wire.subs(exp, 5):
             mi = wire.message_fields(info)
-            name = wire.message_fields(mi[1][-1]) if mi.get(1) else {}
+            name = wire.message_fields(wire.sub(mi, 1)) if 1 in mi else {}
             group, tag = wire.text_field(name, 1), wire.text_field(name, 2)
             metrics.append(f"{group}/{tag}" if group else tag)
-        hparam_names = [wire.text_field(wire.message_fields(h), 1) for h in exp.get(4, [])]
+        hparam_names = [wire.text_field(wire.message_fields(h), 1) for h in wire.subs(exp, 4)]
         extra: dict[str, Any] = {
             "name": wire.text_field(exp, 6),
             "description": wire.text_field(exp, 1),
@@ -207,7 +207,7 @@ def _hparams(content: bytes, step: int, wall: float) -> t.HParamsValue | None:
             extra["time_created_secs"] = wire.as_double(exp[3][-1])
         return t.HParamsValue(step, wall, "experiment", metrics=tuple(metrics), extra=extra)
     if 3 in fs:
-        raw = fs[3][-1]
+        raw = wire.sub(fs, 3)
         start = wire.message_fields(raw)
         hparams = wire.proto_map(raw, 1)
         extra = {
@@ -219,7 +219,7 @@ def _hparams(content: bytes, step: int, wall: float) -> t.HParamsValue | None:
             extra["start_time_secs"] = wire.as_double(start[5][-1])
         return t.HParamsValue(step, wall, "session_start", hparams=hparams, extra=extra)
     if 4 in fs:
-        end = wire.message_fields(fs[4][-1])
+        end = wire.message_fields(wire.sub(fs, 4))
         extra = {}
         if end.get(2):
             extra["end_time_secs"] = wire.as_double(end[2][-1])

@@ -531,6 +531,19 @@ def proto_map(b: bytes, number: int, depth: int = 0) -> dict[str, Any]:
     return out
 
 
+def sub(fs: dict[int, list[Any]], number: int) -> bytes:
+    """The last occurrence of a message field (DecodeError when it is not length-delimited)."""
+    vals = fs.get(number)
+    if not vals or not isinstance(vals[-1], bytes):
+        raise DecodeError(f"field {number} is not a message")
+    return vals[-1]
+
+
+def subs(fs: dict[int, list[Any]], number: int) -> list[bytes]:
+    """Every occurrence of a repeated message field."""
+    return [v for v in fs.get(number, []) if isinstance(v, bytes)]
+
+
 def text_field(fs: dict[int, list[Any]], number: int) -> str:
     vals = fs.get(number)
     if not vals or not isinstance(vals[-1], bytes):
