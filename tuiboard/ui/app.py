@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -134,6 +134,10 @@ class TuiboardApp(App[int]):
             runs = frozenset(r.name for r in self.logdir.runs)
             self.post_message(StoreChanged(Changes(runs, runs, version=self.logdir.version)))
         self.set_interval(10.0, self._tick, name="ages")
+
+    def on_resize(self, event: events.Resize) -> None:
+        # At 80 columns the run panel gives room to the charts.
+        self.query_one(RunPanel).set_class(event.size.width < 110, "narrow")
 
     def on_unmount(self) -> None:
         if self._watcher is not None:
@@ -269,23 +273,17 @@ class TuiboardApp(App[int]):
         self.push_screen(HelpScreen(sections))
 
     def action_show_tab(self, tab: str) -> None:
-        tabs = self.query_one(TabbedContent)
-        focused = self.focused
-        if focused is not None and tabs in focused.ancestors:
-            # TabbedContent shows the pane holding the focus: move the focus with the tab.
-            target = {
-                "scalars": "#chart-scroll",
-                "histograms": "#hist-list",
-                "overview": "#overview-table",
-            }[tab]
-            tabs.active = tab
-            widget = self.query_one(target)
-            if tab == "scalars":
-                charts = self.query_one(ScalarsView).visible_charts()
-                widget = charts[0] if charts else self.query_one(RunTree)
-            widget.focus()
+        """Show a tab and put the focus in it (TabbedContent shows the pane holding the focus,
+        and the tab's keys act on what is focused)."""
+        self.query_one(TabbedContent).active = tab
+        if tab == "scalars":
+            charts = self.query_one(ScalarsView).visible_charts()
+            if charts:
+                charts[0].focus()
+        elif tab == "histograms":
+            self.query_one("#hist-list").focus()
         else:
-            tabs.active = tab
+            self.query_one("#overview-table").focus()
 
     def action_tag_filter(self) -> None:
         if self.active_tab != "scalars":

@@ -96,6 +96,8 @@ class SeriesCache:
         if run is None:
             return None
         version = run.series_version(SCALARS, tag)
+        if version < 0:  # this run has no such tag
+            return None
         key = (version, options.smoothing, options.x_axis, options.raw_points)
         hit = self._entries.get((run_name, tag))
         if hit is not None and hit[0] == key:

@@ -41,7 +41,7 @@ class ViewOptions:
         return replace(self, **{name: not getattr(self, name)})
 
     def describe(self) -> str:
-        parts = [f"smoothing {self.smoothing:.2f}", f"x: {self.x_axis}"]
+        parts = [f"smooth {self.smoothing:.2f}", f"x {self.x_axis}"]
         if self.log_y:
             parts.append("log y")
         if self.ignore_outliers:

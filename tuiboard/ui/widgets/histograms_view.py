@@ -55,7 +55,7 @@ def hjoin(left: Text, right: Text, gap: int = 2) -> Text:
 def slider_line(index: int, count: int, step: int, width: int) -> Text:
     """`step 1200 ◀━━━━●──────▶ 12/50`: where the shown step sits among all steps."""
     head = f"step {step} "
-    tail = f" {index + 1}/{count}  [ ] ←/→ step · shift: ×10"
+    tail = f" {index + 1}/{count}  ←/→ step · shift ×10 · < > ends"
     track_w = max(4, width - len(head) - len(tail) - 2)
     pos = 0 if count <= 1 else round(index / (count - 1) * (track_w - 1))
     text = Text(no_wrap=True, overflow="crop")
@@ -145,8 +145,8 @@ class HistogramsView(Horizontal):
         Binding("right,right_square_bracket", "step(1)", "Next histogram step"),
         Binding("shift+left,left_curly_bracket", "step(-10)", "10 steps back", show=False),
         Binding("shift+right,right_curly_bracket", "step(10)", "10 steps on", show=False),
-        Binding("home", "step_end(0)", "First step", show=False),
-        Binding("end", "step_end(1)", "Last step (follows new steps)", show=False),
+        Binding("less_than_sign", "step_end(0)", "First histogram step", show=False),
+        Binding("greater_than_sign", "step_end(1)", "Last step (follows new steps)", show=False),
     ]
 
     def __init__(self, board: Board, **kw: object) -> None:
@@ -170,12 +170,13 @@ class HistogramsView(Horizontal):
     def pairs(self) -> list[tuple[str, str]]:
         board = self.board
         out: list[tuple[str, str]] = []
-        runs = board.visible_runs()
+        have: dict[str, set[str]] = {}
+        for name in board.visible_runs():
+            run = board.logdir.run(name)
+            if run is not None:
+                have[name] = set(run.tags(HISTOGRAMS))
         for tag in board.visible_tags(HISTOGRAMS):
-            for name in runs:
-                run = board.logdir.run(name)
-                if run is not None and tag in run.tags(HISTOGRAMS):
-                    out.append((tag, name))
+            out.extend((tag, name) for name, tags in have.items() if tag in tags)
         return out
 
     def rebuild(self) -> None:

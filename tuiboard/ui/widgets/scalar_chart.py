@@ -74,7 +74,7 @@ class ScalarChart(Widget, can_focus=True):
         for name in runs:
             if not self.board.selection.is_visible(name):
                 continue
-            if cache.version_key(name, self.tag) != self._drawn.get(name, 0):
+            if cache.version_key(name, self.tag) != self._drawn.get(name, -1):
                 self.refresh()
                 return True
         return False

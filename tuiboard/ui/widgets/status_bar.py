@@ -50,21 +50,20 @@ class StatusBar(Static):
             done, total = status.progress
             text.append(f" loading {done}/{total} runs ", style="reverse")
             text.append(" ")
-        text.append(f"{status.shown}/{status.runs} runs · {compact_count(status.points)} points")
-        if status.last_update is not None:
-            stamp = time.strftime("%H:%M:%S", time.localtime(status.last_update))
-            text.append(f" · updated {stamp}")
-        text.append(" · ")
         if status.paused:
             text.append("⏸ paused", style="bold yellow")
         else:
             text.append("● live", style="green")
+        text.append(f" · {status.shown}/{status.runs} runs · {compact_count(status.points)} pts")
         if status.warnings:
             text.append(" · ")
-            text.append(f"⚠ {status.warnings} warnings", style="yellow")
+            text.append(f"⚠ {status.warnings}", style="yellow")
         if status.options:
             text.append(f" · {status.options}", style="dim")
         text.append(" · ? help", style="dim")
+        if status.last_update is not None:
+            stamp = time.strftime("%H:%M:%S", time.localtime(status.last_update))
+            text.append(f" · updated {stamp}", style="dim")
         self.update(text)
 
     def on_click(self, event: Click) -> None:

@@ -1,0 +1,101 @@
+"""Logdirs for the UI tests, written by real writers with fixed wall times and file times."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tensorboardX import SummaryWriter
+
+import tuiboard
+from tuiboard.core.logdir import Logdir
+from tuiboard.demo import write_demo
+from tuiboard.ui.app import TuiboardApp
+
+FIXED_TIME = 1_795_700_000.0
+"""Every file's mtime and the app's clock (plus NOW_OFFSET): no real clock reaches a frame."""
+NOW_OFFSET = 30.0
+T0 = 1_795_690_000.0
+"""First wall time written by tbx_logdir."""
+
+TBX_RUNS = ("a/lr=0.1", "a/lr=0.01", "b")
+TBX_STEPS = 50
+TBX_SCALARS = ("loss/train", "loss/val", "acc/top1", "lr")
+TBX_HISTOGRAM = "weights/dense"
+TBX_HIST_STEPS = 12
+
+
+def pin_mtimes(root: Path, t: float = FIXED_TIME) -> None:
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            os.utime(os.path.join(dirpath, name), (t, t))
+
+
+def write_tbx_runs(root: Path) -> None:
+    """Three runs (one nested level) with four scalar tags and one histogram tag."""
+    for k, run in enumerate(TBX_RUNS):
+        rng = np.random.default_rng(k)
+        with SummaryWriter(str(root / run), flush_secs=1) as w:
+            for i in range(TBX_STEPS):
+                step = i * 10
+                wall = T0 + k * 7 + i * 3.5
+                noise = float(rng.normal(0, 0.05))
+                w.add_scalar("loss/train", 2.0 * np.exp(-i / (15 + k)) + noise, step, walltime=wall)
+                w.add_scalar(
+                    "loss/val", 2.1 * np.exp(-i / (17 + k)) + noise / 2, step, walltime=wall
+                )
+                w.add_scalar("acc/top1", 1 - np.exp(-i / (10 + k)), step, walltime=wall)
+                w.add_scalar("lr", 0.1 / (k + 1) * 0.97**i, step, walltime=wall)
+                if i < TBX_HIST_STEPS:
+                    data = rng.normal(i * 0.1, 1.0 + k * 0.2, 500)
+                    w.add_histogram(TBX_HISTOGRAM, data, step, walltime=wall)
+    pin_mtimes(root)
+
+
+def make_app(logdir: Logdir) -> TuiboardApp:
+    """The app on a store the test already filled; no watcher thread, a fixed clock."""
+    return TuiboardApp(logdir, watch=False, clock=lambda: FIXED_TIME + NOW_OFFSET)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Pilot tests run on asyncio (anyio's pytest plugin drives the async tests)."""
+    return "asyncio"
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Wall-time labels in UTC, whatever the machine's zone."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+@pytest.fixture
+def tbx_root(tmp_path: Path) -> Path:
+    root = tmp_path / "logs"
+    write_tbx_runs(root)
+    return root
+
+
+@pytest.fixture
+def tbx_logdir(tbx_root: Path) -> Logdir:
+    return tuiboard.open(str(tbx_root))
+
+
+@pytest.fixture
+def demo_logdir(tmp_path: Path) -> Logdir:
+    root = tmp_path / "demo"
+    write_demo(str(root), live=False, seed=0)
+    pin_mtimes(root)
+    return tuiboard.open(str(root))
