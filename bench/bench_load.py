@@ -15,7 +15,9 @@ every file first). Figures per loader:
                duration of its "Finished load cycle" log line)
   events/s     records in the logdir (scalars, histograms, headers) / seconds
   peak RSS     the process's peak resident set size (ru_maxrss / VmHWM)
-  bytes/point  (peak RSS - a baseline process that loads the same code and no data) / points
+  B/point peak (peak RSS - peak RSS of a baseline process that loads the same code and no
+               data) / scalar points stored
+  B/point held (RSS once loaded, after a gc - the baseline's) / points: what stays
 Then: tuiboard's refresh after appending 1,000 events to a ~100 MB file (median) and a refresh of
 a 1,000-run logdir where nothing changed (median), with TensorBoard's Reload for comparison.
 """
@@ -46,6 +48,18 @@ def _maxrss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
+def _rss_now_kb() -> int:
+    """Current resident set size after a garbage collection (the steady state, not the peak)."""
+    import gc
+
+    gc.collect()
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
 def _child_tuiboard(path: str, baseline: bool) -> dict[str, Any]:
     import numpy  # noqa: F401
 
@@ -54,7 +68,7 @@ def _child_tuiboard(path: str, baseline: bool) -> dict[str, Any]:
 
     if baseline:
         tuiboard.open(os.path.join(DATA, "_empty"), load=False).refresh()
-        return {"maxrss_kb": _maxrss_kb()}
+        return {"maxrss_kb": _maxrss_kb(), "rss_kb": _rss_now_kb()}
     t0 = time.perf_counter()
     ld = tuiboard.open(path, load=False)
     ld.refresh()
@@ -68,6 +82,7 @@ def _child_tuiboard(path: str, baseline: bool) -> dict[str, Any]:
         "runs": stats.runs,
         "warnings": warnings,
         "maxrss_kb": _maxrss_kb(),
+        "rss_kb": _rss_now_kb(),
     }
 
 
@@ -108,7 +123,7 @@ def _child_tb(path: str, baseline: bool, legacy: bool) -> dict[str, Any]:
     if baseline:
         mux.AddRunsFromDirectory(os.path.join(DATA, "_empty"))
         mux.Reload()
-        return {"maxrss_kb": _maxrss_kb()}
+        return {"maxrss_kb": _maxrss_kb(), "rss_kb": _rss_now_kb()}
     t0 = time.perf_counter()
     mux.AddRunsFromDirectory(path)
     mux.Reload()
@@ -118,6 +133,7 @@ def _child_tb(path: str, baseline: bool, legacy: bool) -> dict[str, Any]:
         "points": _tb_points(mux, legacy),
         "runs": len(mux.Runs()),
         "maxrss_kb": _maxrss_kb(),
+        "rss_kb": _rss_now_kb(),
     }
 
 
@@ -232,10 +248,10 @@ def rustboard_binary() -> str | None:
     return tensorboard_data_server.server_binary()
 
 
-def _vmhwm_kb(pid: int) -> int:
+def _proc_status_kb(pid: int, field: str) -> int:
     with open(f"/proc/{pid}/status") as fh:
         for line in fh:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
@@ -269,7 +285,12 @@ def run_rustboard(binary: str, path: str, timeout: float = 3_600) -> dict[str, A
             if m:
                 scale = {"ms": 1e-3, "s": 1.0, "µs": 1e-6, "us": 1e-6}[m.group(2)]
                 seconds = float(m.group(1)) * scale
-            result = {"seconds": seconds, "wall": wall, "maxrss_kb": _vmhwm_kb(proc.pid)}
+            result = {
+                "seconds": seconds,
+                "wall": wall,
+                "maxrss_kb": _proc_status_kb(proc.pid, "VmHWM"),
+                "rss_kb": _proc_status_kb(proc.pid, "VmRSS"),
+            }
             break
         if time.monotonic() > deadline:
             break
@@ -347,40 +368,46 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows: dict[str, dict[str, Any]] = {}
 
-    def add_row(name: str, runs: list[dict[str, Any]], base_kb: int) -> None:
+    def add_row(name: str, runs: list[dict[str, Any]], base: dict[str, Any]) -> None:
         seconds = statistics.median(r["seconds"] for r in runs)
-        rss_kb = max(r["maxrss_kb"] for r in runs)
+        peak_kb = max(r["maxrss_kb"] for r in runs)
+        held_kb = max(r["rss_kb"] for r in runs)
         got_points = runs[0].get("points", points)
         rows[name] = {
             "seconds": seconds,
             "events_per_s": records / seconds,
-            "peak_rss_mb": rss_kb / 1024,
-            "baseline_rss_mb": base_kb / 1024,
-            "bytes_per_point": (rss_kb - base_kb) * 1024 / max(1, got_points),
+            "peak_rss_mb": peak_kb / 1024,
+            "baseline_rss_mb": base["maxrss_kb"] / 1024,
+            "bytes_per_point": (peak_kb - base["maxrss_kb"]) * 1024 / max(1, got_points),
+            "held_bytes_per_point": (held_kb - base["rss_kb"]) * 1024 / max(1, got_points),
             "points": got_points,
             "all_seconds": [r["seconds"] for r in runs],
         }
         print(f"  {name}: {seconds:.3f} s, {got_points:,} points", flush=True)
 
     if not a.skip_tuiboard:
-        base = run_child("tuiboard-baseline", path)["maxrss_kb"]
+        base = run_child("tuiboard-baseline", path)
         add_row("tuiboard", [run_child("tuiboard", path) for _ in range(a.repeat)], base)
     for tb_name, legacy in tbs:
-        base = run_child("tb-baseline", path, *legacy)["maxrss_kb"]
+        base = run_child("tb-baseline", path, *legacy)
         add_row(tb_name, [run_child("tb", path, *legacy)], base)
     binary = None if a.skip_rustboard else rustboard_binary()
     if binary:
-        base = run_rustboard(binary, os.path.join(DATA, "_empty"))["maxrss_kb"]
+        base = run_rustboard(binary, os.path.join(DATA, "_empty"))
         add_row("RustBoard", [run_rustboard(binary, path) for _ in range(a.repeat)], base)
     elif not a.skip_rustboard:
         print("  RustBoard: tensorboard-data-server is not installed; skipped")
 
     print()
-    print(f"{'loader':<28}{'seconds':>9}{'events/s':>10}{'peak RSS MB':>13}{'bytes/point':>13}")
+    print(
+        f"{'loader':<26}{'seconds':>8}{'events/s':>10}{'peak RSS MB':>13}{'baseline MB':>13}"
+        f"{'B/point peak':>14}{'B/point held':>14}"
+    )
     for name, r in rows.items():
         print(
-            f"{name:<28}{r['seconds']:>9.3f}{_fmt_rate(r['events_per_s']):>10}"
-            f"{r['peak_rss_mb']:>13.1f}{r['bytes_per_point']:>13.1f}"
+            f"{name:<26}{r['seconds']:>8.3f}{_fmt_rate(r['events_per_s']):>10}"
+            f"{r['peak_rss_mb']:>13.1f}{r['baseline_rss_mb']:>13.1f}"
+            f"{r['bytes_per_point']:>14.1f}{r['held_bytes_per_point']:>14.1f}"
         )
     if "tuiboard" in rows:
         t = rows["tuiboard"]

@@ -197,3 +197,17 @@ def test_live_appends_until_stopped(tmp_path: Path) -> None:
     lines = (root / "live" / f"{job.name}-jsonl" / "metrics.json").read_text().splitlines()
     assert len(lines) >= 2
     assert os.path.getsize(next(job.glob("*tfevents*"))) > 0
+
+
+def test_tuiboard_reads_what_the_demo_promises(demo: Path) -> None:
+    import tuiboard
+
+    ld = tuiboard.open(str(demo))
+    assert [r.name for r in ld.runs] == sorted(DEMO_RUNS)
+    for run in ld.runs:
+        assert set(DEMO_RUNS[run.name]) <= set(run.kinds()), run.name
+        assert not run.warnings, run.name
+    # The restart collapses to one clean line, as TensorBoard's loaders show it.
+    vit = ld.run("vit/base")
+    assert vit is not None
+    assert vit.scalars("loss/train").step.tolist() == list(range(0, STEPS + 1, 10))
