@@ -1,0 +1,93 @@
+"""Live data through the real Watcher thread: new points appear, only touched charts redraw,
+pause holds redraws back, new runs appear in place."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from tensorboardX import SummaryWriter
+from textual.pilot import Pilot
+
+import tuiboard
+from tests.ui.conftest import FIXED_TIME, NOW_OFFSET, T0, TBX_RUNS
+from tuiboard.ui.app import TuiboardApp
+from tuiboard.ui.screens.chart import ChartScreen
+from tuiboard.ui.widgets.run_panel import RunTree
+from tuiboard.ui.widgets.scalar_chart import ScalarChart
+
+pytestmark = pytest.mark.anyio
+SIZE = (160, 60)
+
+
+async def wait_for(pilot: Pilot[int], predicate: object, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        if predicate():  # type: ignore[operator]
+            return
+    raise AssertionError("condition not reached in time")
+
+
+def charts(app: TuiboardApp) -> dict[str, ScalarChart]:
+    return {c.tag: c for c in app.query(ScalarChart) if c.id != "full-chart"}
+
+
+def live_app(root: Path) -> TuiboardApp:
+    logdir = tuiboard.open(str(root), load=False)
+    return TuiboardApp(logdir, poll=0.1, clock=lambda: FIXED_TIME + NOW_OFFSET)
+
+
+async def test_append_redraws_only_touched_charts(tbx_root: Path) -> None:
+    app = live_app(tbx_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(charts(app)) == 4 and app.logdir.stats.runs == 3)
+        await wait_for(pilot, lambda: all(c.renders for c in charts(app).values()))
+        status = str(app.query_one("#status").render())
+        assert "3/3 runs" in status and "loading" not in status
+        before = {tag: c.renders for tag, c in charts(app).items()}
+        with SummaryWriter(str(tbx_root / "b"), flush_secs=1) as w:
+            w.add_scalar("lr", 123.5, 1000, walltime=T0 + 999)
+        await wait_for(pilot, lambda: charts(app)["lr"].renders > before["lr"])
+        await pilot.pause(0.3)
+        after = {tag: c.renders for tag, c in charts(app).items()}
+        assert after["lr"] > before["lr"]
+        for tag in ("loss/train", "loss/val", "acc/top1"):
+            assert after[tag] == before[tag], tag
+        # The new value is what the full-screen cursor shows on the last step.
+        charts(app)["lr"].focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ChartScreen)
+        row = next(r for r in screen.cursor_rows() if r.run == "b")
+        assert (row.step, row.value) == (1000, 123.5)
+        # A cursor on the last point follows new points.
+        with SummaryWriter(str(tbx_root / "b"), flush_secs=1) as w:
+            w.add_scalar("lr", 77.25, 1010, walltime=T0 + 1000)
+        await wait_for(
+            pilot, lambda: any(r.step == 1010 for r in screen.cursor_rows() if r.run == "b")
+        )
+        assert next(r for r in screen.cursor_rows() if r.run == "b").value == 77.25
+
+
+async def test_pause_holds_redraws_and_new_runs_appear(tbx_root: Path) -> None:
+    app = live_app(tbx_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.applied and app.logdir.stats.runs == 3)
+        await pilot.press("p")
+        assert "paused" in str(app.query_one("#status").render())
+        with SummaryWriter(str(tbx_root / "c-new"), flush_secs=1) as w:
+            w.add_scalar("lr", 1.0, 0, walltime=T0)
+            w.add_scalar("extra/metric", 2.0, 0, walltime=T0)
+        await wait_for(pilot, lambda: app.logdir.run("c-new") is not None)
+        await pilot.pause(0.5)
+        tree = app.query_one(RunTree)
+        assert "c-new" not in tree._run_nodes
+        assert "extra/metric" not in charts(app)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: "c-new" in tree._run_nodes and "extra/metric" in charts(app))
+        assert sorted(n for n in tree._run_nodes if tree._run_nodes[n].data == n) == sorted(
+            (*TBX_RUNS, "c-new")
+        )
