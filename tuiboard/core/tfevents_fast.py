@@ -205,7 +205,6 @@ class Batch:
 def decode_batch(
     data: bytes | bytearray | memoryview, buf: np.ndarray, framing: tfr.Framing
 ) -> Batch:
-    u64 = tfr.u64_view(buf)
     u32 = tfr.u32_view(buf)
     groups, others = tfr.length_groups(framing.lengths)
     fast: list[FastScalars] = []
@@ -213,18 +212,18 @@ def decode_batch(
     bad: list[np.ndarray] = []
     for length, idx in groups:
         starts = framing.starts[idx]
-        words = tfr.gather_words(u64, starts + tfr.HEADER, length)
-        crcs = crcmod.mask_array(tfr.group_crc(words, buf))
+        rows = tfr.gather_rows(buf, starts + tfr.HEADER, length)
+        words = tfr.word_columns(rows)
+        crcs = crcmod.mask_array(tfr.group_crc(rows, length, words))
         stored = u32[starts + (tfr.HEADER + length)]
         ok = crcs == stored
         if ok.all():
-            rows = np.arange(idx.shape[0])
+            leftover = _templates(rows, words, length, idx, fast)
         else:
             bad.append(idx[~ok])
-            rows = np.flatnonzero(ok)
-        leftover = _templates(buf, words, idx, rows, fast)
+            leftover = _templates(rows[ok], words[:, ok], length, idx[ok], fast)
         if leftover.size:
-            slow.append(idx[leftover])
+            slow.append(leftover)
     if others.size:
         good = np.array(
             [
@@ -240,120 +239,152 @@ def decode_batch(
     return Batch(fast, slow_idx, bad_idx)
 
 
-def _word_masks(mask: np.ndarray, length: int, nw: int) -> list[np.uint64]:
-    out = []
-    for j in range(nw):
-        base = 8 * j if j < nw - 1 else length - 8
-        out.append(mask[base : base + 8].view("<u8")[0])
-    return out
-
-
 def _templates(
-    buf: np.ndarray,
-    words: tfr.GroupWords,
-    idx: np.ndarray,
-    rows: np.ndarray,
-    fast: list[FastScalars],
+    rows: np.ndarray, words: np.ndarray, length: int, idx: np.ndarray, fast: list[FastScalars]
 ) -> np.ndarray:
-    """Read the rows of a length group that match scalar templates into ``fast``; return the
-    rows left for the general decoder."""
-    length = words.length
-    nw = len(words.cols)
+    """Read the rows of a length group (padded bytes ``rows``, their u64 ``words``, records
+    ``idx``) that match scalar templates into ``fast``; return the record indices left for the
+    general decoder."""
     slow: list[np.ndarray] = []
-    buckets = [rows]
+    everything = np.arange(idx.shape[0])
+    done = 0
+    while done < idx.shape[0]:
+        # training loops write their tags in a fixed order, so a group's rows are usually
+        # periodic: row i shares its template with row i - P
+        got = _periodic(rows[done:], words[:, done:], length, idx[done:], fast)
+        if not got:
+            break
+        done += got
+    buckets = [everything[done:]] if done < idx.shape[0] else []
     hashed = False
     while buckets:
         rem = buckets.pop()
-        cols = [c[rem] for c in words.cols] if rem.shape[0] != idx.shape[0] else words.cols
+        if rem.shape[0] == idx.shape[0]:
+            mat, cols = rows, words
+        else:
+            mat, cols = rows[rem], words[:, rem]
         tries = 0
         while rem.size:
             if tries >= MAX_TEMPLATES:
                 slow.append(rem)
                 break
             tries += 1
-            s0 = int(words.starts[rem[0]])
-            layout = scalar_layout(buf[s0 : s0 + length].tobytes())
+            layout = scalar_layout(mat[0, :length].tobytes())
             if layout is None:
                 slow.append(rem[:1])
-                rem = rem[1:]
-                cols = [c[1:] for c in cols]
+                rem, mat, cols = rem[1:], mat[1:], cols[:, 1:]
                 continue
-            masks = _word_masks(layout.byte_mask(length), length, nw)
+            masks = _word_masks(layout.byte_mask(length), cols.shape[0])
             acc: np.ndarray | None = None
-            for col, m in zip(cols, masks, strict=True):
+            for j, m in enumerate(masks):
                 if not m:
                     continue
-                x = (col ^ col[0]) & m
+                col = cols[j]
+                x = (col ^ col[0]) & np.uint64(m)
                 acc = x if acc is None else (acc | x)
-            match = acc == 0 if acc is not None else np.ones(rem.shape[0], dtype=bool)
-            if match.all():
-                _extract(words, rem, cols, layout, idx, fast)
+            if acc is None or not acc.any():
+                _extract(mat, layout, idx[rem], fast)
                 break
+            match = acc == 0
             keep = ~match
-            _extract(words, rem[match], [c[match] for c in cols], layout, idx, fast)
-            rem = rem[keep]
-            cols = [c[keep] for c in cols]
+            _extract(mat[match], layout, idx[rem[match]], fast)
+            rem, mat, cols = rem[keep], mat[keep], cols[:, keep]
             if not hashed and rem.shape[0] > 64 and int(np.count_nonzero(match)) >= 8:
                 # many templates of one length (tags of equal length): bucket the rest by a hash
                 # of this template's constant bytes so each bucket holds about one template
                 hashed = True
                 h = np.zeros(rem.shape[0], dtype=np.uint64)
-                for col, m in zip(cols, masks, strict=True):
-                    h = (h ^ (col & m)) * _HASH_MUL
-                order = np.argsort((h >> np.uint64(48)).astype(np.uint16), kind="stable")
-                key = (h >> np.uint64(48)).astype(np.uint16)[order]
-                cuts = np.flatnonzero(np.diff(key)) + 1
-                parts = np.split(rem[order], cuts)
-                buckets.extend(np.sort(part) for part in parts)
+                for j, m in enumerate(masks):
+                    if m:
+                        h = (h ^ (cols[j] & np.uint64(m))) * _HASH_MUL
+                key = (h >> np.uint64(48)).astype(np.uint16)
+                order = np.argsort(key, kind="stable")
+                cuts = np.flatnonzero(np.diff(key[order])) + 1
+                buckets.extend(np.split(rem[order], cuts))
                 rem = rem[:0]
-    return np.concatenate(slow) if slow else np.zeros(0, dtype=np.intp)
+    return idx[np.concatenate(slow)] if slow else np.zeros(0, dtype=np.int64)
 
 
-def _bytes_at(cols: list[np.ndarray], words: tfr.GroupWords, pos: int, width: int) -> np.ndarray:
-    """``(n, width)`` uint8: bytes ``[pos, pos+width)`` of each row whose word columns are
-    ``cols``."""
-    n = cols[0].shape[0]
-    nw = len(cols)
-    out = np.empty((n, width), dtype=np.uint8)
-    for k in range(width):
-        position = pos + k
-        j = position // 8
-        if j < nw - 1:
-            out[:, k] = cols[j].view(np.uint8)[position - 8 * j :: 8]
-        else:
-            out[:, k] = cols[-1].view(np.uint8)[position - words.last_base :: 8]
-    return out
+MAX_PERIOD = 1024
 
 
-def _extract(
-    words: tfr.GroupWords,
-    rows: np.ndarray,
-    cols: list[np.ndarray],
-    layout: Layout,
-    idx: np.ndarray,
-    fast: list[FastScalars],
-) -> None:
-    n = rows.shape[0]
+def _masked_diff(cols: np.ndarray, a: slice, b: slice | int, masks: list[int]) -> np.ndarray | None:
+    """OR over words of ``(cols[:, a] ^ cols[:, b]) & mask``; None when every mask is empty."""
+    acc: np.ndarray | None = None
+    for j, m in enumerate(masks):
+        if m:
+            x = (cols[j, a] ^ cols[j, b]) & np.uint64(m)
+            acc = x if acc is None else (acc | x)
+    return acc
+
+
+def _periodic(
+    mat: np.ndarray, cols: np.ndarray, length: int, seqs: np.ndarray, fast: list[FastScalars]
+) -> int:
+    """Read the longest prefix of the rows that is periodic (row i matches row i - P in every
+    template byte, rows 0..P-1 are scalar templates of one byte mask) into ``fast``; return its
+    length, or 0 when that is not worth it (fewer than 4 periods)."""
+    n = mat.shape[0]
+    first = scalar_layout(mat[0, :length].tobytes())
+    if first is None or n < 4:
+        return 0
+    mask = first.byte_mask(length)
+    masks = _word_masks(mask, cols.shape[0])
+    head = min(n, MAX_PERIOD + 1)
+    acc = _masked_diff(cols, slice(1, head), 0, masks)
+    if acc is None:
+        return 0
+    cand = np.flatnonzero(acc == 0)
+    if not cand.size:
+        return 0
+    period = int(cand[0]) + 1
+    if n < 4 * period:
+        return 0
+    layouts = [first]
+    for c in range(1, period):
+        layout = scalar_layout(mat[c, :length].tobytes())
+        if layout is None or not np.array_equal(layout.byte_mask(length), mask):
+            return 0
+        layouts.append(layout)
+    diff = _masked_diff(cols, slice(period, n), slice(0, n - period), masks)
+    assert diff is not None
+    bad = np.flatnonzero(diff)
+    end = period + int(bad[0]) if bad.size else n
+    if end < 4 * period:
+        return 0
+    for c, layout in enumerate(layouts):
+        _extract(mat[c:end:period], layout, seqs[c:end:period], fast)
+    return end
+
+
+def _word_masks(mask: np.ndarray, nw: int) -> list[int]:
+    padded = np.zeros(8 * nw, dtype=np.uint8)
+    padded[: mask.shape[0]] = mask
+    return [int(v) for v in padded.view("<u8")]
+
+
+def _field(mat: np.ndarray, pos: int, code: str) -> np.ndarray:
+    width = np.dtype(code).itemsize
+    return np.ascontiguousarray(mat[:, pos : pos + width]).view(code).reshape(mat.shape[0])
+
+
+def _extract(mat: np.ndarray, layout: Layout, seq: np.ndarray, fast: list[FastScalars]) -> None:
+    n = mat.shape[0]
     if layout.wall_pos >= 0:
-        wall = _bytes_at(cols, words, layout.wall_pos, 8).view("<f8").reshape(n)
+        wall = _field(mat, layout.wall_pos, "<f8")
     else:
         wall = np.zeros(n, dtype=np.float64)
     if layout.step_pos >= 0:
-        sb = _bytes_at(cols, words, layout.step_pos, layout.step_len)
         step = np.zeros(n, dtype=np.uint64)
         for k in range(layout.step_len):
-            step |= (sb[:, k] & np.uint8(0x7F)).astype(np.uint64) << np.uint64(7 * k)
+            byte = mat[:, layout.step_pos + k] & np.uint8(0x7F)
+            step |= byte.astype(np.uint64) << np.uint64(7 * k)
         step = step.view(np.int64)
     else:
         step = np.zeros(n, dtype=np.int64)
-    seq = idx[rows]
     for slot in layout.values:
-        width = np.dtype(slot.code).itemsize
-        value = _bytes_at(cols, words, slot.pos, width).view(slot.code).reshape(n)
-        if slot.code != "<f4":
-            value = value.astype(np.float64)
-        elif not value.dtype.isnative:
-            value = value.astype(np.float32)
+        value = _field(mat, slot.pos, slot.code)
+        value = value.astype(np.float32 if slot.code == "<f4" else np.float64)
         fast.append(FastScalars(slot.tag, slot.meta, slot.is_tensor, seq, step, wall, value))
 
 

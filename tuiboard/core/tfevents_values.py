@@ -152,8 +152,8 @@ def _int(b: bytes) -> int:
 
 def _histo_proto(payload: bytes, step: int, wall: float) -> t.HistogramValue:
     (lo, hi, num, total, squares), limits, counts = wire.decode_histo(payload)
-    right = np.array(limits, dtype=np.float64)
-    count_arr = np.array(counts, dtype=np.float64)
+    right = limits
+    count_arr = counts
     k = min(right.shape[0], count_arr.shape[0])
     right = right[:k]
     count_arr = count_arr[:k]

@@ -231,59 +231,58 @@ def _predict(
         p += periods * span
 
 
-@dataclass(slots=True)
-class GroupWords:
-    """The payloads of a group of equal-length records as u64 word columns: column j holds bytes
-    ``[8j, 8j+8)`` of every payload, except the last column, which holds ``[L-8, L)`` (it may
-    overlap the one before it). Requires L >= 8."""
-
-    length: int
-    starts: np.ndarray
-    """int64 payload offsets in the buffer."""
-    cols: list[np.ndarray]
-
-    @property
-    def last_base(self) -> int:
-        return self.length - 8
-
-    def byte_column(self, position: int) -> np.ndarray:
-        """Byte ``position`` of every payload (a strided uint8 view)."""
-        j = position // 8
-        if j < len(self.cols) - 1:
-            return self.cols[j].view(np.uint8)[position - 8 * j :: 8]
-        return self.cols[-1].view(np.uint8)[position - self.last_base :: 8]
-
-
-def gather_words(u64: np.ndarray, payload_starts: np.ndarray, length: int) -> GroupWords:
-    nw = (length + 7) // 8
-    cols = [u64[payload_starts + 8 * j] for j in range(nw - 1)]
-    cols.append(u64[payload_starts + (length - 8)])
-    return GroupWords(length, payload_starts, cols)
+def gather_rows(buf: np.ndarray, payload_starts: np.ndarray, length: int) -> np.ndarray:
+    """``(n, W)`` uint8, C-contiguous, ``W = length`` rounded up to 8: the ``length`` bytes at
+    each offset, zero-padded. One gather (a void dtype of that width viewed at every byte
+    offset; ~4 ns a row)."""
+    n = int(payload_starts.shape[0])
+    width = (length + 7) // 8 * 8
+    if length == 0 or n == 0:
+        return np.zeros((n, width), dtype=np.uint8)
+    reach = width if int(payload_starts[-1]) + width <= int(buf.shape[0]) else length
+    windows = np.ndarray(
+        (int(buf.shape[0]) - reach + 1,),
+        dtype=np.dtype((np.void, reach)),
+        buffer=buf,
+        strides=(1,),
+    )
+    got = windows[payload_starts].view(np.uint8).reshape(n, reach)
+    if reach == width:
+        got[:, length:] = 0
+        return got
+    out = np.zeros((n, width), dtype=np.uint8)
+    out[:, :length] = got
+    return out
 
 
-def group_crc(words: GroupWords, buf: np.ndarray) -> np.ndarray:
-    """Plain CRC-32C of every payload of a group (uint32), via the reference-row method."""
-    length = words.length
-    n = int(words.starts.shape[0])
-    s0 = int(words.starts[0])
-    ref_crc = crcmod.crc32c(buf[s0 : s0 + length].tobytes())
-    columns: list[tuple[int, np.ndarray]] = []
-    nw = len(words.cols)
-    for j, col in enumerate(words.cols):
+def word_columns(rows: np.ndarray) -> np.ndarray:
+    """``(W/8, n)`` u64, C-contiguous: word j of every row (bytes ``[8j, 8j+8)``)."""
+    return np.ascontiguousarray(rows.view("<u8").T)
+
+
+def group_crc(rows: np.ndarray, length: int, words: np.ndarray | None = None) -> np.ndarray:
+    """Plain CRC-32C of the first ``length`` bytes of every row of a zero-padded byte matrix
+    (``gather_rows``), via the reference-row method: one table lookup per row for each byte
+    position where some row differs from row 0."""
+    n = rows.shape[0]
+    ref_crc = crcmod.crc32c(rows[0, :length].tobytes())
+    if n == 1:
+        return np.full(1, ref_crc, dtype=np.uint32)
+    tables = crcmod.position_tables(length)
+    acc = np.full(n, ref_crc, dtype=np.uint32)
+    if words is None:
+        words = word_columns(rows)
+    for j in range(words.shape[0]):
+        col = words[j]
         diff = col ^ col[0]
-        varying = int(np.bitwise_or.reduce(diff)) if n > 1 else 0
+        varying = int(np.bitwise_or.reduce(diff))
         if not varying:
             continue
-        base = 8 * j if j < nw - 1 else words.last_base
         dbytes = diff.view(np.uint8)
         for b in range(8):
-            if not (varying >> (8 * b)) & 0xFF:
-                continue
-            position = base + b
-            if j == nw - 1 and position < 8 * (nw - 1):
-                continue  # already counted by the word before (the last word overlaps it)
-            columns.append((position, dbytes[b::8]))
-    return crcmod.crc32c_rows_sparse(columns, length, ref_crc, n)
+            if (varying >> (8 * b)) & 0xFF:
+                acc ^= tables[8 * j + b][dbytes[b::8]]
+    return acc
 
 
 def length_groups(lengths: np.ndarray) -> tuple[list[tuple[int, np.ndarray]], np.ndarray]:
@@ -330,13 +329,11 @@ def verify_data_crcs(
     ok = np.zeros(framing.starts.shape[0], dtype=bool)
     if not ok.size:
         return ok
-    u64 = u64_view(buf)
     u32 = u32_view(buf)
     groups, others = length_groups(framing.lengths)
     for length, idx in groups:
         starts = framing.starts[idx]
-        words = gather_words(u64, starts + HEADER, length)
-        crcs = crcmod.mask_array(group_crc(words, buf))
+        crcs = crcmod.mask_array(group_crc(gather_rows(buf, starts + HEADER, length), length))
         ok[idx] = crcs == stored_data_crcs(u32, starts, framing.lengths[idx])
     for i in others.tolist():
         ok[i] = record_crc_ok(data, int(framing.starts[i]), int(framing.lengths[i]))

@@ -408,19 +408,31 @@ def tensor_strings(t: RawTensor) -> tuple[bytes, ...]:
 # --- other payloads ----------------------------------------------------------------------------
 
 
-def decode_histo(b: bytes) -> tuple[list[float], list[float], list[float]]:
+def packed_doubles(b: bytes, wt: int, a: int, c: int) -> np.ndarray:
+    """A repeated double field occurrence (packed or one fixed64) as float64."""
+    if wt == LEN:
+        if (c - a) % 8:
+            raise DecodeError("packed doubles")
+        return np.frombuffer(b, "<f8", (c - a) // 8, a).astype(np.float64)
+    return np.array([_double(b, wt, a)], dtype=np.float64)
+
+
+def decode_histo(b: bytes) -> tuple[list[float], np.ndarray, np.ndarray]:
     """HistogramProto -> ([min, max, num, sum, sum_squares], bucket_limit, bucket)."""
     stats = [0.0, 0.0, 0.0, 0.0, 0.0]
-    limits: list[float] = []
-    counts: list[float] = []
+    limits: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
     for fno, wt, a, c in fields(b, 0, len(b)):
         if 1 <= fno <= 5:
             stats[fno - 1] = _double(b, wt, a)
         elif fno == 6:
-            _packed(b, wt, a, c, "d", limits)
+            limits.append(packed_doubles(b, wt, a, c))
         elif fno == 7:
-            _packed(b, wt, a, c, "d", counts)
-    return stats, limits, counts
+            counts.append(packed_doubles(b, wt, a, c))
+    empty = np.zeros(0, dtype=np.float64)
+    lim = limits[0] if len(limits) == 1 else (np.concatenate(limits) if limits else empty)
+    cnt = counts[0] if len(counts) == 1 else (np.concatenate(counts) if counts else empty)
+    return stats, lim, cnt
 
 
 def decode_image(b: bytes) -> tuple[int, int, int, bytes]:
