@@ -263,8 +263,9 @@ def draw_layers(
     Column-span rasterisation: dot column c covers x in [c - 0.5, c + 0.5); a polyline lights,
     in that column, every dot between the lowest and highest y it takes there (its points in the
     column and where it crosses the column's edges). Spans of all layers are computed together
-    from sorted keys (layer * width + column) and filled through a difference array, so no
-    per-dot work and no scatter with repeated indexes is needed.
+    from sorted keys (layer * width + column) and filled by comparing row numbers with each
+    column's first and last row, so there is no per-dot work and no scatter with repeated
+    indexes.
     """
     w, h = cols * 2, rows * 4
     n_layers = len(layers)
@@ -315,12 +316,13 @@ def draw_layers(
         return empty
     top = np.clip(np.floor(lo[keys] + 0.5), 0, h - 1).astype(np.int64)
     bottom = np.clip(np.floor(hi[keys] + 0.5), 0, h - 1).astype(np.int64)
-    lay = keys // w
-    col = keys - lay * w
-    diff = np.zeros((n_layers, h + 1, w), dtype=np.int8)
-    diff[lay, top, col] = 1
-    diff[lay, bottom + 1, col] = -1
-    cover = np.cumsum(diff, axis=1, dtype=np.int8)[:, :h, :].view(np.bool_)
+    # Dense (layer, column) -> first and last dot row; empty columns get top > bottom.
+    first = np.full(n_layers * w, h, dtype=np.int64)
+    last = np.full(n_layers * w, -1, dtype=np.int64)
+    first[keys] = top
+    last[keys] = bottom
+    r = np.arange(h, dtype=np.int64)[None, :, None]
+    cover = (r >= first.reshape(n_layers, 1, w)) & (r <= last.reshape(n_layers, 1, w))
     cells = cover.reshape(n_layers, rows, 4, cols, 2)
     bits = np.zeros((n_layers, rows, cols), dtype=np.uint8)
     for dy in range(4):
