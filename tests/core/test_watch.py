@@ -54,6 +54,7 @@ def test_watcher_sees_appends_and_new_runs(tmp_path: Path, poll: float | None) -
         w.flush()
         run = ld.run("a")
         assert run is not None
+        assert sink.wait_for(lambda: "loss" in run.tags("scalars"))  # tensorboardX writes async
         assert sink.wait_for(lambda: len(run.scalars("loss")) == 2, timeout=5)
         w2 = SummaryWriter(str(tmp_path / "b"))
         w2.add_scalar("loss", 3.0, 0)

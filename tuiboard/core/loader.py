@@ -86,9 +86,11 @@ class RunLoader:
         if files is not None:
             self.files = files
         result = ReadResult()
-        wanted = [(p, "tfevents") for p in self.files.event_files]
-        wanted += [(p, "jsonl") for p in self.files.jsonl_files]
-        wanted.sort()
+        found = {p: "tfevents" for p in self.files.event_files}
+        found.update((p, "jsonl") for p in self.files.jsonl_files)
+        # Files read before and gone from the listing are checked too: they vanished.
+        found.update((p, c.fmt) for p, c in self.cursors.items() if p not in found)
+        wanted = sorted(found.items())
         for path, fmt in wanted:
             cur = self.cursors.get(path)
             if cur is None:
@@ -153,12 +155,10 @@ class RunLoader:
                 cur.offset += consumed
                 if cur.dead:
                     break
-                if consumed == 0:
-                    if at_eof:
-                        break  # an incomplete tail: try again when the file grows
-                    want = max(want * 2, need)  # one record bigger than the chunk
-                else:
-                    want = CHUNK
+                if at_eof and consumed < len(buf):
+                    break  # an incomplete tail: read it again when the file changes
+                # A chunk boundary; with nothing consumed, one record is bigger than the chunk.
+                want = max(want * 2, need) if consumed == 0 else CHUNK
         except OSError as e:
             self._warn(ReadWarning(cur.path, f"read failed: {e.strerror or e}", offset=cur.offset))
             result.changed = True
