@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
@@ -248,3 +250,26 @@ def test_sixteen_runs_colours_distinct() -> None:
     colors = [run_color(THEME, i) for i in range(10)]
     assert len(set(colors)) == 10
     assert run_color(THEME, 12) == run_color(THEME, 12 - len(THEME.run_colors))
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.floats(-1e6, 1e6),
+        ),
+        max_size=200,
+    ),
+    st.integers(1, 120),
+    st.integers(1, 40),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from(["step", "relative", "wall"]),
+)
+def test_any_data_any_size(values, width, height, log_y, outliers, x_mode) -> None:  # type: ignore[no-untyped-def]
+    y = np.array(values, dtype=np.float64)
+    x = np.arange(y.shape[0], dtype=np.float64) * 7.0 + (1.7e9 if x_mode == "wall" else 0.0)
+    opts = ChartOptions(title="t", log_y=log_y, ignore_outliers=outliers, x_mode=x_mode)
+    t = render_chart([series(y, x, raw=y[::-1].copy())], opts, width, height, THEME)
+    assert_size(t, width, height)

@@ -114,3 +114,18 @@ def _same_columns(got, want, lo, hi, columns) -> bool:  # type: ignore[no-untype
         return out
 
     return summary(got) == summary(want)
+
+
+def test_uneven_columns_use_the_generic_path() -> None:
+    # 5000 points crowded into the first column, then one point per column: the padded 2-D
+    # gather would be mostly padding, so extremes come from reduceat.
+    x = np.concatenate((np.linspace(0.0, 0.9, 5000), np.arange(1.0, 100.0)))
+    y = np.sin(x * 37.0)
+    y[1234] = 50.0
+    y[4000] = -50.0
+    xs, ys = minmax_downsample(x, y, 0.0, 99.0, 100)
+    want = brute(x, y, 0.0, 99.0, 100)
+    assert sorted(zip(xs.tolist(), ys.tolist(), strict=True)) == sorted(
+        (float(x[i]), float(y[i])) for i in want
+    )
+    assert 50.0 in ys and -50.0 in ys

@@ -330,12 +330,19 @@ def ridge_chart(
     left = label_w + 1 if axes else 0
     cols = width - left
     dots_w, dots_h = cols * 2, rows * 4
-    dens = np.array([rebin(h, lo, hi, dots_w) for h in chosen])
+    # Densities per cell column, interpolated to dot columns: bucket-level noise of writers'
+    # fine bins would otherwise turn every ridge into a comb.
+    cell_x = (np.arange(cols) + 0.5) * 2.0 - 0.5
+    dot_x = np.arange(dots_w, dtype=np.float64)
+    dens = np.array([np.interp(dot_x, cell_x, rebin(h, lo, hi, cols)) for h in chosen])
     peak = float(dens.max()) if dens.size else 0.0
     r_count = len(chosen)
-    amp = max(4.0, dots_h * 0.45) if r_count > 1 else float(dots_h - 1)
-    amp = min(amp, float(dots_h - 1))
-    spacing = (dots_h - 1 - amp) / (r_count - 1) if r_count > 1 else 0.0
+    # Each ridge may rise 2.5 spacings above its baseline: some overlap, as TensorBoard's.
+    if r_count > 1:
+        spacing = (dots_h - 1) / (r_count - 1 + 2.5)
+        amp = 2.5 * spacing
+    else:
+        spacing, amp = 0.0, float(dots_h - 1)
     base = amp + spacing * np.arange(r_count)
     rr = np.arange(dots_h)[:, None]
     layers: list[np.ndarray] = []
