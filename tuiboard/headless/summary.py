@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from tuiboard.core.logdir import Logdir, Run
+    from tuiboard.core.store import Scalars
 
 RATE_POINTS = 64
 """Points of the most-written tag the recent rate is measured over."""
@@ -101,6 +102,7 @@ class Row:
 class _Cached:
     version: int
     facts: RunFacts
+    scalar_tags: tuple[str, ...]
     rates: tuple[float | None, float | None]
     points: int
     tags: dict[str, TagStats | None]
@@ -113,6 +115,10 @@ def tag_stats(run: Run, tag: str) -> TagStats | None:
         s = run.scalars(tag)
     except KeyError:
         return None
+    return series_stats(tag, s)
+
+
+def series_stats(tag: str, s: Scalars) -> TagStats | None:
     n = len(s)
     if n == 0:
         return None
@@ -120,28 +126,26 @@ def tag_stats(run: Run, tag: str) -> TagStats | None:
     best: float | None = None
     best_step: int | None = None
     if family in (LOSS, ACCURACY):
-        v = s.value.astype(np.float64, copy=False)
+        v = s.value
         finite = np.isfinite(v)
-        if finite.any():
+        if finite.all():
+            i = int(np.argmin(v) if family == LOSS else np.argmax(v))
+        elif finite.any():
             masked = np.where(finite, v, np.inf if family == LOSS else -np.inf)
             i = int(np.argmin(masked) if family == LOSS else np.argmax(masked))
+        else:
+            i = -1
+        if i >= 0:
             best, best_step = float(s.value[i]), int(s.step[i])
     return TagStats(family, float(s.value[-1]), int(s.step[-1]), best, best_step, n)
 
 
-def recent_rates(run: Run, tags: Sequence[str]) -> tuple[float | None, float | None]:
+def recent_rates(series: Iterable[Scalars]) -> tuple[float | None, float | None]:
     """(steps/s, points/s) over the last RATE_POINTS points of the most-written tag."""
-    series = []
-    for tag in tags:
-        try:
-            s = run.scalars(tag)
-        except KeyError:
-            continue
-        if len(s):
-            series.append(s)
-    if not series:
+    nonempty = [s for s in series if len(s)]
+    if not nonempty:
         return None, None
-    main = max(series, key=len)
+    main = max(nonempty, key=len)
     k = min(len(main), RATE_POINTS)
     if k < 2:
         return None, None
@@ -151,7 +155,7 @@ def recent_rates(run: Run, tags: Sequence[str]) -> tuple[float | None, float | N
         return None, None
     steps = (int(main.step[-1]) - int(main.step[-k])) / span
     points = 0
-    for s in series:
+    for s in nonempty:
         w = s.wall_time[-TAIL:]
         points += int(np.count_nonzero((w > t0) & (w <= t1)))
     return steps, points / span
@@ -186,29 +190,32 @@ class Summarizer:
         c = self._cache.get(run.name)
         version = run.version
         if c is None or c.version != version:
-            facts = run_facts(run)
-            all_tags = run.tags(SCALARS)
-            c = _Cached(facts.version, facts, recent_rates(run, all_tags), run.point_count, {})
+            kinds = run.kinds()
+            tags = tuple(kinds.get(SCALARS, ()))
+            series = {tag: run.scalars(tag) for tag in tags}
+            facts = run_facts(run, series, kinds)
+            stats = {tag: series_stats(tag, s) for tag, s in series.items() if tag in self._tags}
+            points = sum(len(s) for s in series.values())
+            rates = recent_rates(series.values())
+            c = _Cached(facts.version, facts, tags, rates, points, dict(stats))
             self._cache[run.name] = c
         return c
-
-    def selected_tags(self, runs: Sequence[Run]) -> list[str]:
-        key = tuple((r.name, r.version) for r in runs)
-        if key != self._tags_key:
-            self._tags = select_tags((r.tags(SCALARS) for r in runs), self.tags_re, self.tag_limit)
-            self._tags_key = key
-        return self._tags
 
     def rows(self, logdir: Logdir, now: float) -> tuple[list[Row], list[str]]:
         """(rows in run-name order, the selected tags)."""
         runs = self.runs(logdir)
-        tags = self.selected_tags(runs)
-        live = {r.name for r in runs}
-        for gone in set(self._cache) - live:
-            del self._cache[gone]
+        if len(self._cache) > len(runs):
+            live = {r.name for r in runs}
+            for gone in set(self._cache) - live:
+                del self._cache[gone]
+        entries = [self._entry(run) for run in runs]
+        key = tuple((r.name, c.version) for r, c in zip(runs, entries, strict=True))
+        if key != self._tags_key:
+            self._tags = select_tags((c.scalar_tags for c in entries), self.tags_re, self.tag_limit)
+            self._tags_key = key
+        tags = self._tags
         rows = []
-        for run in runs:
-            c = self._entry(run)
+        for run, c in zip(runs, entries, strict=True):
             facts = c.facts
             last_write = run.last_write  # a touch changes it without a new version
             if last_write != facts.last_write:
@@ -216,7 +223,7 @@ class Summarizer:
             stats: dict[str, TagStats] = {}
             for tag in tags:
                 if tag not in c.tags:
-                    c.tags[tag] = tag_stats(run, tag)
+                    c.tags[tag] = tag_stats(run, tag) if tag in c.scalar_tags else None
                 st = c.tags[tag]
                 if st is not None:
                     stats[tag] = st
