@@ -63,7 +63,11 @@ def read_config(path: str) -> tuple[Config, list[ReadWarning]]:
     if not isinstance(data, dict):
         warnings.append(ReadWarning(file=path, message="config is not a mapping of names"))
         return {}, warnings
-    return flatten(unwrap_wandb(data)), warnings
+    try:
+        return flatten(unwrap_wandb(data)), warnings
+    except RecursionError:
+        warnings.append(ReadWarning(file=path, message="config nested too deeply, not read"))
+        return {}, warnings
 
 
 def unwrap_wandb(data: dict[Any, Any]) -> dict[Any, Any]:
@@ -236,13 +240,15 @@ def _split_key(content: str) -> tuple[str, str] | None:
         if after.startswith(":") and (len(after) == 1 or after[1] in " \t"):
             return content[:end], after[1:]
         return None
-    if first in "[{#&*!|>%@`" or content.startswith("- ") or content == "-":
-        return None
+    if first in "[{#&*!|>%@`":
+        return None  # flow, comment, properties, block scalar, reserved
+    if first in "-?:" and (len(content) == 1 or content[1] in " \t"):
+        return None  # a list item, or a `? key` / `: value` pair
     limit = _find_comment(content)
     index = content.find(":")
     while 0 <= index < limit:
         if index + 1 == len(content) or content[index + 1] in " \t":
-            return content[:index].rstrip(), content[index + 1 :]
+            return content[:index].rstrip(" \t"), content[index + 1 :]
         index = content.find(":", index + 1)
     return None
 
@@ -311,7 +317,11 @@ class _Parser:
         while index is not None and self.rows[index][2].startswith("%"):
             self.pos = index + 1
             index = self._next()
-        if index is not None and self.rows[index][2].split(" ", 1)[0] == "---":
+        if (
+            index is not None
+            and self.rows[index][1] == 0
+            and self.rows[index][2][:4].rstrip() == "---"
+        ):
             number, _, content = self.rows[index]
             rest = content[3:].lstrip(" ")
             if rest and not rest.startswith("#"):
@@ -327,7 +337,7 @@ class _Parser:
         index = self._next()
         if index is not None:
             number, _, content = self.rows[index]
-            if content.startswith(("---", "...")):
+            if self.rows[index][1] == 0 and content[:4].rstrip(" \t") in ("---", "..."):
                 if content.startswith("---"):
                     self.errors.append((number, "only the first YAML document is read"))
             else:
@@ -342,7 +352,7 @@ class _Parser:
             return self.parse_sequence(indent)
         if _split_key(content) is not None:
             return self.parse_mapping(indent)
-        if content.startswith("? "):
+        if content[0] in "?:" and (len(content) == 1 or content[1] in " \t"):
             raise YamlSubsetError(number, "complex (?) keys are not supported")
         self.pos += 1
         return self.parse_value(content, number, parent)
@@ -357,7 +367,7 @@ class _Parser:
             if index is None:
                 break
             number, row_indent, content = self.rows[index]
-            if row_indent < indent or (row_indent == indent and content.startswith(("---", "..."))):
+            if row_indent < indent or (row_indent == 0 and content[:4].rstrip() in ("---", "...")):
                 break
             self.pos = index
             if row_indent > indent:
@@ -366,7 +376,9 @@ class _Parser:
                 continue
             split = _split_key(content)
             if split is None:
-                if _is_seq_item(content):
+                if content.startswith(("? ", ": ")) or content in ("?", ":"):
+                    self.errors.append((number, "complex (?) keys are not supported, skipped"))
+                elif _is_seq_item(content):
                     self.errors.append((number, "a list item where a key was expected, skipped"))
                 else:
                     self.errors.append((number, "expected `key: value`, skipped"))
@@ -447,7 +459,7 @@ class _Parser:
     # -- values --
 
     def _key(self, text: str, number: int) -> str:
-        if text[:1] in "\"'":
+        if text[:1] in ("'", '"'):
             return self._quoted_inline(text, number)[0]
         return text
 
@@ -484,7 +496,7 @@ class _Parser:
         first = text[0]
         if first == "*":
             name = text[1:].split(" ", 1)[0]
-            tail = text[1 + len(name) :].strip()
+            tail = text[1 + len(name) :].strip(" \t")
             if tail and not tail.startswith("#"):
                 raise YamlSubsetError(number, "text after an alias")
             if name not in self.anchors:
@@ -564,7 +576,7 @@ class _Parser:
             raise YamlSubsetError(number, f"unexpected text after a quoted string: {rest[:20]!r}")
 
     def _block_scalar(self, text: str, number: int, indent: int) -> str:
-        header = text[: _find_comment(text)].strip()
+        header = text[: _find_comment(text)].strip(" \t")
         style, chomp, explicit = header[0], "", 0
         for char in header[1:]:
             if char in "+-":
@@ -576,6 +588,7 @@ class _Parser:
         lines: list[str] = []
         content_indent = indent + explicit if explicit else 0
         index = self.pos
+        at_end = False  # the text ends on the last content row, with no line break after it
         while index < len(self.rows):
             _, row_indent, content = self.rows[index]
             if content:
@@ -584,6 +597,7 @@ class _Parser:
                 if row_indent < content_indent or row_indent <= indent:
                     break
                 lines.append(" " * (row_indent - content_indent) + content)
+                at_end = index == len(self.rows) - 1
             else:
                 lines.append("")
             index += 1
@@ -595,7 +609,7 @@ class _Parser:
         if not lines:
             return "\n" * trailing if chomp == "+" else ""
         body = "\n".join(lines) if style == "|" else _fold_block(lines)
-        if chomp == "-":
+        if chomp == "-" or at_end:
             return body
         return body + "\n" + ("\n" * trailing if chomp == "+" else "")
 
@@ -817,7 +831,7 @@ class _FlowParser:
                 break
             end += 1
         self.index = end
-        return " ".join(part.strip(" \t") for part in text[start:end].split("\n")).strip()
+        return " ".join(part.strip(" \t") for part in text[start:end].split("\n")).strip(" \t")
 
     def _sequence(self) -> list[Any]:
         self.index += 1
