@@ -1,4 +1,7 @@
-"""The watcher thread: first load in batches with progress, then inotify or polling, throttled."""
+"""The watcher thread: first load in batches with progress, then inotify or polling, throttled.
+
+Written with our own EventWriter, which writes synchronously on flush (tensorboardX's writer
+thread lags a record behind its flush(), which would make the timing here its, not ours)."""
 
 from __future__ import annotations
 
@@ -7,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from tensorboardX import SummaryWriter
 
 import tuiboard
 from tuiboard.core.logdir import Changes
 from tuiboard.core.watch import Watcher
+from tuiboard.writer import EventWriter
 
 
 class Sink:
@@ -40,7 +43,7 @@ class Sink:
 
 @pytest.mark.parametrize("poll", [None, 0.1], ids=["inotify", "poll"])
 def test_watcher_sees_appends_and_new_runs(tmp_path: Path, poll: float | None) -> None:
-    w = SummaryWriter(str(tmp_path / "a"))
+    w = EventWriter(str(tmp_path / "a"))
     w.add_scalar("loss", 1.0, 0)
     w.flush()
     ld = tuiboard.open(str(tmp_path), load=False)
@@ -54,9 +57,8 @@ def test_watcher_sees_appends_and_new_runs(tmp_path: Path, poll: float | None) -
         w.flush()
         run = ld.run("a")
         assert run is not None
-        assert sink.wait_for(lambda: "loss" in run.tags("scalars"))  # tensorboardX writes async
         assert sink.wait_for(lambda: len(run.scalars("loss")) == 2, timeout=5)
-        w2 = SummaryWriter(str(tmp_path / "b"))
+        w2 = EventWriter(str(tmp_path / "b"))
         w2.add_scalar("loss", 3.0, 0)
         w2.flush()
         assert sink.wait_for(lambda: any("b" in c.new_runs for c in sink.changes), timeout=5)
@@ -69,7 +71,7 @@ def test_watcher_sees_appends_and_new_runs(tmp_path: Path, poll: float | None) -
 
 
 def test_paused_watcher_holds_changes_then_delivers_them_merged(tmp_path: Path) -> None:
-    w = SummaryWriter(str(tmp_path / "a"))
+    w = EventWriter(str(tmp_path / "a"))
     w.add_scalar("loss", 1.0, 0)
     w.flush()
     ld = tuiboard.open(str(tmp_path), load=False)
