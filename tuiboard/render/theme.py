@@ -55,7 +55,7 @@ def default_theme(color: bool = True) -> Theme:
     return Theme(
         run_colors=_RUN_COLORS,
         axis="#808080",
-        text="#c6c6c6",
+        text="#d7d7d7",
         faint="#6c6c6c",
         grid="#3a3a3a",
         cursor="#ffffff",
