@@ -309,13 +309,15 @@ def fast_share(data: bytes) -> float:
     return sum(len(f.seq) for f in batch.fast) / len(framing.starts)
 
 
-def write_many_scalars(path: Path, tags: list[str], steps: int) -> None:
+def write_many_scalars(path: Path, tags: list[str], steps: int, irregular: bool = False) -> None:
     from tensorboardX import SummaryWriter
 
     w = SummaryWriter(str(path), flush_secs=3600, max_queue=10_000)
     rng = np.random.default_rng(5)
     for step in range(steps):
         for tag in tags:
+            if irregular and rng.random() < 0.4:
+                continue  # tags logged at random steps: no period for the fast path to follow
             w.add_scalar(tag, float(rng.standard_normal()), step, walltime=1.7e9 + step * 0.1)
         if step % 100 == 0:
             w.add_histogram("h", rng.standard_normal(50), step)
@@ -323,14 +325,17 @@ def write_many_scalars(path: Path, tags: list[str], steps: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "tags",
+    ("tags", "irregular"),
     [
-        [f"train/metric_{i:02d}" for i in range(16)],  # equal lengths: several templates a group
-        ["loss", "a/b/accuracy", "lr", "grad norm", "x" * 120, "ü/" * 30],
+        ([f"train/metric_{i:02d}" for i in range(16)], False),  # equal lengths: periodic groups
+        ([f"train/metric_{i:02d}" for i in range(16)], True),  # equal lengths, no period
+        (["loss", "a/b/accuracy", "lr", "grad norm", "x" * 120, "ü/" * 30], False),
     ],
 )
-def test_fast_path_matches_event_accumulator(tmp_path: Path, tags: list[str]) -> None:
-    write_many_scalars(tmp_path, tags, 300)  # steps cross the 1->2 byte varint at 128
+def test_fast_path_matches_event_accumulator(
+    tmp_path: Path, tags: list[str], irregular: bool
+) -> None:
+    write_many_scalars(tmp_path, tags, 300, irregular)  # steps cross the 1->2 byte varint
     path = writers.only_file(tmp_path)
     acc = writers.accumulator(path)
     parsed = writers.read_whole(path).parsed

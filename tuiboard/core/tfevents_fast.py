@@ -27,6 +27,8 @@ from tuiboard.core.wire import DecodeError, decode_metadata, varint
 MAX_TEMPLATES = 64
 """Templates tried per bucket of a length group before the rest goes to the general decoder."""
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
+GROUP_SLICE = 32768
+"""Rows of a length group handled at once."""
 
 
 @dataclass(slots=True)
@@ -210,20 +212,22 @@ def decode_batch(
     fast: list[FastScalars] = []
     slow: list[np.ndarray] = []
     bad: list[np.ndarray] = []
-    for length, idx in groups:
-        starts = framing.starts[idx]
-        rows = tfr.gather_rows(buf, starts + tfr.HEADER, length)
-        words = tfr.word_columns(rows)
-        crcs = crcmod.mask_array(tfr.group_crc(rows, length, words))
-        stored = u32[starts + (tfr.HEADER + length)]
-        ok = crcs == stored
-        if ok.all():
-            leftover = _templates(rows, words, length, idx, fast)
-        else:
-            bad.append(idx[~ok])
-            leftover = _templates(rows[ok], words[:, ok], length, idx[ok], fast)
-        if leftover.size:
-            slow.append(leftover)
+    for length, group in groups:
+        # bounded slices keep the transient matrices small (a few MB) whatever the file size
+        for lo in range(0, group.shape[0], GROUP_SLICE):
+            idx = group[lo : lo + GROUP_SLICE]
+            starts = framing.starts[idx]
+            rows = tfr.gather_rows(buf, starts + tfr.HEADER, length)
+            words = tfr.word_columns(rows)
+            crcs = crcmod.mask_array(tfr.group_crc(rows, length, words))
+            ok = crcs == u32[starts + (tfr.HEADER + length)]
+            if ok.all():
+                leftover = _templates(rows, words, length, idx, fast)
+            else:
+                bad.append(idx[~ok])
+                leftover = _templates(rows[ok], words[:, ok], length, idx[ok], fast)
+            if leftover.size:
+                slow.append(leftover)
     if others.size:
         good = np.array(
             [

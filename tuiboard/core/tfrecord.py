@@ -78,6 +78,7 @@ class _Walker:
         "match_run",
         "pattern",
         "phase",
+        "plans",
         "predict_records",
     )
 
@@ -90,6 +91,7 @@ class _Walker:
         self.match_run = 0
         self.confirmed = False
         self.predict_records = 256
+        self.plans: dict[int, tuple[np.ndarray, np.ndarray, int, np.ndarray]] = {}
 
     def observe(self, length: int) -> None:
         """Update the pattern with one walked record length."""
@@ -117,6 +119,7 @@ class _Walker:
                 if hist[-period:] != pattern:
                     self.pattern = hist[-period:]
                     self.confirmed = False
+                    self.plans = {}
                 self.phase = 0
                 self.match_run = period
 
@@ -133,8 +136,9 @@ def frame_records(data: bytes | bytearray | memoryview, buf: np.ndarray | None =
     if buf is None:
         buf = np.frombuffer(data, dtype=np.uint8)
     n = len(buf)
-    u64 = u64_view(buf)
-    u32 = u32_view(buf)
+    headers = np.ndarray(
+        (max(n - HEADER + 1, 0),), dtype=np.dtype((np.void, HEADER)), buffer=buf, strides=(1,)
+    )
     walker = _Walker()
     lcrc_of = walker.lcrc
     parts_s: list[np.ndarray] = []
@@ -172,7 +176,7 @@ def frame_records(data: bytes | bytearray | memoryview, buf: np.ndarray | None =
                 parts_l.append(np.array(walk_l, dtype=np.int64))
                 walk_s = []
                 walk_l = []
-            p = _predict(walker, u64, u32, p, n, parts_s, parts_l)
+            p = _predict(walker, headers, p, n, parts_s, parts_l)
     if walk_s:
         parts_s.append(np.array(walk_s, dtype=np.int64))
         parts_l.append(np.array(walk_l, dtype=np.int64))
@@ -185,38 +189,55 @@ def frame_records(data: bytes | bytearray | memoryview, buf: np.ndarray | None =
     return Framing(starts, lengths, p, need, fatal)
 
 
+def _plan(walker: _Walker) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """For the pattern rotated to the current phase: payload lengths, offsets of the records
+    within one period, the period's byte span, and each record's expected 12 header bytes (as
+    three u32)."""
+    plan = walker.plans.get(walker.phase)
+    if plan is None:
+        pattern = walker.pattern
+        period = len(pattern)
+        rot = pattern[walker.phase :] + pattern[: walker.phase]
+        lens = np.array(rot, dtype=np.int64)
+        sizes = lens + OVERHEAD
+        prefix = np.zeros(period, dtype=np.int64)
+        prefix[1:] = np.cumsum(sizes[:-1])
+        expected = np.empty((period, 3), dtype="<u4")
+        expected[:, :2] = lens.astype("<u8").view("<u4").reshape(period, 2)
+        expected[:, 2] = [walker.lcrc[v] for v in rot]
+        plan = (lens, prefix, int(sizes.sum()), expected)
+        walker.plans[walker.phase] = plan
+    return plan
+
+
 def _predict(
     walker: _Walker,
-    u64: np.ndarray,
-    u32: np.ndarray,
+    headers: np.ndarray,
     p: int,
     n: int,
     parts_s: list[np.ndarray],
     parts_l: list[np.ndarray],
 ) -> int:
     """Predict records from ``p`` by repeating the pattern; keep the verified prefix; return the
-    offset where walking resumes."""
+    offset where walking resumes. ``headers`` is the buffer as 12-byte windows at every
+    offset."""
     while True:
-        pattern = walker.pattern
-        period = len(pattern)
+        period = len(walker.pattern)
         phase = walker.phase
-        rot = pattern[phase:] + pattern[:phase]
-        span = sum(rot) + OVERHEAD * period
+        lens, prefix, span, expected = _plan(walker)
         periods = min(max(walker.predict_records // period, 1), (n - p) // span)
         if periods <= 0:
             return p
-        lens = np.array(rot, dtype=np.int64)
-        sizes = lens + OVERHEAD
-        prefix = np.concatenate(([0], np.cumsum(sizes[:-1])))
-        offs = (np.arange(periods, dtype=np.int64) * span)[:, None] + (prefix + p)[None, :]
-        lcrcs = np.array([walker.lcrc[v] for v in rot], dtype=np.uint32)
-        ok = (u64[offs] == lens.astype(np.uint64)[None, :]) & (u32[offs + 8] == lcrcs[None, :])
+        offs = (np.arange(periods, dtype=np.int64) * span + p)[:, None] + prefix[None, :]
+        got = headers[offs].view("<u4").reshape(periods, period, 3)
+        ok = got[:, :, 0] == expected[:, 0]
+        ok &= got[:, :, 1] == expected[:, 1]
+        ok &= got[:, :, 2] == expected[:, 2]
         total = periods * period
         bad = np.flatnonzero(~ok.ravel())
         good = int(bad[0]) if bad.size else total
         if good:
-            flat = offs.ravel()[:good]
-            parts_s.append(flat)
+            parts_s.append(offs.ravel()[:good])
             parts_l.append(np.tile(lens, periods)[:good])
         if good < total:
             nxt = int(offs.ravel()[good])
