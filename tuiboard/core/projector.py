@@ -4,8 +4,9 @@ Owns: a small parser of the protobuf text format (enough for ProjectorConfig: fi
 messages with `{}` or `<>`, strings with escapes and adjacent concatenation, numbers,
 identifiers, `#` comments, `[a, b]` repeated shorthand), and counting the rows and columns of
 tensors.tsv / metadata.tsv without reading them into Python objects (bytes counted in chunks,
-work capped at MAX_TSV_BYTES). Paths in the config are relative to the config's directory, as
-TensorBoard's projector plugin resolves them; EmbeddingInfo holds them resolved.
+work capped at MAX_TSV_BYTES). Paths in the config are relative to the config's directory and
+must stay inside it, as TensorBoard's projector plugin resolves them; EmbeddingInfo holds them
+resolved (real paths), "" for a path refused or absent.
 Must not import: textual, rich, protobuf / tensorboard (the tests use them as the reference),
 tuiboard modules other than tuiboard.core.types.
 """
@@ -179,10 +180,21 @@ def _first_str(message: Message, name: str) -> str:
     return str(value)
 
 
-def _resolve(path: str, config_dir: str) -> str:
+def _resolve(path: str, config_dir: str, config: str, warnings: list[ReadWarning]) -> str:
+    """The real path of an asset, as TensorBoard's projector resolves it: relative to the
+    config's directory, and refused (a warning, "") when it leads outside that directory:
+    a log is untrusted and must not make us read elsewhere on the machine."""
     if not path:
         return ""
-    return os.path.normpath(path if os.path.isabs(path) else os.path.join(config_dir, path))
+    candidate = os.path.expanduser(path)
+    if not os.path.isabs(candidate):
+        candidate = os.path.join(config_dir, candidate)
+    candidate = os.path.realpath(candidate)
+    if os.path.commonpath([config_dir, candidate]) != config_dir:
+        message = f"asset path {path!r} resolves outside the config directory, not read"
+        warnings.append(ReadWarning(file=config, message=message))
+        return ""
+    return candidate
 
 
 def read_projector(path: str) -> tuple[list[EmbeddingInfo], list[ReadWarning]]:
@@ -202,17 +214,17 @@ def read_projector(path: str) -> tuple[list[EmbeddingInfo], list[ReadWarning]]:
     except (TextFormatError, IndexError) as error:
         reason = str(error) or "truncated"
         return [], [ReadWarning(file=path, message=f"projector config not readable: {reason}")]
-    config_dir = os.path.dirname(os.path.abspath(path))
+    config_dir = os.path.realpath(os.path.dirname(os.path.abspath(path)))
     infos: list[EmbeddingInfo] = []
     for entry in config.get("embeddings", []):
         if not isinstance(entry, dict):
             warnings.append(ReadWarning(file=path, message="embeddings entry is not a message"))
             continue
-        tensor_path = _resolve(_first_str(entry, "tensor_path"), config_dir)
-        metadata_path = _resolve(_first_str(entry, "metadata_path"), config_dir)
+        tensor_path = _resolve(_first_str(entry, "tensor_path"), config_dir, path, warnings)
+        metadata_path = _resolve(_first_str(entry, "metadata_path"), config_dir, path, warnings)
         sprites = entry.get("sprite") or [{}]
         sprite = sprites[-1] if isinstance(sprites[-1], dict) else {}
-        sprite_path = _resolve(_first_str(sprite, "image_path"), config_dir)
+        sprite_path = _resolve(_first_str(sprite, "image_path"), config_dir, path, warnings)
         shape: tuple[int, ...] = ()
         declared = [v for v in entry.get("tensor_shape", []) if isinstance(v, int)]
         if declared:
