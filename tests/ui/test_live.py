@@ -3,6 +3,7 @@ pause holds redraws back, new runs appear in place."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -21,13 +22,15 @@ pytestmark = pytest.mark.anyio
 SIZE = (160, 60)
 
 
-async def wait_for(pilot: Pilot[int], predicate: object, timeout: float = 10.0) -> None:
+async def wait_for(
+    pilot: Pilot[int], predicate: object, timeout: float = 10.0, why: object = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         await pilot.pause(0.05)
         if predicate():  # type: ignore[operator]
             return
-    raise AssertionError("condition not reached in time")
+    raise AssertionError(f"condition not reached in time: {why() if why else ''}")  # type: ignore[operator]
 
 
 def charts(app: TuiboardApp) -> dict[str, ScalarChart]:
@@ -47,7 +50,8 @@ async def test_append_redraws_only_touched_charts(tbx_root: Path) -> None:
         status = str(app.query_one("#status").render())
         assert "3/3 runs" in status and "loading" not in status
         before = {tag: c.renders for tag, c in charts(app).items()}
-        with SummaryWriter(str(tbx_root / "b"), flush_secs=1) as w:
+        # tensorboardX names files by the second: a suffix keeps each writer's file its own.
+        with SummaryWriter(str(tbx_root / "b"), flush_secs=1, filename_suffix=".1") as w:
             w.add_scalar("lr", 123.5, 1000, walltime=T0 + 999)
         await wait_for(pilot, lambda: charts(app)["lr"].renders > before["lr"])
         await pilot.pause(0.3)
@@ -64,10 +68,17 @@ async def test_append_redraws_only_touched_charts(tbx_root: Path) -> None:
         row = next(r for r in screen.cursor_rows() if r.run == "b")
         assert (row.step, row.value) == (1000, 123.5)
         # A cursor on the last point follows new points.
-        with SummaryWriter(str(tbx_root / "b"), flush_secs=1) as w:
+        with SummaryWriter(str(tbx_root / "b"), flush_secs=1, filename_suffix=".2") as w:
             w.add_scalar("lr", 77.25, 1010, walltime=T0 + 1000)
+        b = app.logdir.run("b")
         await wait_for(
-            pilot, lambda: any(r.step == 1010 for r in screen.cursor_rows() if r.run == "b")
+            pilot,
+            lambda: any(r.step == 1010 for r in screen.cursor_rows() if r.run == "b"),
+            why=lambda: (
+                screen.cursor_rows(),
+                b.scalars("lr").step[-3:],
+                os.listdir(tbx_root / "b"),
+            ),  # type: ignore[union-attr]
         )
         assert next(r for r in screen.cursor_rows() if r.run == "b").value == 77.25
 
