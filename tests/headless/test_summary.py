@@ -227,3 +227,24 @@ def test_summary_reflects_file_times(tmp_path: Path, capsys: pytest.CaptureFixtu
         os.utime(j.file, (now - age, now - age))
     rows = summary_json([str(tmp_path)], capsys)
     assert {r["run"]: r["status"] for r in rows} == {"fresh": "live", "old": "stalled"}
+
+
+def test_a_replaced_file_is_summarized_afresh(tmp_path: Path) -> None:
+    """A file rewritten shorter makes the loader read the run again into new data, whose version
+    number may equal the old one: the summary must still see the new values."""
+    run = JsonlRun(tmp_path / "r")
+    for s in range(5):
+        run.log(step=s, loss=1.0 + s, time=T0 + s)
+    run.touch(T0 + 4)
+    ld = tuiboard.open(str(tmp_path))
+    summarizer = Summarizer()
+    rows, _ = summarizer.rows(ld, T0 + 10)
+    assert rows[0].tags["loss"].last == 5.0
+    old_generation = rows[0].generation
+    run.file.unlink()
+    run.log(step=0, loss=0.25, time=T0 + 20)
+    run.touch(T0 + 20)
+    ld.refresh()
+    rows, _ = summarizer.rows(ld, T0 + 30)
+    assert (rows[0].tags["loss"].last, rows[0].facts.last_step) == (0.25, 0)
+    assert rows[0].generation != old_generation

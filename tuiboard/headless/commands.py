@@ -309,7 +309,7 @@ class WatchView:
 
 
 def _signature(rows: Sequence[Row]) -> tuple[tuple[str, int, tuple[str, ...]], ...]:
-    return tuple((r.name, r.facts.version, r.health.statuses) for r in rows)
+    return tuple((r.name, r.generation, r.health.statuses) for r in rows)
 
 
 def _stamp(now: float) -> str:
@@ -345,7 +345,7 @@ class JsonView(WatchView):
     def show(self, rows: list[Row], tags: list[str], now: float) -> None:
         changed = []
         for r in rows:
-            key = (r.facts.version, r.health.statuses)
+            key = (r.generation, r.health.statuses)
             if self._seen.get(r.name) != key:
                 self._seen[r.name] = key
                 changed.append(r)

@@ -195,20 +195,27 @@ def rich_tables(c: Comparison, only_diff: bool = False) -> list[RenderableType]:
     from rich.text import Text
 
     params, scal = _grids(c, only_diff)
-    out: list[RenderableType] = []
-    t = Table(title="hyper-parameters and config", title_justify="left", header_style="bold")
-    for h in params[0][1:]:
-        t.add_column(Text(plain(h)), overflow="fold")
-    for row in params[1:]:
-        style = "bold yellow" if row[0] else "dim"
-        t.add_row(*(Text(plain(x), style=style) for x in row[1:]))
-    out.append(t)
-    t = Table(title="scalars: last@step (best@step)", title_justify="left", header_style="bold")
-    for h in scal[0]:
-        t.add_column(Text(plain(h)), overflow="fold")
-    for row in scal[1:]:
-        t.add_row(*(Text(plain(x)) for x in row))
-    out.append(t)
+    out: list[RenderableType] = [Text("hyper-parameters and config", style="bold")]
+    if len(params) > 1:
+        t = Table(header_style="bold")
+        for h in params[0][1:]:
+            t.add_column(Text(plain(h)), overflow="fold")
+        for row in params[1:]:
+            style = "bold yellow" if row[0] else "dim"  # differing keys stand out
+            t.add_row(*(Text(plain(x), style=style) for x in row[1:]))
+        out.append(t)
+    else:
+        out.append(Text("  (none)", style="dim"))
+    out.append(Text("scalars: last@step (best@step)", style="bold"))
+    if len(scal) > 1:
+        t = Table(header_style="bold")
+        for h in scal[0]:
+            t.add_column(Text(plain(h)), overflow="fold")
+        for row in scal[1:]:
+            t.add_row(*(Text(plain(x)) for x in row))
+        out.append(t)
+    else:
+        out.append(Text("  (no tag shared by every run)", style="dim"))
     if c.unshared:
         out.append(Text(plain("not in every run: " + ", ".join(c.unshared)), style="dim"))
     return out

@@ -96,10 +96,16 @@ class Row:
     tags: dict[str, TagStats]
     """The selected tags this run has."""
     now: float
+    generation: int = 0
+    """Changes whenever the run's data changed (unlike Run.version, also when a replaced file
+    made the loader start the run afresh): what a watch compares to decide "something new"."""
 
 
 @dataclass(slots=True)
 class _Cached:
+    run: Run
+    """The view the figures came from: a new view means the run was read afresh."""
+    generation: int
     version: int
     facts: RunFacts
     scalar_tags: tuple[str, ...]
@@ -177,6 +183,7 @@ class Summarizer:
         self.stall_after = stall_after
         self.tag_limit = tag_limit
         self._cache: dict[str, _Cached] = {}
+        self._generation = 0
         self._tags_key: tuple[tuple[str, int], ...] = ()
         self._tags: list[str] = []
 
@@ -189,7 +196,7 @@ class Summarizer:
     def _entry(self, run: Run) -> _Cached:
         c = self._cache.get(run.name)
         version = run.version
-        if c is None or c.version != version:
+        if c is None or c.run is not run or c.version != version:
             kinds = run.kinds()
             tags = tuple(kinds.get(SCALARS, ()))
             series = {tag: run.scalars(tag) for tag in tags}
@@ -197,7 +204,8 @@ class Summarizer:
             stats = {tag: series_stats(tag, s) for tag, s in series.items() if tag in self._tags}
             points = sum(len(s) for s in series.values())
             rates = recent_rates(series.values())
-            c = _Cached(facts.version, facts, tags, rates, points, dict(stats))
+            self._generation += 1
+            c = _Cached(run, self._generation, facts.version, facts, tags, rates, points, stats)
             self._cache[run.name] = c
         return c
 
@@ -209,7 +217,7 @@ class Summarizer:
             for gone in set(self._cache) - live:
                 del self._cache[gone]
         entries = [self._entry(run) for run in runs]
-        key = tuple((r.name, c.version) for r, c in zip(runs, entries, strict=True))
+        key = tuple((r.name, c.generation) for r, c in zip(runs, entries, strict=True))
         if key != self._tags_key:
             self._tags = select_tags((c.scalar_tags for c in entries), self.tags_re, self.tag_limit)
             self._tags_key = key
@@ -239,6 +247,7 @@ class Summarizer:
                     points=c.points,
                     tags=stats,
                     now=now,
+                    generation=c.generation,
                 )
             )
         return rows, tags
