@@ -422,3 +422,18 @@ def test_old_style_value_without_plugin_and_summary_metadata() -> None:
     assert res.parsed.scalars["disp"].value.tolist() == [1.5]
     assert tags["disp"] == TagMeta("", "Display", "desc")
     assert isinstance(summary_pb2.Summary, type)
+
+
+def test_memoryview_and_bytearray_read_like_bytes(tf2_file: Path) -> None:
+    data = tf2_file.read_bytes()
+    ref = read_events(data, 0, "f", {})
+    for form in (memoryview(data), bytearray(data), memoryview(bytearray(data))[0:]):
+        res = read_events(form, 0, "f", {})
+        assert (res.consumed, res.need, res.fatal) == (ref.consumed, ref.need, ref.fatal)
+        assert res.parsed.records == ref.parsed.records
+        assert {k: c.value.tolist() for k, c in res.parsed.scalars.items()} == {
+            k: c.value.tolist() for k, c in ref.parsed.scalars.items()
+        }
+        assert [(k, tg, s) for k, tg, s, _ in res.parsed.values] == [
+            (k, tg, s) for k, tg, s, _ in ref.parsed.values
+        ]

@@ -37,7 +37,7 @@ _zero_crcs: dict[int, int] = {}
 
 def crc32c(data: bytes | bytearray | memoryview) -> int:
     """Plain CRC-32C of ``data`` (hardware-accelerated C call)."""
-    return int(google_crc32c.value(bytes(data) if isinstance(data, memoryview) else data))
+    return int(google_crc32c.value(data if isinstance(data, bytes) else bytes(data)))
 
 
 def mask(crc: int) -> int:
