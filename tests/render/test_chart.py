@@ -273,3 +273,11 @@ def test_any_data_any_size(values, width, height, log_y, outliers, x_mode) -> No
     opts = ChartOptions(title="t", log_y=log_y, ignore_outliers=outliers, x_mode=x_mode)
     t = render_chart([series(y, x, raw=y[::-1].copy())], opts, width, height, THEME)
     assert_size(t, width, height)
+
+
+def test_tiny_range_labels_distinct() -> None:
+    y = 1.0 + np.random.default_rng(0).normal(0, 1e-7, 100)
+    t = render_chart([series(y)], ChartOptions(), 50, 12, THEME)
+    labels = [s for s in y_labels(t) if s]
+    assert len(labels) >= 2 and len(set(labels)) == len(labels)
+    assert float(labels[0]) > float(labels[-1])

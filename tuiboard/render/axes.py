@@ -24,7 +24,7 @@ def unique_labels(values: list[float], log: bool = False) -> list[str]:
     """fmt_tick labels with just enough precision that neighbours differ."""
     shown = [10.0**v for v in values] if log else values
     labels = [fmt_tick(v) for v in shown]
-    for precision in range(4, 8):
+    for precision in range(4, 11):
         if len(set(labels)) == len(labels):
             break
         labels = [fmt_tick(v, precision) for v in shown]

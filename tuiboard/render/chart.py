@@ -417,7 +417,7 @@ def render_chart(
     label_w = 0
     if axes:
         y_ticks, y_labels = value_ticks(y_lo, y_hi, plot_rows, log_y)
-        label_w = min(max((len(s) for s in y_labels), default=1), 8)
+        label_w = min(max((len(s) for s in y_labels), default=1), 10)
     left = label_w + 1 if axes else 0
     plot_cols = width - left
     dots_w = plot_cols * 2
