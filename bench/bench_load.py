@@ -14,7 +14,7 @@ every file first). Figures per loader:
                TensorBoard: EventMultiplexer AddRunsFromDirectory + Reload; RustBoard: the
                duration of its "Finished load cycle" log line)
   events/s     records in the logdir (scalars, histograms, headers) / seconds
-  peak RSS     the process's peak resident set size (ru_maxrss / VmHWM)
+  peak RSS     the process's peak resident set size (VmHWM)
   B/point peak (peak RSS - peak RSS of a baseline process that loads the same code and no
                data) / scalar points stored
   B/point held (RSS once loaded, after a gc - the baseline's) / points: what stays
@@ -45,6 +45,12 @@ REPO = os.path.dirname(HERE)
 
 
 def _maxrss_kb() -> int:
+    """Peak RSS of this process image. Not ru_maxrss: Linux carries the parent's peak across
+    fork + exec into it, and the parent here is bigger than a baseline child."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
@@ -363,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     tbs = [] if a.skip_tb else [v for k, v in tb_variants.items() if tb_kind in (k, "both")]
     print(
         f"{a.size}: {manifest['runs']} runs, {records:,} events ({points:,} scalar points), "
-        f"{manifest['bytes'] / 1e6:.1f} MB, page cache warm; {os.cpu_count()} CPUs",
+        f"{manifest['bytes'] / 1e6:.1f} MB, page cache warm; {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
     rows: dict[str, dict[str, Any]] = {}
@@ -444,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
             tbn = run_child("tb-nochange", many["path"], "--repeat", "3", *legacy)
             refresh["tb_nochange" + "_legacy" * bool(legacy)] = tbn
             print(f"  {tb_name} Reload of the same: {_ms(tbn['times'])} (load {tbn['load']:.2f} s)")
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f} (others' work skews every figure)")
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(
