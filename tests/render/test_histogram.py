@@ -19,6 +19,7 @@ from tuiboard.core.types import HistogramValue
 from tuiboard.render.histogram import (
     BASIS_POINTS,
     compress_histogram,
+    compress_histograms,
     distribution_chart,
     histogram_bars,
     histogram_stats,
@@ -234,3 +235,17 @@ def test_ridges_label_steps(accumulator: EventAccumulator) -> None:
     t = ridge_chart(hs, 60, 20, THEME, "cyan", max_ridges=4)
     labels = [line[:3].strip() for line in t.plain.split("\n")[:-1]]
     assert [s for s in labels if s] == ["0", "4", "7", "11"]
+
+
+def test_compress_many_equals_one_at_a_time(accumulator: EventAccumulator) -> None:
+    hs = [h for tag in ("normal", "skewed", "const", "tiny") for h in values_of(accumulator, tag)]
+    empty = HistogramValue(0, 0.0, np.array([]), np.array([]), np.array([]), 0.0, 0.0, 0.0)
+    right = np.array([-1.0, 0.0, 1.0, 2.0, math.inf])
+    odd = HistogramValue(
+        1, 0.0, np.concatenate(([-5.0], right[:-1])), right,
+        np.array([0.0, 0.0, 0.0, 4.0, 0.0]), 4.0, 1.2, 1.9,
+    )  # fmt: skip
+    hs = [empty, *hs, odd, empty]
+    many = compress_histograms(hs)
+    one = np.array([compress_histogram(h) for h in hs])
+    np.testing.assert_allclose(many, one, rtol=1e-12, atol=1e-12)

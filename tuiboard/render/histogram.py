@@ -104,6 +104,60 @@ def compress_histogram(h: HistogramValue, bps: Sequence[int] = BASIS_POINTS) -> 
     return out
 
 
+def compress_histograms(
+    hs: Sequence[HistogramValue], bps: Sequence[int] = BASIS_POINTS
+) -> np.ndarray:
+    """`compress_histogram` of every histogram at once: a (len(hs), len(bps)) array.
+
+    The histograms are padded to a common bucket count (zero counts, never chosen) and every
+    step of TensorBoard's search is done with whole-array operations.
+    """
+    n = len(hs)
+    nb = len(bps)
+    if n == 0:
+        return np.zeros((0, nb))
+    width = max((np.asarray(h.counts).shape[0] for h in hs), default=0)
+    if width == 0:
+        return np.zeros((n, nb))
+    counts = np.zeros((n, width))
+    limits = np.zeros((n, width))
+    for r, h in enumerate(hs):
+        k = np.asarray(h.counts).shape[0]
+        counts[r, :k] = h.counts
+        limits[r, :k] = h.right
+    hmin = np.array([float(h.min) for h in hs])
+    hmax = np.array([float(h.max) for h in hs])
+    empty = np.array([not h.count for h in hs]) | (counts.sum(axis=1) == 0)
+    total = counts.sum(axis=1)
+    total[total == 0] = 1.0
+    weights = (counts * bps[-1] / total[:, None]).cumsum(axis=1)
+    prev = np.zeros_like(weights)
+    prev[:, 1:] = weights[:, :-1]
+    bp = np.asarray(bps, dtype=np.float64)
+    # searchsorted(weights, bp, side="right") per row = how many weights are <= bp.
+    i = (weights[:, :, None] <= bp[None, None, :]).sum(axis=1)  # (n, nb)
+    # The first bucket at or after i whose weight differs from the previous one.
+    cols = np.arange(width)
+    marked = np.where(weights != prev, cols[None, :], width)
+    next_nz = np.full((n, width + 1), width, dtype=np.int64)
+    next_nz[:, :width] = np.minimum.accumulate(marked[:, ::-1], axis=1)[:, ::-1]
+    j = np.take_along_axis(next_nz, i, axis=1)  # (n, nb); width = past the end
+    ok = j < width
+    # Once one basis point runs past the buckets, TensorBoard fills the rest with max.
+    ok = np.cumprod(ok, axis=1).astype(bool)
+    jj = np.minimum(j, width - 1)
+    cum = np.take_along_axis(weights, jj, axis=1)
+    cprev = np.take_along_axis(prev, jj, axis=1)
+    prev_limit = np.take_along_axis(limits, np.maximum(jj - 1, 0), axis=1)
+    lhs = np.where((jj == 0) | (cprev == 0), hmin[:, None], np.maximum(prev_limit, hmin[:, None]))
+    rhs = np.minimum(np.take_along_axis(limits, jj, axis=1), hmax[:, None])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = lhs + (bp[None, :] - cprev) * (rhs - lhs) / (cum - cprev)
+    out = np.where(ok, value, hmax[:, None])
+    out[empty] = 0.0
+    return out
+
+
 def rebin(h: HistogramValue, lo: float, hi: float, columns: int) -> np.ndarray:
     """Counts of `h` spread over `columns` equal bins of [lo, hi], assuming a uniform density
     inside each bucket (a zero-width bucket lands whole in the bin holding it)."""
@@ -219,7 +273,7 @@ def distribution_chart(
         return canvas.to_text(theme.color)
     axes = height >= 4 and width >= 16
     rows = height - 1 if axes else height
-    pct = np.array([compress_histogram(h) for h in hs])  # (steps, 9)
+    pct = compress_histograms(hs)  # (steps, 9)
     xs = _hist_x(hs, x_mode)
     order = np.argsort(xs, kind="stable")
     xs = xs[order]
