@@ -21,8 +21,9 @@ import numpy as np
 
 from tuiboard.core import crc as crcmod
 from tuiboard.core import tfrecord as tfr
+from tuiboard.core.tfevents_proto import decode_metadata
 from tuiboard.core.types import TagMeta
-from tuiboard.core.wire import DecodeError, decode_metadata, varint
+from tuiboard.core.wire import DecodeError, varint
 
 MAX_TEMPLATES = 64
 """Templates tried per bucket of a length group before the rest goes to the general decoder."""

@@ -13,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from tuiboard.core import tfevents_proto as proto
 from tuiboard.core import types as t
 from tuiboard.core import wire
-from tuiboard.core.wire import DecodeError, RawTensor, RawValue
+from tuiboard.core.tfevents_proto import RawTensor, RawValue
+from tuiboard.core.wire import DecodeError
 
 PLUGIN_KINDS = {
     "scalars": t.SCALARS,
@@ -73,14 +75,14 @@ def tensor_kind(plugin: str, tensor: RawTensor) -> str:
     """The kind of a tensor value: its plugin's, or scalars for a rank-0 number with no plugin."""
     if plugin:
         return PLUGIN_KINDS.get(plugin, plugin)
-    if not tensor.is_string and tensor.shape == () and tensor.dtype in wire.DTYPES:
+    if not tensor.is_string and tensor.shape == () and tensor.dtype in proto.DTYPES:
         return t.SCALARS
     return UNKNOWN_TENSOR
 
 
 def scalar_of(tensor: RawTensor) -> tuple[float, bool]:
     """(value, is_float32) of a one-element numeric tensor."""
-    arr = wire.tensor_array(tensor)
+    arr = proto.tensor_array(tensor)
     if arr.size != 1:
         raise DecodeError(f"scalar tensor of shape {list(arr.shape)}")
     v = arr.reshape(-1)[0]
@@ -95,20 +97,20 @@ def convert(
     if kind == t.HISTOGRAMS and form == "histo":
         return _histo_proto(value.payload, step, wall)
     if kind == t.IMAGES and form == "image":
-        h, w, _, enc = wire.decode_image(value.payload)
+        h, w, _, enc = proto.decode_image(value.payload)
         return t.ImageValue(step, wall, w, h, sniff_image(enc), (enc,))
     if kind == t.AUDIO and form == "audio":
-        rate, ch, frames, enc, ctype = wire.decode_audio(value.payload)
+        rate, ch, frames, enc, ctype = proto.decode_audio(value.payload)
         return t.AudioValue(step, wall, rate, ch, frames, ctype or "audio/wav", (enc,))
     if kind == t.HPARAMS:
         return _hparams(meta.content if meta is not None else b"", step, wall)
     if form != "tensor":
         return None
-    tensor = wire.decode_tensor(value.payload)
+    tensor = proto.decode_tensor(value.payload)
     if kind == t.HISTOGRAMS:
         return _histo_tensor(tensor, step, wall)
     if kind == t.IMAGES:
-        cells = wire.tensor_strings(tensor)
+        cells = proto.tensor_strings(tensor)
         if len(cells) < 2:
             raise DecodeError("image tensor without width and height")
         images = cells[2:]
@@ -117,17 +119,17 @@ def convert(
     if kind == t.AUDIO:
         return _audio_tensor(tensor, step, wall)
     if kind == t.TEXT:
-        cells = wire.tensor_strings(tensor)
+        cells = proto.tensor_strings(tensor)
         return t.TextValue(step, wall, tensor.shape, tuple(_utf8(c) for c in cells))
     if kind == t.PR_CURVES:
-        arr = wire.tensor_array(tensor).astype(np.float64)
+        arr = proto.tensor_array(tensor).astype(np.float64)
         if arr.ndim != 2 or arr.shape[0] != 6:
             raise DecodeError(f"pr_curves tensor of shape {list(arr.shape)}")
         return t.PrCurveValue(step, wall, int(arr.shape[1]), *arr)
     if kind == t.MESH:
         fs = wire.message_fields(meta.content if meta is not None else b"")
         component = _MESH_COMPONENTS.get(wire.int_field(fs, 3), "")
-        arr = wire.tensor_array(tensor)
+        arr = proto.tensor_array(tensor)
         return t.MeshValue(step, wall, component, tuple(arr.shape), arr)
     if kind == t.CUSTOM_SCALARS:
         if tensor.is_string and tensor.strings:
@@ -135,7 +137,7 @@ def convert(
         else:
             layout = meta.content if meta is not None else b""
         return t.TensorValue(step, wall, kind, tensor.dtype_name, tensor.shape, layout)
-    data: Any = wire.tensor_strings(tensor) if tensor.is_string else wire.tensor_array(tensor)
+    data: Any = proto.tensor_strings(tensor) if tensor.is_string else proto.tensor_array(tensor)
     return t.TensorValue(step, wall, kind, tensor.dtype_name, tensor.shape, data)
 
 
@@ -151,7 +153,7 @@ def _int(b: bytes) -> int:
 
 
 def _histo_proto(payload: bytes, step: int, wall: float) -> t.HistogramValue:
-    (lo, hi, num, total, squares), limits, counts = wire.decode_histo(payload)
+    (lo, hi, num, total, squares), limits, counts = proto.decode_histo(payload)
     right = limits
     count_arr = counts
     k = min(right.shape[0], count_arr.shape[0])
@@ -162,7 +164,7 @@ def _histo_proto(payload: bytes, step: int, wall: float) -> t.HistogramValue:
 
 
 def _histo_tensor(tensor: RawTensor, step: int, wall: float) -> t.HistogramValue:
-    arr = wire.tensor_array(tensor).astype(np.float64)
+    arr = proto.tensor_array(tensor).astype(np.float64)
     if arr.ndim != 2 or arr.shape[1] != 3:
         if arr.size == 0:
             arr = arr.reshape(0, 3)
@@ -175,7 +177,7 @@ def _histo_tensor(tensor: RawTensor, step: int, wall: float) -> t.HistogramValue
 
 
 def _audio_tensor(tensor: RawTensor, step: int, wall: float) -> t.AudioValue:
-    cells = wire.tensor_strings(tensor)
+    cells = proto.tensor_strings(tensor)
     if len(tensor.shape) == 2 and tensor.shape[1] == 2:
         clips = cells[0::2]
         labels = tuple(_utf8(c) for c in cells[1::2])
