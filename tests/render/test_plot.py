@@ -163,3 +163,12 @@ def test_every_tag_by_default(logdir: Path, capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     titles = [b[0].rstrip() for b in blocks(out)]
     assert titles == ["acc", "loss/train"]
+
+
+def test_columns_side_by_side(logdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = plot_main(parse(str(logdir), "--width", "100", "--height", "10", "--columns", "2"))
+    out = capsys.readouterr().out
+    assert rc == EXIT_OK
+    (row,) = blocks(out)  # two tags: one row of two charts
+    assert len(row) == 11 and all(cell_len(line) == 100 for line in row)
+    assert row[0].startswith("acc") and row[0][51:].startswith("loss/train")

@@ -99,6 +99,13 @@ def add_plot_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="x axis: step (default), relative (time since the run's first point), "
         "wall (clock time)",
     )
+    p.add_argument(
+        "--columns",
+        type=int,
+        default=1,
+        metavar="N",
+        help="charts side by side, N per row, sharing the width (default 1)",
+    )
     p.add_argument("--log-y", action="store_true", help="logarithmic y axis")
     p.add_argument(
         "--ignore-outliers",
@@ -259,6 +266,30 @@ def _histogram_block(tag, run_name, hs, kind, width, height, x_mode, theme, colo
     return join_lines([fit_text(head, width), body, fit_text(stats, width)])
 
 
+def grid(blocks: list[Text], columns: int, gap: int = 2) -> list[Text]:
+    """Blocks laid out `columns` per row (joined line by line, `gap` blank cells between);
+    a short block is padded with blank lines. Every block's lines must have one width."""
+    if columns <= 1:
+        return blocks
+    rows: list[Text] = []
+    for start in range(0, len(blocks), columns):
+        group = [b.split("\n") for b in blocks[start : start + columns]]
+        height = max(len(g) for g in group)
+        lines = []
+        for i in range(height):
+            line = Text(no_wrap=True, overflow="crop")
+            for k, g in enumerate(group):
+                if k:
+                    line.append(" " * gap)
+                if i < len(g):
+                    line.append_text(g[i])
+                else:
+                    line.append(" " * g[0].cell_len)
+            lines.append(line)
+        rows.append(join_lines(lines))
+    return rows
+
+
 def write_blocks(blocks: list[Text], out: TextIO, width: int, color: bool) -> None:
     """Print the blocks separated by blank lines: plain text, or 256-colour ANSI."""
     if not color:
@@ -294,6 +325,8 @@ def plot_main(args: argparse.Namespace) -> int:
             if out.isatty()
             else (DEFAULT_WIDTH)
         )
+    columns = max(1, getattr(args, "columns", 1) or 1)
+    chart_width = (width - 2 * (columns - 1)) // columns
     try:
         logdir = tuiboard.open(*(args.logdirs or ["."]))
         blocks = plot_texts(
@@ -302,7 +335,7 @@ def plot_main(args: argparse.Namespace) -> int:
             runs=args.runs,
             kind=args.kind,
             smoothing=args.smoothing,
-            width=width,
+            width=chart_width,
             height=args.height,
             x_mode=args.x_mode,
             log_y=args.log_y,
@@ -317,5 +350,5 @@ def plot_main(args: argparse.Namespace) -> int:
         what = "histogram" if args.kind != "scalars" else "scalar"
         print(f"tuiboard plot: no {what} tag matched (see tuiboard ls)", file=sys.stderr)
         return EXIT_NOTHING
-    write_blocks(blocks, out, width, color)
+    write_blocks(grid(blocks, columns), out, width, color)
     return EXIT_OK
