@@ -94,3 +94,20 @@ def test_watch_on_a_terminal_fits_the_screen(tmp_path: Path) -> None:
     assert "30 runs: 30 stalled" in text
     assert "... 22 more (narrow with --runs, or --sort status)" in text
     assert "run07" in text and "run08" not in text
+
+
+def test_many_runs_on_a_terminal_are_cropped_lines(tmp_path: Path) -> None:
+    """Past RICH_TABLE_ROWS rows the table is styled aligned lines, cropped to the width."""
+    make_runs(tmp_path, 205)
+    proc, master = spawn(["summary", str(tmp_path)], rows=40, cols=60)
+    try:
+        raw = read_until(master, proc, "(read to the end)", timeout=60)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        os.close(master)
+    assert "\x1b[33mstalled" in raw  # coloured status
+    lines = [line for line in ANSI.sub("", raw).split("\n") if line.strip()]
+    assert len(lines) == 206
+    assert max(len(line) for line in lines) == 60
+    assert lines[0].split()[:2] == ["RUN", "STATUS"] and lines[0].endswith("…")
+    assert lines[-1].split()[:2] == ["run99", "stalled"]  # names sort as text

@@ -26,6 +26,7 @@ from tuiboard.headless.alerts import Alert, AlertRunner, AlertTracker
 from tuiboard.headless.check import DEFAULT_FAIL_ON, EXIT_ERROR, parse_fail_on, write_check
 from tuiboard.headless.health import SEVERITY, parse_duration
 from tuiboard.headless.summary import (
+    RICH_TABLE_ROWS,
     Row,
     Summarizer,
     json_lines,
@@ -33,6 +34,7 @@ from tuiboard.headless.summary import (
     plain_lines,
     rich_table,
     sort_rows,
+    styled_lines,
 )
 
 if TYPE_CHECKING:
@@ -225,7 +227,11 @@ def print_summary(
         if not rows:
             out.write("no runs found\n")
             return
-        Console(file=out).print(rich_table(rows, tags))
+        if len(rows) <= RICH_TABLE_ROWS:
+            Console(file=out).print(rich_table(rows, tags))
+        else:
+            lines = styled_lines(rows, tags)
+            Console(file=out).print(lines, no_wrap=True, overflow="ellipsis", crop=True)
         return
     for line in plain_lines(rows, tags):
         out.write(line + "\n")

@@ -58,6 +58,7 @@ from tuiboard.headless.health import (
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
 
     from tuiboard.core.logdir import Logdir, Run
     from tuiboard.core.store import Scalars
@@ -442,6 +443,31 @@ def plain_lines(rows: Sequence[Row], tags: Sequence[str]) -> list[str]:
             right = key in _RIGHT or key.startswith(("tag:", "best:"))
             cells.append(line[i].rjust(widths[i]) if right else line[i].ljust(widths[i]))
         out.append("  ".join(cells).rstrip())
+    return out
+
+
+RICH_TABLE_ROWS = 200
+"""Above this many rows a terminal gets styled aligned lines instead of a Rich Table, whose
+layout costs ~1.5 ms a row (1.6 s for 1,000 runs)."""
+
+
+def styled_lines(rows: Sequence[Row], tags: Sequence[str]) -> Text:
+    """The plain layout with a bold header and coloured statuses, for any number of rows (print
+    it with no_wrap=True, overflow="ellipsis": a line is cropped to the terminal, not wrapped)."""
+    from rich.text import Text
+
+    lines = plain_lines(rows, tags)
+    out = Text(no_wrap=True, overflow="ellipsis")
+    if not rows:
+        out.append(lines[0])
+        return out
+    col = lines[0].index("STATUS")
+    out.append(lines[0], style="bold")
+    for row, line in zip(rows, lines[1:], strict=True):
+        status = row.health.status
+        out.append("\n" + line[:col])
+        out.append(line[col : col + len(status)], style=STATUS_STYLE.get(status, ""))
+        out.append(line[col + len(status) :])
     return out
 
 
