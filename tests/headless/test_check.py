@@ -132,3 +132,11 @@ def test_exit_codes_of_the_process(mixed: Path, healthy: Path) -> None:
     assert p.returncode == 2 and p.stdout == ""
     assert run_process(str(mixed), "--stall-after", "soon").returncode == 2  # argparse
     assert run_process(str(mixed / "missing")).returncode == 2
+
+
+def test_since_leaves_out_old_runs(mixed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = check([str(mixed), "--since", "1d", "--fail-on", "stalled"], capsys)
+    assert code == 0  # the two-day-old stalled run is left out
+    assert out.splitlines()[-1].startswith("ok: 3 runs (")
+    code, _ = check([str(mixed), "--since", "3d", "--fail-on", "stalled"], capsys)
+    assert code == 1

@@ -79,6 +79,13 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="stalled after this long without data (300, 90s, 5m, 2h; default: ten times the "
         "run's median interval between writes, at least 5m)",
     )
+    p.add_argument(
+        "--since",
+        type=_duration,
+        metavar="DURATION",
+        help="only runs that wrote within DURATION (such as 1d): leaves out long-finished runs "
+        "whose writer never said so (PyTorch, tensorboardX), which would count as stalled",
+    )
     p.add_argument("--json", action="store_true", help="JSON lines (a stable contract)")
 
 
@@ -182,6 +189,7 @@ def _summarizer(args: argparse.Namespace) -> Summarizer:
         tags_re=_regex(args.tags, "--tags"),
         runs_re=_regex(args.runs, "--runs"),
         stall_after=args.stall_after,
+        since=args.since,
     )
 
 

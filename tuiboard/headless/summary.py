@@ -178,10 +178,13 @@ class Summarizer:
         runs_re: str | None = None,
         stall_after: float | None = None,
         tag_limit: int = DEFAULT_TAG_LIMIT,
+        since: float | None = None,
     ) -> None:
         self.tags_re = re.compile(tags_re) if tags_re else None
         self.runs_re = re.compile(runs_re) if runs_re else None
         self.stall_after = stall_after
+        self.since = since
+        """Only runs that wrote within this many seconds before `now` get a row (None: all)."""
         self.tag_limit = tag_limit
         self._cache: dict[str, _Cached] = {}
         self._generation = 0
@@ -211,7 +214,8 @@ class Summarizer:
         return c
 
     def rows(self, logdir: Logdir, now: float) -> tuple[list[Row], list[str]]:
-        """(rows in run-name order, the selected tags)."""
+        """(rows in run-name order, the selected tags). Tags are chosen over every run that
+        --runs keeps, even those --since leaves out, so columns stay put while watching."""
         runs = self.runs(logdir)
         if len(self._cache) > len(runs):
             live = {r.name for r in runs}
@@ -229,6 +233,9 @@ class Summarizer:
             last_write = run.last_write  # a touch changes it without a new version
             if last_write != facts.last_write:
                 facts = replace(facts, last_write=last_write)
+            health = assess(facts, now, self.stall_after)
+            if self.since is not None and health.idle is not None and health.idle > self.since:
+                continue
             stats: dict[str, TagStats] = {}
             for tag in tags:
                 if tag not in c.tags:
@@ -241,7 +248,7 @@ class Summarizer:
                     name=run.name,
                     path=run.path,
                     formats=run.formats,
-                    health=assess(facts, now, self.stall_after),
+                    health=health,
                     facts=facts,
                     steps_per_s=c.rates[0],
                     points_per_s=c.rates[1],
