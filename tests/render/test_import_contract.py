@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import tuiboard.render.axes, tuiboard.render.canvas, tuiboard.render.downsample
 import tuiboard.render.numbers, tuiboard.render.sanitize, tuiboard.render.smoothing
-import tuiboard.render.sparkline, tuiboard.render.theme
+import tuiboard.render.sparkline, tuiboard.render.theme, tuiboard.render.raster
 from tuiboard.render.chart import ChartOptions, ChartSeries, render_chart
 from tuiboard.render.histogram import distribution_chart
 import tuiboard.headless.plot

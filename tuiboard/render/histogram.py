@@ -19,7 +19,7 @@ from rich.text import Text
 from tuiboard.core.types import HistogramValue
 from tuiboard.render.axes import place_labels, unique_labels, value_ticks, x_ticks
 from tuiboard.render.canvas import Canvas
-from tuiboard.render.chart import braille_bits, rasterize
+from tuiboard.render.raster import BRAILLE_BASE, braille_bits, rasterize
 from tuiboard.render.theme import Theme
 
 # TensorBoard's NORMAL_HISTOGRAM_BPS: the normal CDF at -inf, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, inf
@@ -28,7 +28,6 @@ BASIS_POINTS: tuple[int, ...] = (0, 668, 1587, 3085, 5000, 6915, 8413, 9332, 100
 _EIGHTHS = np.array([0x20] + [ord(c) for c in "▁▂▃▄▅▆▇█"], dtype=np.uint32)
 _SHADES = "░▒▓█"
 _MEDIAN = "━"
-_BRAILLE_BASE = 0x2800
 
 
 def _value_range(h: HistogramValue) -> tuple[float, float]:
@@ -421,7 +420,7 @@ def ridge_chart(
         owner[bits != 0] = canvas.style(style)
         allbits |= bits
     canvas.codes[:rows, left:] = np.where(
-        allbits != 0, _BRAILLE_BASE + allbits.astype(np.uint32), 0x20
+        allbits != 0, BRAILLE_BASE + allbits.astype(np.uint32), 0x20
     )
     canvas.style_ids[:rows, left:] = np.where(allbits != 0, owner, 0)
     if axes:
