@@ -1,6 +1,7 @@
 """Line charts of scalar series in braille (2x4 dots per cell), drawn with numpy.
 
-Owns: `ChartSeries`, `ChartOptions`, `render_chart` and the rasteriser it uses.
+Owns: `ChartSeries`, `ChartOptions`, `render_chart` (layout, ranges, ticks, markers; the dots
+themselves come from raster.py).
 Must not import: textual, tuiboard.ui.
 
 Pipeline: per layer (a run's faint raw line, then its line), slice the x range and min/max
