@@ -437,3 +437,31 @@ def test_memoryview_and_bytearray_read_like_bytes(tf2_file: Path) -> None:
         assert [(k, tg, s) for k, tg, s, _ in res.parsed.values] == [
             (k, tg, s) for k, tg, s, _ in ref.parsed.values
         ]
+
+
+def test_meta_graph_and_tagged_run_metadata_node_counts() -> None:
+    from tensorboard.compat.proto import config_pb2, graph_pb2, meta_graph_pb2
+
+    def graph(nodes: int) -> graph_pb2.GraphDef:
+        g = graph_pb2.GraphDef()
+        for i in range(nodes):
+            g.node.add(name=f"n{i}", op="Add")
+        return g
+
+    meta = meta_graph_pb2.MetaGraphDef()
+    meta.graph_def.CopyFrom(graph(3))
+    run = config_pb2.RunMetadata()
+    run.partition_graphs.add().CopyFrom(graph(2))
+    run.partition_graphs.add().CopyFrom(graph(5))
+    ev1 = event_pb2.Event(step=1, wall_time=3.0, meta_graph_def=meta.SerializeToString())
+    ev2 = event_pb2.Event(step=2, wall_time=4.0)
+    ev2.tagged_run_metadata.tag = "step2 trace"
+    ev2.tagged_run_metadata.run_metadata = run.SerializeToString()
+    data = writers.frame(ev1.SerializeToString()) + writers.frame(ev2.SerializeToString())
+    parsed = read_events(data, 0, "f", {}).parsed
+    got = [(k, tg, rec.node_count, rec.source, rec.step) for k, tg, _, rec in parsed.values]
+    assert got == [
+        (t.GRAPH, "meta_graph_def", 3, "meta_graph_def", 1),
+        (t.GRAPH, "step2 trace", 7, "tagged_run_metadata", 2),
+    ]
+    assert parsed.values[1][3].data == run.SerializeToString()

@@ -172,3 +172,61 @@ def test_random_plugin_content_and_payloads(
 def test_sample_itself_reads_clean(sample: bytes, tmp_path: Path) -> None:
     res = read_events(sample, 0, "f", {})
     assert res.consumed == len(sample) and not res.parsed.warnings
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ntags=st.integers(1, 6),
+    taglen=st.integers(1, 12),
+    nrec=st.integers(1, 400),
+    seed=st.integers(0, 2**32 - 1),
+    periodic=st.booleans(),
+    corrupt=st.lists(st.integers(0, 399), max_size=3),
+)
+def test_scalar_fast_path_equals_protobuf(
+    ntags: int, taglen: int, nrec: int, seed: int, periodic: bool, corrupt: list[int]
+) -> None:
+    """Scalar Events of equal-length tags (the template path), with big and negative steps,
+    absent wall times, float32 and float64 tensors, and a few damaged records: every point
+    equals what the protobuf library reads from the undamaged records."""
+    from tensorboard.compat.proto import event_pb2
+
+    rng = np.random.default_rng(seed)
+    tags = [f"{k:0{taglen}d}"[-taglen:] + "é" * (k % 2) for k in range(ntags)]
+    payloads = []
+    for i in range(nrec):
+        tag = tags[i % ntags] if periodic else tags[int(rng.integers(ntags))]
+        step = int(rng.choice([i // ntags, -i, 2**40 + i, 0]))
+        wall = float(rng.choice([0.0, 1.7e9 + i * 0.5]))
+        ev = event_pb2.Event(step=step, wall_time=wall)
+        if tag.startswith("0") and ntags > 2:
+            v = ev.summary.value.add(tag=tag)
+            v.tensor.dtype = 2
+            v.tensor.tensor_shape.SetInParent()
+            v.tensor.tensor_content = np.float64(rng.standard_normal()).tobytes()
+        else:
+            ev.summary.value.add(tag=tag, simple_value=float(rng.standard_normal()))
+        payloads.append(ev.SerializeToString())
+    frames = [bytearray(writers.frame(p)) for p in payloads]
+    damaged = {c for c in corrupt if c < nrec - 1}
+    for c in damaged:
+        frames[c][-5] ^= 0x10  # the payload's last byte: data CRC fails
+    res = read_events(b"".join(frames), 0, "f", {})
+    expected: dict[str, list[tuple[int, float, float]]] = {}
+    for i, p in enumerate(payloads):
+        if i in damaged:
+            continue
+        ev = event_pb2.Event.FromString(p)
+        for v in ev.summary.value:
+            value = (
+                v.simple_value
+                if v.WhichOneof("value") == "simple_value"
+                else float(np.frombuffer(v.tensor.tensor_content, "<f8")[0])
+            )
+            expected.setdefault(v.tag, []).append((ev.step, ev.wall_time, value))
+    got = {
+        tag: list(zip(c.step.tolist(), c.wall_time.tolist(), c.value.tolist(), strict=True))
+        for tag, c in res.parsed.scalars.items()
+    }
+    assert got == expected
+    assert len(res.parsed.warnings) == len(damaged)

@@ -352,7 +352,8 @@ def _periodic(
             return 0
         layouts.append(layout)
     diff = _masked_diff(cols, slice(period, n), slice(0, n - period), masks)
-    assert diff is not None
+    if diff is None:
+        return 0
     bad = np.flatnonzero(diff)
     end = period + int(bad[0]) if bad.size else n
     if end < 4 * period:

@@ -3,7 +3,7 @@
 Owns: the kind of a value (from its form and its tag's plugin) and the conversion of histogram,
 image, audio, text, pr_curves, hparams, mesh, custom_scalars and unknown-plugin payloads, in both
 the old proto form and the TF2 tensor form. Must not import textual, rich, or tuiboard modules
-other than core.{types,wire}.
+other than core.{types,wire,tfevents_proto}.
 """
 
 from __future__ import annotations
