@@ -213,6 +213,15 @@ def _sorted(rows: list[Row], key: str) -> list[Row]:
         raise UsageError(str(e)) from None
 
 
+def _sorted_watch(rows: list[Row], key: str) -> list[Row]:
+    """While watching, a sort tag that went away sorts by name rather than stopping the watch
+    (the key was checked against the first rows)."""
+    try:
+        return sort_rows(rows, key)
+    except ValueError:
+        return sort_rows(rows, "name")
+
+
 def _status_counts(rows: Sequence[Row]) -> str:
     counts: dict[str, int] = {}
     for r in rows:
@@ -266,6 +275,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         rows, tags = summarizer.rows(logdir, time.time())
         print_summary(_sorted(rows, args.sort), tags, out, as_json=args.json, terminal=terminal)
         return 0
+    _sorted(summarizer.rows(logdir, time.time())[0], args.sort)  # a bad --sort: exit 2 now
     runner = AlertRunner(args.on_alert) if args.on_alert else None
     monitor = Monitor(logdir, summarizer, AlertTracker() if runner else None, runner)
     if args.json:
@@ -343,7 +353,7 @@ class BlockView(WatchView):
             return
         self._last = sig
         lines = [f"# {_stamp(now)}  {_status_counts(rows)}"]
-        lines += plain_lines(_sorted(rows, self.sort), tags)
+        lines += plain_lines(_sorted_watch(rows, self.sort), tags)
         self.out.write("\n".join(lines) + "\n\n")
         self.out.flush()
 
@@ -364,7 +374,7 @@ class JsonView(WatchView):
                 self._seen[r.name] = key
                 changed.append(r)
         if changed:
-            for line in json_lines(_sorted(changed, self.sort)):
+            for line in json_lines(_sorted_watch(changed, self.sort)):
                 self.out.write(line + "\n")
             self.out.flush()
 
@@ -384,7 +394,7 @@ class LiveView(WatchView):
     def show(self, rows: list[Row], tags: list[str], now: float) -> None:
         from rich.text import Text
 
-        rows = _sorted(rows, self.sort)
+        rows = _sorted_watch(rows, self.sort)
         room = max(1, self.console.size.height - 4)
         hidden = max(0, len(rows) - room)
         title = f"{_status_counts(rows)} · {_stamp(now)}"

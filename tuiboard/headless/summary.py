@@ -306,7 +306,7 @@ def sort_rows(rows: list[Row], key: str) -> list[Row]:
             return None
         return -v if st.family == ACCURACY else v
 
-    if k not in SORT_KEYS and not any(k in r.tags for r in rows):
+    if k not in SORT_KEYS and rows and not any(k in r.tags for r in rows):
         raise ValueError(f"unknown sort key {k!r}: use {', '.join(SORT_KEYS)} or a shown tag")
     present = [r for r in rows if value(r) is not None]
     missing = [r for r in rows if value(r) is None]
