@@ -376,6 +376,7 @@ def _field(mat: np.ndarray, pos: int, code: str) -> np.ndarray:
 
 def _extract(mat: np.ndarray, layout: Layout, seq: np.ndarray, fast: list[FastScalars]) -> None:
     n = mat.shape[0]
+    seq = np.array(seq, dtype=np.int64)  # own, contiguous: never a view into the group's index
     if layout.wall_pos >= 0:
         wall = _field(mat, layout.wall_pos, "<f8")
     else:
@@ -388,10 +389,13 @@ def _extract(mat: np.ndarray, layout: Layout, seq: np.ndarray, fast: list[FastSc
         step = step.view(np.int64)
     else:
         step = np.zeros(n, dtype=np.int64)
-    for slot in layout.values:
+    last = len(layout.values) - 1
+    for i, slot in enumerate(layout.values):
         value = _field(mat, slot.pos, slot.code)
         value = value.astype(np.float32 if slot.code == "<f4" else np.float64)
         fast.append(FastScalars(slot.tag, slot.meta, slot.is_tensor, seq, step, wall, value))
+        if i < last:
+            seq, step, wall = seq.copy(), step.copy(), wall.copy()  # no arrays shared by tags
 
 
 __all__ = ["Batch", "FastScalars", "Layout", "ValueSlot", "decode_batch", "scalar_layout"]
