@@ -140,3 +140,18 @@ def test_since_leaves_out_old_runs(mixed: Path, capsys: pytest.CaptureFixture[st
     assert out.splitlines()[-1].startswith("ok: 3 runs (")
     code, _ = check([str(mixed), "--since", "3d", "--fail-on", "stalled"], capsys)
     assert code == 1
+
+
+def test_a_line_names_the_status_that_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jsonl_run(tmp_path, "both", 2 * 86400, nan=True)  # diverged, and stalled for two days
+    code, out = check([str(tmp_path), "--fail-on", "stalled"], capsys)
+    assert code == 1
+    first = out.splitlines()[0]
+    assert first.split()[:3] == ["FAIL", "stalled", "both"]
+    assert first.endswith("(also diverged)") and "no new data for 2d00h" in first
+    code, out = check([str(tmp_path), "--fail-on", "damaged"], capsys)
+    assert code == 0
+    assert out.splitlines()[0].split()[:3] == ["warn", "diverged", "both"]
+    assert out.splitlines()[0].endswith("NaN in loss at step 3 (also stalled)")

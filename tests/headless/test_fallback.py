@@ -34,3 +34,23 @@ def test_piped_app_prints_the_summary(tmp_path: Path) -> None:
     assert "\x1b" not in p.stdout
     hint = p.stderr.splitlines()
     assert len(hint) == 1 and "not a terminal" in hint[0] and "tuiboard summary" in hint[0]
+
+
+def test_headless_commands_import_neither_textual_nor_rich_when_piped(tmp_path: Path) -> None:
+    run = TbRun(tmp_path / "r")
+    run.scalar("loss", 0, 1.0, T0)
+    run.close(mtime=T0)
+    code = f"""
+import contextlib, io, sys
+from tuiboard.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    main(["summary", {str(tmp_path)!r}])
+    main(["summary", {str(tmp_path)!r}, "--json"])
+    main(["check", {str(tmp_path)!r}])
+    main(["compare", {str(tmp_path / "r")!r}, {str(tmp_path / "r")!r}])
+print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in ("textual", "rich"))))
+"""
+    p = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert p.stdout.strip() == ""

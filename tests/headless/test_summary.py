@@ -26,6 +26,7 @@ KEYS = {
     "status",
     "statuses",
     "reason",
+    "reasons",
     "last_step",
     "steps_per_s",
     "points_per_s",
@@ -91,6 +92,7 @@ def test_json_contract_matches_store_and_tensorboard(
         assert row["last_write"] == run.last_write
         assert row["idle_s"] == pytest.approx(row["time"] - run.last_write)
         assert row["status"] == row["statuses"][0]
+        assert row["reason"] == row["reasons"][0] and len(row["reasons"]) == len(row["statuses"])
         # default columns: loss-, accuracy- and lr-like tags; grad_norm is none of them
         assert "grad_norm" not in row["tags"]
         for tag, st in row["tags"].items():

@@ -9,10 +9,12 @@ Exit codes (stable; cron, CI and Slurm epilogs rely on them):
   2  usage or input error: bad arguments or regex, a logdir that does not exist
 An existing logdir with no runs at all exits 0 and says so on stderr.
 
-Text output: one line per run that is unhealthy or matches --fail-on, `STATUS  RUN  REASON`, a
-"FAIL"/"warn" mark saying whether it counts for the exit code, then one line of totals (left
-out with --quiet when nothing fails). JSON (`--json`): the summary's JSON line of each such run
-(see summary.py) plus "fail": bool, and nothing else.
+Text output: one line per run that is unhealthy or matches --fail-on: `MARK  STATUS  RUN  REASON`
+where MARK is FAIL when the run counts for the exit code (STATUS is then its worst status listed
+in --fail-on) and warn otherwise (STATUS is its worst), "(also ...)" naming its other unhealthy
+statuses; then one line of totals (left out with --quiet when nothing fails).
+JSON (`--json`): the summary's JSON line of each such run (see summary.py) plus "fail": bool,
+and nothing else.
 """
 
 from __future__ import annotations
@@ -46,6 +48,15 @@ def failing(row: Row, fail_on: frozenset[str]) -> bool:
     return bool(fail_on.intersection(row.health.statuses))
 
 
+def _shown_status(row: Row, fail_on: frozenset[str]) -> tuple[str, str]:
+    """The status a line names, with its reason: the worst one that fails, else the worst."""
+    h = row.health
+    for status, reason in zip(h.statuses, h.reasons, strict=True):
+        if status in fail_on:
+            return status, reason
+    return h.status, h.reason
+
+
 def reported(rows: Sequence[Row], fail_on: frozenset[str]) -> list[Row]:
     """The rows check prints: unhealthy, or matching --fail-on; worst first, then by name."""
     out = [r for r in rows if failing(r, fail_on) or UNHEALTHY.intersection(r.health.statuses)]
@@ -71,12 +82,16 @@ def write_check(
             out.write(json.dumps(obj, ensure_ascii=False, allow_nan=False) + "\n")
         return EXIT_UNHEALTHY if fails else EXIT_OK
     if shown:
-        sw = max(len(r.health.status) for r in shown)
+        picked = [_shown_status(r, fail_on) for r in shown]
+        sw = max(len(status) for status, _ in picked)
         nw = max(len(plain(r.name)) for r in shown)
-        for r in shown:
+        for r, (status, reason) in zip(shown, picked, strict=True):
             mark = "FAIL" if failing(r, fail_on) else "warn"
-            line = f"{mark}  {r.health.status.ljust(sw)}  {plain(r.name).ljust(nw)}  "
-            out.write(line + plain(r.health.reason) + "\n")
+            line = f"{mark}  {status.ljust(sw)}  {plain(r.name).ljust(nw)}  {plain(reason)}"
+            others = [s for s in r.health.statuses if s != status and s in UNHEALTHY]
+            if others:
+                line += f" (also {', '.join(others)})"
+            out.write(line + "\n")
     if fails or not quiet:
         counts: dict[str, int] = {}
         for r in rows:

@@ -12,6 +12,7 @@ JSON lines (`--json`), a stable contract: one object per run, keys always presen
   status        str    live | stalled | finished | diverged | damaged (the most severe)
   statuses      [str]  every status that applies, most severe first
   reason        str    one phrase explaining `status`
+  reasons       [str]  the phrase of each of `statuses`, in the same order
   last_step     int|null
   steps_per_s   num|null   recent rate: over the last 64 points of the most-written tag
   points_per_s  num|null   scalar points of every tag written over that same time span
@@ -345,6 +346,7 @@ def row_json(row: Row) -> dict[str, Any]:
         "status": h.status,
         "statuses": list(h.statuses),
         "reason": h.reason,
+        "reasons": list(h.reasons),
         "last_step": f.last_step,
         "steps_per_s": json_number(row.steps_per_s),
         "points_per_s": json_number(row.points_per_s),
