@@ -34,7 +34,7 @@ DEFAULT_FAIL_ON = "stalled,diverged,damaged"
 
 
 def parse_fail_on(text: str) -> frozenset[str]:
-    """ "stalled,diverged" -> {"stalled", "diverged"}. ValueError names an unknown status."""
+    """The set of statuses in "stalled,diverged". ValueError names an unknown one."""
     wanted = frozenset(s.strip().lower() for s in text.split(",") if s.strip())
     unknown = sorted(wanted - set(SEVERITY))
     if unknown:

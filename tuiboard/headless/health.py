@@ -66,7 +66,7 @@ TAIL = 4096
 
 @functools.lru_cache(maxsize=65536)
 def tag_family(tag: str) -> str | None:
-    """ "loss", "accuracy", "lr" or None. Loss wins over accuracy ("top1_err" is an error)."""
+    """The family of a tag: LOSS, ACCURACY, LR or None. Loss wins ("top1_err" is an error)."""
     if LOSS_RE.search(tag):
         return LOSS
     if ACC_RE.search(tag):
@@ -317,7 +317,7 @@ _UNIT = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0
 
 
 def parse_duration(text: str) -> float:
-    """ "90", "90s", "5m", "1.5h", "2d" -> seconds. ValueError otherwise."""
+    """Seconds from "90", "90s", "5m", "1.5h" or "2d". ValueError otherwise."""
     m = _DURATION_RE.match(text)
     if m is None:
         raise ValueError(f"not a duration: {text!r} (examples: 300, 90s, 5m, 2h, 1d)")
