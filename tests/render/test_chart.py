@@ -281,3 +281,23 @@ def test_tiny_range_labels_distinct() -> None:
     labels = [s for s in y_labels(t) if s]
     assert len(labels) >= 2 and len(set(labels)) == len(labels)
     assert float(labels[0]) > float(labels[-1])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 3000), st.integers(2, 60), st.integers(1, 12))
+def test_column_reduction_draws_the_full_series(seed: int, n: int, cols: int, rows: int) -> None:
+    from tuiboard.render.chart import _column_points
+    from tuiboard.render.raster import draw_layers
+
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0.0, 1000.0, n))
+    y = rng.normal(size=n).cumsum()
+    y[rng.integers(0, n, 3)] *= 20.0
+    x_lo, x_hi = float(x[0]), float(x[-1]) + 1.0
+    y_lo, y_hi = float(y.min()), float(y.max()) + 1e-9
+    sx = (2 * cols - 1) / (x_hi - x_lo)
+    reduced = _column_points(x, y, x_lo, sx, 2 * cols)
+    full = draw_layers([(x, y)], x_lo, x_hi, y_lo, y_hi, cols, rows)
+    got = draw_layers([reduced], x_lo, x_hi, y_lo, y_hi, cols, rows)
+    assert np.array_equal(full[0], got[0])
+    assert reduced[0].shape[0] <= min(n, 4 * 2 * cols)

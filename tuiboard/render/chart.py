@@ -22,7 +22,6 @@ from rich.text import Text
 
 from tuiboard.render.axes import place_labels, value_ticks, x_ticks
 from tuiboard.render.canvas import Canvas, fit_text, join_lines
-from tuiboard.render.downsample import minmax_downsample
 from tuiboard.render.raster import BRAILLE_BASE, draw_layers
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme
@@ -108,40 +107,97 @@ def _visible(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return v[np.isfinite(v)]
 
 
+def _finite_extent(v: np.ndarray) -> tuple[float, float] | None:
+    if v.shape[0] == 0:
+        return None
+    if not np.isfinite(v).all():
+        v = v[np.isfinite(v)]
+        if v.shape[0] == 0:
+            return None
+    return float(v.min()), float(v.max())
+
+
 def _y_range(
-    prepared: list[_Prepared],
-    sampled: list[tuple[np.ndarray, np.ndarray]],
-    x_lo: float,
-    x_hi: float,
-    outliers: bool,
+    layers: list[tuple[np.ndarray, np.ndarray]], x_lo: float, x_hi: float, outliers: bool
 ) -> tuple[float, float] | None:
-    """The y extent of the visible finite values. Min/max downsampling keeps every column's
-    extremes, so the sampled points have the same min and max as the full data; the 5th-95th
-    percentiles need the full data."""
+    """The y extent of the finite values inside [x_lo, x_hi] (TensorBoard's "ignore outliers":
+    their 5th to 95th percentile)."""
     if outliers:
-        parts: list[np.ndarray] = []
-        for p in prepared:
-            parts.append(_visible(p.x, p.y, x_lo, x_hi))
-            if p.raw is not None:
-                parts.append(_visible(p.x, p.raw, x_lo, x_hi))
+        parts = [_visible(lx, ly, x_lo, x_hi) for lx, ly in layers]
         parts = [v for v in parts if v.shape[0]]
         if not parts:
             return None
         lo, hi = np.percentile(np.concatenate(parts), [5.0, 95.0])
         return float(lo), float(hi)
-    ys = [s[1] for s in sampled if s[1].shape[0]]
-    if not ys:
+    extents = []
+    for lx, ly in layers:
+        i0 = int(np.searchsorted(lx, x_lo, side="left"))
+        i1 = int(np.searchsorted(lx, x_hi, side="right"))
+        e = _finite_extent(ly[i0:i1])
+        if e is not None:
+            extents.append(e)
+    if not extents:
         return None
-    return min(float(v.min()) for v in ys), max(float(v.max()) for v in ys)
+    return min(e[0] for e in extents), max(e[1] for e in extents)
+
+
+def _column_points(
+    x: np.ndarray, y: np.ndarray, x_lo: float, sx: float, dots_w: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The points of a layer that land on the plot's dot columns, reduced to the first, lowest,
+    highest and last of each column. Columns here are exactly the rasteriser's (dot c holds
+    x mapped to [c - 0.5, c + 0.5)), so the drawn dots are those of the full series. Unlike
+    `minmax_downsample`, the positions of the lowest and highest points are not searched for:
+    the rasteriser only needs their column."""
+    lo_edge = x_lo - 0.5 / sx
+    hi_edge = x_lo + (dots_w - 0.5) / sx
+    i0 = int(np.searchsorted(x, lo_edge, side="left"))
+    i1 = int(np.searchsorted(x, hi_edge, side="left"))
+    xs = x[i0:i1]
+    ys = y[i0:i1]
+    if not np.isfinite(ys).all():
+        ok = np.isfinite(ys)
+        xs = xs[ok]
+        ys = ys[ok]
+    n = xs.shape[0]
+    if n <= 4 * dots_w:
+        return xs, ys
+    edges = x_lo + (np.arange(1, dots_w, dtype=np.float64) - 0.5) / sx
+    bounds = np.empty(dots_w + 1, dtype=np.int64)
+    bounds[0] = 0
+    bounds[-1] = n
+    bounds[1:-1] = np.searchsorted(xs, edges, side="left")
+    starts = bounds[:-1]
+    ends = bounds[1:] - 1
+    nonempty = ends >= starts
+    if not nonempty.all():
+        starts = starts[nonempty]
+        ends = ends[nonempty]
+    px = np.empty((starts.shape[0], 4))
+    py = np.empty((starts.shape[0], 4))
+    px[:, 0] = xs[starts]
+    # The lowest and highest points sit at their column's centre: inside it whatever rounding
+    # does at its edges (their order against first/last does not matter within a column).
+    px[:, 1] = px[:, 2] = x_lo + np.flatnonzero(nonempty) / sx
+    px[:, 3] = xs[ends]
+    py[:, 0] = ys[starts]
+    py[:, 1] = np.minimum.reduceat(ys, starts)
+    py[:, 2] = np.maximum.reduceat(ys, starts)
+    py[:, 3] = ys[ends]
+    return px.reshape(-1), py.reshape(-1)
 
 
 def _pad_range(lo: float, hi: float, log_y: bool) -> tuple[float, float]:
-    if hi > lo:
+    """A drawable range: a flat series (or one flatter than float64 can resolve) gets a band
+    around its value; a tiny value (denormal) counts as 0."""
+    span = hi - lo
+    if span > 1e-300 and span > max(abs(lo), abs(hi)) * 1e-12 and math.isfinite(span):
         return lo, hi
+    mid = lo + span / 2 if math.isfinite(span) else lo
     if log_y:
-        return lo - 0.5, hi + 0.5
-    d = abs(lo) * 0.1 if lo != 0 else 1.0
-    return lo - d, hi + d
+        return mid - 0.5, mid + 0.5
+    d = abs(mid) * 0.1 if abs(mid) > 1e-290 else 1.0
+    return mid - d, mid + d
 
 
 def _neighbours(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[int, int]:
@@ -217,8 +273,6 @@ def render_chart(
         if x_hi == x_lo:
             x_lo, x_hi = x_lo - 1.0, x_hi + 1.0
     # Layers: raw lines (faint) first, then the lines, in series order: later ones own a cell.
-    # Downsampled to twice the widest possible plot (the label width is not known before the
-    # y range is): finer columns keep every dot column's extremes all the same.
     layer_data: list[tuple[np.ndarray, np.ndarray]] = []
     layer_styles: list[str] = []
     for p in prepared:
@@ -228,8 +282,7 @@ def render_chart(
     for p in prepared:
         layer_data.append((p.x, p.y))
         layer_styles.append(p.color)
-    sampled = [minmax_downsample(lx, ly, x_lo, x_hi, 2 * width) for lx, ly in layer_data]
-    yr = _y_range(prepared, sampled, x_lo, x_hi, opts.ignore_outliers)
+    yr = _y_range(layer_data, x_lo, x_hi, opts.ignore_outliers)
     if yr is None:
         y_lo, y_hi = (0.0, 1.0)
     else:
@@ -250,10 +303,11 @@ def render_chart(
     dots_w = plot_cols * 2
     dots_h = plot_rows * 4
 
-    lines = [
-        _with_neighbours(lx, ly, xs, ys, x_lo, x_hi)
-        for (lx, ly), (xs, ys) in zip(layer_data, sampled, strict=True)
-    ]
+    sx = (dots_w - 1) / (x_hi - x_lo)
+    lines = []
+    for lx, ly in layer_data:
+        xs, ys = _column_points(lx, ly, x_lo, sx, dots_w)
+        lines.append(_with_neighbours(lx, ly, xs, ys, x_lo, x_hi))
     allbits, owner = draw_layers(lines, x_lo, x_hi, y_lo, y_hi, plot_cols, plot_rows)
     style_of_layer = np.array([0] + [canvas.style(st) for st in layer_styles], dtype=np.int32)
     owner = style_of_layer[owner]
@@ -269,7 +323,6 @@ def render_chart(
 
     # NaN / inf markers at their x, over whatever is drawn there.
     nan_sid = canvas.style(f"bold {theme.nan}")
-    sx = (dots_w - 1) / (x_hi - x_lo)
     for p in prepared:
         _mark_nonfinite(p, x_lo, x_hi, sx, plot_rows, plot_codes, plot_styles, nan_sid)
 
