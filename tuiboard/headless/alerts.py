@@ -34,12 +34,17 @@ COMMAND_TIMEOUT = 60.0
 
 @dataclass(frozen=True, slots=True)
 class Alert:
+    """A run entered an unhealthy status."""
+
     run: str
     status: str
+    """One of UNHEALTHY."""
     tag: str | None
+    """The first non-finite tag for diverged, else the run's main tag (None: no scalars)."""
     step: int | None
     value: float | None
     reason: str
+    """The status's one phrase (may quote a tag: untrusted text, passed only in the env)."""
 
     def env(self) -> dict[str, str]:
         def s(x: object) -> str:

@@ -87,17 +87,24 @@ class TagStats:
 
 @dataclass(frozen=True, slots=True)
 class Row:
+    """One run in a summary at one time."""
+
     name: str
     path: str
     formats: tuple[str, ...]
     health: Health
+    """At `now`."""
     facts: RunFacts
     steps_per_s: float | None
+    """Over the last RATE_POINTS points of the most-written tag; None without two timed points."""
     points_per_s: float | None
+    """Points of every tag written over that same span."""
     points: int
+    """Scalar points stored (clean line)."""
     tags: dict[str, TagStats]
     """The selected tags this run has."""
     now: float
+    """The clock the row was computed at."""
     generation: int = 0
     """Changes whenever the run's data changed (unlike Run.version, also when a replaced file
     made the loader start the run afresh): what a watch compares to decide "something new"."""
