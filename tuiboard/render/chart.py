@@ -4,11 +4,13 @@ Owns: `ChartSeries`, `ChartOptions`, `render_chart` (layout, ranges, ticks, mark
 themselves come from raster.py).
 Must not import: textual, tuiboard.ui.
 
-Pipeline: per layer (a run's faint raw line, then its line), slice the x range and min/max
-downsample it (spikes and the last point survive); the y range comes from those points (or the
-5th-95th percentiles of the full data); then every layer is rasterised at once into braille
-cells by raster.draw_layers, where the layer drawn later owns a shared cell's colour (raw lines
-first, then the lines, in series order). NaN/inf points are marked separately at their x.
+Pipeline: the y range comes from the finite values inside the x range (or their 5th-95th
+percentiles); then each layer (a run's faint raw line, then its line) is reduced to the first,
+lowest, highest and last point of each dot column of the plot (the rasteriser's own columns, so
+spikes, extremes and the last point are drawn exactly as the full series would be), and every
+layer is rasterised at once by raster.draw_layers, where the layer drawn later owns a shared
+cell's colour (raw lines first, then the lines, in series order). NaN/inf points are marked
+separately at their x.
 """
 
 from __future__ import annotations
