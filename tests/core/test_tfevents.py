@@ -362,6 +362,7 @@ def test_tf2_tensor_scalars_fast_path_and_remembered_metadata(tmp_path: Path) ->
         ev2.summary.value.append(
             writers._tensor_value("custom/thing", np.float32(step), "thing" if first else "")
         )
+        ev2.summary.value.add(tag="also", simple_value=step / 2)  # shares the record
         w.add_event(ev2)
     w.close()
     path = writers.only_file(tmp_path)
@@ -383,6 +384,10 @@ def test_tf2_tensor_scalars_fast_path_and_remembered_metadata(tmp_path: Path) ->
         assert got.tolist() == [float(a) for _, _, a in expected]
     things = [rec for r in (first, second) for rec in values_of(r.parsed, "thing", "custom/thing")]
     assert [rec.step for rec in things] == list(range(200))
+    assert all(isinstance(r, t.TensorValue) and r.shape == () for r in things)
+    assert [float(r.data) for r in things] == [float(i) for i in range(200)]
+    also = np.concatenate([r.parsed.scalars["also"].value for r in (first, second)])
+    assert also.tolist() == [i / 2 for i in range(200)]
     assert (
         "custom/thing" not in first.parsed.scalars and "custom/thing" not in second.parsed.scalars
     )

@@ -173,11 +173,12 @@ def read_events(
     scalars = _Scalars()
     events = _decode_slow(buf, framing, batch.slow, offset, warn)
     _merge_metadata(batch.fast, events, tags, parsed)
-    extra_values = _fast_scalars(batch.fast, tags, scalars, parsed)
+    rerouted = _fast_scalars(batch.fast, tags, scalars)
+    if rerouted.size:
+        events.extend(_decode_slow(buf, framing, rerouted, offset, warn))
+        events.sort(key=lambda e: e[0])
     for seq, ev in events:
         _apply_event(seq, ev, tags, scalars, parsed, warn, offset + int(framing.starts[seq]))
-    if extra_values:
-        parsed.values.sort(key=lambda v: v[2])
     parsed.scalars = scalars.columns()
     if framing.fatal_offset is not None:
         warn.add(
@@ -235,25 +236,35 @@ def _plugin(tag: str, meta: TagMeta | None, tags: dict[str, TagMeta]) -> str:
 
 
 def _fast_scalars(
-    fast: list[fastmod.FastScalars], tags: dict[str, TagMeta], scalars: _Scalars, parsed: Parsed
-) -> bool:
-    """Put the template-read scalars in their columns; returns whether values were added."""
-    added = False
+    fast: list[fastmod.FastScalars], tags: dict[str, TagMeta], scalars: _Scalars
+) -> np.ndarray:
+    """Put the template-read scalars in their columns. A rank-0 tensor whose tag belongs to a
+    plugin other than scalars is no scalar: its records go back to the general decoder (returned,
+    sorted), so both paths give one answer."""
+    other: list[np.ndarray] = []
     for f in fast:
-        kind = t.SCALARS
         if f.is_tensor:
             plugin = _plugin(f.tag, f.meta, tags)
-            kind = conv.PLUGIN_KINDS.get(plugin, plugin) if plugin else t.SCALARS
-        if kind == t.SCALARS:
-            scalars.parts.setdefault(f.tag, []).append((f.seq, f.step, f.wall_time, f.value))
-            continue
-        added = True
-        for seq, step, wall, value in zip(
-            f.seq.tolist(), f.step.tolist(), f.wall_time.tolist(), f.value.tolist(), strict=True
-        ):
-            record = t.TensorValue(step, wall, kind, str(f.value.dtype), (), np.asarray(value))
-            parsed.values.append((kind, f.tag, seq, record))
-    return added
+            if plugin and conv.PLUGIN_KINDS.get(plugin, plugin) != t.SCALARS:
+                other.append(f.seq)
+    rerouted = np.unique(np.concatenate(other)) if other else np.zeros(0, dtype=np.int64)
+    for f in fast:
+        if other:
+            keep = ~np.isin(f.seq, rerouted)
+            if not keep.any():
+                continue
+            if not keep.all():
+                f = fastmod.FastScalars(
+                    f.tag,
+                    f.meta,
+                    f.is_tensor,
+                    f.seq[keep],
+                    f.step[keep],
+                    f.wall_time[keep],
+                    f.value[keep],
+                )
+        scalars.parts.setdefault(f.tag, []).append((f.seq, f.step, f.wall_time, f.value))
+    return rerouted
 
 
 def _apply_event(
