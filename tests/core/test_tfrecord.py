@@ -211,3 +211,19 @@ def test_chunked_reads_equal_one_read(tmp_path: Path) -> None:
             offset += res.consumed
         assert steps == {t: c.step.tolist() for t, c in whole.parsed.scalars.items()}
         assert values == len(whole.parsed.values)
+
+
+def test_many_damaged_records_are_summed_up_and_fatal_still_said() -> None:
+    records = [bytearray(frame(writers.scalar_event("a", i, 1.0))) for i in range(300)]
+    for r in records[:250]:
+        r[-5] ^= 1  # data CRC fails
+    data = b"".join(bytes(r) for r in records)
+    cut = len(data)
+    data += b"\x05" + bytes(15)  # a header whose length CRC fails
+    res = read_events(data, 0, "f", {})
+    assert res.fatal and res.consumed == cut
+    warnings = res.parsed.warnings
+    assert len(warnings) == 102
+    assert "150 more damaged records" in warnings[100].message
+    assert warnings[-1].offset == cut and "length CRC" in warnings[-1].message
+    assert res.parsed.scalars["a"].step.tolist() == list(range(250, 300))

@@ -180,12 +180,15 @@ def read_events(
     for seq, ev in events:
         _apply_event(seq, ev, tags, scalars, parsed, warn, offset + int(framing.starts[seq]))
     parsed.scalars = scalars.columns()
-    if framing.fatal_offset is not None:
-        warn.add(
-            "length CRC mismatch: framing lost, the rest of the file is not read",
-            offset + framing.fatal_offset,
-        )
     warn.close()
+    if framing.fatal_offset is not None:  # never folded into the count of damaged records
+        parsed.warnings.append(
+            ReadWarning(
+                file,
+                "length CRC mismatch: framing lost, the rest of the file is not read",
+                offset=offset + framing.fatal_offset,
+            )
+        )
     return EventsRead(consumed, framing.need, framing.fatal_offset is not None, parsed)
 
 
