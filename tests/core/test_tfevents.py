@@ -470,3 +470,25 @@ def test_meta_graph_and_tagged_run_metadata_node_counts() -> None:
         (t.GRAPH, "step2 trace", 7, "tagged_run_metadata", 2),
     ]
     assert parsed.values[1][3].data == run.SerializeToString()
+
+
+def test_torch_new_style_scalars_without_shape(tmp_path: Path) -> None:
+    """torch's add_scalar(new_style=True): float_val, no tensor_shape, metadata every time."""
+    from tensorboard.compat.proto import tensor_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    w = EventFileWriter(str(tmp_path))
+    for step in range(300):
+        ev = event_pb2.Event(step=step, wall_time=1.7e9 + step)
+        v = ev.summary.value.add(tag="loss")
+        v.tensor.CopyFrom(tensor_pb2.TensorProto(dtype=1, float_val=[step / 16]))
+        v.metadata.plugin_data.plugin_name = "scalars"
+        w.add_event(ev)
+    w.close()
+    path = writers.only_file(tmp_path)
+    assert fast_share(path.read_bytes()) > 0.95
+    parsed = writers.read_whole(path).parsed
+    expected = tensor_events(writers.accumulator(path), "loss")
+    assert parsed.scalars["loss"].value.dtype == np.float32
+    assert parsed.scalars["loss"].value.tolist() == [float(a) for _, _, a in expected]
+    assert parsed.scalars["loss"].step.tolist() == [s for s, _, _ in expected]

@@ -156,18 +156,18 @@ def _value_slot(b: bytes, va: int, vc: int) -> ValueSlot | None:
 def _tensor_scalar(b: bytes, start: int, end: int) -> tuple[int, str] | None:
     p = start
     dtype = 0
-    rank0 = False
+    shape_seen = False  # an absent tensor_shape is rank 0 too (torch's new_style scalars)
     pos = -1
     width = 0
     while p < end:
         key, q = varint(b, p, end)
         if key == 0x08 and not dtype:
             dtype, p = varint(b, q, end)
-        elif key == 0x12 and not rank0:
+        elif key == 0x12 and not shape_seen:
             n, q = varint(b, q, end)
             if n != 0:
                 return None  # a dimension: not rank 0
-            rank0, p = True, q
+            shape_seen, p = True, q
         elif key in (0x22, 0x2A, 0x32) and pos < 0:  # tensor_content, float_val, double_val
             n, q = varint(b, q, end)
             pos, width, p = q, n, q + n
@@ -176,7 +176,7 @@ def _tensor_scalar(b: bytes, start: int, end: int) -> tuple[int, str] | None:
         else:
             return None
     code = _TENSOR_CODES.get(dtype)
-    if p != end or not rank0 or code is None or pos < 0:
+    if p != end or code is None or pos < 0:
         return None
     if width != np.dtype(code).itemsize:
         return None
