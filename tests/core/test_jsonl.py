@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from tensorboard.plugins.histogram.summary_v2 import histogram_pb
 from tensorboard.util import tensor_util
 
+from tuiboard.core import jsonl as jsonl_module
 from tuiboard.core.jsonl import (
     JsonlState,
     is_metrics_candidate,
@@ -448,6 +450,25 @@ def test_sparse_keys_nan_infinity_huge_ints(tmp_path: Path) -> None:
     assert parsed.scalars["huge"].value.tolist() == [math.inf]
 
 
+def test_huge_integers_in_a_block_of_lines(tmp_path: Path) -> None:
+    """Many lines with the same keys are read as one block: a huge integer must still become a
+    float value (or inf), and a too-big step must fall through to the next step key."""
+    path = tmp_path / "metrics.jsonl"
+    rows = [
+        {"step": i, "iter": 2**64 + i, "epoch": 1, "v": 10**400 if i == 3 else i} for i in range(20)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    [parsed], _ = read_all(path)
+    assert parsed.scalars["v"].value.tolist()[:5] == [0.0, 1.0, 2.0, math.inf, 4.0]
+    assert parsed.scalars["iter"].value.tolist() == [float(2**64 + i) for i in range(20)]
+    assert parsed.scalars["v"].step.tolist() == list(range(20))
+    rows = [{"iter": 2**64 if i == 5 else i, "epoch": 7, "v": 1.0} for i in range(20)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    [parsed], _ = read_all(path)
+    assert parsed.scalars["v"].step.tolist() == [7 if i == 5 else i for i in range(20)]
+    assert parsed.scalars["iter"].step.tolist() == [7]
+
+
 def test_crlf_bom_and_blank_lines(tmp_path: Path) -> None:
     path = tmp_path / "metrics.jsonl"
     path.write_bytes(b'\xef\xbb\xbf{"step": 1, "x": 1}\r\n\r\n{"step": 2, "x": 2}\r\n')
@@ -456,27 +477,41 @@ def test_crlf_bom_and_blank_lines(tmp_path: Path) -> None:
     assert not parsed.warnings and state.lines == 3
 
 
+values_strategy = st.one_of(
+    st.integers(-5, 2000),
+    st.integers(2**63 - 2, 2**70),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.sampled_from([1.7e9, 1714564810, 3.0, 0.31, 2.5, "2024-05-01T12:00:00Z", "note"]),
+    st.booleans(),
+    st.none(),
+    st.lists(st.floats(-10, 10), max_size=3),
+    st.dictionaries(st.sampled_from(["x", "y"]), st.floats(-1, 1), max_size=2),
+)
+rows_strategy = st.lists(
+    st.dictionaries(
+        st.sampled_from(["step", "loss", "acc", "time", "epoch", "timestamp", "iter"]),
+        values_strategy,
+    ),
+    max_size=30,
+)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
-    rows=st.lists(
-        st.dictionaries(
-            st.sampled_from(["step", "loss", "acc", "time", "epoch", "lr"]),
-            st.one_of(
-                st.integers(-5, 2000),
-                st.floats(allow_nan=False, allow_infinity=False, width=64),
-                st.booleans(),
-                st.none(),
-            ),
-        ),
-        max_size=30,
-    ),
+    rows=rows_strategy,
+    repeat=st.integers(1, 12),
     bad=st.sets(st.integers(0, 30), max_size=4),
-    chunk=st.integers(1, 200),
+    chunk=st.integers(1, 400),
 )
 def test_any_chunking_gives_the_reference(
-    tmp_path_factory: pytest.TempPathFactory, rows: list[dict[str, Any]], bad: set[int], chunk: int
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[dict[str, Any]],
+    repeat: int,
+    bad: set[int],
+    chunk: int,
 ) -> None:
-    lines = [json.dumps(r) for r in rows]
+    # repeated rows make groups of lines with the same keys: the column path is taken
+    lines = [json.dumps(r) for r in rows for _ in range(repeat)]
     for index in sorted(bad, reverse=True):
         lines.insert(min(index, len(lines)), '{"broken": ')
     path = tmp_path_factory.mktemp("j") / "metrics.jsonl"
@@ -489,6 +524,28 @@ def test_any_chunking_gives_the_reference(
         assert warnings[-1].line == 1 + min(i for i, ln in enumerate(lines) if ln.startswith('{"b'))
     else:
         assert not warnings
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=rows_strategy, repeat=st.integers(1, 5))
+def test_column_path_equals_line_path(rows: list[dict[str, Any]], repeat: int) -> None:
+    """Lines sharing their keys are read as columns; the result is what one line at a time
+    gives, for scalars, texts and histograms, in the same order."""
+    data = "".join(json.dumps(r) + "\n" for r in rows for _ in range(repeat)).encode()
+    results = []
+    for threshold in (1, 10**9):
+        with patch.object(jsonl_module, "GROUP_MIN_LINES", threshold):
+            _, parsed = read_jsonl(data, 0, "metrics.jsonl", JsonlState())
+        results.append(parsed)
+    by_columns, by_lines = results
+    same_points(as_points(by_columns), as_points(by_lines))
+    for tag, cols in by_lines.scalars.items():
+        assert by_columns.scalars[tag].seq.tolist() == cols.seq.tolist()
+
+    def described(parsed: Parsed) -> list[tuple[Any, ...]]:
+        return [(k, t, s, v.step, repr(v.wall_time), repr(v)) for k, t, s, v in parsed.values]
+
+    assert described(by_columns) == described(by_lines)
 
 
 # --- which files are metric logs ----------------------------------------------------------------

@@ -27,8 +27,11 @@ Decisions the spec leaves open (and why):
   (images, tables: their files live elsewhere) are skipped. In every other file `_` keys and
   `_type` objects are plain data.
 
-Speed (bench/bench_jsonl.py, 100,000 detectron2-like lines of 11 numeric keys, 21 MB, this
-2-core machine): about 150k lines/s (1.6M points/s), of which json.loads is 60 %.
+Speed (`python bench/bench_jsonl.py`: 100,000 detectron2-like lines of 11 numeric keys, 37 MB,
+CPU time, this 2-core machine): 165k lines/s, 1.65M points/s, 1.76x the time json.loads alone
+takes on the same lines. How: json's C scanner called without json.loads' Python wrappers (a
+third of its time on short lines), then lines that share their keys (a training loop logs the
+same dict every step) converted as one numpy block; one line at a time: 129k lines/s.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -55,6 +60,7 @@ from tuiboard.core.types import (
 
 STEP_KEYS = ("step", "_step", "global_step", "iteration", "iter")
 EPOCH_KEY = "epoch"
+_STEP_KEYS_ALL = (*STEP_KEYS, EPOCH_KEY)
 TIME_KEYS = ("wall_time", "_timestamp", "timestamp", "time")
 UNIX_TIME_MIN = 1e9
 """2001-09-09: a number above it under a time key is a unix time in seconds."""
@@ -111,7 +117,8 @@ def _as_wall_time(value: Any) -> float | None:
     kind = type(value)
     if kind is float or kind is int:
         if UNIX_TIME_MIN < value < _INF:
-            return float(value)
+            wall = _to_float(value) if kind is int else value
+            return wall if wall < _INF else None
         return None
     if kind is str and _ISO_RE.match(value):
         return _parse_iso(value)
@@ -227,14 +234,70 @@ def _wandb_histogram(step: int, wall: float, obj: dict[str, Any]) -> HistogramVa
     )
 
 
-class _Batch:
-    """Per-read accumulation: per tag the line indices and values, one numpy conversion at the
-    end. Lines are addressed by their 0-based index in the read (the seq)."""
+_NUMBERS = frozenset({int, float})
+GROUP_MIN_LINES = 8
+"""Lines sharing their keys (in order) are read as columns when at least this many do."""
 
-    __slots__ = ("columns", "steps", "values", "walls", "wandb")
+
+def _column_steps(column: list[Any]) -> np.ndarray | bool | None:
+    """A step-key column: int64 steps when every value is a step, False when none is, None
+    when only some are (then the lines are read one by one)."""
+    kinds = set(map(type, column))
+    if kinds == {int}:
+        try:
+            return np.array(column, dtype=np.int64)
+        except OverflowError:
+            return None
+    if kinds == {float}:
+        values = np.array(column, dtype=np.float64)
+        ok = (values == np.floor(values)) & (np.abs(values) < 9.2e18)
+        if ok.all():
+            return values.astype(np.int64)
+        return None if ok.any() else False
+    return None if kinds & _NUMBERS else False
+
+
+def _column_walls(column: list[Any]) -> np.ndarray | bool | None:
+    """A time-key column: float64 wall times when every value is a unix time, False when none
+    is, None otherwise (ISO strings and mixtures are read line by line)."""
+    kinds = set(map(type, column))
+    if kinds <= _NUMBERS:
+        try:
+            values = np.array(column, dtype=np.float64)
+        except OverflowError:
+            return None
+        ok = (values > UNIX_TIME_MIN) & (values < _INF)
+        if ok.all():
+            return values
+        return None if ok.any() else False
+    return None if kinds & {int, float, str} else False
+
+
+def _floats(values: Any) -> np.ndarray:
+    try:
+        return np.array(values, dtype=np.float64)
+    except OverflowError:
+        return np.array([_to_float(v) if type(v) is int else v for v in values], dtype=np.float64)
+
+
+class _Batch:
+    """Per-read accumulation; one numpy conversion per tag at the end. Lines are addressed by
+    their 0-based index in the read (the seq).
+
+    Two paths give the same result: add_line (one line, the spec written out) and add_group
+    (many lines with the same keys in the same order, the usual training log: their values
+    are taken as columns, with the step and time keys checked per column; a column where the
+    rule would differ between lines sends the whole group back to add_line)."""
+
+    __slots__ = ("chunks", "columns", "groups", "steps", "values", "walls", "wandb")
 
     def __init__(self, count: int, wandb: bool) -> None:
         self.columns: dict[str, tuple[list[int], list[Any]]] = {}
+        """Per tag, points from add_line: seqs and values."""
+        self.chunks: dict[str, list[tuple[np.ndarray, Any]]] = {}
+        """Per tag, numeric columns from add_group: (seqs, values)."""
+        self.groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        """(seqs, steps, wall times) of the lines read by add_group."""
         self.steps = [0] * count
         self.walls = [_NAN] * count
         self.values: list[tuple[str, str, int, Any]] = []
@@ -263,6 +326,90 @@ class _Batch:
                 entry[1].append(value)
             else:
                 self._add_other(key, value, kind, seq, step, wall)
+
+    def add_group(
+        self, seqs: list[int], objs: list[dict[str, Any]], index_steps: list[int]
+    ) -> None:
+        keys = tuple(objs[0])
+        rows = [tuple(obj.values()) for obj in objs]
+        # The usual case, every value a number: one conversion of the whole block.
+        matrix: np.ndarray | None = None
+        if set(map(type, chain.from_iterable(rows))) <= _NUMBERS:
+            try:
+                matrix = np.array(rows, dtype=np.float64)
+            except OverflowError:  # an integer beyond float64: column by column
+                matrix = None
+        columns: dict[int, list[Any]] = {}
+
+        def column(j: int) -> list[Any]:
+            """The exact Python values of one key (steps must not pass through float64)."""
+            values = columns.get(j)
+            if values is None:
+                values = columns[j] = [row[j] for row in rows]
+            return values
+
+        where = {key: j for j, key in enumerate(keys)}
+        step_key = time_key = None
+        steps = walls = None
+        for key in _STEP_KEYS_ALL:
+            j = where.get(key)
+            if j is None:
+                continue
+            got = _column_steps(column(j))
+            if got is None:
+                return self._add_lines(seqs, objs, index_steps)
+            if got is not False:
+                step_key, steps = key, got
+                break
+        for key in TIME_KEYS:
+            j = where.get(key)
+            if j is None:
+                continue
+            got = _column_walls(column(j))
+            if got is None:
+                return self._add_lines(seqs, objs, index_steps)
+            if got is not False:
+                time_key, walls = key, got
+                break
+        if steps is None:
+            steps = np.array(index_steps, dtype=np.int64)
+        if walls is None:
+            walls = np.full(len(objs), _NAN)
+        seq_array = np.array(seqs, dtype=np.int64)
+        self.groups.append((seq_array, steps, walls))
+        wandb = self.wandb
+        for j, key in enumerate(keys):
+            if key in (step_key, time_key):
+                continue
+            if wandb and key[:1] == "_" and key not in WANDB_KEPT:
+                continue
+            if matrix is not None:
+                self.chunks.setdefault(key, []).append((seq_array, matrix[:, j]))
+                continue
+            values = column(j)
+            if set(map(type, values)) <= _NUMBERS:
+                self.chunks.setdefault(key, []).append((seq_array, values))
+                continue
+            # Text, lists, nested objects or a mixture: value by value, as add_line does.
+            for seq, step, wall, value in zip(
+                seqs, steps.tolist(), walls.tolist(), values, strict=True
+            ):
+                kind = type(value)
+                if kind is float or kind is int:
+                    entry = self.columns.get(key)
+                    if entry is None:
+                        entry = self.columns[key] = ([], [])
+                    entry[0].append(seq)
+                    entry[1].append(value)
+                else:
+                    self._add_other(key, value, kind, seq, step, wall)
+        return None
+
+    def _add_lines(
+        self, seqs: list[int], objs: list[dict[str, Any]], index_steps: list[int]
+    ) -> None:
+        for seq, obj, index_step in zip(seqs, objs, index_steps, strict=True):
+            self.add_line(seq, obj, index_step)
 
     def _add_other(
         self, tag: str, value: Any, kind: type, seq: int, step: int, wall: float
@@ -295,21 +442,39 @@ class _Batch:
         # bool and None: skipped, as the spec says.
 
     def scalars(self) -> dict[str, ScalarColumns]:
-        if not self.columns:
+        if not self.columns and not self.chunks:
             return {}
         steps = np.array(self.steps, dtype=np.int64)
         walls = np.array(self.walls, dtype=np.float64)
+        for seqs, group_steps, group_walls in self.groups:
+            steps[seqs] = group_steps
+            walls[seqs] = group_walls
         out: dict[str, ScalarColumns] = {}
-        for tag, (seqs, values) in self.columns.items():
-            seq = np.array(seqs, dtype=np.int64)
-            try:
-                value = np.array(values, dtype=np.float64)
-            except OverflowError:
-                value = np.array(
-                    [_to_float(v) if type(v) is int else v for v in values], dtype=np.float64
-                )
+        for tag in {**self.columns, **self.chunks}:
+            seq_parts: list[np.ndarray] = []
+            value_parts: list[np.ndarray] = []
+            if tag in self.columns:
+                line_seqs, line_values = self.columns[tag]
+                seq_parts.append(np.array(line_seqs, dtype=np.int64))
+                value_parts.append(_floats(line_values))
+            for chunk_seqs, chunk_values in self.chunks.get(tag, ()):
+                seq_parts.append(chunk_seqs)
+                value_parts.append(_floats(chunk_values))
+            if len(seq_parts) == 1:
+                seq, value = seq_parts[0], value_parts[0]
+            else:
+                seq = np.concatenate(seq_parts)
+                value = np.concatenate(value_parts)
+            if seq.size > 1 and bool((seq[1:] < seq[:-1]).any()):
+                order = np.argsort(seq, kind="stable")
+                seq, value = seq[order], value[order]
             out[tag] = ScalarColumns(step=steps[seq], wall_time=walls[seq], value=value, seq=seq)
         return out
+
+    def sorted_values(self) -> list[tuple[str, str, int, Any]]:
+        """Histogram and text records in file order (groups add them column by column)."""
+        self.values.sort(key=itemgetter(2))
+        return self.values
 
 
 def read_jsonl(
@@ -330,36 +495,71 @@ def read_jsonl(
         text = text[1:]
     lines = text.split("\n")
     lines.pop()  # the empty string after the final newline
-    batch = _Batch(len(lines), os.path.basename(file) == WANDB_HISTORY)
-    loads = json.loads
-    good = state.good
+    scan = _SCAN_ONCE
+    good_seqs: list[int] = []
+    good_objs: list[dict[str, Any]] = []
     bad = 0
     first_bad: int | None = None
     for seq, line in enumerate(lines):
+        # json.loads without its Python wrappers (a third of its time on short lines): the C
+        # scanner, then the same checks loads makes (nothing but JSON whitespace after it).
         try:
-            obj = loads(line)
-        except (ValueError, RecursionError):
-            if line.isspace() or not line:
-                continue
-            obj = None
+            obj, stop = scan(line, 0)
+            if stop != len(line) and line[stop:].strip(" \t\r"):
+                obj = None
+        except (StopIteration, ValueError, RecursionError):
+            obj = _loads_or_none(line)
+            if obj is None and not line.strip(" \t\r"):
+                continue  # a blank line
         if type(obj) is not dict:
             bad += 1
             if first_bad is None:
                 first_bad = state.lines + seq + 1
             continue
-        batch.add_line(seq, obj, good)
-        good += 1
-    state.good = good
+        good_seqs.append(seq)
+        good_objs.append(obj)
+    batch = _Batch(len(lines), os.path.basename(file) == WANDB_HISTORY)
+    base = state.good
+    by_keys: dict[tuple[str, ...], list[int]] = {}
+    for position, obj in enumerate(good_objs):
+        keys = tuple(obj)
+        members = by_keys.get(keys)
+        if members is None:
+            by_keys[keys] = [position]
+        else:
+            members.append(position)
+    for members in by_keys.values():
+        if len(members) < GROUP_MIN_LINES:
+            for position in members:
+                batch.add_line(good_seqs[position], good_objs[position], base + position)
+        else:
+            batch.add_group(
+                [good_seqs[p] for p in members],
+                [good_objs[p] for p in members],
+                [base + p for p in members],
+            )
+    state.good = base + len(good_objs)
     state.lines += len(lines)
     parsed.records = len(lines)
     parsed.scalars = batch.scalars()
-    parsed.values = batch.values
+    parsed.values = batch.sorted_values()
     if bad:
         state.bad += bad
         if state.first_bad is None:
             state.first_bad = first_bad
         parsed.warnings.append(bad_lines_warning(file, state))
     return end, parsed
+
+
+_SCAN_ONCE = json.JSONDecoder().scan_once
+
+
+def _loads_or_none(line: str) -> Any:
+    """json.loads for what the fast path refused (leading whitespace, damage); None if bad."""
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
 
 
 def bad_lines_warning(file: str, state: JsonlState) -> ReadWarning:
