@@ -93,8 +93,10 @@ class _Walker:
         self.predict_records = 256
         self.plans: dict[int, tuple[np.ndarray, np.ndarray, int, np.ndarray]] = {}
 
-    def observe(self, length: int) -> None:
-        """Update the pattern with one walked record length."""
+    def observe(self, length: int) -> bool:
+        """Update the pattern with one walked record length; True when the pattern has held long
+        enough to predict from it (twice in a row for one that predictions confirmed, else two
+        periods and at least 8 records)."""
         hist = self.hist
         hist.append(length)
         i = len(hist) - 1
@@ -107,7 +109,7 @@ class _Walker:
         if pattern and pattern[self.phase] == length:
             self.match_run += 1
             self.phase = (self.phase + 1) % len(pattern)
-            return
+            return self.match_run >= (2 if self.confirmed else max(2 * len(pattern), 8))
         if pattern and length in pattern:
             self.phase = (pattern.index(length) + 1) % len(pattern)
             self.match_run = 1
@@ -115,19 +117,21 @@ class _Walker:
             self.match_run = 0
         if prev is not None:
             period = i - prev
-            if 2 * period <= len(hist) and hist[-period:] == hist[-2 * period : -period]:
+            if (
+                2 * period <= len(hist)
+                and (period == 1 or hist[-2] == hist[-2 - period])  # cheap test first
+                and hist[-period:] == hist[-2 * period : -period]
+            ):
                 if hist[-period:] != pattern:
                     self.pattern = hist[-period:]
                     self.confirmed = False
                     self.plans = {}
                 self.phase = 0
                 self.match_run = period
-
-    def ready(self) -> bool:
-        if not self.pattern:
-            return False
-        need = 2 if self.confirmed else max(2 * len(self.pattern), 8)
-        return self.match_run >= need
+        pattern = self.pattern
+        return bool(pattern) and self.match_run >= (
+            2 if self.confirmed else max(2 * len(pattern), 8)
+        )
 
 
 def frame_records(data: bytes | bytearray | memoryview, buf: np.ndarray | None = None) -> Framing:
@@ -169,8 +173,7 @@ def frame_records(data: bytes | bytearray | memoryview, buf: np.ndarray | None =
         walk_s.append(p)
         walk_l.append(length)
         p = end
-        walker.observe(length)
-        if walker.ready():
+        if walker.observe(length):
             if walk_s:
                 parts_s.append(np.array(walk_s, dtype=np.int64))
                 parts_l.append(np.array(walk_l, dtype=np.int64))
