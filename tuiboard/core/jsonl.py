@@ -40,11 +40,12 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -239,7 +240,7 @@ GROUP_MIN_LINES = 8
 """Lines sharing their keys (in order) are read as columns when at least this many do."""
 
 
-def _column_steps(column: list[Any]) -> np.ndarray | bool | None:
+def _column_steps(column: list[Any]) -> np.ndarray | Literal[False] | None:
     """A step-key column: int64 steps when every value is a step, False when none is, None
     when only some are (then the lines are read one by one)."""
     kinds = set(map(type, column))
@@ -257,7 +258,7 @@ def _column_steps(column: list[Any]) -> np.ndarray | bool | None:
     return None if kinds & _NUMBERS else False
 
 
-def _column_walls(column: list[Any]) -> np.ndarray | bool | None:
+def _column_walls(column: list[Any]) -> np.ndarray | Literal[False] | None:
     """A time-key column: float64 wall times when every value is a unix time, False when none
     is, None otherwise (ISO strings and mixtures are read line by line)."""
     kinds = set(map(type, column))
@@ -551,7 +552,7 @@ def read_jsonl(
     return end, parsed
 
 
-_SCAN_ONCE = json.JSONDecoder().scan_once
+_SCAN_ONCE: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _loads_or_none(line: str) -> Any:
