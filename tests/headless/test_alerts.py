@@ -210,3 +210,22 @@ def test_watch_process_runs_the_command_once(tmp_path: Path) -> None:
 
     statuses = [json.loads(line)["status"] for line in lines]
     assert statuses[0] == "live" and statuses[-1] == "diverged"
+
+
+def test_watch_before_the_logdir_is_not_taken_for_seconds(tmp_path: Path) -> None:
+    import argparse
+
+    from tuiboard.cli import build_parser
+    from tuiboard.headless.commands import DEFAULT_WATCH, _watch_seconds
+
+    _, parser = build_parser()
+    for argv, watch, logdirs in (
+        (["summary", "--watch", "logs"], DEFAULT_WATCH, ["logs"]),
+        (["summary", "--watch", "logs", "more"], DEFAULT_WATCH, ["logs", "more"]),
+        (["summary", "--watch", "5", "logs"], 5.0, ["logs"]),
+        (["summary", "logs", "--watch"], DEFAULT_WATCH, ["logs"]),
+        (["summary", "logs"], None, ["logs"]),
+    ):
+        args: argparse.Namespace = parser.parse_args(argv)
+        _watch_seconds(args)
+        assert (args.watch, args.logdirs) == (watch, logdirs), argv

@@ -110,8 +110,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument(
         "--watch",
         nargs="?",
-        type=float,
-        const=DEFAULT_WATCH,
+        const=str(DEFAULT_WATCH),
         metavar="SECONDS",
         help=f"keep showing it, every SECONDS (default {DEFAULT_WATCH:g}); piped, a new block "
         "is printed only when something changed",
@@ -257,10 +256,22 @@ def print_summary(
 # --- summary ------------------------------------------------------------------------------------
 
 
+def _watch_seconds(args: argparse.Namespace) -> None:
+    """`--watch logs/` takes logs/ for the optional SECONDS: give it back to the logdirs."""
+    if args.watch is None:
+        return
+    try:
+        args.watch = float(args.watch)
+    except ValueError:
+        args.logdirs = [args.watch, *args.logdirs]
+        args.watch = DEFAULT_WATCH
+
+
 @_guard
 def cmd_summary(args: argparse.Namespace) -> int:
     """tuiboard summary: see add_parsers."""
     summarizer = _summarizer(args)
+    _watch_seconds(args)
     if args.on_alert and args.watch is None:
         raise UsageError("--on-alert needs --watch (alerts fire on changes seen while watching)")
     if args.watch is not None and args.watch <= 0:
