@@ -143,6 +143,13 @@ def test_known_jsonl_cache_avoids_rereading(
     runs, _ = discover(str(tmp_path), cache)
     assert calls == [str(tmp_path / "c" / "train.jsonl")]
     assert sorted(runs) == ["a", "c"]
+    # a file that goes away leaves the cache; made again with other content, it is sniffed again
+    (tmp_path / "b" / "data.jsonl").unlink()
+    discover(str(tmp_path), cache)
+    assert str(tmp_path / "b" / "data.jsonl") not in cache
+    (tmp_path / "b" / "data.jsonl").write_text('{"step": 3, "acc": 0.5}\n')
+    runs, _ = discover(str(tmp_path), cache)
+    assert sorted(runs) == ["a", "b", "c"]
 
 
 def test_unreadable_directory_warns_and_walk_goes_on(

@@ -62,7 +62,8 @@ def discover(
 
     `known_jsonl` (path -> is a metric log) is the caller's cache of sniff results, kept between
     calls so a refresh does not read first lines again; it is filled in here. Only settled
-    answers are cached: a candidate with no complete line yet is asked again next time.
+    answers are cached: a candidate with no complete line yet is asked again next time, and
+    entries for files no longer found are dropped (a file made again is sniffed again).
     """
     root_path = os.path.abspath(root)
     runs: dict[str, RunFiles] = {}
@@ -86,6 +87,9 @@ def discover(
         run = walk.scan(path, name, chain, listing, stack)
         if run is not None:
             runs[name] = run
+    if known_jsonl is not None and len(known_jsonl) > len(walk.candidates):
+        for stale in [p for p in known_jsonl if p not in walk.candidates]:
+            del known_jsonl[stale]
     return dict(sorted(runs.items())), warnings
 
 
@@ -100,10 +104,12 @@ class _Walk:
     it, or of one of its ancestors on the way there (a loop, also through other links), or was
     already walked through another link (no blow-up on webs of links)."""
 
-    __slots__ = ("cache", "link_targets", "warnings")
+    __slots__ = ("cache", "candidates", "link_targets", "warnings")
 
     def __init__(self, cache: dict[str, bool], warnings: list[ReadWarning]) -> None:
         self.cache = cache
+        self.candidates: set[str] = set()
+        """Metric-log candidates seen by this walk."""
         self.warnings = warnings
         self.link_targets: set[str] = set()
 
@@ -160,6 +166,7 @@ class _Walk:
                 projectors.append(entry.path)
             elif base.endswith(".jsonl") or base in FRAMEWORK_NAMES:
                 full = entry.path
+                self.candidates.add(full)
                 known = cache.get(full)
                 if known is None:
                     sniffed = sniff_metrics_state(full)
