@@ -574,6 +574,9 @@ def test_sniff(tmp_path: Path) -> None:
     assert not sniff("scalars.json", '{"acc": 0.9}\n')
     assert sniff("scalars2.jsonl", '{"lr": 0.1, "step": 5}\n{"lr"')
     assert not sniff("huge.jsonl", b"x" * (70 * 1024))
+    long_first = json.dumps({"step": 1, "sample": list(range(2000))}) + "\n"  # > 4 KiB
+    assert len(long_first) > 4096 and sniff("long.jsonl", long_first)
+    assert not sniff("toolong.jsonl", json.dumps({"step": 1, "s": "x" * 70000}) + "\n")
     # no complete line yet: undecided (a caller must not cache it), and not a metric log now
     path = tmp_path / "growing.jsonl"
     path.write_text('{"step": 1, "lo')

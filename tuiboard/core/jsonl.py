@@ -68,6 +68,7 @@ UNIX_TIME_MIN = 1e9
 HISTOGRAM_BUCKETS = 30
 """TensorBoard's DEFAULT_BUCKET_COUNT for histogram summaries."""
 SNIFF_BYTES = 64 * 1024
+SNIFF_FIRST_BYTES = 4096
 
 METRICS_JSONL = "metrics.jsonl"
 FRAMEWORK_NAMES = frozenset({"metrics.json", "scalars.json", "wandb-history.jsonl"})
@@ -613,9 +614,16 @@ def sniff_metrics_file(path: str) -> bool:
 def sniff_metrics_state(path: str) -> bool | None:
     """sniff_metrics_file, with None for "cannot tell yet" (no complete line, file unreadable):
     a caller that caches answers must not cache None."""
+    name = os.path.basename(path)
     try:
         with open(path, "rb") as handle:
-            head = handle.read(SNIFF_BYTES)
+            # A first line is short: 4 KiB decides almost always (a logdir may hold thousands
+            # of JSONL data shards), the rest of the 64 KiB window only when needed.
+            head = handle.read(SNIFF_FIRST_BYTES)
+            verdict = _sniff_bytes(head, name)
+            if verdict is None and len(head) == SNIFF_FIRST_BYTES:
+                head += handle.read(SNIFF_BYTES - SNIFF_FIRST_BYTES)
+                verdict = _sniff_bytes(head, name)
     except OSError:
         return None
-    return _sniff_bytes(head, os.path.basename(path))
+    return verdict
