@@ -317,12 +317,13 @@ def test_unsupported_parts_warn_and_keep_the_rest(tmp_path: Path) -> None:
         "path: !!python/object/apply:pathlib.PosixPath\n- /data\n- x\n"
         "? complex\n: value\n"
         "model:\n  depth: 3\n    bad: indent\n  width: 2\n"
+        "\tafter_tab: 1\n"
         "after: true\n"
     )
     config, warnings = read_config(str(path))
     # depth: 3 followed by a deeper `bad: indent` is one damaged entry: both skipped
     assert config == {"lr": 0.1, "model/width": 2, "after": True}
-    assert [w.line for w in warnings] == [2, 5, 6, 9]
+    assert [w.line for w in warnings] == [2, 5, 6, 9, 11]
     assert "python/object/apply" in warnings[0].message and "'path'" in warnings[0].message
     assert all(w.file == str(path) for w in warnings)
 

@@ -374,9 +374,11 @@ class _Parser:
                 self.errors.append((number, "unexpected indentation, skipped"))
                 self._skip_deeper(indent)
                 continue
-            split = _split_key(content)
+            split = _split_key(content) if content[0] != "\t" else None
             if split is None:
-                if content.startswith(("? ", ": ")) or content in ("?", ":"):
+                if content[0] == "\t":
+                    self.errors.append((number, "a tab in the indentation, skipped"))
+                elif content.startswith(("? ", ": ")) or content in ("?", ":"):
                     self.errors.append((number, "complex (?) keys are not supported, skipped"))
                 elif _is_seq_item(content):
                     self.errors.append((number, "a list item where a key was expected, skipped"))
