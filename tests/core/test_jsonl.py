@@ -486,10 +486,11 @@ values_strategy = st.one_of(
     st.none(),
     st.lists(st.floats(-10, 10), max_size=3),
     st.dictionaries(st.sampled_from(["x", "y"]), st.floats(-1, 1), max_size=2),
+    st.just({"_type": "histogram", "values": [1, 2], "bins": [0.0, 0.5, 1.0]}),
 )
 rows_strategy = st.lists(
     st.dictionaries(
-        st.sampled_from(["step", "loss", "acc", "time", "epoch", "timestamp", "iter"]),
+        st.sampled_from(["step", "loss", "acc", "time", "epoch", "timestamp", "iter", "_step"]),
         values_strategy,
     ),
     max_size=30,
@@ -527,15 +528,19 @@ def test_any_chunking_gives_the_reference(
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=rows_strategy, repeat=st.integers(1, 5))
-def test_column_path_equals_line_path(rows: list[dict[str, Any]], repeat: int) -> None:
+@given(
+    rows=rows_strategy,
+    repeat=st.integers(1, 5),
+    name=st.sampled_from(["metrics.jsonl", "wandb-history.jsonl"]),
+)
+def test_column_path_equals_line_path(rows: list[dict[str, Any]], repeat: int, name: str) -> None:
     """Lines sharing their keys are read as columns; the result is what one line at a time
     gives, for scalars, texts and histograms, in the same order."""
     data = "".join(json.dumps(r) + "\n" for r in rows for _ in range(repeat)).encode()
     results = []
     for threshold in (1, 10**9):
         with patch.object(jsonl_module, "GROUP_MIN_LINES", threshold):
-            _, parsed = read_jsonl(data, 0, "metrics.jsonl", JsonlState())
+            _, parsed = read_jsonl(data, 0, name, JsonlState())
         results.append(parsed)
     by_columns, by_lines = results
     same_points(as_points(by_columns), as_points(by_lines))
