@@ -277,9 +277,22 @@ def test_tf2_hparams_sessions_graph(tf2_file: Path) -> None:
     events = writers.tb_events(tf2_file)
     hp = {rec.kind: rec for k, _, _, rec in parsed.values if k == t.HPARAMS}
     assert hp["session_start"].hparams == {"lr": 0.01, "opt": "a", "deep": True, "layers": 4.0}
+    contents = {
+        v.tag: v.metadata.plugin_data.content
+        for e in events
+        for v in e.summary.value
+        if v.metadata.plugin_data.plugin_name == "hparams"
+    }
+    start = hp_meta.parse_session_start_info_plugin_data(contents["_hparams_/session_start_info"])
+    assert hp["session_start"].hparams == {
+        k: getattr(v, v.WhichOneof("kind")) for k, v in start.hparams.items()
+    }
+    assert hp["session_start"].extra["start_time_secs"] == start.start_time_secs
     assert hp["session_start"].extra["group_name"] == "t1"
     assert hp["experiment"].metrics == ("val/acc",)
     assert hp["experiment"].extra["hparam_infos"] == ["lr", "opt"]
+    assert hp["session_end"].status == 1
+    assert hp["session_end"].extra["end_time_secs"] == 1.7e9 + 30
     marks = [(m.status, m.step, m.wall_time, m.checkpoint_path) for m in parsed.sessions]
     expected = [
         (e.session_log.status, e.step, e.wall_time, e.session_log.checkpoint_path)

@@ -254,6 +254,7 @@ def write_tf2(logdir: Path) -> Path:
             start_time_secs=1.7e9,
         ).value,
     )
+    put(11, session_end_value())
     stop = event_pb2.Event(step=11, wall_time=1.7e9 + 20)
     stop.session_log.status = event_pb2.SessionLog.STOP
     w.add_event(stop)
