@@ -140,6 +140,8 @@ def read_events(
     """Read the complete records of ``data`` (the bytes of ``file`` from ``offset``). Adds new
     tag metadata to ``tags``. Never raises on any input."""
     parsed = Parsed()
+    if len(data) < tfr.HEADER:  # nothing new, or a header still being written: cheap
+        return EventsRead(0, tfr.OVERHEAD if len(data) else 0, False, parsed)
     buf = np.frombuffer(data, dtype=np.uint8)
     framing = tfr.frame_records(data, buf)
     warn = _Warnings(file, parsed.warnings)
