@@ -16,7 +16,8 @@ through a link appears under both names, as in TensorBoard. Hidden directories (
 
 Speed (bench/bench_discovery.py, this 2-core machine, warm page cache): a logdir of 1,000 run
 directories with one event file each is discovered in about 8.5 ms (budget: 50 ms); a nested one
-(sweep/seed/run with a checkpoints/ directory each: 2,111 directories) in about 18 ms.
+(sweep/seed/run with a checkpoints/ directory each: 2,111 directories) in about 18 ms; 1,000
+JSONL runs in about 9 ms, or 19 ms on the first walk (every first line sniffed).
 """
 
 from __future__ import annotations
