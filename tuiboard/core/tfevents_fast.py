@@ -37,11 +37,15 @@ class ValueSlot:
     """One scalar value of a template: its tag and where its number sits."""
 
     tag: str
+    """As written (UTF-8, undecodable bytes replaced)."""
     meta: TagMeta | None
+    """The value's own SummaryMetadata, when the template carries one."""
     pos: int
+    """Offset of the value's bytes in the payload."""
     code: str
     """numpy dtype of the value bytes: <f4, <f8, <i4 or <i8."""
     is_tensor: bool
+    """A rank-0 tensor (its kind depends on the tag's plugin), not a simple_value."""
 
 
 @dataclass(slots=True)
@@ -54,7 +58,10 @@ class Layout:
     step_pos: int
     """-1 when the Event has no step field (0)."""
     step_len: int
+    """Bytes of the step varint (fixed within a template: its continuation bits are in the
+    template)."""
     values: list[ValueSlot]
+    """At least one, in the Summary's order."""
 
     def byte_mask(self, length: int) -> np.ndarray:
         """0xFF where every record of the template has the template's byte, 0x80 over the step
@@ -191,14 +198,21 @@ class FastScalars:
     meta: TagMeta | None
     is_tensor: bool
     seq: np.ndarray
+    """int64 record indices, increasing; each array owns its data (never a view)."""
     step: np.ndarray
+    """int64."""
     wall_time: np.ndarray
+    """float64."""
     value: np.ndarray
+    """float32 from float32 sources, else float64."""
 
 
 @dataclass(slots=True)
 class Batch:
+    """How the records of one buffer were read."""
+
     fast: list[FastScalars]
+    """Scalars read by templates (their records need no further decoding)."""
     slow: np.ndarray
     """Record indices (file order) with a good CRC that the general decoder must read."""
     bad: np.ndarray

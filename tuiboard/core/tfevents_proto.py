@@ -34,20 +34,26 @@ class RawValue:
     """A Summary.Value with its payload still encoded."""
 
     tag: str
+    """Summary.Value.tag (node_name in very old files), as written."""
     meta: TagMeta | None = None
+    """The value's own SummaryMetadata, if it has one."""
     form: str = ""
     """"simple", "histo", "image", "audio", "tensor", or "" when it carries no payload."""
     simple: float = 0.0
+    """simple_value (form "simple")."""
     payload: bytes = b""
     """The encoded sub-message (histo, image, audio, tensor)."""
 
 
 @dataclass(slots=True)
 class RawEvent:
+    """An Event with its summary values split out; absent fields keep proto3 defaults."""
+
     wall_time: float = 0.0
     step: int = 0
     file_version: str | None = None
     values: list[RawValue] = field(default_factory=list)
+    """Summary values in their order."""
     session: tuple[int, str, str] | None = None
     """SessionLog (status, checkpoint_path, msg)."""
     graph: list[tuple[str, str, bytes]] = field(default_factory=list)
@@ -190,12 +196,20 @@ MAX_FILL = 1 << 16
 
 @dataclass(slots=True)
 class RawTensor:
+    """A TensorProto's fields as read; ``tensor_array``/``tensor_strings`` check them."""
+
     dtype: int = 0
+    """The DataType enum (DTYPES)."""
     shape: tuple[int, ...] = ()
+    """Dimension sizes, all >= 0 (() for rank 0 and for an absent shape)."""
     content: bytes | None = None
+    """tensor_content, when present (then the typed fields are ignored)."""
     floats: list[float] = field(default_factory=list)
+    """float_val or double_val."""
     ints: list[int] = field(default_factory=list)
+    """The varint fields (int_val, int64_val, bool_val, half_val, uint32/64_val), unsigned."""
     strings: list[bytes] = field(default_factory=list)
+    """string_val."""
 
     @property
     def dtype_name(self) -> str:
