@@ -230,3 +230,32 @@ def test_scalar_fast_path_equals_protobuf(
     }
     assert got == expected
     assert len(res.parsed.warnings) == len(damaged)
+
+
+@FUZZ
+@given(chunk=st.integers(1, 6000))
+def test_any_chunking_reads_like_one_read(sample: bytes, chunk: int) -> None:
+    """The loader's protocol (read a chunk; when nothing is consumed read ``need`` bytes) gives
+    the same points, values and sessions as one read of the whole file."""
+    whole = read_events(sample, 0, "f", {})
+    tags: dict[str, t.TagMeta] = {}
+    offset = 0
+    steps: dict[str, list[int]] = {}
+    values: list[tuple[str, str]] = []
+    sessions = 0
+    while offset < len(sample):
+        size = chunk
+        res = read_events(sample[offset : offset + size], offset, "f", tags, at_eof=False)
+        while res.consumed == 0 and offset + size < len(sample):
+            size = max(res.need, size + 1)
+            piece = sample[offset : offset + size]
+            res = read_events(piece, offset, "f", tags, at_eof=offset + size >= len(sample))
+        assert res.consumed > 0 and not res.parsed.warnings and not res.fatal
+        for tag, col in res.parsed.scalars.items():
+            steps.setdefault(tag, []).extend(col.step.tolist())
+        values.extend((k, tg) for k, tg, _, _ in res.parsed.values)
+        sessions += len(res.parsed.sessions)
+        offset += res.consumed
+    assert steps == {tag: c.step.tolist() for tag, c in whole.parsed.scalars.items()}
+    assert values == [(k, tg) for k, tg, _, _ in whole.parsed.values]
+    assert sessions == len(whole.parsed.sessions)
