@@ -305,12 +305,10 @@ def _templates(
                 _extract(mat, layout, idx[rem], fast)
                 break
             match = acc == 0
-            keep = ~match
-            _extract(mat[match], layout, idx[rem[match]], fast)
-            rem, mat, cols = rem[keep], mat[keep], cols[:, keep]
             if not hashed and rem.shape[0] > 64 and int(np.count_nonzero(match)) >= 8:
-                # many templates of one length (tags of equal length): bucket the rest by a hash
-                # of this template's constant bytes so each bucket holds about one template
+                # many templates of one length and no period (tags of equal length logged in
+                # no fixed order): bucket the rows by a hash of this template's constant bytes,
+                # so that each bucket holds about one template
                 hashed = True
                 h = np.zeros(rem.shape[0], dtype=np.uint64)
                 for j, m in enumerate(masks):
@@ -320,7 +318,10 @@ def _templates(
                 order = np.argsort(key, kind="stable")
                 cuts = np.flatnonzero(np.diff(key[order])) + 1
                 buckets.extend(np.split(rem[order], cuts))
-                rem = rem[:0]
+                break
+            keep = ~match
+            _extract(mat[match], layout, idx[rem[match]], fast)
+            rem, mat, cols = rem[keep], mat[keep], cols[:, keep]
     return idx[np.concatenate(slow)] if slow else np.zeros(0, dtype=np.int64)
 
 
