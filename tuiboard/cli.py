@@ -8,6 +8,7 @@ start fast and work where no terminal is attached.
     tuiboard ls LOGDIR ... [--json]
     tuiboard export LOGDIR ... [--kind K] [--format csv|jsonl] [--runs RE] [--tags RE]
                                [-o FILE] [--raw]
+    tuiboard summary | check | compare | plot ...   headless monitoring (tuiboard/headless/)
     tuiboard demo [DIR] [--live]
 """
 
@@ -43,8 +44,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """(the app's parser, the subcommands' parser)."""
     app = argparse.ArgumentParser(
         prog="tuiboard",
-        description="TensorBoard for the terminal. Subcommands: ls, export, demo "
-        "(tuiboard COMMAND --help).",
+        description="TensorBoard for the terminal. Subcommands: ls, export, summary, check, "
+        "plot, compare, demo (tuiboard COMMAND --help).",
     )
     _logdir_args(app)
     app.add_argument("--poll", type=float, metavar="SECONDS", help="poll instead of inotify (NFS)")
@@ -77,8 +78,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument("--seed", type=int, default=0)
 
     from tuiboard.headless.commands import add_parsers  # summary, check, compare
+    from tuiboard.headless.plot import add_plot_parser
 
     add_parsers(sub)
+    add_plot_parser(sub)
     return app, top
 
 
@@ -185,6 +188,15 @@ def _headless(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 COMMANDS.update({name: _headless(name) for name in ("summary", "check", "compare")})
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from tuiboard.headless.plot import plot_main
+
+    return plot_main(args)
+
+
+COMMANDS["plot"] = _cmd_plot
 
 
 def _run_app(args: argparse.Namespace) -> int:
