@@ -152,14 +152,46 @@ def _int(b: bytes) -> int:
         return 0
 
 
+_F32_EXACT_TOTAL = float(1 << 24)
+"""Integral counts whose total is at most this are exact in float32, and so is every partial sum
+of them (float32 holds every integer up to 2**24)."""
+
+
+def compact_counts(counts: np.ndarray) -> np.ndarray:
+    """``counts`` as float32 when that changes no value and no sum of them (non-negative
+    integers totalling at most 2**24: half the bytes, every element reads back identical), else
+    as given."""
+    if counts.dtype != np.float64 or counts.size == 0:
+        return counts
+    total = float(counts.sum())
+    if not 0.0 <= total <= _F32_EXACT_TOTAL:  # also False for nan
+        return counts
+    small = counts.astype(np.float32)
+    if not np.array_equal(small, counts) or bool((small < 0).any()):
+        return counts
+    if not bool((np.floor(small) == small).all()):
+        return counts
+    return small
+
+
+def edges_views(lo: float, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(left, right)`` as two views of one ``[lo, *right]`` array: left = [lo] + right[:-1]
+    (a third less memory than two arrays)."""
+    k = right.shape[0]
+    edges = np.empty(k + 1, dtype=np.float64)
+    edges[0] = lo
+    edges[1:] = right
+    return edges[:-1], edges[1:]
+
+
 def _histo_proto(payload: bytes, step: int, wall: float) -> t.HistogramValue:
     (lo, hi, num, total, squares), limits, counts = proto.decode_histo(payload)
-    right = limits
-    count_arr = counts
-    k = min(right.shape[0], count_arr.shape[0])
-    right = right[:k]
-    count_arr = count_arr[:k]
-    left = np.concatenate(([lo], right[:-1])) if k else right.copy()
+    k = min(limits.shape[0], counts.shape[0])
+    if k:
+        left, right = edges_views(lo, limits[:k])
+    else:
+        left = right = np.zeros(0, dtype=np.float64)
+    count_arr = compact_counts(np.ascontiguousarray(counts[:k], dtype=np.float64))
     return t.HistogramValue(step, wall, left, right, count_arr, num, lo, hi, total, squares)
 
 
@@ -170,10 +202,18 @@ def _histo_tensor(tensor: RawTensor, step: int, wall: float) -> t.HistogramValue
             arr = arr.reshape(0, 3)
         else:
             raise DecodeError(f"histogram tensor of shape {list(arr.shape)}")
-    left, right, counts = arr[:, 0].copy(), arr[:, 1].copy(), arr[:, 2].copy()
+    col_left, col_right = arr[:, 0], arr[:, 1]
+    bits = arr.view(np.uint64)  # bitwise: nan and -0.0 edges stay exactly as written
+    if arr.shape[0] and np.array_equal(bits[1:, 0], bits[:-1, 1]):
+        left, right = edges_views(float(col_left[0]), col_right)
+    else:
+        left, right = col_left.copy(), col_right.copy()
+    counts = arr[:, 2].copy()
     lo = float(left[0]) if left.size else 0.0
     hi = float(right[-1]) if right.size else 0.0
-    return t.HistogramValue(step, wall, left, right, counts, float(counts.sum()), lo, hi)
+    return t.HistogramValue(
+        step, wall, left, right, compact_counts(counts), float(counts.sum()), lo, hi
+    )
 
 
 def _audio_tensor(tensor: RawTensor, step: int, wall: float) -> t.AudioValue:
