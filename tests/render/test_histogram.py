@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.cells import cell_len
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboardX import SummaryWriter
@@ -249,3 +251,40 @@ def test_compress_many_equals_one_at_a_time(accumulator: EventAccumulator) -> No
     many = compress_histograms(hs)
     one = np.array([compress_histogram(h) for h in hs])
     np.testing.assert_allclose(many, one, rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def histograms(draw) -> HistogramValue:  # type: ignore[no-untyped-def]
+    k = draw(st.integers(0, 40))
+    edges = sorted(draw(st.lists(st.floats(-1e6, 1e6), min_size=k + 1, max_size=k + 1)))
+    if k and draw(st.booleans()):
+        edges[0] = -1.7976931348623157e308  # TensorFlow's default outer limits
+        edges[-1] = 1.7976931348623157e308
+    if k and draw(st.booleans()):
+        edges[-1] = math.inf
+    counts = draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, 3.0, 1e6]), min_size=k, max_size=k))
+    finite = [e for e in edges if abs(e) < 1e300]
+    lo = min(finite) if finite else 0.0
+    hi = max(finite) if finite else 0.0
+    return HistogramValue(
+        draw(st.integers(0, 10**6)), 0.0, np.array(edges[:-1]), np.array(edges[1:]),
+        np.array(counts), float(sum(counts)), lo, hi,
+    )  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(histograms(), max_size=8), st.integers(1, 90), st.integers(1, 25))
+def test_any_histograms_any_size(hs: list[HistogramValue], width: int, height: int) -> None:
+    hs = sorted(hs, key=lambda h: h.step)
+    for theme in (THEME, PLAIN):
+        texts = [
+            distribution_chart(hs, width, height, theme, "cyan"),
+            ridge_chart(hs, width, height, theme, "cyan"),
+        ]
+        texts += [histogram_bars(h, width, height, theme, "cyan") for h in hs]
+        for t in texts:
+            _sizes(t, width, height)
+    for h in hs:
+        st_ = histogram_stats(h)
+        assert st_["count"] == h.count
+        assert compress_histogram(h).shape == (9,)

@@ -170,7 +170,7 @@ def rebin(h: HistogramValue, lo: float, hi: float, columns: int) -> np.ndarray:
     left, right = _clamped_edges(h)
     edges = lo + (hi - lo) * np.arange(columns + 1) / columns
     width = right - left
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         frac = np.clip((edges[None, :] - left[:, None]) / width[:, None], 0.0, 1.0)
     zero = width <= 0
     if zero.any():
@@ -217,6 +217,11 @@ def histogram_bars(h: HistogramValue, width: int, height: int, theme: Theme, col
                 break
     left = label_w + 1 if axes else 0
     cols = width - left
+    if binned.shape[0] != cols:  # the second guess moved the label width again
+        binned = rebin(h, lo, hi, cols)
+        if axes:
+            peak = float(binned.max()) if binned.shape[0] else 0.0
+            ticks, labels = value_ticks(0.0, peak if peak > 0 else 1.0, rows)
     peak = float(binned.max()) if binned.shape[0] else 0.0
     y_top = max(peak, 1e-300)
     level = np.rint(binned / y_top * rows * 8).astype(np.int64)
@@ -400,7 +405,7 @@ def ridge_chart(
     rr = np.arange(dots_h)[:, None]
     layers: list[np.ndarray] = []
     for k in range(r_count):
-        curve = base[k] - (dens[k] / peak * amp if peak > 0 else 0.0)
+        curve = base[k] - (dens[k] / peak * amp if peak > 0 else np.zeros(dots_w))
         # Everything behind, between this ridge's curve and its baseline, is hidden.
         hidden = (rr > curve[None, :] + 0.5) & (rr <= base[k] + 0.5)
         for m in layers:
