@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 
@@ -47,3 +49,16 @@ def test_markup_is_literal_through_text() -> None:
     # No style was applied by the brackets: the only escapes are Rich's resets, if any.
     ansi = console.export_text(styles=True)
     assert "\x1b[1" not in ansi and "\x1b[31" not in ansi
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+    | st.text("\x1b[]0;7m\x07\x9b\\ab", max_size=30)
+)
+def test_never_leaves_controls(raw: str) -> None:
+    out = clean(raw)
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in out)
+    assert clean(out) == out
+    kept = clean(raw, keep_newlines=True)
+    assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in kept)
