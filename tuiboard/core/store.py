@@ -20,6 +20,7 @@ None while it is simply every raw point, the common case, which costs no memory 
 
 from __future__ import annotations
 
+import mmap
 import threading
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -130,6 +131,17 @@ class ScalarSeries:
 
     # -- writer side -------------------------------------------------------------------------
 
+    def reserve(self, capacity: int) -> None:
+        """Make room for ``capacity`` points, so appends up to it copy nothing. The columns are
+        fresh arrays (readers holding the old ones stay consistent). Cells beyond the points
+        stored are never written until used: on Linux, large arrays are their own mappings
+        (see loader's malloc tuning), so that room costs address space, not resident memory."""
+        s = self._state
+        if capacity <= s.step.shape[0]:
+            return
+        step, wall, value = _grow(s, capacity, s.value.dtype)
+        self._state = s._replace(step=step, wall=wall, value=value)
+
     def append(self, cols: ScalarColumns) -> None:
         m = len(cols)
         if m == 0:
@@ -140,9 +152,7 @@ class ScalarSeries:
         new_dtype = np.result_type(value.dtype, cols.value.dtype)
         if n + m > step.shape[0] or new_dtype != value.dtype:
             cap = max(n + m, int(step.shape[0] * _GROWTH) if n else n + m)
-            step = _grow(step, n, cap, np.int64)
-            wall = _grow(wall, n, cap, np.float64)
-            value = _grow(value, n, cap, new_dtype)
+            step, wall, value = _grow(s, cap, new_dtype)
         step[n : n + m] = cols.step
         wall[n : n + m] = cols.wall_time
         value[n : n + m] = cols.value
@@ -198,10 +208,42 @@ def _cut_sorted(steps: np.ndarray, lo: int) -> int:
     return int(np.searchsorted(steps, lo, side="left"))
 
 
-def _grow(a: np.ndarray, n: int, cap: int, dtype: Any) -> np.ndarray:
-    out = np.empty(cap, dtype=dtype)
-    out[:n] = a[:n]
-    return out
+MAPPED_COLUMN = 32 << 10
+"""Columns from this many bytes up are anonymous memory maps of their own."""
+_MAP_PRIVATE: int | None = getattr(mmap, "MAP_PRIVATE", None)
+"""Private (not shared with a forked child); absent on Windows, where columns stay plain."""
+
+
+def _columns(cap: int, value_dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Uninitialised step, wall-time and value columns of ``cap`` cells, as views of one block.
+    A large block is its own anonymous mapping: its unused capacity is never resident (pages are
+    only backed once written), and its memory goes back to the system as soon as the last view
+    of it dies, whatever the allocator does with its heap. A small one comes from the allocator
+    (a mapping rounds up to whole pages)."""
+    vt = np.dtype(value_dtype)
+    nbytes = cap * (16 + vt.itemsize)
+    block: np.ndarray | None = None
+    if nbytes >= MAPPED_COLUMN and _MAP_PRIVATE is not None:
+        try:
+            block = np.frombuffer(mmap.mmap(-1, nbytes, flags=_MAP_PRIVATE), dtype=np.uint8)
+        except OSError:  # out of mappings (vm.max_map_count) or address space: the heap then
+            block = None
+    if block is None:
+        block = np.empty(nbytes, dtype=np.uint8)
+    step = block[: 8 * cap].view(np.int64)
+    wall = block[8 * cap : 16 * cap].view(np.float64)
+    value = block[16 * cap :].view(vt)
+    return step, wall, value
+
+
+def _grow(s: _State, cap: int, value_dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fresh columns of ``cap`` cells holding the published points of ``s``."""
+    step, wall, value = _columns(cap, value_dtype)
+    n = s.n
+    step[:n] = s.step[:n]
+    wall[:n] = s.wall[:n]
+    value[:n] = s.value[:n]
+    return step, wall, value
 
 
 class ValueSeries:
