@@ -137,7 +137,7 @@ class TuiboardApp(App[int]):
 
     def on_resize(self, event: events.Resize) -> None:
         # At 80 columns the run panel gives room to the charts.
-        self.query_one(RunPanel).set_class(event.size.width < 110, "narrow")
+        self.query_one("#main").set_class(event.size.width < 110, "narrow")
 
     def on_unmount(self) -> None:
         if self._watcher is not None:

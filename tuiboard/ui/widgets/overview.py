@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from tuiboard.core.logdir import Changes
     from tuiboard.ui.board import Board
 
-SPARK_WIDTH = 20
-COLUMNS = ("tag", "run", "trend", "last", "min", "max", "step")
+SPARK_WIDTH = 16
+COLUMNS = ("tag", "run", "last", "min", "max", "trend", "step")
+NUMBER_WIDTH = 10
 SORTABLE = ("tag", "run", "last", "min", "max", "step")
 
 
@@ -70,6 +71,7 @@ class OverviewView(Vertical):
         self.rows: dict[str, OverviewRow] = {}
         """Row key ("run\\x1ftag") -> the numbers shown."""
         self._stale = True
+        self.spark_width = SPARK_WIDTH
 
     def compose(self) -> ComposeResult:
         yield Static(id="overview-hint")
@@ -77,10 +79,34 @@ class OverviewView(Vertical):
         yield table
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for name in COLUMNS:
-            table.add_column(name, key=name)
         self._hint()
+
+    def _layout_columns(self) -> None:
+        """Column widths for the current width: numbers first, names share what is left."""
+        table = self.table
+        avail = max(40, self.size.width - 2)
+        self.spark_width = 16 if avail >= 120 else 8
+        fixed = 3 * NUMBER_WIDTH + 7 + self.spark_width + 2 * len(COLUMNS)
+        rest = max(20, avail - fixed)
+        longest_tag = max((len(r.tag) for r in self.rows.values()), default=8)
+        longest_run = max((len(r.run) + 2 for r in self.rows.values()), default=8)
+        tag_w = min(longest_tag, max(10, rest * 11 // 20))
+        run_w = min(longest_run, max(8, rest - tag_w))
+        widths = {
+            "tag": tag_w,
+            "run": run_w,
+            "last": NUMBER_WIDTH,
+            "min": NUMBER_WIDTH,
+            "max": NUMBER_WIDTH,
+            "trend": self.spark_width,
+            "step": 7,
+        }
+        if getattr(self, "_widths", None) == widths:
+            return
+        self._widths = widths
+        table.clear(columns=True)
+        for name in COLUMNS:
+            table.add_column(name, key=name, width=widths[name])
 
     @property
     def table(self) -> DataTable[Text]:
@@ -113,16 +139,16 @@ class OverviewView(Vertical):
 
     def _cells(self, row: OverviewRow) -> list[Text]:
         colour = self.board.colour_of(row.run)
-        run = Text()
+        run = Text(no_wrap=True, overflow="ellipsis")
         run.append("■ ", style=colour)
         run.append(clean(row.run))
         return [
-            Text(clean(row.tag)),
+            Text(clean(row.tag), no_wrap=True, overflow="ellipsis"),
             run,
-            sparkline(row.y, SPARK_WIDTH, colour if self.board.theme.color else None),
             Text(fmt_value(row.last), justify="right"),
             Text(fmt_value(row.min), justify="right"),
             Text(fmt_value(row.max), justify="right"),
+            sparkline(row.y, self.spark_width, colour if self.board.theme.color else None),
             Text(str(row.step), justify="right"),
         ]
 
@@ -140,6 +166,7 @@ class OverviewView(Vertical):
         table = self.table
         cursor_key = self._cursor_key()
         table.clear()
+        self._layout_columns()
         ordered = sorted(
             rows.items(),
             key=lambda kv: _sort_value(kv[1], self.sort_column),
@@ -203,6 +230,10 @@ class OverviewView(Vertical):
             self.rebuild()
         else:
             self._stale = True
+
+    def on_resize(self) -> None:
+        if self._showing() and not self._stale:
+            self.rebuild()
 
     def shown(self) -> None:
         """The tab became visible: catch up if anything moved meanwhile."""
