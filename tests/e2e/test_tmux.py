@@ -1,0 +1,93 @@
+"""End to end in a real terminal: the installed `tuiboard` in tmux sees a point appended by
+tensorboardX, survives a resize, and quits with q and exit status 0."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from tensorboardX import SummaryWriter
+
+T0 = 1_795_690_000.0
+
+
+class Tmux:
+    """One tmux server on a private socket (the user's own sessions are never touched)."""
+
+    def __init__(self) -> None:
+        self.socket = f"tuiboard-e2e-{uuid.uuid4().hex[:8]}"
+        self.session = "app"
+
+    def run(self, *args: str) -> str:
+        out = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
+        )
+        return out.stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.session)
+
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if predicate(text):
+                return text
+            time.sleep(0.1)
+        raise AssertionError(f"screen never matched; last screen:\n{text}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    assert shutil.which("tmux"), "the e2e test needs tmux (apt-get install tmux)"
+    t = Tmux()
+    yield t
+    t.kill()
+
+
+def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
+    exe = shutil.which("tuiboard")
+    assert exe, "install the package (pip install -e .) so the tuiboard command exists"
+    logs = tmp_path / "logs"
+    with SummaryWriter(str(logs / "run1"), flush_secs=1) as w:
+        for i in range(5):
+            w.add_scalar("loss", 1.0 / (i + 1), i, walltime=T0 + i)
+    status_file = tmp_path / "status"
+    command = (
+        f"{shlex.quote(exe)} {shlex.quote(str(logs))}; echo $? > {shlex.quote(str(status_file))}"
+    )
+    env_term = os.environ.get("TERM") or "xterm-256color"
+    tmux.run(
+        "new-session", "-d", "-s", tmux.session, "-x", "120", "-y", "36",
+        "-e", f"TERM={env_term if env_term != 'dumb' else 'xterm-256color'}",
+        command,
+    )  # fmt: skip
+    tmux.wait_for(lambda s: "1/1 runs" in s and "loss" in s)
+    tmux.run("send-keys", "-t", tmux.session, "3")  # the overview table: one row per series
+    tmux.wait_for(lambda s: "0.2" in s and "sorted by" in s)
+
+    with SummaryWriter(str(logs / "run1"), flush_secs=1, filename_suffix=".more") as w:
+        w.add_scalar("loss", 4321.5, 99, walltime=T0 + 99)
+    screen = tmux.wait_for(lambda s: "4321.5" in s)
+    assert "99" in screen
+
+    tmux.run("resize-window", "-t", tmux.session, "-x", "80", "-y", "24")
+    screen = tmux.wait_for(lambda s: "4321.5" in s and "1/1 runs" in s)
+    assert all(len(line) <= 80 for line in screen.splitlines())
+
+    tmux.run("send-keys", "-t", tmux.session, "q")
+    deadline = time.monotonic() + 10
+    while not status_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status_file.read_text().strip() == "0"
