@@ -164,6 +164,9 @@ class ScalarSeries:
     def _clean_append(
         self, s: _State, step: np.ndarray, n: int, new_steps: np.ndarray
     ) -> tuple[np.ndarray | None, int]:
+        after = n == 0 or int(step[n - 1]) < int(new_steps[0])
+        if s.keep is None and after and _increasing(new_steps):
+            return None, 0  # still every raw point, in increasing steps: the common case
         surv = _survivors(np.asarray(new_steps, dtype=np.int64))
         lo = int(new_steps.min())
         if s.keep is None:
@@ -203,6 +206,10 @@ class ScalarSeries:
         return True
 
 
+def _increasing(steps: np.ndarray) -> bool:
+    return steps.shape[0] < 2 or bool((steps[1:] > steps[:-1]).all())
+
+
 def _cut_sorted(steps: np.ndarray, lo: int) -> int:
     """Index of the first step >= lo in strictly increasing steps."""
     return int(np.searchsorted(steps, lo, side="left"))
@@ -240,6 +247,8 @@ def _grow(s: _State, cap: int, value_dtype: Any) -> tuple[np.ndarray, np.ndarray
     """Fresh columns of ``cap`` cells holding the published points of ``s``."""
     step, wall, value = _columns(cap, value_dtype)
     n = s.n
+    if n == 0:
+        return step, wall, value
     step[:n] = s.step[:n]
     wall[:n] = s.wall[:n]
     value[:n] = s.value[:n]

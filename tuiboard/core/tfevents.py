@@ -88,15 +88,23 @@ class _Scalars:
         for tag, parts in self.parts.items():
             if len(parts) == 1:
                 seq, step, wall, value = parts[0]
-            else:
-                all32 = all(p[3].dtype == np.float32 for p in parts)
-                seq = np.concatenate([p[0] for p in parts])
-                step = np.concatenate([p[1] for p in parts])
-                wall = np.concatenate([p[2] for p in parts])
-                value = np.concatenate([p[3] if all32 else p[3].astype(np.float64) for p in parts])
-                if np.any(seq[1:] < seq[:-1]):
-                    order = np.argsort(seq, kind="stable")
-                    seq, step, wall, value = seq[order], step[order], wall[order], value[order]
+                out[tag] = ScalarColumns(step, wall, value, seq)
+                continue
+            # Parts are each in seq order; when they do not interleave (the usual case: a tag's
+            # first record, with its metadata, decoded apart from the template-read rest),
+            # ordering them by their first seq is enough and no sort is needed.
+            parts.sort(key=lambda p: int(p[0][0]))
+            ordered = all(
+                int(parts[i][0][-1]) < int(parts[i + 1][0][0]) for i in range(len(parts) - 1)
+            )
+            all32 = all(p[3].dtype == np.float32 for p in parts)
+            seq = np.concatenate([p[0] for p in parts])
+            step = np.concatenate([p[1] for p in parts])
+            wall = np.concatenate([p[2] for p in parts])
+            value = np.concatenate([p[3] if all32 else p[3].astype(np.float64) for p in parts])
+            if not ordered:
+                order = np.argsort(seq, kind="stable")
+                seq, step, wall, value = seq[order], step[order], wall[order], value[order]
             out[tag] = ScalarColumns(step, wall, value, seq)
         return out
 

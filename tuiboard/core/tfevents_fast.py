@@ -62,10 +62,30 @@ class Layout:
     template)."""
     values: list[ValueSlot]
     """At least one, in the Summary's order."""
+    mask_cache: np.ndarray | None = None
+    """byte_mask of the template's length, once computed (read-only)."""
+    words_cache: list[int] | None = None
+    """The same as little-endian u64 words (zero-padded), once computed."""
 
     def byte_mask(self, length: int) -> np.ndarray:
         """0xFF where every record of the template has the template's byte, 0x80 over the step
         varint (continuation bits fix its length), 0 over wall time and values."""
+        m = self.mask_cache
+        if m is None or m.shape[0] != length:
+            m = self.mask_cache = self._byte_mask(length)
+            m.flags.writeable = False
+            self.words_cache = None
+        return m
+
+    def word_masks(self, length: int, nw: int) -> list[int]:
+        """byte_mask as ``nw`` little-endian u64 words, zero-padded."""
+        mask = self.byte_mask(length)
+        words = self.words_cache
+        if words is None or len(words) != nw:
+            words = self.words_cache = _word_masks(mask, nw)
+        return words
+
+    def _byte_mask(self, length: int) -> np.ndarray:
         m = np.full(length, 0xFF, dtype=np.uint8)
         if self.wall_pos >= 0:
             m[self.wall_pos : self.wall_pos + 8] = 0
@@ -86,6 +106,41 @@ def scalar_layout(b: bytes) -> Layout | None:
         return _scalar_layout(b)
     except (DecodeError, IndexError, UnicodeDecodeError):
         return None
+
+
+_LAYOUT_CACHE: dict[int, list[tuple[int, int, Layout]]] = {}
+"""Payload length -> (mask, masked template, layout) of templates seen before, as integers.
+Training loops write the same tags again and again, across chunks, files and runs."""
+LAYOUTS_PER_LENGTH = 64
+_cached = 0
+
+
+def cached_layout(b: bytes) -> Layout | None:
+    """``scalar_layout(b)``, from a cache of layouts seen before. A record that equals a cached
+    template in every byte of the template's mask (all but wall time, value and the step
+    varint's payload bits) parses to the same layout, so the cache cannot be wrong. Never
+    raises."""
+    global _cached
+    length = len(b)
+    entries = _LAYOUT_CACHE.get(length)
+    x = int.from_bytes(b, "little")
+    if entries is not None:
+        for mask, tmpl, layout in entries:
+            if x & mask == tmpl:
+                return layout
+    layout = scalar_layout(b)
+    if layout is None:
+        return None
+    if _cached >= 4096:  # bounded: forget everything now and then
+        _LAYOUT_CACHE.clear()
+        _cached = 0
+    mask = int.from_bytes(layout.byte_mask(length).tobytes(), "little")
+    entries = _LAYOUT_CACHE.setdefault(length, [])
+    if len(entries) >= LAYOUTS_PER_LENGTH:
+        entries.pop()
+    entries.insert(0, (mask, x & mask, layout))
+    _cached += 1
+    return layout
 
 
 def _scalar_layout(b: bytes) -> Layout | None:
@@ -244,15 +299,28 @@ def decode_batch(
             if leftover.size:
                 slow.append(leftover)
     if others.size:
-        good = np.array(
-            [
-                tfr.record_crc_ok(data, int(framing.starts[i]), int(framing.lengths[i]))
-                for i in others.tolist()
-            ],
-            dtype=bool,
-        )
-        slow.append(others[good])
-        bad.append(others[~good])
+        # records of a length too rare for a group (a tag's first record, with its metadata;
+        # a file with few records): one C call for the CRC each, and a template still reads
+        # the scalar ones without the general decoder
+        slow_one: list[int] = []
+        bad_one: list[int] = []
+        starts_l = framing.starts[others].tolist()
+        lengths_l = framing.lengths[others].tolist()
+        for i, start, length in zip(others.tolist(), starts_l, lengths_l, strict=True):
+            if not tfr.record_crc_ok(data, start, length):
+                bad_one.append(i)
+                continue
+            if 8 <= length <= tfr.SMALL_RECORD:
+                payload = bytes(data[start + tfr.HEADER : start + tfr.HEADER + length])
+                layout = cached_layout(payload)
+                if layout is not None:
+                    _extract_one(payload, layout, i, fast)
+                    continue
+            slow_one.append(i)
+        if slow_one:
+            slow.append(np.array(slow_one, dtype=np.int64))
+        if bad_one:
+            bad.append(np.array(bad_one, dtype=np.int64))
     slow_idx = np.sort(np.concatenate(slow)) if slow else np.zeros(0, dtype=np.int64)
     bad_idx = np.sort(np.concatenate(bad)) if bad else np.zeros(0, dtype=np.int64)
     return Batch(fast, slow_idx, bad_idx)
@@ -288,12 +356,12 @@ def _templates(
                 slow.append(rem)
                 break
             tries += 1
-            layout = scalar_layout(mat[0, :length].tobytes())
+            layout = cached_layout(mat[0, :length].tobytes())
             if layout is None:
                 slow.append(rem[:1])
                 rem, mat, cols = rem[1:], mat[1:], cols[:, 1:]
                 continue
-            masks = _word_masks(layout.byte_mask(length), cols.shape[0])
+            masks = layout.word_masks(length, cols.shape[0])
             acc: np.ndarray | None = None
             for j, m in enumerate(masks):
                 if not m:
@@ -345,11 +413,11 @@ def _periodic(
     template byte, rows 0..P-1 are scalar templates of one byte mask) into ``fast``; return its
     length, or 0 when that is not worth it (fewer than 4 periods)."""
     n = mat.shape[0]
-    first = scalar_layout(mat[0, :length].tobytes())
+    first = cached_layout(mat[0, :length].tobytes())
     if first is None or n < 4:
         return 0
     mask = first.byte_mask(length)
-    masks = _word_masks(mask, cols.shape[0])
+    masks = first.word_masks(length, cols.shape[0])
     head = min(n, MAX_PERIOD + 1)
     acc = _masked_diff(cols, slice(1, head), 0, masks)
     if acc is None:
@@ -362,7 +430,7 @@ def _periodic(
         return 0
     layouts = [first]
     for c in range(1, period):
-        layout = scalar_layout(mat[c, :length].tobytes())
+        layout = cached_layout(mat[c, :length].tobytes())
         if layout is None or not np.array_equal(layout.byte_mask(length), mask):
             return 0
         layouts.append(layout)
@@ -373,9 +441,52 @@ def _periodic(
     end = period + int(bad[0]) if bad.size else n
     if end < 4 * period:
         return 0
+    geometry = _geometry(first)
+    if period > 1 and all(_geometry(layout) == geometry for layout in layouts):
+        # every template of the period has its fields at the same offsets: read each field
+        # once for all rows, then deal the rows out to their templates
+        _extract_period(mat[:end], layouts, seqs[:end], period, fast)
+        return end
     for c, layout in enumerate(layouts):
         _extract(mat[c:end:period], layout, seqs[c:end:period], fast)
     return end
+
+
+def _geometry(layout: Layout) -> tuple[int, int, int, tuple[tuple[int, str], ...]]:
+    return (
+        layout.wall_pos,
+        layout.step_pos,
+        layout.step_len,
+        tuple((v.pos, v.code) for v in layout.values),
+    )
+
+
+def _extract_period(
+    mat: np.ndarray,
+    layouts: list[Layout],
+    seq: np.ndarray,
+    period: int,
+    fast: list[FastScalars],
+) -> None:
+    """``_extract`` for rows whose template is ``layouts[i % period]``, all of one geometry."""
+    first = layouts[0]
+    wall, step = _wall_step(mat, first)
+    values = [_value(mat, slot) for slot in first.values]
+    for c, layout in enumerate(layouts):
+        pick = slice(c, None, period)
+        seq_c = np.array(seq[pick], dtype=np.int64)
+        for i, slot in enumerate(layout.values):
+            fast.append(
+                FastScalars(
+                    slot.tag,
+                    slot.meta,
+                    slot.is_tensor,
+                    seq_c if i == 0 else seq_c.copy(),
+                    step[pick].copy(),
+                    wall[pick].copy(),
+                    values[i][pick].copy(),
+                )
+            )
 
 
 def _word_masks(mask: np.ndarray, nw: int) -> list[int]:
@@ -389,9 +500,8 @@ def _field(mat: np.ndarray, pos: int, code: str) -> np.ndarray:
     return np.ascontiguousarray(mat[:, pos : pos + width]).view(code).reshape(mat.shape[0])
 
 
-def _extract(mat: np.ndarray, layout: Layout, seq: np.ndarray, fast: list[FastScalars]) -> None:
+def _wall_step(mat: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
     n = mat.shape[0]
-    seq = np.array(seq, dtype=np.int64)  # own, contiguous: never a view into the group's index
     if layout.wall_pos >= 0:
         wall = _field(mat, layout.wall_pos, "<f8")
     else:
@@ -404,13 +514,59 @@ def _extract(mat: np.ndarray, layout: Layout, seq: np.ndarray, fast: list[FastSc
         step = step.view(np.int64)
     else:
         step = np.zeros(n, dtype=np.int64)
+    return wall, step
+
+
+def _value(mat: np.ndarray, slot: ValueSlot) -> np.ndarray:
+    value = _field(mat, slot.pos, slot.code)
+    return value.astype(np.float32 if slot.code == "<f4" else np.float64, copy=False)
+
+
+def _extract_one(b: bytes, layout: Layout, seq: int, fast: list[FastScalars]) -> None:
+    """``_extract`` for one record (its payload ``b``), without the matrix."""
+    if layout.wall_pos >= 0:
+        wall = np.frombuffer(b, "<f8", 1, layout.wall_pos).astype(np.float64)
+    else:
+        wall = np.zeros(1, dtype=np.float64)
+    step_value = 0
+    for k in range(layout.step_len):
+        step_value |= (b[layout.step_pos + k] & 0x7F) << (7 * k)
+    step_value &= 0xFFFFFFFFFFFFFFFF
+    if step_value >= 1 << 63:
+        step_value -= 1 << 64
+    for slot in layout.values:
+        raw = np.frombuffer(b, slot.code, 1, slot.pos)
+        value = raw.astype(np.float32 if slot.code == "<f4" else np.float64)
+        fast.append(
+            FastScalars(
+                slot.tag,
+                slot.meta,
+                slot.is_tensor,
+                np.array([seq], dtype=np.int64),
+                np.array([step_value], dtype=np.int64),
+                wall.copy(),
+                value,
+            )
+        )
+
+
+def _extract(mat: np.ndarray, layout: Layout, seq: np.ndarray, fast: list[FastScalars]) -> None:
+    seq = np.array(seq, dtype=np.int64)  # own, contiguous: never a view into the group's index
+    wall, step = _wall_step(mat, layout)
     last = len(layout.values) - 1
     for i, slot in enumerate(layout.values):
-        value = _field(mat, slot.pos, slot.code)
-        value = value.astype(np.float32 if slot.code == "<f4" else np.float64)
+        value = _value(mat, slot)
         fast.append(FastScalars(slot.tag, slot.meta, slot.is_tensor, seq, step, wall, value))
         if i < last:
             seq, step, wall = seq.copy(), step.copy(), wall.copy()  # no arrays shared by tags
 
 
-__all__ = ["Batch", "FastScalars", "Layout", "ValueSlot", "decode_batch", "scalar_layout"]
+__all__ = [
+    "Batch",
+    "FastScalars",
+    "Layout",
+    "ValueSlot",
+    "cached_layout",
+    "decode_batch",
+    "scalar_layout",
+]

@@ -34,6 +34,9 @@ FOOTER = 4
 OVERHEAD = HEADER + FOOTER
 SMALL_RECORD = 256
 """Payloads up to this length are CRC-checked in numpy groups; longer ones one C call each."""
+SMALL_GROUP = 2048
+"""Groups up to this many rows get their CRCs from one 2-D table gather (fewer numpy calls);
+bigger ones column by column (smaller temporaries)."""
 MIN_GROUP = 8
 """Groups smaller than this are checked by C calls (numpy's per-call overhead dominates)."""
 
@@ -288,25 +291,36 @@ def word_columns(rows: np.ndarray) -> np.ndarray:
 def group_crc(rows: np.ndarray, length: int, words: np.ndarray | None = None) -> np.ndarray:
     """Plain CRC-32C of the first ``length`` bytes of every row of a zero-padded byte matrix
     (``gather_rows``), via the reference-row method: one table lookup per row for each byte
-    position where some row differs from row 0."""
+    position where some row differs from row 0. ``words`` (``word_columns(rows)``) finds those
+    positions without a byte matrix of differences."""
     n = rows.shape[0]
     ref_crc = crcmod.crc32c(rows[0, :length].tobytes())
     if n == 1:
         return np.full(1, ref_crc, dtype=np.uint32)
     tables = crcmod.position_tables(length)
-    acc = np.full(n, ref_crc, dtype=np.uint32)
     if words is None:
         words = word_columns(rows)
-    for j in range(words.shape[0]):
-        col = words[j]
-        diff = col ^ col[0]
-        varying = int(np.bitwise_or.reduce(diff))
-        if not varying:
-            continue
-        dbytes = diff.view(np.uint8)
-        for b in range(8):
-            if (varying >> (8 * b)) & 0xFF:
-                acc ^= tables[8 * j + b][dbytes[b::8]]
+    if n > SMALL_GROUP:
+        acc = np.full(n, ref_crc, dtype=np.uint32)
+        for j in range(words.shape[0]):
+            col = words[j]
+            diff = col ^ col[0]
+            bits = int(np.bitwise_or.reduce(diff))
+            if not bits:
+                continue
+            dbytes = diff.view(np.uint8)
+            for b in range(8):
+                if (bits >> (8 * b)) & 0xFF:
+                    acc ^= tables[8 * j + b][dbytes[b::8]]
+        return acc
+    # a small group: a few numpy calls in all, whatever the number of varying bytes
+    varying = np.bitwise_or.reduce(words ^ words[:, :1], axis=1).view(np.uint8)
+    positions = np.flatnonzero(varying[:length])
+    if positions.shape[0] == 0:
+        return np.full(n, ref_crc, dtype=np.uint32)
+    diff = rows[:, positions] ^ rows[0, positions]
+    acc = np.bitwise_xor.reduce(tables[positions, diff], axis=1)
+    acc ^= np.uint32(ref_crc)
     return acc
 
 
