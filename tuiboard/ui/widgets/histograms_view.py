@@ -175,7 +175,8 @@ class HistogramsView(Horizontal):
             run = board.logdir.run(name)
             if run is not None:
                 have[name] = set(run.tags(HISTOGRAMS))
-        for tag in board.visible_tags(HISTOGRAMS):
+        # The tag filter is the Scalars tab's (TensorBoard gives each dashboard its own).
+        for tag in board.tags(HISTOGRAMS):
             out.extend((tag, name) for name, tags in have.items() if tag in tags)
         return out
 

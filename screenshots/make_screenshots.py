@@ -1,0 +1,108 @@
+"""Regenerate the README screenshots: the real app on the demo logdir, saved as SVG.
+
+    python screenshots/make_screenshots.py [--out screenshots] [--size 160x45]
+
+Writes the demo logdir (seed 0) to a temporary directory, opens the app headless at the given
+size with a fixed clock, and saves scalars.svg, chart.svg, histograms.svg and overview.svg.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import tuiboard
+from tuiboard.demo import write_demo
+from tuiboard.ui.app import TuiboardApp
+from tuiboard.ui.widgets.histograms_view import HistogramsView
+from tuiboard.ui.widgets.scalar_chart import ScalarChart
+from tuiboard.ui.widgets.scalars_view import ScalarsView
+
+FIXED_TIME = 1_795_700_000.0
+
+
+async def _settle(app: TuiboardApp, pilot: object) -> None:
+    for _ in range(50):
+        await pilot.pause()  # type: ignore[attr-defined]
+        if app.applied:
+            break
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Path]:
+    logdir = tuiboard.open(logdir_path)
+    app = TuiboardApp(logdir, watch=False, clock=lambda: FIXED_TIME + 30)
+    saved: list[Path] = []
+
+    def save(name: str) -> None:
+        path = out / f"{name}.svg"
+        app.save_screenshot(filename=path.name, path=str(out))
+        saved.append(path)
+
+    async with app.run_test(size=size) as pilot:
+        await _settle(app, pilot)
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+
+        async def scalars() -> None:
+            # The demo's training runs (the JSONL runs' many one-tag groups come first).
+            app.query_one(ScalarsView).set_filter_text("^(loss|metrics|grad|lr)")
+            await pilot.pause()
+            await pilot.press("1")
+
+        async def chart() -> None:
+            target = next(c for c in app.query(ScalarChart) if c.tag == "loss/train")
+            target.focus()
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.press(*["left"] * 12)
+
+        async def histograms() -> None:
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("2")
+            await pilot.pause()
+            app.query_one(HistogramsView).select("weights/layer1", "resnet/lr=0.1")
+            await pilot.pause()
+            await pilot.press("left", "left", "left")
+
+        async def overview() -> None:
+            await pilot.press("3")
+
+        steps = [
+            ("scalars", scalars),
+            ("chart", chart),
+            ("histograms", histograms),
+            ("overview", overview),
+        ]
+        for name, step in steps:
+            await step()
+            await pilot.pause()
+            await pilot.pause()
+            save(name)
+    return saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent))
+    parser.add_argument("--size", default="160x45")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tuiboard-demo-") as tmp:
+        write_demo(tmp, live=False, seed=0)
+        for dirpath, _, files in os.walk(tmp):
+            for name in files:
+                os.utime(os.path.join(dirpath, name), (FIXED_TIME, FIXED_TIME))
+        for path in asyncio.run(_shoot(tmp, out, (width, height))):
+            print(path)
+
+
+if __name__ == "__main__":
+    main()
