@@ -78,7 +78,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument("--seed", type=int, default=0)
 
     from tuiboard.headless.commands import add_parsers  # summary, check, compare
-    from tuiboard.headless.plot import add_plot_parser
+    from tuiboard.headless.plot_args import add_plot_parser
 
     add_parsers(sub)
     add_plot_parser(sub)

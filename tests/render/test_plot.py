@@ -16,10 +16,10 @@ from tuiboard.headless.plot import (
     EXIT_NOTHING,
     EXIT_OK,
     EXIT_USAGE,
-    add_plot_parser,
     plot_main,
     prepare_series,
 )
+from tuiboard.headless.plot_args import add_plot_parser
 from tuiboard.render.chart import ChartOptions, render_chart
 from tuiboard.render.histogram import histogram_bars
 from tuiboard.render.theme import default_theme, run_color

@@ -1,6 +1,7 @@
 """`tuiboard plot`: one-shot charts on stdout, drawn by the same renderers as the app.
 
-Owns: the `plot` subcommand's parser (`add_plot_parser`), its handler (`plot_main`) and
+Owns: the `plot` subcommand's handler (`plot_main`; its parser is in plot_args.py, which
+cli.py imports without loading Rich) and
 `plot_texts`, which turns a logdir into the list of Texts to print (scalar charts with a legend,
 or the latest histogram of each tag as bars, or distributions).
 Must not import: textual or tuiboard.ui (it runs where no terminal is attached).
@@ -28,6 +29,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tuiboard.core.types import HISTOGRAMS, SCALARS
+from tuiboard.headless.plot_args import DEFAULT_HEIGHT, DEFAULT_WIDTH
 from tuiboard.render.canvas import fit_text, join_lines
 from tuiboard.render.chart import ChartOptions, ChartSeries, render_chart
 from tuiboard.render.histogram import distribution_chart, histogram_bars, histogram_stats
@@ -42,87 +44,10 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_NOTHING = 1
 EXIT_USAGE = 2
-DEFAULT_HEIGHT = 15
-DEFAULT_WIDTH = 100
-"""Width when stdout is not a terminal (a terminal's own width is used otherwise)."""
-KINDS = ("scalars", "histograms", "distributions")
 
 
 class PlotUsageError(Exception):
     """A bad argument found after parsing; exit code 2."""
-
-
-def add_plot_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
-    """Add `plot` to cli.py's subparsers; the handler is `plot_main`."""
-    p = sub.add_parser(
-        "plot",
-        help="print charts of the matching tags (CI logs, ssh without a TTY)",
-        description="Print a chart per matching tag with every matching run overlaid, with "
-        "the app's smoothing, downsampling and colours; --kind histograms prints the latest "
-        "histogram of each tag as bars. No colour when piped unless --color. Exit status: 0, "
-        "1 when nothing matched, 2 on a usage error.",
-    )
-    p.add_argument("logdirs", nargs="*", metavar="LOGDIR", help="directories to read (default: .)")
-    p.add_argument("--tags", "-t", metavar="REGEX", help="tags to plot (default: every tag)")
-    p.add_argument("--runs", metavar="REGEX", help="only runs whose name matches")
-    p.add_argument(
-        "--kind",
-        choices=KINDS,
-        default="scalars",
-        help="scalars (default), histograms, distributions",
-    )
-    p.add_argument(
-        "--smoothing",
-        type=float,
-        default=0.6,
-        metavar="W",
-        help="debiased EMA weight in [0, 1) as TensorBoard's slider (default 0.6; 0 = off)",
-    )
-    p.add_argument(
-        "--width",
-        type=int,
-        metavar="W",
-        help=f"chart width in cells (default: the terminal's, or {DEFAULT_WIDTH} when piped)",
-    )
-    p.add_argument(
-        "--height",
-        type=int,
-        default=DEFAULT_HEIGHT,
-        metavar="H",
-        help=f"chart height in lines (default {DEFAULT_HEIGHT})",
-    )
-    p.add_argument(
-        "--x",
-        dest="x_mode",
-        choices=("step", "relative", "wall"),
-        default="step",
-        help="x axis: step (default), relative (time since the run's first point), "
-        "wall (clock time)",
-    )
-    p.add_argument(
-        "--columns",
-        type=int,
-        default=1,
-        metavar="N",
-        help="charts side by side, N per row, sharing the width (default 1)",
-    )
-    p.add_argument("--log-y", action="store_true", help="logarithmic y axis")
-    p.add_argument(
-        "--ignore-outliers",
-        action="store_true",
-        help="y range from the 5th-95th percentiles (TensorBoard's option)",
-    )
-    p.add_argument(
-        "--raw", action="store_true", help="every point as written (no restart handling)"
-    )
-    colour = p.add_mutually_exclusive_group()
-    colour.add_argument(
-        "--color", dest="color", action="store_true", default=None, help="colour even when piped"
-    )
-    colour.add_argument(
-        "--no-color", dest="color", action="store_false", help="never colour (as NO_COLOR)"
-    )
-    return p
 
 
 def _regex(pattern: str | None, what: str) -> re.Pattern[str] | None:
