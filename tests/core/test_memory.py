@@ -193,11 +193,11 @@ def test_large_columns_are_private_mappings_and_fall_back_to_the_heap(
     assert widened.value[-1] == 0.1
 
 
-def test_malloc_tuning_is_a_no_op_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_malloc_trim_is_a_no_op_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loader.sys, "platform", "darwin")
-    assert loader._tune_malloc() is False
+    assert loader._find_malloc_trim() is None
     monkeypatch.setattr(loader.sys, "platform", "win32")
-    assert loader._tune_malloc() is False
+    assert loader._find_malloc_trim() is None
 
 
 def test_cached_layouts_equal_fresh_ones(tmp_path: Path) -> None:

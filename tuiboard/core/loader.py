@@ -41,43 +41,33 @@ CHUNK = 1 << 20
 the chunk), and so peak memory, on big files. Throughput is flat from 512 KiB up."""
 RESERVE_HEADROOM = 1.125
 """Room reserved beyond a file's extrapolated points. Untouched, it costs no resident memory
-(see _tune_malloc), and live appends fill it without copying the columns."""
-
-
-MMAP_THRESHOLD = 64 << 10
-"""Allocations from this size up get their own mapping (glibc's M_MMAP_THRESHOLD)."""
-
-
+(large columns are anonymous mappings, see store._columns), and live appends fill it without
+copying the columns."""
 TRIM_AFTER = 8 << 20
 """A refresh of a run that read this many bytes hands the allocator's free heap pages back."""
-_trim: Callable[[int], int] | None = None
 
 
-def _tune_malloc() -> bool:
-    """Fix glibc's mmap threshold (a no-op elsewhere). By default glibc raises the threshold
-    each time a large block is freed (up to 32 MiB), after which every decoder temporary and
-    every column below it lands in the brk heap: freed temporaries then stay resident (about
-    20 MB after a medium load) and column slack is resident too. With a fixed threshold, large
-    arrays are mappings: freed ones go back to the system at once and untouched capacity is
-    never resident. True when applied."""
+def _find_malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None (another platform or C library: nothing to do). glibc keeps
+    the freed decoder temporaries in its heap (its mmap threshold rises after large frees, so
+    they are not mappings); after a medium load that is ~2 MB which malloc_trim(0) hands back
+    in well under a millisecond. (A fixed M_MMAP_THRESHOLD via mallopt held no less once the
+    columns were mappings of their own, and cost ~40 % of the load time in page faults.)"""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
         import ctypes
 
         libc = ctypes.CDLL(None)
-        if not hasattr(libc, "gnu_get_libc_version") or not hasattr(libc, "mallopt"):
-            return False  # musl and others: their own allocator, other constants
-        m_mmap_threshold = -3
-        global _trim
-        _trim = libc.malloc_trim
-        return bool(libc.mallopt(m_mmap_threshold, MMAP_THRESHOLD))
+        if not hasattr(libc, "gnu_get_libc_version"):
+            return None  # musl and others
+        trim: Callable[[int], int] = libc.malloc_trim
+        return trim
     except (OSError, AttributeError, TypeError):
-        return False
+        return None
 
 
-MALLOC_TUNED = _tune_malloc()
-"""Whether _tune_malloc took effect in this process."""
+_trim = _find_malloc_trim()
 
 
 @dataclass(slots=True)

@@ -134,8 +134,8 @@ class ScalarSeries:
     def reserve(self, capacity: int) -> None:
         """Make room for ``capacity`` points, so appends up to it copy nothing. The columns are
         fresh arrays (readers holding the old ones stay consistent). Cells beyond the points
-        stored are never written until used: on Linux, large arrays are their own mappings
-        (see loader's malloc tuning), so that room costs address space, not resident memory."""
+        stored are never written until used, and large columns are mappings of their own
+        (``_columns``), so that room costs address space, not resident memory."""
         s = self._state
         if capacity <= s.step.shape[0]:
             return
