@@ -83,6 +83,7 @@ class ChartScreen(Screen[None]):
         table: DataTable[Text | str] = DataTable(
             id="cursor-table", cursor_type="none", zebra_stripes=False, show_cursor=False
         )
+        table.can_focus = False  # the arrows belong to the cursor, not the table
         yield table
 
     @property

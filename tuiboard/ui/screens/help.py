@@ -64,6 +64,8 @@ def key_table(sections: Sequence[tuple[str, Sequence[BindingType]]]) -> Table:
 class HelpScreen(ModalScreen[None]):
     """Keys, by where they work. Escape, q or ? closes it."""
 
+    AUTO_FOCUS = "#help-body"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close help", show=False),
     ]

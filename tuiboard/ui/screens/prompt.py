@@ -20,6 +20,7 @@ from textual.widgets import Input, Static
 
 
 class PromptScreen(ModalScreen[str | None]):
+    AUTO_FOCUS = "#prompt-input"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", show=False),
     ]

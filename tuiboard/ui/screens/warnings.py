@@ -46,6 +46,7 @@ def warnings_text(groups: Sequence[tuple[str, Sequence[ReadWarning]]]) -> Text:
 
 
 class WarningsScreen(ModalScreen[None]):
+    AUTO_FOCUS = "#warnings-body"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,w", "dismiss", "Close", show=False),
     ]
