@@ -210,3 +210,39 @@ async def test_warnings_open_from_the_run_and_the_status(tbx_root: Path) -> None
         await pilot.click("#status")
         await pilot.pause()
         assert isinstance(app.screen, WarningsScreen)
+
+
+async def test_load_progress_in_status_and_placeholder(tmp_path: Path) -> None:
+    import tuiboard
+    from tuiboard.ui.messages import LoadProgress
+
+    (tmp_path / "empty").mkdir()
+    async with make_app(tuiboard.open(str(tmp_path / "empty"))).run_test(size=(120, 30)) as pilot:
+        app = await started(pilot)
+        app.post_message(LoadProgress(2, 5))
+        await pilot.pause()
+        assert "loading 2/5 runs" in str(app.query_one("#status").render())
+        assert "2/5 runs" in str(app.query_one("#scalars-empty").render())
+        app.post_message(LoadProgress(5, 5))
+        await pilot.pause()
+        assert "loading" not in str(app.query_one("#status").render())
+
+
+async def test_many_tags_start_with_groups_collapsed(tmp_path: Path) -> None:
+    from tensorboardX import SummaryWriter
+
+    import tuiboard
+    from tuiboard.ui.widgets.scalars_view import MANY_TAGS
+
+    root = tmp_path / "logs"
+    with SummaryWriter(str(root / "r"), flush_secs=1) as w:
+        for g in range(MANY_TAGS // 4 + 1):
+            for k in range(5):
+                w.add_scalar(f"group{g:02d}/m{k}", float(k), 0, walltime=1.0)
+    logdir = tuiboard.open(str(root))
+    async with make_app(logdir).run_test(size=(160, 45)) as pilot:
+        app = await started(pilot)
+        groups = sorted(app.query(ChartGroup), key=lambda g: g.group_name)
+        assert len(groups) == MANY_TAGS // 4 + 1
+        assert not groups[0].collapsed
+        assert all(g.collapsed for g in groups[1:])

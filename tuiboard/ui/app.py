@@ -185,6 +185,7 @@ class TuiboardApp(App[int]):
     def _load_progress(self, message: LoadProgress) -> None:
         done, total = message.done, message.total
         self._progress = None if done >= total else (done, total)
+        self.query_one(ScalarsView).show_progress(self._progress)
         self._update_status()
 
     @on(WatcherFailed)
@@ -193,7 +194,7 @@ class TuiboardApp(App[int]):
 
     def _tick(self) -> None:
         """Ages in the run panel move with the clock; nothing else is redrawn."""
-        self.query_one(RunPanel).sync(self.board.runs(), self.clock(), set())
+        self.query_one(RunPanel).sync(self.board.runs(), self.clock(), None)
 
     def _update_status(self) -> None:
         board = self.board

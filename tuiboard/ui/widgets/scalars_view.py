@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 MIN_CHART_WIDTH = 44
 """Cells; the grid holds as many columns of charts as fit at this width."""
+MANY_TAGS = 48
+"""With more scalar tags than this, groups after the first start collapsed (open with Enter)."""
 
 
 class GroupHeader(Static, can_focus=True):
@@ -86,12 +88,15 @@ class ChartGrid(Grid):
 class ChartGroup(Vertical):
     """A header and a grid of charts of tags sharing a prefix."""
 
-    def __init__(self, name: str, charts: list[ScalarChart], **kw: object) -> None:
+    def __init__(
+        self, name: str, charts: list[ScalarChart], collapsed: bool = False, **kw: object
+    ) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.group_name = name
-        self._collapsed = False
+        self._collapsed = collapsed
         self.header = GroupHeader(name, classes="group-header")
         self.grid = ChartGrid(charts, classes="chart-grid")
+        self.grid.display = not collapsed
         self.members: list[ScalarChart] = list(charts)
         """Every chart of the group, mounted or waiting (sorted by tag)."""
 
@@ -150,6 +155,15 @@ class ScalarsView(Vertical):
         self.query_one("#tag-filter").display = False
 
     # -- filter ----------------------------------------------------------------------------------
+
+    def show_progress(self, progress: tuple[int, int] | None) -> None:
+        """While the first load runs and no chart exists yet, say how far it got."""
+        empty = self.query_one("#scalars-empty", Static)
+        if progress is None:
+            empty.update(Text("No scalar data yet.", style="dim"))
+        else:
+            done, total = progress
+            empty.update(Text(f"Reading the logdir: {done}/{total} runs…", style="dim"))
 
     def open_filter(self) -> None:
         box = self.query_one("#tag-filter", Input)
@@ -223,8 +237,10 @@ class ScalarsView(Vertical):
                 fresh.setdefault(name, []).append(chart)
             else:
                 group.add_chart(chart)
+        many = len(tags) > MANY_TAGS
         for name, charts in sorted(fresh.items()):
-            group = ChartGroup(name, charts, classes="chart-group")
+            collapsed = many and bool(self._groups)
+            group = ChartGroup(name, charts, collapsed, classes="chart-group")
             later = sorted(g for g in self._groups if g > name)
             self._groups[name] = group
             if later:
