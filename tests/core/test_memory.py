@@ -66,6 +66,9 @@ def test_histogram_edges_share_one_array_and_counts_read_back_exactly(tmp_path: 
             assert h.left.dtype == h.right.dtype == np.float64
     small = _histograms(parsed, "w")
     assert all(h.counts.dtype == np.float32 for h in small)
+    # one read: every array of every histogram lives in one block
+    blocks = {id(a.base) for h in small for a in (h.left, h.right, h.counts)}
+    assert len(blocks) == 1
     # every partial sum of float32 counts is exact: the sums agree with float64 ones
     assert all(float(h.counts.sum()) == float(np.sum(h.counts, dtype=np.float64)) for h in small)
     fractional, huge = _histograms(parsed, "raw")

@@ -190,6 +190,7 @@ def read_events(
     for seq, ev in events:
         _apply_event(seq, ev, tags, scalars, parsed, warn, offset + int(framing.starts[seq]))
     parsed.scalars = scalars.columns()
+    _pack_histograms(parsed)
     warn.close()
     if framing.fatal_offset is not None:  # never folded into the count of damaged records
         parsed.warnings.append(
@@ -200,6 +201,18 @@ def read_events(
             )
         )
     return EventsRead(consumed, framing.need, framing.fatal_offset is not None, parsed)
+
+
+def _pack_histograms(parsed: Parsed) -> None:
+    """One block for the arrays of every histogram of this read (``conv.pack_histograms``)."""
+    at = [i for i, v in enumerate(parsed.values) if isinstance(v[3], t.HistogramValue)]
+    if len(at) < 2:
+        return
+    records = [parsed.values[i][3] for i in at]
+    packed = conv.pack_histograms(records)  # type: ignore[arg-type]
+    for i, rec in zip(at, packed, strict=True):
+        kind, tag, seq, _ = parsed.values[i]
+        parsed.values[i] = (kind, tag, seq, rec)
 
 
 def _decode_slow(

@@ -28,7 +28,7 @@ from tuiboard.core.wire import DecodeError, varint
 MAX_TEMPLATES = 64
 """Templates tried per bucket of a length group before the rest goes to the general decoder."""
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
-GROUP_SLICE = 32768
+GROUP_SLICE = 8192
 """Rows of a length group handled at once."""
 
 

@@ -8,6 +8,8 @@ other than core.{types,wire,tfevents_proto}.
 
 from __future__ import annotations
 
+import dataclasses
+import mmap
 import struct
 from typing import Any
 
@@ -182,6 +184,65 @@ def edges_views(lo: float, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     edges[0] = lo
     edges[1:] = right
     return edges[:-1], edges[1:]
+
+
+PACK_MAPPED = 64 << 10
+"""Packed histogram blocks from this size up are anonymous mappings of their own."""
+
+
+def _block(nbytes: int) -> np.ndarray:
+    """``nbytes`` uninitialised bytes: a private anonymous mapping when large (returned whole
+    to the system when its last view dies, never a hole in the allocator's heap)."""
+    flags = getattr(mmap, "MAP_PRIVATE", None)
+    if nbytes >= PACK_MAPPED and flags is not None:
+        try:
+            return np.frombuffer(mmap.mmap(-1, nbytes, flags=flags), dtype=np.uint8)
+        except OSError:  # out of mappings or address space: the heap then
+            pass
+    return np.empty(nbytes, dtype=np.uint8)
+
+
+def pack_histograms(records: list[t.HistogramValue]) -> list[t.HistogramValue]:
+    """The same histograms with their arrays moved into one block: one allocation for a whole
+    read instead of three small ones per histogram, which otherwise end up scattered through
+    the heap between the reader's temporaries (and keep ~20 % more resident than they hold).
+    Values, dtypes and the left/right views of one edges array are kept."""
+    edges: list[np.ndarray | None] = []
+    size = 0
+    for r in records:
+        base = r.left.base
+        shared = (
+            base is not None
+            and base is r.right.base
+            and isinstance(base, np.ndarray)
+            and base.ndim == 1
+            and base.dtype == np.float64
+            and base.shape[0] == r.left.shape[0] + 1
+        )
+        e = base if shared else None
+        edges.append(e)
+        size += 8 * (e.shape[0] if e is not None else r.left.shape[0] + r.right.shape[0])
+        size += -(-r.counts.nbytes // 8) * 8
+    block = _block(size)
+    out: list[t.HistogramValue] = []
+    at = 0
+
+    def put(a: np.ndarray) -> np.ndarray:
+        nonlocal at
+        view = block[at : at + a.nbytes].view(a.dtype)
+        view[:] = a
+        at += -(-a.nbytes // 8) * 8
+        return view
+
+    for r, e in zip(records, edges, strict=True):
+        if e is not None:
+            packed = put(e)
+            left, right = packed[:-1], packed[1:]
+        else:
+            left, right = put(np.ascontiguousarray(r.left)), put(np.ascontiguousarray(r.right))
+        counts = put(np.ascontiguousarray(r.counts))
+        out.append(dataclasses.replace(r, left=left, right=right, counts=counts))
+    return out
 
 
 def _histo_proto(payload: bytes, step: int, wall: float) -> t.HistogramValue:
