@@ -66,6 +66,8 @@ class Layout:
     """byte_mask of the template's length, once computed (read-only)."""
     words_cache: list[int] | None = None
     """The same as little-endian u64 words (zero-padded), once computed."""
+    geometry_cache: tuple[int, int, int, tuple[tuple[int, str], ...]] | None = None
+    """Where the fields sit, once computed: templates of equal geometry read alike."""
 
     def byte_mask(self, length: int) -> np.ndarray:
         """0xFF where every record of the template has the template's byte, 0x80 over the step
@@ -431,7 +433,10 @@ def _periodic(
     layouts = [first]
     for c in range(1, period):
         layout = cached_layout(mat[c, :length].tobytes())
-        if layout is None or not np.array_equal(layout.byte_mask(length), mask):
+        if layout is None:
+            return 0
+        other = layout.byte_mask(length)
+        if other is not mask and not np.array_equal(other, mask):
             return 0
         layouts.append(layout)
     diff = _masked_diff(cols, slice(period, n), slice(0, n - period), masks)
@@ -453,12 +458,15 @@ def _periodic(
 
 
 def _geometry(layout: Layout) -> tuple[int, int, int, tuple[tuple[int, str], ...]]:
-    return (
-        layout.wall_pos,
-        layout.step_pos,
-        layout.step_len,
-        tuple((v.pos, v.code) for v in layout.values),
-    )
+    g = layout.geometry_cache
+    if g is None:
+        g = layout.geometry_cache = (
+            layout.wall_pos,
+            layout.step_pos,
+            layout.step_len,
+            tuple((v.pos, v.code) for v in layout.values),
+        )
+    return g
 
 
 def _extract_period(
