@@ -183,21 +183,28 @@ class HistogramsView(Horizontal):
     def rebuild(self) -> None:
         pairs = self.pairs()
         self._stale = False
-        if pairs == self._pairs:
+        width = self.query_one(OptionList).content_size.width
+        if pairs == self._pairs and width - 1 == getattr(self, "_list_width", 0):
             self.panel.refresh()
             return
         self._pairs = pairs
         option_list = self.query_one(OptionList)
+        width = max(8, (option_list.content_size.width or 26) - 1)
+        self._list_width = width
         option_list.clear_options()
         options: list[Option] = []
         last_tag = None
         for tag, run in pairs:
             if tag != last_tag:
-                options.append(Option(Text(clean(tag), style="bold"), disabled=True))
+                head = Text(clean(tag).replace(" ", "\u00a0"), style="bold")
+                head.truncate(width, overflow="ellipsis")
+                options.append(Option(head, disabled=True))
                 last_tag = tag
+            # One line each: no breakable spaces, cut to the list's width.
             label = Text(no_wrap=True, overflow="ellipsis")
-            label.append("  ■ ", style=self.board.colour_of(run))
-            label.append(clean(run))
+            label.append("\u00a0\u00a0■\u00a0", style=self.board.colour_of(run))
+            label.append(clean(run).replace(" ", "\u00a0"))
+            label.truncate(width, overflow="ellipsis")
             options.append(Option(label, id=f"{run}\x1f{tag}"))
         option_list.add_options(options)
         panel = self.panel
@@ -253,6 +260,10 @@ class HistogramsView(Horizontal):
     def shown(self) -> None:
         if self._stale:
             self.rebuild()
+
+    def on_resize(self) -> None:
+        if self._showing():
+            self.call_after_refresh(self.rebuild)
 
     def action_step(self, delta: int) -> None:
         panel = self.panel
