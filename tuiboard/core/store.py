@@ -217,6 +217,9 @@ def _cut_sorted(steps: np.ndarray, lo: int) -> int:
 
 MAPPED_COLUMN = 32 << 10
 """Columns from this many bytes up are anonymous memory maps of their own."""
+PAGE_CELLS = 1024
+"""Mapped capacities are multiples of this: 8 and 4 KiB columns, whole pages of any size up to
+4 KiB."""
 _MAP_PRIVATE: int | None = getattr(mmap, "MAP_PRIVATE", None)
 """Private (not shared with a forked child); absent on Windows, where columns stay plain."""
 
@@ -228,15 +231,19 @@ def _columns(cap: int, value_dtype: Any) -> tuple[np.ndarray, np.ndarray, np.nda
     of it dies, whatever the allocator does with its heap. A small one comes from the allocator
     (a mapping rounds up to whole pages)."""
     vt = np.dtype(value_dtype)
-    nbytes = cap * (16 + vt.itemsize)
     block: np.ndarray | None = None
-    if nbytes >= MAPPED_COLUMN and _MAP_PRIVATE is not None:
+    if cap * (16 + vt.itemsize) >= MAPPED_COLUMN and _MAP_PRIVATE is not None:
+        # every column starts on a page of its own: the last page of one column's points and
+        # the first of the next are never one partly used page each (~1 B a point on medium)
+        cap = -(-cap // PAGE_CELLS) * PAGE_CELLS
         try:
-            block = np.frombuffer(mmap.mmap(-1, nbytes, flags=_MAP_PRIVATE), dtype=np.uint8)
+            block = np.frombuffer(
+                mmap.mmap(-1, cap * (16 + vt.itemsize), flags=_MAP_PRIVATE), dtype=np.uint8
+            )
         except OSError:  # out of mappings (vm.max_map_count) or address space: the heap then
             block = None
     if block is None:
-        block = np.empty(nbytes, dtype=np.uint8)
+        block = np.empty(cap * (16 + vt.itemsize), dtype=np.uint8)
     step = block[: 8 * cap].view(np.int64)
     wall = block[8 * cap : 16 * cap].view(np.float64)
     value = block[16 * cap :].view(vt)

@@ -396,10 +396,19 @@ def _templates(
 
 
 MAX_PERIOD = 1024
+SMALL_DIFF = 1 << 15
+"""Word matrices up to this many words are compared in one go (temporaries of 256 KiB at most);
+bigger ones word by word."""
 
 
 def _masked_diff(cols: np.ndarray, a: slice, b: slice | int, masks: list[int]) -> np.ndarray | None:
     """OR over words of ``(cols[:, a] ^ cols[:, b]) & mask``; None when every mask is empty."""
+    if cols.shape[0] * cols.shape[1] <= SMALL_DIFF and all(masks):
+        # a few numpy calls in all rather than a few per word
+        other = cols[:, b : b + 1] if isinstance(b, int) else cols[:, b]
+        x = cols[:, a] ^ other
+        x &= np.array(masks, dtype=np.uint64)[:, None]
+        return np.bitwise_or.reduce(x, axis=0)
     acc: np.ndarray | None = None
     for j, m in enumerate(masks):
         if m:
