@@ -33,6 +33,8 @@ class Board:
         self.cache = SeriesCache(logdir)
         self._tags_version = -1
         self._tags: dict[str, list[str]] = {}
+        self._run_kinds: dict[str, tuple[int, dict[str, list[str]]]] = {}
+        """Run name -> (run.version, run.kinds()) as last seen."""
 
     # -- runs ------------------------------------------------------------------------------------
 
@@ -58,12 +60,24 @@ class Board:
         version = self.logdir.version
         if version != self._tags_version:
             found: dict[str, set[str]] = {SCALARS: set(), HISTOGRAMS: set()}
+            seen: dict[str, tuple[int, dict[str, list[str]]]] = {}
             for run in self.logdir.runs:
+                hit = self._run_kinds.get(run.name)
+                if hit is None or hit[0] != run.version:
+                    hit = (run.version, run.kinds())  # only runs that changed are asked again
+                seen[run.name] = hit
                 for k in found:
-                    found[k].update(run.tags(k))
+                    found[k].update(hit[1].get(k, ()))
+            self._run_kinds = seen
             self._tags = {k: sorted(v) for k, v in found.items()}
             self._tags_version = version
         return self._tags.get(kind, [])
+
+    def run_tags(self, name: str, kind: str) -> list[str]:
+        """Tags of one run (from the same per-version cache as `tags`)."""
+        self.tags(kind)
+        hit = self._run_kinds.get(name)
+        return [] if hit is None else hit[1].get(kind, [])
 
     def tag_matches(self, tag: str) -> bool:
         regex = compile_filter(self.tag_pattern)

@@ -172,9 +172,7 @@ class HistogramsView(Horizontal):
         out: list[tuple[str, str]] = []
         have: dict[str, set[str]] = {}
         for name in board.visible_runs():
-            run = board.logdir.run(name)
-            if run is not None:
-                have[name] = set(run.tags(HISTOGRAMS))
+            have[name] = set(board.run_tags(name, HISTOGRAMS))
         # The tag filter is the Scalars tab's (TensorBoard gives each dashboard its own).
         for tag in board.tags(HISTOGRAMS):
             out.extend((tag, name) for name, tags in have.items() if tag in tags)

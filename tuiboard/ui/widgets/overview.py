@@ -201,10 +201,7 @@ class OverviewView(Vertical):
         runs = set(board.visible_runs())
         added = False
         for run in changes.runs & runs:
-            r = board.logdir.run(run)
-            if r is None:
-                continue
-            for tag in r.tags(SCALARS):
+            for tag in board.run_tags(run, SCALARS):
                 if not board.tag_matches(tag):
                     continue
                 key = f"{run}\x1f{tag}"
