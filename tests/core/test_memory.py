@@ -199,9 +199,9 @@ def test_large_columns_are_private_mappings_and_fall_back_to_the_heap(
 
 def test_malloc_trim_is_a_no_op_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loader.sys, "platform", "darwin")
-    assert loader._find_malloc_trim() is None
+    assert loader._glibc_malloc() is None
     monkeypatch.setattr(loader.sys, "platform", "win32")
-    assert loader._find_malloc_trim() is None
+    assert loader._glibc_malloc() is None
 
 
 def test_cached_layouts_equal_fresh_ones(tmp_path: Path) -> None:
