@@ -24,6 +24,7 @@ from textual.widgets import TabbedContent, TabPane
 
 from tuiboard.core.logdir import Changes, Logdir
 from tuiboard.core.watch import Watcher
+from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import default_theme
 from tuiboard.ui.board import Board
 from tuiboard.ui.messages import (
@@ -92,7 +93,7 @@ class TuiboardApp(App[int]):
         self.board = Board(logdir, default_theme(color=not os.environ.get("NO_COLOR")))
         self.logdir = logdir
         self.poll = poll
-        self.watch_logdir = watch
+        self.follow_logdir = watch
         self.clock = clock
         self._watcher: Watcher | None = None
         self._paused = False
@@ -121,7 +122,7 @@ class TuiboardApp(App[int]):
 
     def on_mount(self) -> None:
         self._update_status()
-        if self.watch_logdir:
+        if self.follow_logdir:
             self._watcher = Watcher(
                 self.logdir,
                 self._on_watcher_change,
@@ -190,7 +191,9 @@ class TuiboardApp(App[int]):
 
     @on(WatcherFailed)
     def _watcher_failed(self, message: WatcherFailed) -> None:
-        self.notify(f"reading stopped: {message.error!r}", severity="error", timeout=30)
+        self.notify(
+            clean(f"reading stopped: {message.error!r}"), severity="error", timeout=30, markup=False
+        )
 
     def _tick(self) -> None:
         """Ages in the run panel move with the clock; nothing else is redrawn."""
@@ -429,7 +432,7 @@ class TuiboardApp(App[int]):
     def export_csv(self, path: str) -> None:
         problem = self.export_problem(path)
         if problem is not None:
-            self.notify(problem, severity="error")
+            self.notify(problem, severity="error", markup=False)
             return
         runs = self.board.visible_runs()
         tags = self.board.visible_tags()
@@ -440,13 +443,21 @@ class TuiboardApp(App[int]):
         from tuiboard.export import export_scalars
 
         if not runs or not tags:
-            self.call_from_thread(self.notify, "nothing visible to export", severity="warning")
+            self.call_from_thread(
+                self.notify, "nothing visible to export", severity="warning", markup=False
+            )
             return 0
         runs_re = "^(?:" + "|".join(re.escape(r) for r in runs) + ")$"
         tags_re = "^(?:" + "|".join(re.escape(t) for t in tags) + ")$"
-        with open(path, "w", encoding="utf-8", newline="") as out:
-            n = export_scalars(self.logdir, out, runs_re=runs_re, tags_re=tags_re, raw=raw)
-        self.call_from_thread(self.notify, f"exported {n} points to {path}")
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                n = export_scalars(self.logdir, out, runs_re=runs_re, tags_re=tags_re, raw=raw)
+        except OSError as e:  # the user can act on it: say so, keep running
+            self.call_from_thread(
+                self.notify, clean(f"export failed: {e}"), severity="error", markup=False
+            )
+            return 0
+        self.call_from_thread(self.notify, clean(f"exported {n} points to {path}"), markup=False)
         return n
 
     # -- the command palette --------------------------------------------------------------------

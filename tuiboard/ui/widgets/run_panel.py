@@ -194,6 +194,10 @@ class RunPanel(Vertical):
         event.stop()
         self.post_message(RunFilterChanged(event.value))
 
+    def key_escape(self) -> None:
+        if self.query_one("#run-filter", Input).has_focus:
+            self.run_tree.focus()
+
     @on(Input.Submitted, "#run-filter")
     def _filter_done(self, event: Input.Submitted) -> None:
         event.stop()
