@@ -13,20 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tensorboard.backend.event_processing import event_accumulator
 from tensorboardX import SummaryWriter
 
+from tests.reference import accumulate
 from tuiboard.cli import main
 
 T0 = 1_700_000_000.0
-
-
-def accumulate(path: str) -> event_accumulator.EventAccumulator:
-    acc = event_accumulator.EventAccumulator(
-        path, size_guidance={k: 0 for k in event_accumulator.DEFAULT_SIZE_GUIDANCE}
-    )
-    acc.Reload()
-    return acc
 
 
 @pytest.fixture

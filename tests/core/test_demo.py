@@ -20,6 +20,7 @@ from tensorboard.backend.event_processing import (
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.util import tensor_util
 
+from tests.reference import accumulate
 from tuiboard.demo import DEMO_RUNS, STEPS, write_demo
 
 KEEP_ALL = {
@@ -36,12 +37,6 @@ def tree(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
-
-
-def accumulate(path: Path) -> event_accumulator.EventAccumulator:
-    acc = event_accumulator.EventAccumulator(str(path), size_guidance=KEEP_ALL)
-    acc.Reload()
-    return acc
 
 
 def plugin_tags(acc: event_accumulator.EventAccumulator, plugin: str) -> dict[str, bytes]:

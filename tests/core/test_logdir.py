@@ -10,23 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tensorboard.backend.event_processing import event_accumulator, event_file_loader
+from tensorboard.backend.event_processing import event_file_loader
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tensorboardX import SummaryWriter
 
 import tuiboard
+from tests.reference import accumulate
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 
 T0 = 1_700_000_000.0
-
-
-def accumulate(path: str) -> event_accumulator.EventAccumulator:
-    acc = event_accumulator.EventAccumulator(
-        path, size_guidance={k: 0 for k in event_accumulator.DEFAULT_SIZE_GUIDANCE}
-    )
-    acc.Reload()
-    return acc
 
 
 def raw_scalar_points(run_dir: str) -> dict[str, list[tuple[int, float, float]]]:

@@ -21,6 +21,7 @@ from tensorboard.util import tensor_util
 from tensorboardX.record_writer import RecordWriter
 from tensorboardX.summary import compute_curve
 
+from tests.reference import accumulate
 from tuiboard.writer import START, STOP, EventWriter, JsonlWriter, frame_record
 
 KEEP_ALL = {
@@ -32,12 +33,6 @@ KEEP_ALL = {
     event_accumulator.COMPRESSED_HISTOGRAMS: 0,
 }
 T0 = 1_700_000_000.0
-
-
-def accumulate(path: str) -> event_accumulator.EventAccumulator:
-    acc = event_accumulator.EventAccumulator(path, size_guidance=KEEP_ALL)
-    acc.Reload()
-    return acc
 
 
 def raw_events(path: str) -> list[event_pb2.Event]:

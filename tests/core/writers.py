@@ -25,6 +25,7 @@ from tensorboard.backend.event_processing import event_file_loader
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
+from tests.reference import accumulate
 from tuiboard.core.tfevents import EventsRead, read_events
 from tuiboard.core.types import TagMeta
 
@@ -68,9 +69,7 @@ def read_whole(path: Path, tags: dict[str, TagMeta] | None = None) -> EventsRead
 
 def accumulator(path: Path) -> ea.EventAccumulator:
     """TensorBoard's Python reader with everything kept."""
-    acc = ea.EventAccumulator(str(path), size_guidance={k: 0 for k in ea.DEFAULT_SIZE_GUIDANCE})
-    acc.Reload()
-    return acc
+    return accumulate(path)
 
 
 def tb_events(path: Path) -> list[event_pb2.Event]:

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
@@ -73,12 +72,3 @@ def touch(run_dir: Path, mtime: float) -> None:
     for f in glob.glob(os.path.join(str(run_dir), "*")):
         if os.path.isfile(f):
             os.utime(f, (mtime, mtime))
-
-
-def accumulate(path: Path) -> event_accumulator.EventAccumulator:
-    """TensorBoard's own reader, keeping every point."""
-    acc = event_accumulator.EventAccumulator(
-        str(path), size_guidance={k: 0 for k in event_accumulator.DEFAULT_SIZE_GUIDANCE}
-    )
-    acc.Reload()
-    return acc

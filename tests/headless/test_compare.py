@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from tensorboardX import SummaryWriter
 
-from tests.headless.runs import T0, accumulate
+from tests.headless.runs import T0
+from tests.reference import accumulate
 from tuiboard.cli import main
 
 

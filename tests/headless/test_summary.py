@@ -15,7 +15,8 @@ import pytest
 from tensorboardX import SummaryWriter
 
 import tuiboard
-from tests.headless.runs import T0, JsonlRun, TbRun, accumulate, touch
+from tests.headless.runs import T0, JsonlRun, TbRun, touch
+from tests.reference import accumulate
 from tuiboard.cli import main
 from tuiboard.headless.summary import Summarizer, plain_lines, rich_table, sort_rows
 
