@@ -4,6 +4,7 @@ mapped, reads in small chunks, templates remembered across reads, and the small-
 
 from __future__ import annotations
 
+import gc
 import mmap
 from pathlib import Path
 
@@ -195,6 +196,31 @@ def test_large_columns_are_private_mappings_and_fall_back_to_the_heap(
     assert widened.value.dtype == np.float64
     assert widened.value[:n].tolist() == cols.value.astype(np.float64).tolist()
     assert widened.value[-1] == 0.1
+
+
+def test_live_mappings_are_counted_and_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 10_000
+    cols = ScalarColumns(
+        np.arange(n, dtype=np.int64),
+        np.zeros(n),
+        np.zeros(n, dtype=np.float32),
+        np.arange(n, dtype=np.int64),
+    )
+    gc.collect()
+    before = store._mapped_live
+    series = store.ScalarSeries()
+    series.append(cols)
+    assert store._mapped_live == before + 1
+    del series
+    gc.collect()
+    assert store._mapped_live == before  # the mapping is gone with its last view
+    monkeypatch.setattr(store, "MAX_MAPPED", before)
+    capped = store.ScalarSeries()
+    capped.append(cols)
+    block = capped._state.step.base
+    assert block is not None and not isinstance(block.base, memoryview)  # from the heap
+    assert store._mapped_live == before
+    assert capped.snapshot().step.tolist() == cols.step.tolist()
 
 
 def test_malloc_trim_is_a_no_op_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import mmap
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -236,18 +237,39 @@ def _columns(cap: int, value_dtype: Any) -> tuple[np.ndarray, np.ndarray, np.nda
         # every column starts on a page of its own: the last page of one column's points and
         # the first of the next are never one partly used page each (~1 B a point on medium)
         cap = -(-cap // PAGE_CELLS) * PAGE_CELLS
-        try:
-            block = np.frombuffer(
-                mmap.mmap(-1, cap * (16 + vt.itemsize), flags=_MAP_PRIVATE), dtype=np.uint8
-            )
-        except OSError:  # out of mappings (vm.max_map_count) or address space: the heap then
-            block = None
+        block = _mapped(cap * (16 + vt.itemsize))
     if block is None:
         block = np.empty(cap * (16 + vt.itemsize), dtype=np.uint8)
     step = block[: 8 * cap].view(np.int64)
     wall = block[8 * cap : 16 * cap].view(np.float64)
     value = block[16 * cap :].view(vt)
     return step, wall, value
+
+
+MAX_MAPPED = 16384
+"""Live column mappings at most: Linux allows 65,530 mappings a process (vm.max_map_count) and
+the interpreter and other libraries need theirs. Beyond it, columns come from the heap."""
+_mapped_live = 0
+
+
+def _unmapped() -> None:
+    global _mapped_live
+    _mapped_live -= 1
+
+
+def _mapped(nbytes: int) -> np.ndarray | None:
+    """``nbytes`` of a fresh private anonymous mapping, or None (too many live mappings, or the
+    system refuses one)."""
+    global _mapped_live
+    if _MAP_PRIVATE is None or _mapped_live >= MAX_MAPPED:
+        return None
+    try:
+        mapping = mmap.mmap(-1, nbytes, flags=_MAP_PRIVATE)
+    except OSError:  # out of mappings or address space: the heap then
+        return None
+    _mapped_live += 1
+    weakref.finalize(mapping, _unmapped)
+    return np.frombuffer(mapping, dtype=np.uint8)
 
 
 def _grow(s: _State, cap: int, value_dtype: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

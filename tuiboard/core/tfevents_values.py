@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import mmap
 import struct
+import weakref
 from typing import Any
 
 import numpy as np
@@ -190,15 +191,29 @@ PACK_MAPPED = 64 << 10
 """Packed histogram blocks from this size up are anonymous mappings of their own."""
 
 
+MAX_MAPPED = 16384
+"""Live histogram mappings at most (Linux allows 65,530 mappings a process); beyond, the heap."""
+_mapped_live = 0
+
+
+def _unmapped() -> None:
+    global _mapped_live
+    _mapped_live -= 1
+
+
 def _block(nbytes: int) -> np.ndarray:
     """``nbytes`` uninitialised bytes: a private anonymous mapping when large (returned whole
     to the system when its last view dies, never a hole in the allocator's heap)."""
+    global _mapped_live
     flags = getattr(mmap, "MAP_PRIVATE", None)
-    if nbytes >= PACK_MAPPED and flags is not None:
+    if nbytes >= PACK_MAPPED and flags is not None and _mapped_live < MAX_MAPPED:
         try:
-            return np.frombuffer(mmap.mmap(-1, nbytes, flags=flags), dtype=np.uint8)
+            mapping = mmap.mmap(-1, nbytes, flags=flags)
         except OSError:  # out of mappings or address space: the heap then
-            pass
+            return np.empty(nbytes, dtype=np.uint8)
+        _mapped_live += 1
+        weakref.finalize(mapping, _unmapped)
+        return np.frombuffer(mapping, dtype=np.uint8)
     return np.empty(nbytes, dtype=np.uint8)
 
 
