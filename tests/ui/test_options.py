@@ -246,3 +246,31 @@ async def test_many_tags_start_with_groups_collapsed(tmp_path: Path) -> None:
         assert len(groups) == MANY_TAGS // 4 + 1
         assert not groups[0].collapsed
         assert all(g.collapsed for g in groups[1:])
+
+
+async def test_time_axes_leave_out_runs_without_times(tmp_path: Path) -> None:
+    """A JSONL run without a time key has no place on a time axis (steps would mix units)."""
+    import json
+
+    import tuiboard
+    from tests.ui.conftest import T0, write_tbx_runs
+
+    root = tmp_path / "logs"
+    write_tbx_runs(root)
+    (root / "j").mkdir()
+    with (root / "j" / "metrics.jsonl").open("w") as f:
+        for i in range(10):
+            f.write(json.dumps({"step": i * 10, "lr": 0.5 - i * 0.01}) + "\n")
+    logdir = tuiboard.open(str(root))
+    assert logdir.run("j") is not None
+    async with make_app(logdir).run_test(size=(160, 45)) as pilot:
+        app = await started(pilot)
+        assert "j" in [p.run for p in chart_series(app.board, "lr")[0]]
+        await pilot.press("x")
+        await pilot.pause()
+        prepared, series = chart_series(app.board, "lr")
+        assert "j" not in [p.run for p in prepared]
+        assert all(s.x[0] < 1e6 for s in series)  # relative seconds, no steps mixed in
+        await pilot.press("x")
+        await pilot.pause()
+        assert all(s.x[0] >= T0 for s in chart_series(app.board, "lr")[1])

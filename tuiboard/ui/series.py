@@ -39,12 +39,20 @@ class PreparedSeries:
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
+    @property
+    def placeable(self) -> bool:
+        """Whether any point has an x on the current axis (see x_values)."""
+        return len(self) > 0 and bool(np.isfinite(self.x[0]))
+
 
 def x_values(step: np.ndarray, wall_time: np.ndarray, x_axis: str) -> np.ndarray:
-    """x of each point for the axis mode; time axes fall back to steps when times are unknown."""
-    if x_axis == "step" or wall_time.shape[0] == 0 or not np.isfinite(wall_time).any():
+    """x of each point for the axis mode. On a time axis a point without a time (JSONL lines
+    without one) has x = NaN: it cannot be placed, so it is not drawn (steps would mix units)."""
+    if x_axis == "step":
         return step.astype(np.float64)
     wall = np.asarray(wall_time, dtype=np.float64)
+    if wall.shape[0] == 0 or not np.isfinite(wall).any():
+        return np.full(wall.shape[0], np.nan)
     if x_axis == "relative":
         return wall - float(np.nanmin(wall))
     return wall
@@ -68,8 +76,9 @@ def prepare(
     wall64 = np.asarray(wall_time, dtype=np.float64)
     smoothed = np.asarray(ema_debiased(value64, options.smoothing), dtype=np.float64)
     x = x_values(step, wall64, options.x_axis)
-    if options.x_axis != "step" and x.shape[0] > 1 and bool(np.any(x[1:] < x[:-1])):
-        # Time can go backwards (clock changes, restarts): draw in time order, as TensorBoard.
+    if options.x_axis != "step" and x.shape[0] > 1 and not bool(np.all(x[1:] >= x[:-1])):
+        # Time can go backwards (clock changes, restarts): draw in time order, as TensorBoard;
+        # points without a time (NaN) go last, where the chart leaves them out.
         order = np.argsort(x, kind="stable")
         x, step, wall64, value64, smoothed = (
             x[order],

@@ -102,7 +102,7 @@ class ChartScreen(Screen[None]):
 
     def _recompute_xs(self) -> None:
         prepared, _ = chart_series(self.board, self.tag)
-        parts = [p.x for p in prepared if len(p)]
+        parts = [p.x[np.isfinite(p.x)] for p in prepared if len(p)]
         self._xs = np.unique(np.concatenate(parts)) if parts else np.empty(0)
 
     def apply_changes(self, changes: Changes) -> None:

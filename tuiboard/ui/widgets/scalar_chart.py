@@ -32,7 +32,7 @@ def chart_series(board: Board, tag: str) -> tuple[list[PreparedSeries], list[Cha
     smoothing = options.smoothing > 0
     for name in board.visible_runs():
         p = board.cache.get(name, tag, options)
-        if p is None:
+        if p is None or not p.placeable:
             continue
         prepared.append(p)
         series.append(
