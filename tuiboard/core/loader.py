@@ -36,11 +36,12 @@ from tuiboard.core.types import (
     ValueRecord,
 )
 
-CHUNK = 256 << 10
+CHUNK = 192 << 10
 """Bytes read per call: bounds the transient buffer and the decoder's temporaries (2-4 times the
-chunk), and so peak memory, on big files. Measured on medium (85 MB, 1.28M points), peak bytes
-per point above baseline / events per second: 16 MiB 47 / 4.3M, 1 MiB 35 / 4.5M, 512 KiB
-34 / 4.5M, 256 KiB 32 / 3.4M (each read costs ~0.3 ms of fixed numpy work)."""
+chunk), and so peak memory, on big files. Measured on medium (85 MB, 1.28M points; peak bytes
+a point above baseline / events a second, fresh process, noisy machine): 16 MiB 51 / 3.8M,
+1 MiB 34 / 4.6M, 512 KiB 34 / 4.2M, 256 KiB 32 / 3.9M, 192 KiB 31.5 / 3.5M, 128 KiB 31.6 /
+2.8M. Held memory is ~31 at every size; each read costs ~0.3 ms of fixed numpy work."""
 RESERVE_HEADROOM = 1.125
 """Room reserved beyond a file's extrapolated points. Untouched, it costs no resident memory
 (large columns are anonymous mappings, see store._columns), and live appends fill it without
