@@ -180,13 +180,19 @@ class ScalarSeries:
             cut = s.k if s.k == 0 or step[kept[-1]] < lo else _cut_sorted(step[kept], lo)
             base = kept[:cut]
         tail = surv + n
-        if s.keep is not None and cut == s.k and s.k + tail.shape[0] <= s.keep.shape[0]:
+        dtype = _keep_dtype(n + new_steps.shape[0])
+        if (
+            s.keep is not None
+            and cut == s.k
+            and s.k + tail.shape[0] <= s.keep.shape[0]
+            and s.keep.dtype == dtype
+        ):
             # Pure append into free capacity: published cells [0, k) are untouched.
             s.keep[s.k : s.k + tail.shape[0]] = tail
             return s.keep, s.k + tail.shape[0]
         # A cut (or growth): fresh array, so a reader holding the old one stays consistent.
         total = base.shape[0] + tail.shape[0]
-        keep = np.empty(max(total, int(total * _GROWTH)), dtype=np.int64)
+        keep = np.empty(max(total, int(total * _GROWTH)), dtype=dtype)
         keep[: base.shape[0]] = base
         keep[base.shape[0] : total] = tail
         return keep, total
@@ -202,9 +208,14 @@ class ScalarSeries:
         if idx.shape[0] == 0 or s.step[idx[-1]] < start_step:
             return False
         cut = _cut_sorted(s.step[idx], start_step)
-        keep = np.array(idx[:cut], dtype=np.int64)  # fresh array: readers keep the old one
+        keep = np.array(idx[:cut], dtype=_keep_dtype(s.n))  # fresh: readers keep the old one
         self._state = s._replace(keep=keep, k=cut, version=s.version + 1)
         return True
+
+
+def _keep_dtype(raw_points: int) -> type[np.signedinteger[Any]]:
+    """Clean-line indices take 4 bytes while the raw columns hold fewer than 2**31 points."""
+    return np.int32 if raw_points < 2**31 else np.int64
 
 
 def _increasing(steps: np.ndarray) -> bool:
