@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 MIN_CHART_WIDTH = 44
 """Cells; the grid holds as many columns of charts as fit at this width."""
+CHART_WIDTH = 56
+"""Cells; the preferred chart width on wide terminals."""
 MANY_TAGS = 48
 """With more scalar tags than this, groups after the first start collapsed (open with Enter)."""
 
@@ -201,8 +203,11 @@ class ScalarsView(Vertical):
         self._apply_columns(event.size.width)
 
     def _apply_columns(self, width: int) -> None:
-        columns = max(1, (width - 1) // MIN_CHART_WIDTH)
-        height = max(8, min(16, (self.size.height - 2) // 2)) if self.size.height else 12
+        # As many columns as fit at MIN_CHART_WIDTH, but on wide terminals charts grow wider
+        # (about CHART_WIDTH cells) rather than shrink into many narrow ones.
+        columns = max(1, min((width - 1) // MIN_CHART_WIDTH, round(width / CHART_WIDTH)))
+        rows = self.size.height
+        height = max(8, min(20 if rows >= 60 else 16, (rows - 2) // 2)) if rows else 12
         self.columns = columns
         for grid in (g.grid for g in self._groups.values()):
             grid.styles.grid_size_columns = columns
