@@ -457,3 +457,17 @@ def test_every_binding_has_its_action() -> None:
             assert isinstance(b, Binding)
             name = b.action.split("(", 1)[0]
             assert hasattr(owner, f"action_{name}"), (owner.__name__, b.action)
+
+
+async def test_tab_keys_leave_the_full_screen_chart(tbx_logdir: Logdir) -> None:
+    async with make_app(tbx_logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        chart(app, "lr").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChartScreen)
+        await pilot.press("3")
+        await pilot.pause()
+        assert not isinstance(app.screen, ChartScreen)
+        assert app.active_tab == "overview"
+        assert isinstance(app.focused, DataTable)

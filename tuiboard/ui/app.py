@@ -279,6 +279,7 @@ class TuiboardApp(App[int]):
     def action_show_tab(self, tab: str) -> None:
         """Show a tab and put the focus in it (TabbedContent shows the pane holding the focus,
         and the tab's keys act on what is focused)."""
+        self._leave_chart_screens()
         self.query_one(TabbedContent).active = tab
         if tab == "scalars":
             charts = self.query_one(ScalarsView).visible_charts()
@@ -289,7 +290,12 @@ class TuiboardApp(App[int]):
         else:
             self.query_one("#overview-table").focus()
 
+    def _leave_chart_screens(self) -> None:
+        while len(self.screen_stack) > 1 and isinstance(self.screen, ChartScreen):
+            self.pop_screen()
+
     def action_tag_filter(self) -> None:
+        self._leave_chart_screens()
         if self.active_tab != "scalars":
             self.action_show_tab("scalars")
         self.query_one(ScalarsView).open_filter()
