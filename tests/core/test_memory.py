@@ -223,6 +223,33 @@ def test_live_mappings_are_counted_and_capped(monkeypatch: pytest.MonkeyPatch) -
     assert capped.snapshot().step.tolist() == cols.step.tolist()
 
 
+def test_small_first_batch_is_kept_without_copy_and_never_written() -> None:
+    step = np.arange(5, dtype=np.int64)
+    cols = ScalarColumns(step, step * 0.5 + T0, step.astype(np.float32), step.copy())
+    series = store.ScalarSeries()
+    series.append(cols)
+    assert series._state.step is cols.step
+    first = series.snapshot()
+    more = np.arange(5, 9, dtype=np.int64)
+    series.append(ScalarColumns(more, more * 0.5 + T0, more.astype(np.float32), more.copy()))
+    assert cols.step.tolist() == [0, 1, 2, 3, 4]  # the adopted array was not written to
+    assert first.step.tolist() == [0, 1, 2, 3, 4]
+    assert series.snapshot().step.tolist() == list(range(9))
+    assert series.snapshot().wall_time.tolist() == [i * 0.5 + T0 for i in range(9)]
+    # a slice of a bigger array is copied: the store keeps no more memory than it shows
+    big = np.arange(1000, dtype=np.int64)
+    part = ScalarColumns(big[:3], np.zeros(3), np.zeros(3, np.float32), big[:3].copy())
+    sliced = store.ScalarSeries()
+    sliced.append(part)
+    assert sliced._state.step is not part.step and sliced.snapshot().step.tolist() == [0, 1, 2]
+    # restart rule still applies to an adopted batch
+    back = np.array([0, 1, 2, 1], dtype=np.int64)
+    restarted = store.ScalarSeries()
+    restarted.append(ScalarColumns(back, np.zeros(4), np.zeros(4, np.float32), back.copy()))
+    assert restarted.snapshot().step.tolist() == [0, 1]
+    assert restarted.snapshot(raw=True).step.tolist() == [0, 1, 2, 1]
+
+
 def test_malloc_trim_is_a_no_op_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loader.sys, "platform", "darwin")
     assert loader._glibc_malloc() is None

@@ -154,8 +154,15 @@ class ScalarSeries:
         if m == 0:
             return
         s = self._state
-        step, wall, value = s.step, s.wall, s.value
         n = s.n
+        if n == 0 and m * 20 < MAPPED_COLUMN and _adoptable(cols):
+            # a small first batch (a small file): keep the reader's fresh arrays, no copy
+            keep, k = None, 0
+            if self.restarts:
+                keep, k = self._clean_append(s, cols.step, 0, cols.step)
+            self._state = _State(cols.step, cols.wall_time, cols.value, m, keep, k, s.version + 1)
+            return
+        step, wall, value = s.step, s.wall, s.value
         new_dtype = np.result_type(value.dtype, cols.value.dtype)
         if n + m > step.shape[0] or new_dtype != value.dtype:
             cap = max(n + m, int(step.shape[0] * _GROWTH) if n else n + m)
@@ -222,6 +229,25 @@ class ScalarSeries:
 def _keep_dtype(raw_points: int) -> type[np.signedinteger[Any]]:
     """Clean-line indices take 4 bytes while the raw columns hold fewer than 2**31 points."""
     return np.int32 if raw_points < 2**31 else np.int64
+
+
+def _adoptable(cols: ScalarColumns) -> bool:
+    """Whether the store may keep these arrays as its columns: the right dtypes, contiguous, and
+    keeping alive no more memory than they show. (The reader hands over fresh arrays that
+    nothing else holds or writes; the store never writes a cell it has published.)"""
+    for a, dtypes in (
+        (cols.step, (np.int64,)),
+        (cols.wall_time, (np.float64,)),
+        (cols.value, (np.float32, np.float64)),
+    ):
+        if a.ndim != 1 or a.dtype not in dtypes or not a.flags.c_contiguous:
+            return False
+        owner = a
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        if owner.base is not None or owner.nbytes > a.nbytes:
+            return False  # memory of another object, or a slice of something bigger
+    return True
 
 
 def _increasing(steps: np.ndarray) -> bool:
