@@ -3,7 +3,8 @@
 Owns: `RunPanel` (filter input + summary + tree) and `RunTree`. It shows the app's
 `RunSelection`; it never changes it itself, it posts `RunToggled` / `RunFilterChanged` /
 `RunHighlighted` / `ShowWarnings` and the app decides.
-Must not import: tuiboard.core internals (it reads Run objects it is handed), tuiboard.render.
+Must not import: tuiboard.core internals (it reads the Run objects it is handed), tuiboard.render
+beyond clean.
 """
 
 from __future__ import annotations
