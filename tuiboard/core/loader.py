@@ -50,7 +50,7 @@ TRIM_AFTER = 8 << 20
 """A refresh of a run that read this many bytes hands the allocator's free heap pages back."""
 
 
-HEAP_KEEP = 32 << 20
+HEAP_KEEP = 8 << 20
 """glibc M_TRIM_THRESHOLD and M_MMAP_THRESHOLD / 8 (see _glibc_malloc)."""
 
 
