@@ -2,7 +2,8 @@
 numpy columns through fixed-layout templates.
 
 Owns: ``decode_batch`` (which records are fast-path scalars, which need the general decoder,
-which failed their data CRC) and ``scalar_layout`` (the template of one scalar Event).
+which failed their data CRC), ``scalar_layout`` (the template of one scalar Event) and
+``cached_layout`` (the templates seen before, across reads, files and runs).
 Must not import textual, rich, or tuiboard modules other than core.{crc,tfrecord,wire,types}.
 
 A scalar Event of one tag has a fixed layout: ``09 <wall_time:8> 10 <step varint> 2a .. 0a <tag>
