@@ -260,7 +260,7 @@ def test_malloc_trim_is_a_no_op_off_linux(monkeypatch: pytest.MonkeyPatch) -> No
 def test_cached_layouts_equal_fresh_ones(tmp_path: Path) -> None:
     tfevents_fast._LAYOUT_CACHE.clear()
     payloads = []
-    for tag in ("loss", "lossy", "acc"):
+    for tag in ("loss", "lose", "lossy", "acc"):  # "loss" and "lose": one length
         for step, value in ((1, 0.5), (2, -1e30), (200, float("nan")), (300, 2.0)):
             payloads.append(writers.scalar_event(tag, step, value, T0 + step))
     for p in payloads * 2:  # the second round comes from the cache
