@@ -213,6 +213,24 @@ def test_raw_drawn_faint_under_smoothed() -> None:
     assert "1" in y_labels(t) and "-1" in y_labels(t)
 
 
+def test_smoothed_line_cells_are_not_blurred_by_raw_dots() -> None:
+    from tuiboard.render.raster import draw_layers
+
+    rng = np.random.default_rng(3)
+    x = np.arange(500, dtype=np.float64)
+    raw = np.sin(x / 60) + rng.normal(0, 0.3, 500)
+    line = np.sin(x / 60)
+    box = (0.0, 499.0, -2.5, 2.5, 60, 16)
+    raw_bits, _ = draw_layers([(x, raw)], *box)
+    line_bits, _ = draw_layers([(x, line)], *box)
+    bits, owner = draw_layers([(x, raw), (x, line)], *box, under=1)
+    on_line = line_bits != 0
+    assert on_line.any() and (raw_bits[on_line] & ~line_bits[on_line]).any()  # they do overlap
+    assert np.array_equal(bits[on_line], line_bits[on_line])  # the line's cells: its dots only
+    assert np.array_equal(bits[~on_line], raw_bits[~on_line])  # elsewhere the faint raw dots
+    assert (owner[on_line] == 2).all() and (owner[~on_line & (raw_bits != 0)] == 1).all()
+
+
 def test_markup_and_escapes_in_title_literal() -> None:
     t = render_chart(CASES["ramp"], ChartOptions(title="[bold red]x[/]\x1b[31m\x07"), 40, 12, THEME)
     assert lines(t)[0].rstrip() == "[bold red]x[/]"

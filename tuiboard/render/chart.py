@@ -310,7 +310,8 @@ def render_chart(
     for lx, ly in layer_data:
         xs, ys = _column_points(lx, ly, x_lo, sx, dots_w)
         lines.append(_with_neighbours(lx, ly, xs, ys, x_lo, x_hi))
-    allbits, owner = draw_layers(lines, x_lo, x_hi, y_lo, y_hi, plot_cols, plot_rows)
+    faint = sum(1 for p in prepared if p.raw is not None)
+    allbits, owner = draw_layers(lines, x_lo, x_hi, y_lo, y_hi, plot_cols, plot_rows, under=faint)
     style_of_layer = np.array([0] + [canvas.style(st) for st in layer_styles], dtype=np.int32)
     owner = style_of_layer[owner]
     plot_codes = np.where(allbits != 0, BRAILLE_BASE + allbits.astype(np.uint32), 0x20)

@@ -109,9 +109,13 @@ def draw_layers(
     y_hi: float,
     cols: int,
     rows: int,
+    under: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Polylines (data coordinates, x ascending) drawn in one pass: (braille bits, owner) per
     cell, where owner is 1 + the index of the last layer with a dot in the cell (0: empty).
+
+    The first `under` layers (a chart's faint raw lines) only show in cells no later layer
+    touches: a cell has one colour, so mixing their dots into a line's cell would blur the line.
 
     Column-span rasterisation: dot column c covers x in [c - 0.5, c + 0.5); a polyline lights,
     in that column, every dot between the lowest and highest y it takes there (its points in the
@@ -181,8 +185,12 @@ def draw_layers(
     for dy in range(4):
         for dx_ in range(2):
             bits |= cells[:, :, dy, :, dx_].view(np.uint8) * _BRAILLE_BITS[dy, dx_]
-    allbits = np.bitwise_or.reduce(bits, axis=0)
     lit = bits != 0
     owner = (n_layers - np.argmax(lit[::-1], axis=0)).astype(np.int32)
+    if 0 < under < n_layers:
+        top = np.bitwise_or.reduce(bits[under:], axis=0)
+        allbits = np.where(top != 0, top, np.bitwise_or.reduce(bits[:under], axis=0))
+    else:
+        allbits = np.bitwise_or.reduce(bits, axis=0)
     owner[allbits == 0] = 0
     return allbits, owner
