@@ -257,3 +257,17 @@ def test_damaged_records_warn_and_keep_the_rest(tmp_path: Path, damage: str) -> 
         assert got == 39  # records 1..39 are scalars (record 0 is file_version)
     else:
         assert got == 199  # only the damaged record is lost
+
+
+def test_first_load_in_growing_batches_shows_the_first_run_first(tmp_path: Path) -> None:
+    for i in range(11):
+        write_run(tmp_path / f"r{i:02d}", range(3))
+    ld = tuiboard.open(str(tmp_path), load=False)
+    sizes = []
+    for ch in ld.refresh_iter(most=4):
+        sizes.append(len(ch.runs))
+        assert len(ld.runs) == sum(sizes)  # each batch is in the store when it is yielded
+    assert sizes == [1, 2, 4, 4]
+    shutil.rmtree(tmp_path / "r03")
+    assert [c.removed_runs for c in ld.refresh_iter()][-1] == {"r03"}
+    assert "r03" not in [r.name for r in ld.runs]

@@ -287,26 +287,36 @@ class Logdir:
             targets = self._targets(paths) if paths is not None else None
             if targets is None:
                 found = self.discover()
-                changes = self._read(found, list(found))
-                removed = frozenset(set(self._loaders) - set(found))
-                if removed:
-                    for name in removed:
-                        del self._loaders[name]
-                        self._views.pop(name, None)
-                    self.store.version += 1
-                    changes = changes.merge(Changes(removed_runs=removed, version=self.version))
-                return changes
+                return self._read(found, list(found)).merge(self._drop_missing(found))
             found = {n: self._loaders[n].files for n in targets}
             return self._read(found, targets)
 
-    def refresh_iter(self, batch: int = 8) -> Iterable[Changes]:
-        """A full refresh in batches of runs, so a viewer can draw the first runs while the rest
-        are read. Yields the Changes of each batch."""
+    def refresh_iter(self, most: int = 32) -> Iterable[Changes]:
+        """A full refresh in batches of runs, so a viewer draws the first runs while the rest
+        are read: batches of 1, 2, 4, ... runs up to `most` (the first run shows after one
+        run's read, and a big logdir still costs few batches). Yields each batch's Changes."""
         with self._write_lock:
             found = self.discover()
             names = sorted(found, key=lambda n: (n in self._loaders, n))
-            for i in range(0, len(names), batch):
-                yield self._read(found, names[i : i + batch])
+            i, size = 0, 1
+            while i < len(names):
+                yield self._read(found, names[i : i + size])
+                i, size = i + size, min(size * 2, most)
+            dropped = self._drop_missing(found)
+            if dropped:
+                yield dropped
+
+    def _drop_missing(self, found: dict[str, discovery.RunFiles]) -> Changes:
+        """Forget runs no longer found (their directory or every file of theirs is gone)."""
+        removed = frozenset(set(self._loaders) - set(found))
+        if not removed:
+            return Changes(version=self.version)
+        for name in removed:
+            del self._loaders[name]
+            self._views.pop(name, None)
+            self.store.runs.pop(name, None)
+        self.store.version += 1
+        return Changes(removed_runs=removed, version=self.version)
 
     def _targets(self, paths: Iterable[str]) -> list[str] | None:
         by_dir: dict[str, list[str]] = {}
