@@ -263,10 +263,15 @@ def test_first_load_in_growing_batches_shows_the_first_run_first(tmp_path: Path)
     for i in range(11):
         write_run(tmp_path / f"r{i:02d}", range(3))
     ld = tuiboard.open(str(tmp_path), load=False)
+    batches = iter(ld.refresh_iter(most=4))
+    listed = next(batches)  # every run found is listed at once, before any is read
+    assert listed.new_runs == {f"r{i:02d}" for i in range(11)} and not listed.runs
+    assert len(ld.runs) == 11 and all(r.point_count == 0 for r in ld.runs)
     sizes = []
-    for ch in ld.refresh_iter(most=4):
+    for ch in batches:
         sizes.append(len(ch.runs))
-        assert len(ld.runs) == sum(sizes)  # each batch is in the store when it is yielded
+        read = [r for r in ld.runs if r.point_count]
+        assert len(read) == sum(sizes)  # each batch is in the store when it is yielded
     assert sizes == [1, 2, 4, 4]
     shutil.rmtree(tmp_path / "r03")
     assert [c.removed_runs for c in ld.refresh_iter()][-1] == {"r03"}

@@ -47,7 +47,7 @@ class Changes:
     bytes_read: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.runs or self.removed_runs)
+        return bool(self.runs or self.new_runs or self.removed_runs)
 
     def merge(self, other: Changes) -> Changes:
         return Changes(
@@ -298,6 +298,13 @@ class Logdir:
         with self._write_lock:
             found = self.discover()
             names = sorted(found, key=lambda n: (n in self._loaders, n))
+            # Every run found is listed at once, empty, before any is read.
+            new = frozenset(n for n in names if n not in self._loaders)
+            if new:
+                for name in new:
+                    self._register(found[name])
+                self.store.version += 1
+                yield Changes(new_runs=new, version=self.version)
             i, size = 0, 1
             while i < len(names):
                 yield self._read(found, names[i : i + size])
@@ -305,6 +312,15 @@ class Logdir:
             dropped = self._drop_missing(found)
             if dropped:
                 yield dropped
+
+    def _register(self, rf: discovery.RunFiles) -> RunLoader:
+        """A loader and an empty view for a run found but not read yet."""
+        ld = self._loaders.get(rf.name)
+        if ld is None:
+            ld = self._loaders[rf.name] = RunLoader.new(rf)
+            self._views[rf.name] = Run(ld.data)
+            self.store.runs[rf.name] = ld.data
+        return ld
 
     def _drop_missing(self, found: dict[str, discovery.RunFiles]) -> Changes:
         """Forget runs no longer found (their directory or every file of theirs is gone)."""
@@ -340,8 +356,9 @@ class Logdir:
             rf = found[name]
             ld = self._loaders.get(name)
             if ld is None:
-                ld = self._loaders[name] = RunLoader.new(rf)
+                ld = self._register(rf)
                 new.add(name)
+            first_read = not ld.cursors
             res = ld.refresh(rf)
             if res.reset:
                 # A file shrank or was replaced: read the whole run again into fresh data.
@@ -351,7 +368,7 @@ class Logdir:
             if name not in self._views or self._views[name]._data is not ld.data:
                 self._views[name] = Run(ld.data)
                 self.store.runs[name] = ld.data
-            if res.changed or name in new:
+            if res.changed or first_read:
                 changed.add(name)
             points += res.points
             records += res.records

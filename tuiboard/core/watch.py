@@ -97,6 +97,12 @@ class Watcher:
                 self.on_progress(min(done, total), total)
             if self._stop.is_set():
                 return
+        # Deliver the rest of the first load now, yet never two notifications within
+        # min_interval (a poll interval may be long).
+        with self._pending_lock:
+            remaining = self.min_interval - (time.monotonic() - self._last_emit)
+        if remaining > 0:
+            self._stop.wait(remaining)
         self._flush(force=True)
 
     def _poll_loop(self, interval: float) -> None:
@@ -108,6 +114,7 @@ class Watcher:
         import watchfiles
 
         roots = [path for _, path in self.logdir.roots]
+        caught_up = False
         try:
             for batch in watchfiles.watch(
                 *roots,
@@ -119,9 +126,13 @@ class Watcher:
                 raise_interrupt=False,
                 ignore_permission_denied=True,
             ):
-                if batch:
-                    paths = {p for _, p in batch}
-                    self._offer(self.logdir.refresh(paths))
+                if not caught_up:
+                    # inotify watches exist from the first iteration on: one full refresh
+                    # catches what was written between the first load and then.
+                    caught_up = True
+                    self._offer(self.logdir.refresh())
+                elif batch:
+                    self._offer(self.logdir.refresh({p for _, p in batch}))
                 self._flush()
         except (OSError, RuntimeError):
             # No inotify here (or a root vanished): fall back to polling.
