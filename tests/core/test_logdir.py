@@ -276,3 +276,22 @@ def test_first_load_in_growing_batches_shows_the_first_run_first(tmp_path: Path)
     shutil.rmtree(tmp_path / "r03")
     assert [c.removed_runs for c in ld.refresh_iter()][-1] == {"r03"}
     assert "r03" not in [r.name for r in ld.runs]
+
+
+def test_file_rewritten_in_place_with_the_same_size_is_read_again(tmp_path: Path) -> None:
+    write_run(tmp_path / "src1", range(1000, 1030))  # steps of one varint length: same size
+    write_run(tmp_path / "src2", range(2000, 2030))
+    one, two = _only_file(tmp_path / "src1"), _only_file(tmp_path / "src2")
+    assert one.stat().st_size == two.stat().st_size
+    (tmp_path / "logs" / "r").mkdir(parents=True)
+    target = tmp_path / "logs" / "r" / one.name
+    target.write_bytes(one.read_bytes())
+    ld = tuiboard.open(str(tmp_path / "logs"))
+    assert ld.runs[0].scalars("loss").step.tolist() == list(range(1000, 1030))
+    inode = target.stat().st_ino
+    with open(target, "r+b") as fh:  # same inode, same size, other bytes
+        fh.write(two.read_bytes())
+    os.utime(target, (target.stat().st_atime, target.stat().st_mtime + 5))
+    assert target.stat().st_ino == inode
+    ld.refresh()
+    assert ld.runs[0].scalars("loss").step.tolist() == list(range(2000, 2030))

@@ -50,6 +50,18 @@ TRIM_AFTER = 8 << 20
 """A refresh of a run that read this many bytes hands the allocator's free heap pages back."""
 
 
+HEAD_BYTES = 64
+"""How much of a file's start is kept to notice it being rewritten in place (FileCursor.head)."""
+
+
+def _read_head(path: str, n: int) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(n)
+    except OSError:
+        return b""
+
+
 HEAP_KEEP = 8 << 20
 """glibc M_TRIM_THRESHOLD and M_MMAP_THRESHOLD / 8 (see _glibc_malloc)."""
 
@@ -98,6 +110,9 @@ class FileCursor:
     dead: bool = False
     vanished: bool = False
     jsonl_state: jsonl.JsonlState | None = None
+    head: bytes = b""
+    """The file's first bytes when first read: writers only append, so different first bytes
+    under the same inode mean the file was rewritten in place (truncated and written again)."""
 
 
 @dataclass(slots=True)
@@ -158,9 +173,17 @@ class RunLoader:
             if st.st_mtime > self.data.last_write:
                 self.data.last_write = st.st_mtime
             unchanged = st.st_size == cur.size and st.st_mtime == cur.mtime
-            if cur.dead or st.st_size == cur.offset or unchanged:
+            if unchanged:
                 continue  # nothing new (an incomplete tail is retried once the file changes)
+            if cur.head and _read_head(path, len(cur.head)) != cur.head:
+                result.reset = True
+                return result
+            if cur.dead or st.st_size == cur.offset:
+                cur.size, cur.mtime = st.st_size, st.st_mtime
+                continue
             cur.size, cur.mtime = st.st_size, st.st_mtime
+            if not cur.head:
+                cur.head = _read_head(path, HEAD_BYTES)
             self._read_file(cur, result)
         self._read_configs(result)
         if _trim is not None and result.bytes_read >= TRIM_AFTER:
