@@ -23,15 +23,6 @@ from tensorboard.util import tensor_util
 from tests.reference import accumulate
 from tuiboard.demo import DEMO_RUNS, STEPS, write_demo
 
-KEEP_ALL = {
-    event_accumulator.SCALARS: 0,
-    event_accumulator.HISTOGRAMS: 0,
-    event_accumulator.IMAGES: 0,
-    event_accumulator.AUDIO: 0,
-    event_accumulator.TENSORS: 0,
-    event_accumulator.COMPRESSED_HISTOGRAMS: 0,
-}
-
 
 def tree(root: Path) -> dict[str, bytes]:
     return {

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 from PIL import Image
-from tensorboard.backend.event_processing import event_accumulator, event_file_loader
+from tensorboard.backend.event_processing import event_file_loader
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.pr_curve import metadata as pr_metadata
@@ -24,14 +24,6 @@ from tensorboardX.summary import compute_curve
 from tests.reference import accumulate
 from tuiboard.writer import START, STOP, EventWriter, JsonlWriter, frame_record
 
-KEEP_ALL = {
-    event_accumulator.SCALARS: 0,
-    event_accumulator.HISTOGRAMS: 0,
-    event_accumulator.IMAGES: 0,
-    event_accumulator.AUDIO: 0,
-    event_accumulator.TENSORS: 0,
-    event_accumulator.COMPRESSED_HISTOGRAMS: 0,
-}
 T0 = 1_700_000_000.0
 
 
