@@ -107,7 +107,7 @@ def _as_step(value: Any) -> int | None:
     kind = type(value)
     if kind is int:
         if _INT64_MIN <= value <= _INT64_MAX:
-            return value  # type: ignore[no-any-return]
+            return value
         return None
     if kind is float and value.is_integer() and -9.2e18 < value < 9.2e18:
         return int(value)

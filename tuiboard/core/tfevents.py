@@ -78,14 +78,14 @@ class _Scalars:
         lists[4].append(f32)
 
     def columns(self) -> dict[str, ScalarColumns]:
-        for tag, (seq, step, wall, value, f32) in self.slow.items():
+        for tag, (seq_list, step_list, wall_list, value_list, f32) in self.slow.items():
             dtype = np.float32 if all(f32) else np.float64
             self.parts.setdefault(tag, []).append(
                 (
-                    np.array(seq, dtype=np.int64),
-                    np.array(step, dtype=np.int64),
-                    np.array(wall, dtype=np.float64),
-                    np.array(value, dtype=dtype),
+                    np.array(seq_list, dtype=np.int64),
+                    np.array(step_list, dtype=np.int64),
+                    np.array(wall_list, dtype=np.float64),
+                    np.array(value_list, dtype=dtype),
                 )
             )
         out: dict[str, ScalarColumns] = {}

@@ -128,9 +128,9 @@ def cached_layout(b: bytes) -> Layout | None:
     entries = _LAYOUT_CACHE.get(length)
     x = int.from_bytes(b, "little")
     if entries is not None:
-        for mask, tmpl, layout in entries:
+        for mask, tmpl, hit in entries:
             if x & mask == tmpl:
-                return layout
+                return hit
     layout = scalar_layout(b)
     if layout is None:
         return None
