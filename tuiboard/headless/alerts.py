@@ -62,6 +62,9 @@ class Alert:
 
 def alert_for(status: str, facts: RunFacts, health: Health) -> Alert:
     """The alert for a run entering `status` (one of UNHEALTHY)."""
+    tag: str | None
+    step: int | None
+    value: float | None
     if status == DIVERGED and facts.divergence is not None:
         d = facts.divergence
         tag, step, value = d.tag, d.step, d.value

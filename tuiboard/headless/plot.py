@@ -39,7 +39,10 @@ from tuiboard.render.smoothing import ema_debiased
 from tuiboard.render.theme import Theme, color_wanted, default_theme, run_color
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from tuiboard.core.logdir import Logdir
+    from tuiboard.core.types import HistogramValue
 
 EXIT_OK = 0
 EXIT_NOTHING = 1
@@ -172,7 +175,17 @@ def plot_texts(
     return blocks
 
 
-def _histogram_block(tag, run_name, hs, kind, width, height, x_mode, theme, color):  # type: ignore[no-untyped-def]
+def _histogram_block(
+    tag: str,
+    run_name: str,
+    hs: Sequence[HistogramValue],
+    kind: str,
+    width: int,
+    height: int,
+    x_mode: str,
+    theme: Theme,
+    color: str,
+) -> Text:
     last = hs[-1]
     head = Text(clean(tag), style=f"bold {theme.text}" if theme.color else "")
     head.append(" · ")

@@ -14,7 +14,9 @@ DEFAULT_WIDTH = 100
 KINDS = ("scalars", "histograms", "distributions")
 
 
-def add_plot_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_plot_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
     """Add `plot` to cli.py's subparsers; the handler is `plot_main`."""
     p = sub.add_parser(
         "plot",

@@ -188,8 +188,8 @@ def draw_layers(
     lit = bits != 0
     owner = (n_layers - np.argmax(lit[::-1], axis=0)).astype(np.int32)
     if 0 < under < n_layers:
-        top = np.bitwise_or.reduce(bits[under:], axis=0)
-        allbits = np.where(top != 0, top, np.bitwise_or.reduce(bits[:under], axis=0))
+        upper: np.ndarray = np.bitwise_or.reduce(bits[under:], axis=0)
+        allbits = np.where(upper != 0, upper, np.bitwise_or.reduce(bits[:under], axis=0))
     else:
         allbits = np.bitwise_or.reduce(bits, axis=0)
     owner[allbits == 0] = 0
