@@ -22,9 +22,12 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from tuiboard import __version__
+
+if TYPE_CHECKING:
+    from tuiboard.core.logdir import Logdir
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 """Subcommand name -> handler; filled by the _cmd_* functions below."""
@@ -102,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _run_app(args)
 
 
-def _open(specs: list[str]):  # type: ignore[no-untyped-def]
+def _open(specs: list[str]) -> Logdir:
     import tuiboard
 
     return tuiboard.open(*(specs or ["."]))
@@ -117,7 +120,7 @@ def _output(path: str | None) -> Iterator[IO[str]]:
         yield fh
 
 
-def _print_warnings(logdir) -> None:  # type: ignore[no-untyped-def]
+def _print_warnings(logdir: Logdir) -> None:
     from tuiboard.export import _plain
 
     for w in logdir.warnings:

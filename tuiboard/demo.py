@@ -294,8 +294,8 @@ def _write_jsonl_runs(root: str, seed: int) -> None:
     rng = np.random.default_rng(seed * 1_000 + 500)
     d2 = os.path.join(root, "jsonl", "detectron2-style")
     with JsonlWriter(d2, "metrics.json", step_key="iteration", time_key=None) as w:
-        for it, line in _detectron2_lines(rng, iter(range(19, 1_000, 20))):
-            w.log(it, line)
+        for it, metrics in _detectron2_lines(rng, iter(range(19, 1_000, 20))):
+            w.log(it, metrics)
         w.write_config(
             {
                 "MODEL": {
