@@ -33,18 +33,26 @@ WANDB_INTERNAL = frozenset({"_wandb", "wandb_version"})
 Config = dict[str, object]
 
 
+def read_small_file(path: str, limit: int, what: str) -> tuple[bytes | None, ReadWarning | None]:
+    """A settings file's bytes, or None and the warning why not (unreadable, or over `limit`
+    bytes: then it is data, not settings). `what` names the file in the warning."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        return None, ReadWarning(file=path, message=f"cannot read {what}: {reason}")
+    if len(raw) > limit:
+        return None, ReadWarning(file=path, message=f"{what} larger than {limit} bytes, not read")
+    return raw, None
+
+
 def read_config(path: str) -> tuple[Config, list[ReadWarning]]:
     """Read one config file into a flat dict; problems become warnings, never exceptions."""
     warnings: list[ReadWarning] = []
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        return {}, [ReadWarning(file=path, message=f"cannot read config: {reason}")]
-    if len(raw) > MAX_CONFIG_BYTES:
-        message = f"config larger than {MAX_CONFIG_BYTES} bytes, not read"
-        return {}, [ReadWarning(file=path, message=message)]
+    raw, problem = read_small_file(path, MAX_CONFIG_BYTES, "config")
+    if raw is None:
+        return {}, [problem] if problem is not None else []
     text = raw.decode("utf-8", "replace")
     if text.startswith("\ufeff"):
         text = text[1:]

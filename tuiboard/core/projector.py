@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tuiboard.core.config import read_small_file
 from tuiboard.core.types import EmbeddingInfo, ReadWarning
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
@@ -200,15 +201,9 @@ def _resolve(path: str, config_dir: str, config: str, warnings: list[ReadWarning
 def read_projector(path: str) -> tuple[list[EmbeddingInfo], list[ReadWarning]]:
     """The embeddings a projector_config.pbtxt declares, with the shapes found on disk."""
     warnings: list[ReadWarning] = []
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_CONFIG_BYTES + 1)
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        return [], [ReadWarning(file=path, message=f"cannot read projector config: {reason}")]
-    if len(raw) > MAX_CONFIG_BYTES:
-        message = f"projector config larger than {MAX_CONFIG_BYTES} bytes, not read"
-        return [], [ReadWarning(file=path, message=message)]
+    raw, problem = read_small_file(path, MAX_CONFIG_BYTES, "projector config")
+    if raw is None:
+        return [], [problem] if problem is not None else []
     try:
         config = parse_text_format(raw.decode("utf-8", "replace"))
     except (TextFormatError, IndexError) as error:
