@@ -38,6 +38,14 @@ def logdir(tmp_path: Path) -> Path:
             w.add_scalar("metrics/acc", 0.1 + s / 100, s, walltime=T0 + s * 1.5)
         w.add_histogram("w", rng.normal(size=100), 3, walltime=T0 + 3)
         w.add_text("note", "hello [bold]x[/]", 1, walltime=T0 + 1)
+        w.add_image("img", rng.random((3, 8, 5)), 2, walltime=T0 + 2)
+        w.add_mesh(
+            "shape",
+            vertices=rng.random((1, 7, 3)),
+            faces=np.array([[[0, 1, 2], [2, 3, 4]]]),
+            global_step=4,
+            walltime=T0 + 4,
+        )
         w.close()
     (tmp_path / "checkpoints").mkdir()
     (tmp_path / "checkpoints" / "model.pt").write_bytes(b"\0" * 100)
@@ -121,3 +129,37 @@ def test_installed_command_ls(logdir: Path) -> None:
         check=True,
     )
     assert out.stdout.splitlines()[0].startswith("a  [tfevents]  last step 24")
+
+
+def test_export_other_kinds_match_tensorboard(
+    logdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    images = list(
+        csv.DictReader(io.StringIO(run_cli(["export", str(logdir), "--kind", "images"], capsys)))
+    )
+    texts = list(
+        csv.DictReader(io.StringIO(run_cli(["export", str(logdir), "--kind", "text"], capsys)))
+    )
+    meshes = list(
+        csv.DictReader(
+            io.StringIO(run_cli(["export", str(logdir), "--kind", "mesh", "--runs", "^a$"], capsys))
+        )
+    )
+    acc = accumulate(str(logdir / "a"))
+    (img,) = acc.Images("img")
+    a_img = next(r for r in images if r["run"] == "a")
+    assert (int(a_img["width"]), int(a_img["height"]), int(a_img["bytes"])) == (
+        img.width,
+        img.height,
+        len(img.encoded_image_string),
+    )
+    assert a_img["format"] == "image/png" and int(a_img["step"]) == img.step
+    (note,) = acc.Tensors("note/text_summary")
+    a_text = next(r for r in texts if r["run"] == "a")
+    want = note.tensor_proto.string_val[0].decode()
+    assert a_text["text"] == want and int(a_text["length"]) == len(want)
+    counts = {r["tag"]: int(r["count"]) for r in meshes}
+    by_tag = {t: acc.Tensors(t)[0].tensor_proto for t in acc.Tags()["tensors"] if "shape" in t}
+    assert by_tag and set(by_tag) == set(counts)  # vertices and faces, as tensorboardX tags them
+    for tag, proto in by_tag.items():
+        assert counts[tag] == proto.tensor_shape.dim[-2].size

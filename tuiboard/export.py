@@ -227,7 +227,9 @@ def _pr_row(r: PrCurveValue) -> list[Any]:
 
 
 def _mesh_row(r: MeshValue) -> list[Any]:
-    return [r.component, "x".join(map(str, r.shape))]
+    # Vertices, faces and colours are [batch, count, 3] tensors: count is the vertex (face) count.
+    count = r.shape[-2] if len(r.shape) >= 2 else (r.shape[0] if r.shape else 0)
+    return [r.component, "x".join(map(str, r.shape)), count]
 
 
 def _graph_row(r: GraphValue) -> list[Any]:
@@ -252,7 +254,7 @@ _KIND_COLUMNS: dict[str, tuple[list[str], Callable[[Any], list[Any]]]] = {
     AUDIO: (["sample_rate", "channels", "frames", "format", "clips", "bytes"], _audio_row),
     TEXT: (["shape", "length", "text"], _text_row),
     PR_CURVES: (["num_thresholds"], _pr_row),
-    MESH: (["component", "shape"], _mesh_row),
+    MESH: (["component", "shape", "count"], _mesh_row),
     GRAPH: (["source", "nodes", "bytes"], _graph_row),
     HPARAMS: (["kind", "status", "hparams"], _hparams_row),
 }
