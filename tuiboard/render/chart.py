@@ -1,7 +1,9 @@
 """Line charts of scalar series in braille (2x4 dots per cell), drawn with numpy.
 
 Owns: `ChartSeries`, `ChartOptions`, `render_chart` (layout, ranges, ticks, markers; the dots
-themselves come from raster.py).
+themselves come from raster.py), and `draw_chart` / `ChartFrame`: the same picture without its
+cursor plus where the plot sits, so a widget moving a cursor repaints one column instead of
+redrawing every series (`frame.text(cursor_x)`), and maps a mouse column to x (`frame.x_at`).
 Must not import: textual, tuiboard.ui.
 
 Pipeline: the y range comes from the finite values inside the x range (or their 5th-95th
@@ -23,7 +25,7 @@ import numpy as np
 from rich.text import Text
 
 from tuiboard.render.axes import place_labels, value_ticks, x_ticks
-from tuiboard.render.canvas import Canvas, fit_text, join_lines
+from tuiboard.render.canvas import BLANK, Canvas, fit_text, join_lines
 from tuiboard.render.raster import BRAILLE_BASE, draw_layers
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme
@@ -235,6 +237,71 @@ def _with_neighbours(
     return np.concatenate((pre_x, xs, post_x)), np.concatenate((pre_y, ys, post_y))
 
 
+@dataclass(frozen=True, slots=True)
+class ChartFrame:
+    """A drawn chart without its cursor, and where its plot sits.
+
+    Invariant: `canvas` is never written after `draw_chart` returns (`text` paints the cursor
+    on a copy), so one frame serves every cursor position.
+    """
+
+    title_line: Text | None
+    """The title cut to the width; None when the chart has no cells at all."""
+    canvas: Canvas | None
+    """The body (plot, axes, labels); None when the chart is a title line or nothing."""
+    color: bool
+    left: int = 0
+    """First cell column of the plot in the body (after the y labels and the axis column)."""
+    plot_cols: int = 0
+    plot_rows: int = 0
+    """The plot's cells: body rows [0, plot_rows), columns [left, left + plot_cols)."""
+    x_lo: float = 0.0
+    x_hi: float = 1.0
+    """The x range mapped onto the plot's dot columns 0 .. 2 * plot_cols - 1."""
+    cursor_style: str = ""
+
+    def column_of(self, x: float) -> int | None:
+        """The plot cell column (0-based) holding x, or None when x is outside the range."""
+        if self.plot_cols <= 0 or not (self.x_lo <= x <= self.x_hi):
+            return None
+        dots_w = self.plot_cols * 2
+        return round((x - self.x_lo) / (self.x_hi - self.x_lo) * (dots_w - 1)) >> 1
+
+    def x_at(self, col: int) -> float:
+        """x at the centre of plot cell column `col` (its two dot columns' middle)."""
+        dots_w = self.plot_cols * 2
+        if dots_w <= 1:
+            return self.x_lo
+        return self.x_lo + (2 * col + 0.5) * (self.x_hi - self.x_lo) / (dots_w - 1)
+
+    def text(self, cursor_x: float | None = None) -> Text:
+        """The chart as Text, with a vertical cursor line at `cursor_x` through the empty cells
+        of its column (drawn points and NaN/inf marks stay on top)."""
+        if self.title_line is None:
+            return Text("", no_wrap=True, overflow="crop")
+        if self.canvas is None:
+            return join_lines([self.title_line])
+        canvas = self.canvas
+        c = None if cursor_x is None else self.column_of(cursor_x)
+        if c is not None:
+            canvas = _copy(self.canvas)
+            col = self.left + c
+            cells = canvas.codes[: self.plot_rows, col]
+            empty = cells == BLANK
+            cells[empty] = ord("│")
+            canvas.style_ids[: self.plot_rows, col][empty] = canvas.style(self.cursor_style)
+        return join_lines([self.title_line, canvas.to_text(self.color)])
+
+
+def _copy(canvas: Canvas) -> Canvas:
+    out = Canvas(0, 0)
+    out.width, out.height = canvas.width, canvas.height
+    out.codes = canvas.codes.copy()
+    out.style_ids = canvas.style_ids.copy()
+    out.styles = list(canvas.styles)
+    return out
+
+
 def render_chart(
     series: Sequence[ChartSeries], opts: ChartOptions, width: int, height: int, theme: Theme
 ) -> Text:
@@ -242,15 +309,23 @@ def render_chart(
 
     Line 1 is the title; then the braille plot with y tick labels on the left and x tick labels
     at the bottom. NaN/inf points are marked in the top (NaN ×, +inf ▲) or bottom (-inf ▼) row
-    at their x and never affect the y range.
+    at their x and never affect the y range. A cursor (`opts.cursor_x`) is a vertical line
+    through the empty cells of its column.
     """
-    if width <= 0 or height <= 0:
-        return Text("", no_wrap=True, overflow="crop")
+    return draw_chart(series, opts, width, height, theme).text(opts.cursor_x)
+
+
+def draw_chart(
+    series: Sequence[ChartSeries], opts: ChartOptions, width: int, height: int, theme: Theme
+) -> ChartFrame:
+    """The chart of `render_chart` without the cursor (`opts.cursor_x` is ignored)."""
     color = theme.color
+    if width <= 0 or height <= 0:
+        return ChartFrame(None, None, color)
     title = Text(clean(opts.title), style=f"bold {theme.text}" if color else "")
     title_line = fit_text(title, width)
     if height == 1:
-        return join_lines([title_line])
+        return ChartFrame(title_line, None, color)
     body_h = height - 1
     canvas = Canvas(width, body_h)
 
@@ -317,13 +392,6 @@ def render_chart(
     plot_codes = np.where(allbits != 0, BRAILLE_BASE + allbits.astype(np.uint32), 0x20)
     plot_styles = np.where(allbits != 0, owner, 0)
 
-    # Cursor: a vertical line through empty cells of its column.
-    if opts.cursor_x is not None and x_lo <= opts.cursor_x <= x_hi:
-        c = round((opts.cursor_x - x_lo) / (x_hi - x_lo) * (dots_w - 1)) >> 1
-        col_empty = allbits[:, c] == 0
-        plot_codes[col_empty, c] = ord("│")
-        plot_styles[col_empty, c] = canvas.style(theme.cursor)
-
     # NaN / inf markers at their x, over whatever is drawn there.
     nan_sid = canvas.style(f"bold {theme.nan}")
     for p in prepared:
@@ -358,7 +426,17 @@ def render_chart(
         for col, lab in place_labels(tick_cols, xl, left if x_axis_line else 0, width):
             canvas.put(label_row, col, lab, text_sid)
 
-    return join_lines([title_line, canvas.to_text(color)])
+    return ChartFrame(
+        title_line,
+        canvas,
+        color,
+        left=left,
+        plot_cols=plot_cols,
+        plot_rows=plot_rows,
+        x_lo=x_lo,
+        x_hi=x_hi,
+        cursor_style=theme.cursor,
+    )
 
 
 def _mark_nonfinite(

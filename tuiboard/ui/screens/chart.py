@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowKey
 
 from tuiboard.render.numbers import fmt_duration
 from tuiboard.render.sanitize import clean
@@ -50,6 +52,30 @@ def fmt_number(v: float) -> str:
     return f"{v:.6g}"
 
 
+class CursorTable(DataTable[Text | str]):
+    """The tooltip table: one row per shown run, keyed by run name."""
+
+    def replace_cells(self, rows: list[tuple[str, tuple[str, ...]]]) -> None:
+        """New values for the cells after the first (the run) of existing rows, one refresh.
+
+        A cursor move changes every row; re-adding 1,000 rows costs ~0.2 s and `update_cell`
+        refreshes the widget once per cell (~80 ms for 6,000 cells). So this writes DataTable's
+        cell store (`_data`, `_update_count`: Textual 8.2 internals, which `update_cell` writes
+        the same way) and goes through `update_cell` only for a cell wider than its column.
+        """
+        columns = list(self.columns.values())[1:]
+        for run, cells in rows:
+            key = RowKey(run)
+            data = self._data[key]
+            for column, cell in zip(columns, cells, strict=True):
+                if cell_len(cell) > column.content_width:
+                    self.update_cell(key, column.key, cell, update_width=True)
+                else:
+                    data[column.key] = cell
+        self._update_count += 1
+        self.refresh()
+
+
 class FullChart(ScalarChart, can_focus=False):
     """The chart of a ChartScreen (no Enter: it is already full screen)."""
 
@@ -76,11 +102,13 @@ class ChartScreen(Screen[None]):
         self._xs = np.empty(0)
         """Sorted unique x of the shown runs' points: the positions the cursor walks."""
         self._at_end = True
+        self._table_runs: list[str] = []
+        """The runs of the table's rows, in order (each row's key is its run name)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="chart-hint")
         yield FullChart(self.board, self.tag, id="full-chart")
-        table: DataTable[Text | str] = DataTable(
+        table = CursorTable(
             id="cursor-table", cursor_type="none", zebra_stripes=False, show_cursor=False
         )
         table.can_focus = False  # the arrows belong to the cursor, not the table
@@ -91,7 +119,7 @@ class ChartScreen(Screen[None]):
         return self.query_one(FullChart)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(CursorTable)
         table.add_columns("run", "step", "value", "smoothed", "relative", "wall time")
         self._recompute_xs()
         if self._xs.shape[0]:
@@ -188,6 +216,28 @@ class ChartScreen(Screen[None]):
 
     # -- the tooltip table -----------------------------------------------------------------------
 
+    def _name_cell(self, run: str) -> Text:
+        name = Text()
+        name.append("■ ", style=self.board.colour_of(run))
+        name.append(clean(run))
+        return name
+
+    def _cells(self, row: CursorRow) -> tuple[str, ...]:
+        """Every cell of a row but the run's name (which a cursor move leaves alone)."""
+        wall = (
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.wall_time))
+            if np.isfinite(row.wall_time)
+            else "-"
+        )
+        rel = fmt_duration(row.relative) if np.isfinite(row.relative) else "-"
+        return (
+            str(row.step),
+            fmt_number(row.value),
+            fmt_number(row.smoothed),
+            rel,
+            wall,
+        )
+
     def cursor_rows(self) -> list[CursorRow]:
         """Each shown run's point nearest the cursor (what the table shows, unformatted)."""
         x = self.chart.cursor_x
@@ -215,26 +265,16 @@ class ChartScreen(Screen[None]):
 
     def _update(self) -> None:
         self._axis = self.board.options.x_axis
-        table = self.query_one(DataTable)
-        table.clear()
-        for row in self.cursor_rows():
-            name = Text()
-            name.append("■ ", style=self.board.colour_of(row.run))
-            name.append(clean(row.run))
-            wall = (
-                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.wall_time))
-                if np.isfinite(row.wall_time)
-                else "-"
-            )
-            rel = fmt_duration(row.relative) if np.isfinite(row.relative) else "-"
-            table.add_row(
-                name,
-                str(row.step),
-                fmt_number(row.value),
-                fmt_number(row.smoothed),
-                rel,
-                wall,
-            )
+        table = self.query_one(CursorTable)
+        rows = [(row.run, self._cells(row)) for row in self.cursor_rows()]
+        runs = [run for run, _ in rows]
+        if runs != self._table_runs:
+            table.clear()
+            for run, cells in rows:
+                table.add_row(self._name_cell(run), *cells, key=run)
+            self._table_runs = runs
+        else:
+            table.replace_cells(rows)
         chart = self.chart
         hint = Text(no_wrap=True, overflow="ellipsis")
         hint.append(clean(self.tag), style="bold")
