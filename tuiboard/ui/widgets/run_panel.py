@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 
 LIVE_SECONDS = 120.0
 """A run that wrote within this many seconds gets the live marker."""
+
+
+WARNING_MARK_STYLE = Style(color="yellow") + Style.from_meta({"run_warnings": True})
+"""The style of a run's warning mark; its meta tells a click on the mark from one on the row."""
 
 
 def format_age(seconds: float) -> str:
@@ -77,7 +82,9 @@ def run_label(
         if age <= LIVE_SECONDS:
             text.append(" ●", style="green")
     if run.warnings:
-        text.append(f" ⚠{len(run.warnings)}", style="yellow")
+        text.append(" ")
+        # The mark carries meta the tree's click handler reads: a click on it opens the warnings.
+        text.append(f"⚠{len(run.warnings)}", style=WARNING_MARK_STYLE)
     return text
 
 
@@ -86,7 +93,7 @@ class RunTree(Tree[str]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_run", "Show/hide run", show=False),
-        Binding("w", "warnings", "Run warnings", show=False),
+        Binding("w", "warnings", "Run warnings (or click its ⚠ mark)", show=False),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -119,6 +126,18 @@ class RunTree(Tree[str]):
     def action_warnings(self) -> None:
         node = self.cursor_node
         self.post_message(ShowWarnings(node.data if node is not None else None))
+
+    def _on_click(self, event: events.Click) -> None:
+        """A click on a run's warning mark opens its warnings. Elsewhere Tree's own handler
+        runs next (Textual calls each class's handler unless the default is prevented)."""
+        meta = event.style.meta
+        if meta.get("run_warnings") and "line" in meta:
+            node = self.get_node_at_line(meta["line"])
+            if node is not None and node.data is not None:
+                event.prevent_default()
+                event.stop()
+                self.move_cursor(node)
+                self.post_message(ShowWarnings(node.data))
 
     @property
     def panel(self) -> RunPanel:
