@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 from rich.cells import cell_len
 from rich.text import Text
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowKey
@@ -77,7 +79,43 @@ class CursorTable(DataTable[Text | str]):
 
 
 class FullChart(ScalarChart, can_focus=False):
-    """The chart of a ChartScreen (no Enter: it is already full screen)."""
+    """The chart of a ChartScreen (no Enter: it is already full screen). The mouse: a click on
+    the plot puts the cursor there, the wheel zooms; the screen decides what that means."""
+
+    class Clicked(Message):
+        """A click on the plot, at data x (the centre of the clicked cell column)."""
+
+        def __init__(self, x: float) -> None:
+            super().__init__()
+            self.x = x
+
+    class Wheel(Message):
+        """The mouse wheel over the chart: +1 zooms in (wheel up), -1 out."""
+
+        def __init__(self, direction: int) -> None:
+            super().__init__()
+            self.direction = direction
+
+    def on_click(self, event: events.Click) -> None:
+        # Not ScalarChart's handler too (Textual calls each class's): its double click opens
+        # another full-screen chart.
+        event.prevent_default()
+        event.stop()
+        offset = event.get_content_offset(self)
+        frame = self.frame
+        if offset is None or frame is None or frame.canvas is None:
+            return
+        col = offset.x - frame.left
+        if 0 <= col < frame.plot_cols:
+            self.post_message(self.Clicked(frame.x_at(col)))
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.post_message(self.Wheel(1))
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.post_message(self.Wheel(-1))
 
 
 class ChartScreen(Screen[None]):
@@ -169,6 +207,34 @@ class ChartScreen(Screen[None]):
             return
         j = max(0, min(self._xs.shape[0] - 1, i + delta))
         self._set_cursor(float(self._xs[j]))
+
+    @on(FullChart.Clicked)
+    def _clicked(self, message: FullChart.Clicked) -> None:
+        x = self.nearest_x(message.x)
+        if x is not None:
+            self._set_cursor(x)
+
+    @on(FullChart.Wheel)
+    def _wheel(self, message: FullChart.Wheel) -> None:
+        self.action_zoom(message.direction)
+
+    def nearest_x(self, x: float) -> float | None:
+        """The cursor position nearest to x: among the shown x range when zoomed (a click
+        never pans), else among every x."""
+        xs = self._xs
+        x_range = self.chart.x_range
+        if x_range is not None:
+            inside = xs[(xs >= x_range[0]) & (xs <= x_range[1])]
+            if inside.shape[0]:
+                xs = inside
+        if xs.shape[0] == 0:
+            return None
+        i = int(np.searchsorted(xs, x, side="left"))
+        if i >= xs.shape[0]:
+            return float(xs[-1])
+        if i > 0 and x - float(xs[i - 1]) <= float(xs[i]) - x:
+            return float(xs[i - 1])
+        return float(xs[i])
 
     def action_cursor_end(self, end: int) -> None:
         if self._xs.shape[0]:

@@ -57,7 +57,11 @@ def key_table(sections: Sequence[tuple[str, Sequence[BindingType]]]) -> Table:
             table.add_row(key, description)
         table.add_row("", "")
     table.add_row("ctrl+p", "Command palette: every action by name")
-    table.add_row("mouse", "Click runs, tabs, charts; scroll wheel scrolls")
+    table.add_row(
+        "mouse",
+        "Click runs, tabs, charts (double click: full screen), a run's ⚠ for its warnings; "
+        "the wheel scrolls. Full screen: a click puts the cursor there, the wheel zooms",
+    )
     return table
 
 
