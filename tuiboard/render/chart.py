@@ -150,9 +150,9 @@ def _column_points(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The points of a layer that land on the plot's dot columns, reduced to the first, lowest,
     highest and last of each column. Columns here are exactly the rasteriser's (dot c holds
-    x mapped to [c - 0.5, c + 0.5)), so the drawn dots are those of the full series. Unlike
-    `minmax_downsample`, the positions of the lowest and highest points are not searched for:
-    the rasteriser only needs their column."""
+    x mapped to [c - 0.5, c + 0.5)), so the drawn dots are those of the full series. This is
+    the charts' min/max downsampling; the positions of the lowest and highest points are not
+    searched for, since the rasteriser only needs their column."""
     lo_edge = x_lo - 0.5 / sx
     hi_edge = x_lo + (dots_w - 0.5) / sx
     i0 = int(np.searchsorted(x, lo_edge, side="left"))
