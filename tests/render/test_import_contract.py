@@ -10,7 +10,7 @@ def test_render_and_plot_do_not_import_textual() -> None:
     code = """
 import sys
 import numpy as np
-import tuiboard.render.axes, tuiboard.render.canvas, tuiboard.render.downsample
+import tuiboard.render.axes, tuiboard.render.canvas
 import tuiboard.render.numbers, tuiboard.render.sanitize, tuiboard.render.smoothing
 import tuiboard.render.sparkline, tuiboard.render.theme, tuiboard.render.raster
 from tuiboard.render.chart import ChartOptions, ChartSeries, render_chart
