@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tensorboardX import SummaryWriter
+from textual.pilot import Pilot
 
 import tuiboard
 from tuiboard.core.logdir import Logdir
@@ -54,6 +55,18 @@ def write_tbx_runs(root: Path) -> None:
                     data = rng.normal(i * 0.1, 1.0 + k * 0.2, 500)
                     w.add_histogram(TBX_HISTOGRAM, data, step, walltime=wall)
     pin_mtimes(root)
+
+
+async def started(pilot: Pilot[int]) -> TuiboardApp:
+    """The app once its first store update is applied."""
+    app = pilot.app
+    assert isinstance(app, TuiboardApp)
+    for _ in range(20):
+        await pilot.pause()
+        if app.applied:
+            break
+    await pilot.pause()
+    return app
 
 
 def make_app(logdir: Logdir) -> TuiboardApp:

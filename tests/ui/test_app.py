@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from rich.text import Text
 from tensorboard.backend.event_processing import event_accumulator
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from tests.ui.conftest import (
@@ -24,6 +23,7 @@ from tests.ui.conftest import (
     TBX_SCALARS,
     TBX_STEPS,
     make_app,
+    started,
 )
 from tuiboard.core.logdir import Logdir
 from tuiboard.ui.app import TuiboardApp
@@ -55,17 +55,6 @@ def tb_smooth(values: list[float], weight: float) -> list[float]:
         last = last * weight + (1 - weight) * v
         out.append(last / (1 - weight ** (i + 1)))
     return out
-
-
-async def started(pilot: Pilot[int]) -> TuiboardApp:
-    app = pilot.app
-    assert isinstance(app, TuiboardApp)
-    for _ in range(20):
-        await pilot.pause()
-        if app.applied:
-            break
-    await pilot.pause()
-    return app
 
 
 def chart(app: TuiboardApp, tag: str) -> ScalarChart:

@@ -8,26 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tensorboard.backend.event_processing import event_accumulator
-from textual.pilot import Pilot
 
-from tests.ui.conftest import TBX_RUNS, TBX_SCALARS, TBX_STEPS, make_app
+from tests.ui.conftest import TBX_RUNS, TBX_SCALARS, TBX_STEPS, make_app, started
 from tuiboard.core.logdir import Logdir
 from tuiboard.ui.app import TuiboardApp
 from tuiboard.ui.widgets.scalar_chart import ScalarChart, chart_series
 from tuiboard.ui.widgets.scalars_view import ChartGroup, ScalarsView
 
 pytestmark = pytest.mark.anyio
-
-
-async def started(pilot: Pilot[int]) -> TuiboardApp:
-    app = pilot.app
-    assert isinstance(app, TuiboardApp)
-    for _ in range(20):
-        await pilot.pause()
-        if app.applied:
-            break
-    await pilot.pause()
-    return app
 
 
 def chart(app: TuiboardApp, tag: str) -> ScalarChart:

@@ -139,17 +139,12 @@ def _parse_iso(text: str) -> float | None:
 
 
 def _step_key(obj: dict[str, Any]) -> tuple[str | None, int | None]:
-    for key in STEP_KEYS:
+    for key in (*STEP_KEYS, EPOCH_KEY):  # the step keys in order, then epoch
         value = obj.get(key)
         if value is not None:
             step = _as_step(value)
             if step is not None:
                 return key, step
-    value = obj.get(EPOCH_KEY)
-    if value is not None:
-        step = _as_step(value)
-        if step is not None:
-            return EPOCH_KEY, step
     return None, None
 
 
