@@ -30,6 +30,14 @@ _SHADES = "░▒▓█"
 _MEDIAN = "━"
 
 
+def _widen_flat(lo: float, hi: float) -> tuple[float, float]:
+    """A drawable range: a flat one (one value) becomes a band of 10 % around it (±0.5 at 0)."""
+    if not hi <= lo:
+        return lo, hi
+    d = abs(lo) * 0.1 if lo else 0.5
+    return lo - d, hi + d
+
+
 def _value_range(h: HistogramValue) -> tuple[float, float]:
     """[min, max] of the histogram's values with non-finite ends replaced by finite edges."""
     lo, hi = float(h.min), float(h.max)
@@ -197,9 +205,7 @@ def histogram_bars(h: HistogramValue, width: int, height: int, theme: Theme, col
     axes = height >= 3 and width >= 16
     rows = height - 1 if axes else height
     lo, hi = _value_range(h)
-    if hi <= lo:
-        d = abs(lo) * 0.1 if lo else 0.5
-        lo, hi = lo - d, hi + d
+    lo, hi = _widen_flat(lo, hi)
     # Count ticks depend on the re-binned peak, which depends on the plot width left after
     # the labels: guess the label width, and re-bin once more if the guess was wrong.
     label_w = 0
@@ -285,9 +291,7 @@ def distribution_chart(
     finite = pct[np.isfinite(pct)]
     y_lo = float(finite.min()) if finite.shape[0] else 0.0
     y_hi = float(finite.max()) if finite.shape[0] else 1.0
-    if y_hi <= y_lo:
-        d = abs(y_lo) * 0.1 if y_lo else 0.5
-        y_lo, y_hi = y_lo - d, y_hi + d
+    y_lo, y_hi = _widen_flat(y_lo, y_hi)
     label_w = 0
     yt: list[float] = []
     yl: list[str] = []
@@ -380,9 +384,7 @@ def ridge_chart(
     ranges = [_value_range(h) for h in chosen]
     lo = min(r[0] for r in ranges)
     hi = max(r[1] for r in ranges)
-    if hi <= lo:
-        d = abs(lo) * 0.1 if lo else 0.5
-        lo, hi = lo - d, hi + d
+    lo, hi = _widen_flat(lo, hi)
     step_labels = unique_labels([float(h.step) for h in chosen]) if axes else []
     label_w = min(max((len(s) for s in step_labels), default=0), 8) if axes else 0
     left = label_w + 1 if axes else 0

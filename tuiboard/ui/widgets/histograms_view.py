@@ -244,7 +244,8 @@ class HistogramsView(Horizontal):
         if self._stale or changes.new_runs or changes.removed_runs:
             self.rebuild()
             return
-        self.rebuild() if len(self.pairs()) != len(self._pairs) else None
+        if len(self.pairs()) != len(self._pairs):
+            self.rebuild()
         panel = self.panel
         if panel.run in changes.runs and panel.version() != panel.drawn_version:
             panel.refresh()
