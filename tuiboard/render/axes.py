@@ -1,13 +1,16 @@
 """Tick positions and labels for chart axes (value, step, relative time and wall time).
 
-Owns: choosing ticks for a cell grid and labelling them without collisions.
+Owns: choosing ticks for a cell grid and labelling them without collisions, and drawing the
+y axis of a plot onto a Canvas.
 Must not import: textual, tuiboard.ui.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
+from tuiboard.render.canvas import Canvas
 from tuiboard.render.numbers import (
     fmt_duration,
     fmt_tick,
@@ -79,3 +82,30 @@ def place_labels(
         out.append((left, label))
         next_free = left + w + 1
     return out
+
+
+def draw_y_axis(
+    canvas: Canvas,
+    rows: int,
+    label_w: int,
+    tick_rows: Iterable[int],
+    labels: Iterable[str],
+    axis_style: str,
+    label_style: str,
+) -> tuple[int, int]:
+    """A plot's y axis at column `label_w`: a │ line over its `rows` rows, and at each tick's
+    row a ┤ with the label right-aligned before it (cut to `label_w`). The first label of a row
+    wins; rows outside the plot are skipped. Returns the (axis, label) style ids."""
+    axis_sid = canvas.style(axis_style)
+    text_sid = canvas.style(label_style)
+    canvas.codes[:rows, label_w] = ord("│")
+    canvas.style_ids[:rows, label_w] = axis_sid
+    used: set[int] = set()
+    for row, lab in zip(tick_rows, labels, strict=True):
+        if row in used or not 0 <= row < rows:
+            continue
+        used.add(row)
+        lab = lab[:label_w]
+        canvas.put(row, label_w - len(lab), lab, text_sid)
+        canvas.put(row, label_w, "┤", axis_sid)
+    return axis_sid, text_sid

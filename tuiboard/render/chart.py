@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from rich.text import Text
 
-from tuiboard.render.axes import place_labels, value_ticks, x_ticks
+from tuiboard.render.axes import draw_y_axis, place_labels, value_ticks, x_ticks
 from tuiboard.render.canvas import BLANK, Canvas, fit_text, join_lines
 from tuiboard.render.raster import BRAILLE_BASE, draw_layers
 from tuiboard.render.sanitize import clean
@@ -401,20 +401,11 @@ def draw_chart(
     canvas.style_ids[:plot_rows, left:] = plot_styles
 
     if axes:
-        axis_sid = canvas.style(theme.axis)
-        text_sid = canvas.style(theme.faint)
-        canvas.codes[:plot_rows, label_w] = ord("│")
-        canvas.style_ids[:plot_rows, label_w] = axis_sid
         y_scale = (dots_h - 1) / (y_hi - y_lo)
-        used_rows: set[int] = set()
-        for t, lab in zip(y_ticks, y_labels, strict=True):
-            row = round((y_hi - t) * y_scale) >> 2
-            if row in used_rows or not 0 <= row < plot_rows:
-                continue
-            used_rows.add(row)
-            lab = lab[:label_w]
-            canvas.put(row, label_w - len(lab), lab, text_sid)
-            canvas.put(row, label_w, "┤", axis_sid)
+        tick_rows = [round((y_hi - t) * y_scale) >> 2 for t in y_ticks]
+        axis_sid, text_sid = draw_y_axis(
+            canvas, plot_rows, label_w, tick_rows, y_labels, theme.axis, theme.faint
+        )
         xt, xl = x_ticks(x_lo, x_hi, plot_cols, opts.x_mode)
         tick_cols = [left + (round((t - x_lo) * sx) >> 1) for t in xt]
         label_row = plot_rows + int(x_axis_line)

@@ -17,7 +17,13 @@ import numpy as np
 from rich.text import Text
 
 from tuiboard.core.types import HistogramValue
-from tuiboard.render.axes import place_labels, unique_labels, value_ticks, x_ticks
+from tuiboard.render.axes import (
+    draw_y_axis,
+    place_labels,
+    unique_labels,
+    value_ticks,
+    x_ticks,
+)
 from tuiboard.render.canvas import Canvas
 from tuiboard.render.raster import BRAILLE_BASE, braille_bits, rasterize
 from tuiboard.render.theme import Theme
@@ -237,19 +243,8 @@ def histogram_bars(h: HistogramValue, width: int, height: int, theme: Theme, col
     canvas.codes[:rows, left:] = codes
     canvas.style_ids[:rows, left:] = np.where(codes != 0x20, sid, 0)
     if axes:
-        axis_sid = canvas.style(theme.axis)
-        text_sid = canvas.style(theme.faint)
-        canvas.codes[:rows, label_w] = ord("│")
-        canvas.style_ids[:rows, label_w] = axis_sid
-        used: set[int] = set()
-        for t, lab in zip(ticks, labels, strict=True):
-            row = rows - 1 - min(rows - 1, int(t / y_top * rows))
-            if row in used:
-                continue
-            used.add(row)
-            lab = lab[:label_w]
-            canvas.put(row, label_w - len(lab), lab, text_sid)
-            canvas.put(row, label_w, "┤", axis_sid)
+        tick_rows = [rows - 1 - min(rows - 1, int(t / y_top * rows)) for t in ticks]
+        _, text_sid = draw_y_axis(canvas, rows, label_w, tick_rows, labels, theme.axis, theme.faint)
         xt, xl = x_ticks(lo, hi, cols, "step")
         positions = [left + min(cols - 1, int((t - lo) / (hi - lo) * cols)) for t in xt]
         for col, lab in place_labels(positions, xl, 0, width):
@@ -333,19 +328,8 @@ def distribution_chart(
     canvas.style_ids[:rows, left:] = np.where(has, band_sid, 0)
     canvas.style_ids[med_row[ok], left + med_cols] = med_sid
     if axes:
-        axis_sid = canvas.style(theme.axis)
-        text_sid = canvas.style(theme.faint)
-        canvas.codes[:rows, label_w] = ord("│")
-        canvas.style_ids[:rows, label_w] = axis_sid
-        used: set[int] = set()
-        for t, lab in zip(yt, yl, strict=True):
-            row = min(rows - 1, max(0, int((y_hi - t) / cell)))
-            if row in used:
-                continue
-            used.add(row)
-            lab = lab[:label_w]
-            canvas.put(row, label_w - len(lab), lab, text_sid)
-            canvas.put(row, label_w, "┤", axis_sid)
+        tick_rows = [min(rows - 1, max(0, int((y_hi - t) / cell))) for t in yt]
+        _, text_sid = draw_y_axis(canvas, rows, label_w, tick_rows, yl, theme.axis, theme.faint)
         if x_hi > x_lo:
             xt, xl = x_ticks(x_lo, x_hi, cols, x_mode)
             positions = [left + min(cols - 1, int((t - x_lo) / (x_hi - x_lo) * cols)) for t in xt]
