@@ -30,6 +30,7 @@ from tuiboard.render.histogram import (
 )
 from tuiboard.render.numbers import fmt_value
 from tuiboard.render.sanitize import clean
+from tuiboard.ui.widgets.lazy_tab import LazyTab
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Changes
@@ -139,7 +140,8 @@ class HistogramPanel(Widget):
         return join_lines(lines)
 
 
-class HistogramsView(Horizontal):
+class HistogramsView(LazyTab, Horizontal):
+    TAB = "histograms"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left,left_square_bracket", "step(-1)", "Previous histogram step"),
         Binding("right,right_square_bracket", "step(1)", "Next histogram step"),
@@ -153,7 +155,6 @@ class HistogramsView(Horizontal):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.board = board
         self._pairs: list[tuple[str, str]] = []
-        self._stale = True
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="hist-list")
@@ -162,10 +163,6 @@ class HistogramsView(Horizontal):
     @property
     def panel(self) -> HistogramPanel:
         return self.query_one(HistogramPanel)
-
-    def _showing(self) -> bool:
-        tabs = self.app.query("#tabs")
-        return bool(tabs) and getattr(tabs.first(), "active", "") == "histograms"
 
     def pairs(self) -> list[tuple[str, str]]:
         board = self.board
@@ -238,27 +235,13 @@ class HistogramsView(Horizontal):
             self.select(tag, run)
 
     def apply_changes(self, changes: Changes) -> None:
-        if not self._showing():
-            self._stale = True
-            return
-        if self._stale or changes.new_runs or changes.removed_runs:
-            self.rebuild()
+        if self.settle(changes):
             return
         if len(self.pairs()) != len(self._pairs):
             self.rebuild()
         panel = self.panel
         if panel.run in changes.runs and panel.version() != panel.drawn_version:
             panel.refresh()
-
-    def view_changed(self) -> None:
-        if self._showing():
-            self.rebuild()
-        else:
-            self._stale = True
-
-    def shown(self) -> None:
-        if self._stale:
-            self.rebuild()
 
     def on_resize(self) -> None:
         if self._showing():

@@ -25,6 +25,7 @@ from tuiboard.render.numbers import fmt_value
 from tuiboard.render.sanitize import clean
 from tuiboard.render.sparkline import sparkline
 from tuiboard.ui.messages import OpenChart
+from tuiboard.ui.widgets.lazy_tab import LazyTab
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Changes
@@ -57,7 +58,8 @@ def _sort_value(row: OverviewRow, column: str) -> tuple[object, ...]:
     return (math.isnan(v), 0.0 if math.isnan(v) else v, row.tag, row.run)
 
 
-class OverviewView(Vertical):
+class OverviewView(LazyTab, Vertical):
+    TAB = "overview"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t", "sort_next", "Sort by the next column", show=False),
         Binding("T", "sort_reverse", "Reverse the sort order", show=False),
@@ -70,7 +72,6 @@ class OverviewView(Vertical):
         self.sort_reverse = False
         self.rows: dict[str, OverviewRow] = {}
         """Row key ("run\\x1ftag") -> the numbers shown."""
-        self._stale = True
         self.spark_width = SPARK_WIDTH
 
     def compose(self) -> ComposeResult:
@@ -111,10 +112,6 @@ class OverviewView(Vertical):
     @property
     def table(self) -> DataTable[Text]:
         return self.query_one(DataTable)
-
-    def _showing(self) -> bool:
-        tabs = self.app.query("#tabs")
-        return bool(tabs) and getattr(tabs.first(), "active", "") == "overview"
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -190,11 +187,7 @@ class OverviewView(Vertical):
         return key.value
 
     def apply_changes(self, changes: Changes) -> None:
-        if not self._showing():
-            self._stale = True
-            return
-        if self._stale or changes.new_runs or changes.removed_runs:
-            self.rebuild()
+        if self.settle(changes):
             return
         table = self.table
         board = self.board
@@ -222,19 +215,8 @@ class OverviewView(Vertical):
         if added:
             self.rebuild()
 
-    def view_changed(self) -> None:
-        if self._showing():
-            self.rebuild()
-        else:
-            self._stale = True
-
     def on_resize(self) -> None:
         if self._showing() and not self._stale:
-            self.rebuild()
-
-    def shown(self) -> None:
-        """The tab became visible: catch up if anything moved meanwhile."""
-        if self._stale:
             self.rebuild()
 
     # -- sorting and opening ---------------------------------------------------------------------
