@@ -40,7 +40,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
@@ -236,6 +236,30 @@ GROUP_MIN_LINES = 8
 """Lines sharing their keys (in order) are read as columns when at least this many do."""
 
 
+class _Mixed(Exception):
+    """A key column holds a step (or time) on some lines only: read the block line by line."""
+
+
+def _first_column(
+    where: dict[str, int],
+    column: Callable[[int], list[Any]],
+    keys: Iterable[str],
+    convert: Callable[[list[Any]], np.ndarray | Literal[False] | None],
+) -> tuple[str | None, np.ndarray | None]:
+    """The first of `keys` present in the block whose column converts (a step or time column),
+    as (key, values); (None, None) when none does. Raises _Mixed when a column only partly does."""
+    for key in keys:
+        j = where.get(key)
+        if j is None:
+            continue
+        got = convert(column(j))
+        if got is None:
+            raise _Mixed
+        if got is not False:
+            return key, got
+    return None, None
+
+
 def _column_steps(column: list[Any]) -> np.ndarray | Literal[False] | None:
     """A step-key column: int64 steps when every value is a step, False when none is, None
     when only some are (then the lines are read one by one)."""
@@ -346,28 +370,11 @@ class _Batch:
             return values
 
         where = {key: j for j, key in enumerate(keys)}
-        step_key = time_key = None
-        steps = walls = None
-        for key in _STEP_KEYS_ALL:
-            j = where.get(key)
-            if j is None:
-                continue
-            got = _column_steps(column(j))
-            if got is None:
-                return self._add_lines(seqs, objs, index_steps)
-            if got is not False:
-                step_key, steps = key, got
-                break
-        for key in TIME_KEYS:
-            j = where.get(key)
-            if j is None:
-                continue
-            got = _column_walls(column(j))
-            if got is None:
-                return self._add_lines(seqs, objs, index_steps)
-            if got is not False:
-                time_key, walls = key, got
-                break
+        try:
+            step_key, steps = _first_column(where, column, _STEP_KEYS_ALL, _column_steps)
+            time_key, walls = _first_column(where, column, TIME_KEYS, _column_walls)
+        except _Mixed:
+            return self._add_lines(seqs, objs, index_steps)
         if steps is None:
             steps = np.array(index_steps, dtype=np.int64)
         if walls is None:
