@@ -291,12 +291,16 @@ class Logdir:
             found = {n: self._loaders[n].files for n in targets}
             return self._read(found, targets)
 
-    def refresh_iter(self, most: int = 32) -> Iterable[Changes]:
+    def refresh_iter(
+        self, most: int = 32, found: dict[str, discovery.RunFiles] | None = None
+    ) -> Iterable[Changes]:
         """A full refresh in batches of runs, so a viewer draws the first runs while the rest
         are read: batches of 1, 2, 4, ... runs up to `most` (the first run shows after one
-        run's read, and a big logdir still costs few batches). Yields each batch's Changes."""
+        run's read, and a big logdir still costs few batches). Yields each batch's Changes.
+        `found`: a discover() result the caller just made (it is not walked again)."""
         with self._write_lock:
-            found = self.discover()
+            if found is None:
+                found = self.discover()
             names = sorted(found, key=lambda n: (n in self._loaders, n))
             # Every run found is listed at once, empty, before any is read.
             new = frozenset(n for n in names if n not in self._loaders)

@@ -86,11 +86,12 @@ class Watcher:
                 raise
 
     def initial_load(self) -> None:
-        total = len(self.logdir.discover())
+        found = self.logdir.discover()
+        total = len(found)
         done = 0
         if self.on_progress is not None:
             self.on_progress(0, total)
-        for ch in self.logdir.refresh_iter():
+        for ch in self.logdir.refresh_iter(found=found):
             done += len(ch.runs)
             self._offer(ch)
             if self.on_progress is not None:
