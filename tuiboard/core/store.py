@@ -27,7 +27,6 @@ a dropped series gives its memory straight back to the system.
 from __future__ import annotations
 
 import mmap
-import threading
 import weakref
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -400,10 +399,10 @@ class RunData:
 
 
 class Store:
-    """All runs. Run objects are replaced whole when a run is reset (a file replaced under us)."""
+    """All runs. Run objects are replaced whole when a run is reset (a file replaced under us).
+    Only the Logdir's writer changes it (under Logdir's write lock); readers need no lock."""
 
     def __init__(self) -> None:
         self.runs: dict[str, RunData] = {}
         self.version = 0
-        self.lock = threading.Lock()
-        """Held by the writer while it changes the set of runs; series readers need no lock."""
+        """Bumped on every change of any run."""
