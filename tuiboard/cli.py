@@ -121,18 +121,13 @@ def _output(path: str | None) -> Iterator[IO[str]]:
 
 
 def _print_warnings(logdir: Logdir) -> None:
-    from tuiboard.export import _plain
+    from tuiboard.export import warning_text
 
     for w in logdir.warnings:
-        print(f"tuiboard: warning: {_plain(w.file)}: {_plain(w.message)}", file=sys.stderr)
+        print(f"tuiboard: warning: {warning_text(w)}", file=sys.stderr)
     for run in logdir.runs:
         for w in run.warnings:
-            where = f" at byte {w.offset}" if w.offset is not None else ""
-            where += f" line {w.line}" if w.line is not None else ""
-            print(
-                f"tuiboard: warning: {_plain(w.file)}{where}: {_plain(w.message)}",
-                file=sys.stderr,
-            )
+            print(f"tuiboard: warning: {warning_text(w)}", file=sys.stderr)
 
 
 def _cmd_ls(args: argparse.Namespace) -> int:

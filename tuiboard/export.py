@@ -40,6 +40,7 @@ from tuiboard.core.types import (
     ImageValue,
     MeshValue,
     PrCurveValue,
+    ReadWarning,
     TensorValue,
     TextValue,
     ValueRecord,
@@ -74,7 +75,7 @@ def write_ls(logdir: Logdir, out: IO[str], as_json: bool = False) -> None:
         out.write("\n")
         return
     for w in logdir.warnings:
-        out.write(f"warning: {_plain(w.file)}: {_plain(w.message)}\n")
+        out.write(f"warning: {warning_text(w)}\n")
     runs = logdir.runs
     if not runs:
         out.write("no runs found\n")
@@ -94,8 +95,7 @@ def write_ls(logdir: Logdir, out: IO[str], as_json: bool = False) -> None:
             items = [f"{_plain(k)}={_plain(repr(v))}" for k, v in sorted(run.config.items())]
             out.write(f"  config: {', '.join(items[:12])}{' ...' if len(items) > 12 else ''}\n")
         for w in run.warnings:
-            where = f"@{w.offset}" if w.offset is not None else f":{w.line}" if w.line else ""
-            out.write(f"  warning: {_plain(w.file)}{where}: {_plain(w.message)}\n")
+            out.write(f"  warning: {warning_text(w)}\n")
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -104,6 +104,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 def _plain(s: str) -> str:
     """Untrusted text for a plain terminal line: control characters (ESC included) made visible."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+
+
+def warning_text(w: ReadWarning) -> str:
+    """One warning as plain text: `FILE at byte N: MESSAGE` (or `line N`), control characters
+    made visible."""
+    where = f" at byte {w.offset}" if w.offset is not None else ""
+    where += f" line {w.line}" if w.line is not None else ""
+    return f"{_plain(w.file)}{where}: {_plain(w.message)}"
 
 
 def _jsonable(v: Any) -> Any:
