@@ -1,0 +1,42 @@
+"""What `tuiboard plot --kind K` asks a dashboard's renderer for: the one argument every
+`render/K.py:plot_blocks` takes, so the registry can call any of them alike.
+
+Owns: `PlotRequest`. Must not import: textual (render/ is pure; Rich only through Text).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tuiboard.render.theme import Theme
+
+if TYPE_CHECKING:
+    from tuiboard.core.logdir import Run
+
+
+@dataclass(frozen=True, slots=True)
+class PlotRequest:
+    runs: Sequence[Run]
+    """The runs whose names matched --runs, in the logdir's (sorted) order."""
+    tag_re: re.Pattern[str] | None
+    """--tags (None: every tag); searched, not matched, as everywhere in tuiboard."""
+    step: int | None
+    """--step: show the value at this step (the last one at or before it); None = latest."""
+    width: int
+    """Cells each printed block may use; every line of a block is exactly this wide."""
+    height: int
+    """Lines a chart-like block may use (--height)."""
+    theme: Theme
+    """theme.color is False when piped without --color: then no style at all."""
+    colours: Mapping[str, str]
+    """Run name -> its colour, as the app assigns them (run i of the logdir: run_color(i))."""
+    truecolor: bool = False
+    """The terminal said it takes 24-bit colour (COLORTERM); else images use 256 colours."""
+    as_json: bool = False
+    """--json: JSON lines instead of drawings, where the kind has a tabular form."""
+
+    def tag_ok(self, tag: str) -> bool:
+        return self.tag_re is None or self.tag_re.search(tag) is not None
