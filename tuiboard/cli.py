@@ -3,13 +3,16 @@
 Owns: the command line. The app (Textual) is imported only when it runs, so headless commands
 start fast and work where no terminal is attached.
 
-    tuiboard [LOGDIR ...] [--poll S]     the app (no argument: the current directory)
+    tuiboard [LOGDIR ...] [--poll S] [--tab NAME]   the app (no argument: the current directory)
     tuiboard --demo                      the app on the built-in demo, appending live
     tuiboard ls LOGDIR ... [--json]
     tuiboard export LOGDIR ... [--kind K] [--format csv|jsonl] [--runs RE] [--tags RE]
                                [-o FILE] [--raw]
     tuiboard summary | check | compare | plot ...   headless monitoring (tuiboard/headless/)
     tuiboard demo [DIR] [--live]
+
+Everywhere, TensorBoard's `--logdir DIR` and `--logdir_spec NAME:DIR,NAME2:DIR2` work too: they
+are turned into LOGDIR arguments (`logdirs_from_flags`) before parsing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING
 
 from tuiboard import __version__
+from tuiboard.dashboards import tab_names
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Logdir
@@ -43,16 +47,54 @@ def _logdir_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def logdirs_from_flags(argv: list[str]) -> list[str]:
+    """TensorBoard's hands: `--logdir DIR` (or `=DIR`) and `--logdir_spec A:DIR,B:DIR2` become
+    LOGDIR arguments, placed where a positional belongs (first, or after the subcommand).
+    TensorBoard splits --logdir_spec on commas the same way (a path with a comma can't be
+    given there; give it as a LOGDIR)."""
+    rest: list[str] = []
+    found: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        name, eq, value = arg.partition("=")
+        if name in ("--logdir", "--logdir_spec"):
+            if not eq:
+                if i + 1 >= len(argv):
+                    rest.append(arg)  # argparse reports the missing value
+                    break
+                value = argv[i + 1]
+                i += 1
+            if name == "--logdir_spec":
+                found.extend(v for v in value.split(",") if v)
+            else:
+                found.append(value)
+        else:
+            rest.append(arg)
+        i += 1
+    if not found:
+        return rest
+    at = 1 if rest and rest[0] in COMMANDS else 0
+    return rest[:at] + found + rest[at:]
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """(the app's parser, the subcommands' parser)."""
     app = argparse.ArgumentParser(
         prog="tuiboard",
         description="TensorBoard for the terminal. Subcommands: ls, export, summary, check, "
-        "plot, compare, demo (tuiboard COMMAND --help).",
+        "plot, compare, demo (tuiboard COMMAND --help). TensorBoard's --logdir DIR and "
+        "--logdir_spec NAME:DIR,... work here and in every subcommand.",
     )
     _logdir_args(app)
     app.add_argument("--poll", type=float, metavar="SECONDS", help="poll instead of inotify (NFS)")
     app.add_argument("--demo", action="store_true", help="open the built-in demo, appending live")
+    app.add_argument(
+        "--tab",
+        choices=tab_names(),
+        metavar="NAME",
+        help="open on this tab (as soon as a run has its kind): " + ", ".join(tab_names()),
+    )
     app.add_argument("--version", action="version", version=f"tuiboard {__version__}")
 
     top = argparse.ArgumentParser(prog="tuiboard")
@@ -72,6 +114,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     p.add_argument(
         "--raw", action="store_true", help="every point as written (no restart handling)"
     )
+    p.add_argument(
+        "--save",
+        metavar="DIR",
+        help="images, audio: also write every image (clip) as the file it was logged as, "
+        "byte for byte, to DIR/<run>/<tag>/<step>_<i>.<ext> (never inside the logdir)",
+    )
 
     p = sub.add_parser("demo", help="write the built-in demo logdir")
     p.add_argument(
@@ -89,7 +137,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    args_list = logdirs_from_flags(list(sys.argv[1:] if argv is None else argv))
     app_parser, cmd_parser = build_parser()
     if args_list and args_list[0] in COMMANDS:
         args = cmd_parser.parse_args(args_list)
@@ -139,10 +187,25 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from tuiboard.export import export_scalars, export_values
+    from tuiboard.export import export_scalars, export_values, inside_logdir, save_media
 
     logdir = _open(args.logdirs)
+    if args.save is not None:
+        if args.kind not in ("images", "audio"):
+            print("tuiboard export: --save takes --kind images or audio", file=sys.stderr)
+            return 2
+        if inside_logdir(logdir, args.save):
+            print(
+                f"tuiboard export: refusing to write inside the logdir: {args.save}",
+                file=sys.stderr,
+            )
+            return 2
     _print_warnings(logdir)
+    if args.save is not None:
+        n = save_media(
+            logdir, args.save, args.kind, runs_re=args.runs, tags_re=args.tags, raw=args.raw
+        )
+        print(f"tuiboard export: wrote {n} files under {args.save}", file=sys.stderr)
     with _output(args.output) as out:
         if args.kind == "scalars":
             export_scalars(
@@ -220,7 +283,7 @@ def _run_app(args: argparse.Namespace) -> int:
     try:
         from tuiboard.ui.app import run_app
 
-        return run_app(logdir, poll=args.poll)
+        return run_app(logdir, poll=args.poll, tab=args.tab)
     finally:
         if stop is not None:
             stop.set()

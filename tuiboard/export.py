@@ -8,21 +8,28 @@ float64 (float32 values widened exactly), so they read back bit for bit; nan, in
 so; an unknown wall time left empty. JSON lines: the same keys, wall_time null when unknown, and
 non-finite values written as Python's json writes them (NaN, Infinity, -Infinity). Order: runs,
 then tags, sorted by name; points in step order (the clean line; --raw: file order, as written).
+
+Media (`save_media`): images and audio clips as files holding exactly the stored bytes,
+DIR/<run>/<tag>/<step>_<i>.<ext>, every path component made safe from hostile names.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
 from tuiboard.core.logdir import Logdir, Run
+from tuiboard.core.tfevents_values import sniff_image
 from tuiboard.core.types import (
     AUDIO,
     GRAPH,
@@ -231,7 +238,17 @@ def _text_row(r: TextValue) -> list[Any]:
 
 
 def _pr_row(r: PrCurveValue) -> list[Any]:
-    return [r.num_thresholds]
+    """num_thresholds, then the curve: thresholds i / (N - 1) and the rows of TensorBoard's
+    [6, N] tensor, each a JSON list of the float32 values widened exactly to float64 and written
+    as Python's repr (they read back bit for bit); NaN / Infinity as Python's json writes them."""
+    n = r.num_thresholds
+    thresholds = [i / (n - 1) for i in range(n)] if n > 1 else [0.0] * n
+    rows = (r.precision, r.recall, r.tp, r.fp, r.tn, r.fn)
+    return [
+        n,
+        json.dumps(thresholds),
+        *(json.dumps(np.asarray(a, dtype=np.float64).tolist(), allow_nan=True) for a in rows),
+    ]
 
 
 def _mesh_row(r: MeshValue) -> list[Any]:
@@ -261,7 +278,10 @@ _KIND_COLUMNS: dict[str, tuple[list[str], Callable[[Any], list[Any]]]] = {
     IMAGES: (["width", "height", "format", "images", "bytes"], _image_row),
     AUDIO: (["sample_rate", "channels", "frames", "format", "clips", "bytes"], _audio_row),
     TEXT: (["shape", "length", "text"], _text_row),
-    PR_CURVES: (["num_thresholds"], _pr_row),
+    PR_CURVES: (
+        ["num_thresholds", "thresholds", "precision", "recall", "tp", "fp", "tn", "fn"],
+        _pr_row,
+    ),
     MESH: (["component", "shape", "count"], _mesh_row),
     GRAPH: (["source", "nodes", "bytes"], _graph_row),
     HPARAMS: (["kind", "status", "hparams"], _hparams_row),
@@ -302,3 +322,111 @@ def export_values(
                 out.write(json.dumps(_jsonable(obj), ensure_ascii=False) + "\n")
             n += 1
     return n
+
+
+# -- export --media: the stored image and audio bytes as files ----------------------------------
+
+_MEDIA_EXT = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/bmp": "bmp",
+    "image/webp": "webp",
+}
+# Control characters (C0, C1, DEL), the bidi overrides that reorder what a listing shows, and the
+# other path separator (a "\\" in a tag must not become a directory on Windows).
+_UNSAFE_IN_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\\\\]")
+_MAX_NAME_BYTES = 200
+"""Below the usual 255-byte limit of one file name, leaving room for a disambiguating suffix."""
+
+
+def safe_component(name: str) -> str:
+    """One path component made from untrusted text: control characters and backslashes become
+    "_", "" becomes "_", "." and ".." become "_." and "_..", and a name over 200 UTF-8 bytes is
+    cut and given a hash of the whole so distinct long names stay distinct."""
+    out = _UNSAFE_IN_NAME.sub("_", name)
+    if out in ("", ".", ".."):
+        out = "_" + out
+    raw = out.encode("utf-8", "surrogatepass")
+    if len(raw) > _MAX_NAME_BYTES:
+        digest = hashlib.sha1(raw).hexdigest()[:10]
+        out = raw[: _MAX_NAME_BYTES - 11].decode("utf-8", "ignore") + "~" + digest
+    return out
+
+
+def safe_relpath(name: str) -> list[str]:
+    """The components of a run name or tag ("train/eval", "a/b/c"): "/" keeps making
+    sub-directories, and every component is `safe_component`, so the result is always a
+    relative path below its parent (no "..", no absolute path, no empty component)."""
+    return [safe_component(part) for part in name.split("/")]
+
+
+def _media_blobs(kind: str, rec: ValueRecord) -> tuple[tuple[bytes, str], ...]:
+    """(bytes, file extension) of each image or clip of one record."""
+    if kind == IMAGES and isinstance(rec, ImageValue):
+        return tuple((b, _MEDIA_EXT.get(sniff_image(b), "bin")) for b in rec.images)
+    if kind == AUDIO and isinstance(rec, AudioValue):
+        return tuple((b, "wav") for b in rec.clips)
+    return ()
+
+
+def save_media(
+    logdir: Logdir,
+    directory: str,
+    kind: str,
+    *,
+    runs_re: str | None = None,
+    tags_re: str | None = None,
+    raw: bool = False,
+) -> int:
+    """Write every image ("images") or audio clip ("audio") as a file with exactly the stored
+    bytes: DIRECTORY/<run>/<tag>/<step>_<i>.<ext> (i counts the samples of a step from 0; ext
+    png, jpg, gif, bmp, webp or bin by the bytes' signature; audio .wav). Returns how many files
+    were written.
+
+    Run names and tags keep their "/" as sub-directories; every component goes through
+    `safe_component`, so no name can write outside DIRECTORY. Two (run, tag) pairs that land on
+    the same directory (run "a" tag "b/c" and run "a/b" tag "c") get "~2", "~3" appended to the
+    second one's last component; a step seen twice in one series (only with `raw`, which keeps
+    the points a restart replaced) gets "-1", "-2" after the sample number."""
+    if kind not in (IMAGES, AUDIO):
+        raise ValueError(f"save_media writes images or audio, not {kind!r}")
+    root = os.path.abspath(directory)
+    owners: dict[tuple[str, ...], tuple[str, str]] = {}
+    n = 0
+    for run, tag in select(logdir, kind, runs_re, tags_re):
+        parts = (*safe_relpath(run.name), *safe_relpath(tag))
+        base, k = parts, 1
+        while owners.setdefault(parts, (run.name, tag)) != (run.name, tag):
+            k += 1
+            parts = (*base[:-1], safe_component(f"{base[-1]}~{k}"))
+        target = os.path.join(root, *parts)
+        # Belt and braces: the components above can never climb out; a bug here must not write.
+        if os.path.commonpath([root, os.path.abspath(target)]) != root:
+            raise ValueError(f"refusing to write outside {root}: {target!r}")
+        made = False
+        seen: dict[int, int] = {}
+        for rec in run.values(kind, tag, raw=raw):
+            blobs = _media_blobs(kind, rec)
+            if not blobs:
+                continue
+            if not made:
+                os.makedirs(target, exist_ok=True)
+                made = True
+            again = seen.get(rec.step, 0)
+            seen[rec.step] = again + 1
+            suffix = f"-{again}" if again else ""
+            for i, (data, ext) in enumerate(blobs):
+                with open(os.path.join(target, f"{rec.step}_{i}{suffix}.{ext}"), "wb") as f:
+                    f.write(data)
+                n += 1
+    return n
+
+
+def inside_logdir(logdir: Logdir, path: str) -> bool:
+    """Whether writing to `path` would write into the logdir or one of its runs (the viewer
+    never writes where it reads)."""
+    target = Path(path).expanduser().resolve()
+    roots = [Path(p).resolve() for _, p in logdir.roots]
+    roots += [Path(r.path).resolve() for r in logdir.runs]
+    return any(target == root or root in target.parents for root in roots)

@@ -74,7 +74,8 @@ def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
         command,
     )  # fmt: skip
     tmux.wait_for(lambda s: "1/1 runs" in s and "loss" in s)
-    tmux.run("send-keys", "-t", tmux.session, "3")  # the overview table: one row per series
+    # Scalars only: the tabs are Scalars and Overview (a tab shows once a run has its kind).
+    tmux.run("send-keys", "-t", tmux.session, "2")  # the overview table: one row per series
     tmux.wait_for(lambda s: "0.2" in s and "sorted by" in s)
 
     with SummaryWriter(str(logs / "run1"), flush_secs=1, filename_suffix=".more") as w:

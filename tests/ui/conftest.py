@@ -112,3 +112,48 @@ def demo_logdir(tmp_path: Path) -> Logdir:
     write_demo(str(root), live=False, seed=0)
     pin_mtimes(root)
     return tuiboard.open(str(root))
+
+
+MEDIA_RUNS = ("cnn", "mlp")
+MEDIA_STEPS = (0, 10, 20)
+
+
+def write_media_runs(root: Path) -> None:
+    """What the PyTorch TensorBoard tutorial writes, by tensorboardX: per run an image per step
+    (a gradient that changes with the step), a Markdown text, a PR curve and add_hparams."""
+    for k, run in enumerate(MEDIA_RUNS):
+        rng = np.random.default_rng(10 + k)
+        with SummaryWriter(str(root / run), flush_secs=1) as w:
+            for j, step in enumerate(MEDIA_STEPS):
+                wall = T0 + k * 7 + j * 3.5
+                w.add_scalar("loss", 1.0 / (j + 1 + k), step, walltime=wall)
+                y, x = np.mgrid[0:16, 0:24]
+                img = np.stack([x * 10 % 256, y * 16 % 256, np.full_like(x, 40 * j + 60 * k)])
+                w.add_image("samples/input", img.astype(np.uint8), step, walltime=wall)
+                w.add_text(
+                    "notes",
+                    f"# Epoch {j} of {run}\n\n- lr **{0.1 / (k + 1)}**\n- [red]literal[/red]",
+                    step,
+                    walltime=wall,
+                )
+                labels = rng.integers(0, 2, 200)
+                preds = np.clip(labels * 0.4 + rng.random(200) * (0.6 + 0.1 * j), 0, 1)
+                w.add_pr_curve("pr/cat", labels, preds, step, num_thresholds=21, walltime=wall)
+            w.add_hparams(
+                {"lr": 0.1 / (k + 1), "arch": run, "dropout": bool(k)},
+                {"hparam/accuracy": 0.8 + 0.05 * k},
+                name="hp",
+            )
+    pin_mtimes(root)
+
+
+@pytest.fixture
+def media_root(tmp_path: Path) -> Path:
+    root = tmp_path / "media"
+    write_media_runs(root)
+    return root
+
+
+@pytest.fixture
+def media_logdir(media_root: Path) -> Logdir:
+    return tuiboard.open(str(media_root))

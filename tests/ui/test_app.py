@@ -418,7 +418,7 @@ async def test_untrusted_names_shown_literally(tmp_path: Path) -> None:
         assert all(span.end <= 2 for span in name.spans)
         hint = str(app.screen.query_one("#chart-hint").render())
         assert "\x1b" not in hint and "red/tag" in hint
-        await pilot.press("escape", "3")
+        await pilot.press("escape", "2")  # no histograms here: Overview is the second tab
         await pilot.pause()
         cells = app.query_one(OverviewView).table.get_row_at(0)
         assert cells[0].plain == "red/tag" and cells[1].plain == "■ " + run
@@ -428,8 +428,13 @@ def test_every_binding_has_its_action() -> None:
     """A binding whose action is missing does nothing, silently: catch it here."""
     from textual.binding import Binding
 
+    from tuiboard.ui.screens.card import CardScreen
+    from tuiboard.ui.widgets.hparams_view import HParamsView
+    from tuiboard.ui.widgets.images_view import ImageCard
+    from tuiboard.ui.widgets.pr_curves_view import PrCard
     from tuiboard.ui.widgets.run_panel import RunTree as Tree
     from tuiboard.ui.widgets.scalars_view import GroupHeader
+    from tuiboard.ui.widgets.text_view import TextCard
 
     for owner in (
         TuiboardApp,
@@ -441,11 +446,18 @@ def test_every_binding_has_its_action() -> None:
         ScalarChart,
         GroupHeader,
         HelpScreen,
+        CardScreen,
+        ImageCard,
+        TextCard,
+        PrCard,
+        HParamsView,
     ):
         for b in owner.BINDINGS:
             assert isinstance(b, Binding)
             name = b.action.split("(", 1)[0]
-            assert hasattr(owner, f"action_{name}"), (owner.__name__, b.action)
+            target = TuiboardApp if name.startswith("app.") else owner
+            name = name.removeprefix("app.")
+            assert hasattr(target, f"action_{name}"), (owner.__name__, b.action)
 
 
 async def test_tab_keys_leave_the_full_screen_chart(tbx_logdir: Logdir) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import shutil
 import sys
@@ -29,11 +30,13 @@ from rich.console import Console
 from rich.text import Text
 
 from tuiboard.core.types import HISTOGRAMS, SCALARS
+from tuiboard.dashboards import BY_NAME
 from tuiboard.headless.plot_args import DEFAULT_HEIGHT, DEFAULT_WIDTH
 from tuiboard.render.canvas import fit_text, join_lines
 from tuiboard.render.chart import ChartOptions, ChartSeries, render_chart
 from tuiboard.render.histogram import distribution_chart, histogram_bars, histogram_stats
 from tuiboard.render.numbers import fmt_value
+from tuiboard.render.plot_request import PlotRequest
 from tuiboard.render.sanitize import clean
 from tuiboard.render.smoothing import ema_debiased
 from tuiboard.render.theme import Theme, color_wanted, default_theme, run_color
@@ -228,15 +231,18 @@ def grid(blocks: list[Text], columns: int, gap: int = 2) -> list[Text]:
     return rows
 
 
-def write_blocks(blocks: list[Text], out: TextIO, width: int, color: bool) -> None:
-    """Print the blocks separated by blank lines: plain text, or 256-colour ANSI."""
+def write_blocks(
+    blocks: list[Text], out: TextIO, width: int, color: bool, *, truecolor: bool = False
+) -> None:
+    """Print the blocks separated by blank lines: plain text, or 256-colour ANSI (24-bit when
+    the terminal says it takes it: images)."""
     if not color:
         out.write("\n\n".join(b.plain for b in blocks) + "\n")
         return
     console = Console(
         file=out,
         width=width,
-        color_system="256",
+        color_system="truecolor" if truecolor else "256",
         force_terminal=True,
         highlight=False,
         markup=False,
@@ -265,8 +271,38 @@ def plot_main(args: argparse.Namespace) -> int:
         )
     columns = max(1, getattr(args, "columns", 1) or 1)
     chart_width = (width - 2 * (columns - 1)) // columns
+    truecolor = os.environ.get("COLORTERM", "").lower() in ("truecolor", "24bit")
+    dash = BY_NAME.get(args.kind)
     try:
         logdir = tuiboard.open(*(args.logdirs or ["."]))
+        if dash is not None and dash.plot is not None:
+            if chart_width < 20 or args.height < 5:
+                raise PlotUsageError("--width must be at least 20 and --height at least 5")
+            run_re = _regex(args.runs, "run")
+            theme = default_theme(color)
+            all_runs = logdir.runs
+            request = PlotRequest(
+                runs=[r for r in all_runs if run_re is None or run_re.search(r.name)],
+                tag_re=_regex(args.tags, "tag"),
+                step=getattr(args, "step", None),
+                width=chart_width,
+                height=args.height,
+                theme=theme,
+                colours={r.name: run_color(theme, i) for i, r in enumerate(all_runs)},
+                truecolor=truecolor,
+                as_json=bool(getattr(args, "json", False)),
+            )
+            blocks = dash.load_plot()(request)
+            if not blocks:
+                print(
+                    f"tuiboard plot: no {args.kind} data matched (see tuiboard ls)", file=sys.stderr
+                )
+                return EXIT_NOTHING
+            if request.as_json:
+                out.write("".join(b.plain + "\n" for b in blocks))
+                return EXIT_OK
+            write_blocks(grid(blocks, columns), out, width, color, truecolor=truecolor)
+            return EXIT_OK
         blocks = plot_texts(
             logdir,
             tags=args.tags,

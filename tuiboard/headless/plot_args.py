@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import argparse
 
+from tuiboard.dashboards import plot_kind_names
+
 DEFAULT_HEIGHT = 15
 DEFAULT_WIDTH = 100
 """Width when stdout is not a terminal (a terminal's own width is used otherwise)."""
-KINDS = ("scalars", "histograms", "distributions")
+KINDS = tuple(plot_kind_names())
+"""scalars, histograms, distributions and every dashboard's kind (tuiboard/dashboards.py)."""
 
 
 def add_plot_parser(
@@ -23,8 +26,9 @@ def add_plot_parser(
         help="print charts of the matching tags (CI logs, ssh without a TTY)",
         description="Print a chart per matching tag with every matching run overlaid, with "
         "the app's smoothing, downsampling and colours; --kind histograms prints the latest "
-        "histogram of each tag as bars. No colour when piped unless --color. Exit status: 0, "
-        "1 when nothing matched, 2 on a usage error.",
+        "histogram of each tag as bars; images, text, pr_curves and hparams print what their "
+        "tab shows. No colour when piped unless --color (images then use a luminance ramp). "
+        "Exit status: 0, 1 when nothing matched, 2 on a usage error.",
     )
     p.add_argument("logdirs", nargs="*", metavar="LOGDIR", help="directories to read (default: .)")
     p.add_argument("--tags", "-t", metavar="REGEX", help="tags to plot (default: every tag)")
@@ -33,7 +37,18 @@ def add_plot_parser(
         "--kind",
         choices=KINDS,
         default="scalars",
-        help="scalars (default), histograms, distributions",
+        metavar="KIND",
+        help="what to draw: " + ", ".join(KINDS) + " (default scalars)",
+    )
+    p.add_argument(
+        "--step",
+        type=int,
+        metavar="N",
+        help="images, text, PR curves: the value at step N (the last one at or before it; "
+        "default: the latest)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="hparams: one JSON object per run instead of a table"
     )
     p.add_argument(
         "--smoothing",

@@ -1,15 +1,16 @@
 """What `tuiboard plot --kind K` asks a dashboard's renderer for: the one argument every
 `render/K.py:plot_blocks` takes, so the registry can call any of them alike.
 
-Owns: `PlotRequest`. Must not import: textual (render/ is pure; Rich only through Text).
+Owns: `PlotRequest` and `value_at_step`.
+Must not import: textual (render/ is pure; Rich only through Text).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from tuiboard.render.theme import Theme
 
@@ -40,3 +41,23 @@ class PlotRequest:
 
     def tag_ok(self, tag: str) -> bool:
         return self.tag_re is None or self.tag_re.search(tag) is not None
+
+
+class _HasStep(Protocol):
+    @property
+    def step(self) -> int: ...
+
+
+_V = TypeVar("_V", bound=_HasStep)
+
+
+def value_at_step(values: Iterable[_V], step: int | None) -> _V | None:
+    """The value shown at `step`: the last one with the largest step <= `step` (None: the
+    latest), or None when every value is later. Every dashboard's `--step` and slider agree."""
+    best: _V | None = None
+    for v in values:
+        if step is not None and v.step > step:
+            continue
+        if best is None or v.step >= best.step:
+            best = v
+    return best

@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -24,11 +24,13 @@ from textual.widgets import TabbedContent, TabPane
 
 from tuiboard.core.logdir import Changes, Logdir
 from tuiboard.core.watch import Watcher
+from tuiboard.dashboards import DASHBOARDS
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import default_theme
 from tuiboard.ui.board import Board
 from tuiboard.ui.messages import (
     LoadProgress,
+    OpenCard,
     OpenChart,
     RunFilterChanged,
     RunHighlighted,
@@ -37,6 +39,7 @@ from tuiboard.ui.messages import (
     StoreChanged,
     WatcherFailed,
 )
+from tuiboard.ui.screens.card import CardScreen
 from tuiboard.ui.screens.chart import ChartScreen
 from tuiboard.ui.screens.help import HelpScreen
 from tuiboard.ui.screens.prompt import PromptScreen
@@ -47,6 +50,9 @@ from tuiboard.ui.widgets.overview import OverviewView
 from tuiboard.ui.widgets.run_panel import RunPanel, RunTree
 from tuiboard.ui.widgets.scalar_chart import ScalarChart
 from tuiboard.ui.widgets.scalars_view import ScalarsView
+
+if TYPE_CHECKING:
+    from tuiboard.ui.widgets.cards import DashboardView
 from tuiboard.ui.widgets.status_bar import Status, StatusBar
 
 
@@ -61,9 +67,10 @@ class TuiboardApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help: every key"),
-        Binding("1", "show_tab('scalars')", "Scalars tab", show=False),
-        Binding("2", "show_tab('histograms')", "Histograms tab", show=False),
-        Binding("3", "show_tab('overview')", "Overview tab (tag x run table)", show=False),
+        *(
+            Binding(str(n), f"show_nth_tab({n})", f"Tab {n} (of the tabs shown)", show=False)
+            for n in range(1, 10)
+        ),
         Binding("slash", "tag_filter", "Filter tags (regex)"),
         Binding("f", "run_filter", "Filter runs (regex)"),
         Binding("a", "select_all", "Show all runs"),
@@ -88,8 +95,11 @@ class TuiboardApp(App[int]):
         poll: float | None = None,
         watch: bool = True,
         clock: Callable[[], float] = time.time,
+        tab: str | None = None,
     ) -> None:
         super().__init__()
+        self.wanted_tab = tab
+        """--tab: opened as soon as that tab is shown (None once reached or the user moved)."""
         self.board = Board(logdir, default_theme(color=not os.environ.get("NO_COLOR")))
         self.logdir = logdir
         self.poll = poll
@@ -112,15 +122,43 @@ class TuiboardApp(App[int]):
         with Horizontal(id="main"):
             yield RunPanel(board.selection, board.colour_of, id="run-panel")
             with TabbedContent(id="tabs", initial="scalars"):
-                with TabPane("Scalars", id="scalars"):
-                    yield ScalarsView(board, id="scalars-view")
-                with TabPane("Histograms", id="histograms"):
-                    yield HistogramsView(board, id="histograms-view")
-                with TabPane("Overview", id="overview"):
-                    yield OverviewView(board, id="overview-view")
+                for dash in DASHBOARDS:
+                    with TabPane(dash.title, id=dash.name):
+                        yield dash.load_view()(board, id=f"{dash.name}-view")
         yield StatusBar(id="status")
 
+    def views(self) -> list[DashboardView]:
+        """Every tab's widget, in tab order."""
+        return [self.view(d.name) for d in DASHBOARDS]
+
+    def view(self, name: str) -> DashboardView:
+        return self.query_one(f"#{name}-view")  # type: ignore[return-value]
+
+    def shown_tabs(self) -> list[str]:
+        """The tabs shown now: always-shown ones, and those whose data some run has."""
+        kinds = self.board.kinds()
+        return [d.name for d in DASHBOARDS if d.present(kinds)]
+
+    def _sync_tabs(self) -> None:
+        """Show the tabs whose kind appeared (live), hide those whose runs went away."""
+        tabs = self.query_one(TabbedContent)
+        shown = set(self.shown_tabs())
+        for dash in DASHBOARDS:
+            if dash.name in shown and dash.name in self._hidden_tabs:
+                tabs.show_tab(dash.name)
+                self._hidden_tabs.discard(dash.name)
+            elif dash.name not in shown and dash.name not in self._hidden_tabs:
+                if tabs.active == dash.name:
+                    tabs.active = "scalars"
+                tabs.hide_tab(dash.name)
+                self._hidden_tabs.add(dash.name)
+        if self.wanted_tab is not None and self.wanted_tab in shown:
+            tab, self.wanted_tab = self.wanted_tab, None
+            self.action_show_tab(tab)
+
     def on_mount(self) -> None:
+        self._hidden_tabs: set[str] = set()
+        self._sync_tabs()
         self._update_status()
         if self.follow_logdir:
             self._watcher = Watcher(
@@ -172,11 +210,11 @@ class TuiboardApp(App[int]):
             board.cache.forget_run(name)
         runs = board.runs()
         self.query_one(RunPanel).sync(runs, self.clock(), set(changes.runs))
-        self.query_one(ScalarsView).apply_changes(changes)
-        self.query_one(HistogramsView).apply_changes(changes)
-        self.query_one(OverviewView).apply_changes(changes)
+        self._sync_tabs()
+        for view in self.views():
+            view.apply_changes(changes)
         for screen in self.screen_stack:
-            if isinstance(screen, ChartScreen):
+            if isinstance(screen, ChartScreen | CardScreen):
                 screen.apply_changes(changes)
         self._last_update = self.clock()
         self.applied += 1
@@ -222,11 +260,10 @@ class TuiboardApp(App[int]):
         """Options, filters or run visibility moved: every view redraws from its caches."""
         if runs_changed:
             self.query_one(RunPanel).sync(self.board.runs(), self.clock(), None)
-        self.query_one(ScalarsView).view_changed()
-        self.query_one(HistogramsView).view_changed()
-        self.query_one(OverviewView).view_changed()
+        for view in self.views():
+            view.view_changed()
         for screen in self.screen_stack:
-            if isinstance(screen, ChartScreen):
+            if isinstance(screen, ChartScreen | CardScreen):
                 screen.view_changed()
         self._update_status()
 
@@ -253,6 +290,11 @@ class TuiboardApp(App[int]):
     def _open_chart(self, message: OpenChart) -> None:
         self.push_screen(ChartScreen(self.board, message.tag, clock=self.clock))
 
+    @on(OpenCard)
+    def _open_card(self, message: OpenCard) -> None:
+        view = self.view(message.kind)
+        self.push_screen(CardScreen(view, message.key, message.index))  # type: ignore[arg-type]
+
     @on(ShowWarnings)
     def _show_warnings(self, message: ShowWarnings) -> None:
         if message.run is None:
@@ -274,24 +316,29 @@ class TuiboardApp(App[int]):
             ("Histograms", HistogramsView.BINDINGS),
             ("Overview", OverviewView.BINDINGS),
         ]
+        for dash in DASHBOARDS[3:]:
+            sections.append((dash.title, dash.load_view().help_bindings()))
         self.push_screen(HelpScreen(sections))
 
     def action_show_tab(self, tab: str) -> None:
         """Show a tab and put the focus in it (TabbedContent shows the pane holding the focus,
         and the tab's keys act on what is focused)."""
         self._leave_chart_screens()
+        if tab not in self.shown_tabs():
+            self.notify(f"no run has {tab} data yet", severity="warning", markup=False)
+            return
+        self.wanted_tab = None
         self.query_one(TabbedContent).active = tab
-        if tab == "scalars":
-            charts = self.query_one(ScalarsView).visible_charts()
-            if charts:
-                charts[0].focus()
-        elif tab == "histograms":
-            self.query_one("#hist-list").focus()
-        else:
-            self.query_one("#overview-table").focus()
+        self.view(tab).focus_first()
+
+    def action_show_nth_tab(self, n: int) -> None:
+        """`1`..`9`: the n-th of the tabs shown now."""
+        shown = self.shown_tabs()
+        if 1 <= n <= len(shown):
+            self.action_show_tab(shown[n - 1])
 
     def _leave_chart_screens(self) -> None:
-        while len(self.screen_stack) > 1 and isinstance(self.screen, ChartScreen):
+        while len(self.screen_stack) > 1 and isinstance(self.screen, ChartScreen | CardScreen):
             self.pop_screen()
 
     def action_tag_filter(self) -> None:
@@ -302,10 +349,8 @@ class TuiboardApp(App[int]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "histograms":
-            self.query_one(HistogramsView).shown()
-        elif event.pane.id == "overview":
-            self.query_one(OverviewView).shown()
+        if event.pane.id:
+            self.view(event.pane.id).shown()
 
     @property
     def active_tab(self) -> str:
@@ -411,12 +456,11 @@ class TuiboardApp(App[int]):
         """Why `path` is not acceptable for an export (None: fine). Never into the logdir."""
         if not path.strip():
             return "give a file path"
+        from tuiboard.export import inside_logdir
+
+        if inside_logdir(self.logdir, path):
+            return "refusing to write inside the logdir"
         target = Path(path).expanduser().resolve()
-        roots = [Path(p).resolve() for _, p in self.logdir.roots]
-        roots += [Path(r.path).resolve() for r in self.logdir.runs]
-        for root in roots:
-            if target == root or root in target.parents:
-                return "refusing to write inside the logdir"
         if target.is_dir():
             return "that is a directory"
         if not target.parent.is_dir():
@@ -522,17 +566,24 @@ class TuiboardApp(App[int]):
         yield SystemCommand(
             "Show/hide run panel", "More room for charts", self.action_toggle_sidebar
         )
-        for tab in ("scalars", "histograms", "overview"):
+        shown = self.shown_tabs()
+        for dash in DASHBOARDS:
             yield SystemCommand(
-                f"Go to {tab.title()}", "Switch tab", lambda t=tab: self.action_show_tab(t)
+                f"Go to {dash.title}",
+                "Switch tab" if dash.name in shown else "No run has this kind yet",
+                lambda t=dash.name: self.action_show_tab(t),
             )
         yield SystemCommand("Keys (help)", "Every key binding", self.action_help)
 
 
-def run_app(logdir: Logdir, *, poll: float | None = None) -> int:
+def run_app(logdir: Logdir, *, poll: float | None = None, tab: str | None = None) -> int:
     """Run the app on a logdir (opened with load=False: the watcher reads it, showing progress).
 
     Returns the process exit code.
     """
-    result = TuiboardApp(logdir, poll=poll).run()
+    # textual-image asks the terminal which image protocol it speaks (Kitty, Sixel, or none:
+    # half-blocks) on import; that must happen before Textual takes the terminal over.
+    import textual_image.widget  # noqa: F401
+
+    result = TuiboardApp(logdir, poll=poll, tab=tab).run()
     return int(result or 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tuiboard.core.types import HISTOGRAMS, SCALARS
+from tuiboard.dashboards import CONFIG
 from tuiboard.render.theme import Theme, default_theme, run_color
 from tuiboard.ui.series import SeriesCache
 from tuiboard.ui.view_state import RunSelection, ViewOptions, compile_filter
@@ -35,6 +36,8 @@ class Board:
         self._tags: dict[str, list[str]] = {}
         self._run_kinds: dict[str, tuple[int, dict[str, list[str]]]] = {}
         """Run name -> (run.version, run.kinds()) as last seen."""
+        self._kinds: set[str] = set()
+        """Data kinds with at least one tag in some run (+ "config" when a run has one)."""
 
     # -- runs ------------------------------------------------------------------------------------
 
@@ -61,17 +64,25 @@ class Board:
         if version != self._tags_version:
             found: dict[str, set[str]] = {SCALARS: set(), HISTOGRAMS: set()}
             seen: dict[str, tuple[int, dict[str, list[str]]]] = {}
+            has_config = False
             for run in self.logdir.runs:
                 hit = self._run_kinds.get(run.name)
                 if hit is None or hit[0] != run.version:
                     hit = (run.version, run.kinds())  # only runs that changed are asked again
                 seen[run.name] = hit
-                for k in found:
-                    found[k].update(hit[1].get(k, ()))
+                for k, run_tags in hit[1].items():
+                    found.setdefault(k, set()).update(run_tags)
+                has_config = has_config or bool(run.config)
             self._run_kinds = seen
             self._tags = {k: sorted(v) for k, v in found.items()}
+            self._kinds = {k for k, v in found.items() if v} | ({CONFIG} if has_config else set())
             self._tags_version = version
         return self._tags.get(kind, [])
+
+    def kinds(self) -> set[str]:
+        """The data kinds present in the loaded runs (which tabs to show)."""
+        self.tags()
+        return self._kinds
 
     def run_tags(self, name: str, kind: str) -> list[str]:
         """Tags of one run (from the same per-version cache as `tags`)."""

@@ -89,3 +89,16 @@ class WatcherFailed(Message):
     def __init__(self, error: BaseException) -> None:
         super().__init__()
         self.error = error
+
+
+class OpenCard(Message):
+    """Open one dashboard card full screen."""
+
+    def __init__(self, kind: str, key: object, index: int | None) -> None:
+        super().__init__()
+        self.kind = kind
+        """The dashboard (its data kind)."""
+        self.key = key
+        """The card's CardKey (run, tag, sample)."""
+        self.index = index
+        """The step position the card showed (None: the latest, following)."""

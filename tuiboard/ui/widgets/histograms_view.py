@@ -234,6 +234,9 @@ class HistogramsView(LazyTab, Horizontal):
             run, _, tag = oid.partition("\x1f")
             self.select(tag, run)
 
+    def focus_first(self) -> None:
+        self.query_one("#hist-list").focus()
+
     def apply_changes(self, changes: Changes) -> None:
         if self.settle(changes):
             return

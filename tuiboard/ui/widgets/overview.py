@@ -149,6 +149,9 @@ class OverviewView(LazyTab, Vertical):
             Text(str(row.step), justify="right"),
         ]
 
+    def focus_first(self) -> None:
+        self.table.focus()
+
     def rebuild(self) -> None:
         """Every row again, in sort order (filters, visibility or options changed)."""
         board = self.board

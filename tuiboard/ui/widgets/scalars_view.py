@@ -268,6 +268,16 @@ class ScalarsView(Vertical):
             group.display = any(c.display for c in charts)
             group.update_header()
 
+    # -- the app's DashboardView calls ---------------------------------------------------------
+
+    def shown(self) -> None:
+        """Always up to date (Scalars is never lazy)."""
+
+    def focus_first(self) -> None:
+        charts = self.visible_charts()
+        if charts:
+            charts[0].focus()
+
     # -- keys ------------------------------------------------------------------------------------
 
     def visible_charts(self) -> list[ScalarChart]:

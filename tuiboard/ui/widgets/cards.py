@@ -1,0 +1,304 @@
+"""The frame every media dashboard shares: tag x run cards at one step, a step slider per card,
+full screen on Enter, and slow drawing (decoding an image) done off the event loop.
+
+Owns: `DashboardView` (what the app asks of any tab's widget), `CardKey`, `Card` (one card's
+view state: which value it shows; it holds no data), `CardsView` (the grid of cards of one kind,
+rebuilt lazily while its tab is shown) and the drawing cache. A dashboard subclasses `CardsView`
+and says what a card shows (`draw_body`), whether that is slow (`SLOW`), and its own keys.
+Runs hidden in the run panel and tags outside the tag filter have no card.
+Must not import: tuiboard.core readers (the store is read through the Board).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import OrderedDict
+from collections.abc import Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tuiboard.render.canvas import fit_text
+from tuiboard.render.sanitize import clean
+from tuiboard.ui.messages import OpenCard
+from tuiboard.ui.widgets.histograms_view import slider_line
+from tuiboard.ui.widgets.lazy_tab import LazyTab
+
+if TYPE_CHECKING:
+    from textual import events
+
+    from tuiboard.core.logdir import Changes
+    from tuiboard.core.types import ValueRecord
+    from tuiboard.ui.board import Board
+
+
+class DashboardView(Protocol):
+    """What the app calls on every tab's widget (Scalars, Histograms, Overview and the cards)."""
+
+    def apply_changes(self, changes: Changes) -> None: ...
+    def view_changed(self) -> None: ...
+    def shown(self) -> None: ...
+    def focus_first(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CardKey:
+    run: str
+    tag: str
+    sample: int = 0
+    """Which of a value's several items (images of one `add_images` step); 0 otherwise."""
+
+
+SLIDER_BINDINGS: list[BindingType] = [
+    Binding("left_square_bracket", "step(-1)", "Previous step"),
+    Binding("right_square_bracket", "step(1)", "Next step"),
+    Binding("left_curly_bracket", "step(-10)", "10 steps back", show=False),
+    Binding("right_curly_bracket", "step(10)", "10 steps on", show=False),
+    Binding("less_than_sign", "step_end(0)", "First step", show=False),
+    Binding("greater_than_sign", "step_end(1)", "Last step (follows new steps)", show=False),
+    Binding("enter", "open", "Full screen"),
+]
+
+
+class Card(Widget, can_focus=True):
+    """One (run, tag, sample) at one step. The view it belongs to draws it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = SLIDER_BINDINGS
+
+    def __init__(self, view: CardsView, key: CardKey, *, full: bool = False, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.view = view
+        self.key = key
+        self.full = full
+        """On the full-screen card: the view draws more (sizes, extra controls)."""
+        self.index: int | None = None
+        """Shown value's position in the series; None = the latest (follows new steps)."""
+        self.options: dict[str, Any] = {}
+        """The dashboard's per-card view options (brightness, markdown, threshold...)."""
+        self.drawn_version = -1
+
+    def values(self) -> tuple[ValueRecord, ...]:
+        run = self.view.board.logdir.run(self.key.run)
+        return () if run is None else run.values(self.view.KIND, self.key.tag)
+
+    def version(self) -> int:
+        run = self.view.board.logdir.run(self.key.run)
+        return -1 if run is None else run.series_version(self.view.KIND, self.key.tag)
+
+    def current(self) -> tuple[int, int, ValueRecord] | None:
+        """(position, count, value) of the shown step."""
+        values = self.values()
+        if not values:
+            return None
+        n = len(values)
+        i = n - 1 if self.index is None else max(0, min(n - 1, self.index))
+        return i, n, values[i]
+
+    def render(self) -> RenderableType:
+        self.drawn_version = self.version()
+        return self.view.draw_card(self, self.content_size.width, self.content_size.height)
+
+    def action_step(self, delta: int) -> None:
+        cur = self.current()
+        if cur is None:
+            return
+        i, n, _ = cur
+        j = max(0, min(n - 1, i + delta))
+        self.index = None if j == n - 1 else j
+        self.refresh()
+
+    def action_step_end(self, end: int) -> None:
+        self.index = None if end else 0
+        self.refresh()
+
+    def action_open(self) -> None:
+        if not self.full:
+            self.post_message(OpenCard(self.view.KIND, self.key, self.index))
+
+    def on_click(self, event: events.Click) -> None:
+        self.focus()
+        if event.chain >= 2:
+            self.action_open()
+
+
+class CardsView(LazyTab, VerticalScroll):
+    """The cards of one data kind, in a grid that follows the width."""
+
+    KIND: ClassVar[str]
+    """The data kind (and the tab's name)."""
+    CARD: ClassVar[type[Card]] = Card
+    CARD_WIDTH: ClassVar[int] = 40
+    """About how wide a card is; the grid puts as many in a row as fit."""
+    CARD_HEIGHT: ClassVar[int] = 14
+    SLOW: ClassVar[bool] = False
+    """draw_body is slow (decoding): it runs on a worker thread and a card shows "decoding…"."""
+    EMPTY: ClassVar[str] = "No data of this kind in the shown runs."
+    CACHE_SIZE: ClassVar[int] = 512
+
+    def __init__(self, board: Board, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.board = board
+        self.TAB = self.KIND
+        self._cards: dict[CardKey, Card] = {}
+        self._cache: OrderedDict[Hashable, RenderableType] = OrderedDict()
+        self._pending: set[Hashable] = set()
+        self._pool: ThreadPoolExecutor | None = None
+
+    @classmethod
+    def help_bindings(cls) -> list[BindingType]:
+        return list(cls.BINDINGS) + list(cls.CARD.BINDINGS)
+
+    def compose(self) -> Any:
+        yield Static(Text(self.EMPTY, style="dim"), classes="cards-empty")
+        yield Grid(classes="card-grid")
+
+    @property
+    def grid(self) -> Grid:
+        return self.query_one(".card-grid", Grid)
+
+    def focus_first(self) -> None:
+        self.shown()
+        cards = self.cards()
+        if cards:
+            cards[0].focus()
+        else:
+            self.focus()
+
+    def cards(self) -> list[Card]:
+        return list(self._cards.values())
+
+    # -- which cards --------------------------------------------------------------------------
+
+    def samples(self, run: str, tag: str) -> int:
+        """How many cards one (run, tag) gets (images: the items of its latest value)."""
+        return 1
+
+    def card_keys(self) -> list[CardKey]:
+        """Tag-major, runs in the run panel's order, hidden runs and filtered tags left out."""
+        board = self.board
+        runs = board.visible_runs()
+        have = {name: set(board.run_tags(name, self.KIND)) for name in runs}
+        out: list[CardKey] = []
+        for tag in board.visible_tags(self.KIND):
+            for name in runs:
+                if tag in have[name]:
+                    out.extend(CardKey(name, tag, i) for i in range(self.samples(name, tag)))
+        return out
+
+    def rebuild(self) -> None:
+        self._stale = False
+        keys = self.card_keys()
+        if keys != list(self._cards):
+            old = self._cards
+            self._cards = {k: old.pop(k, None) or self.CARD(self, k) for k in keys}
+            for card in old.values():
+                card.remove()
+            grid = self.grid
+            fresh = [c for c in self._cards.values() if not c.is_mounted]
+            if fresh:
+                grid.mount_all(fresh)
+            # Keep the grid in key order (moves only what is out of place).
+            for i, card in enumerate(self._cards.values()):
+                if card.is_mounted and grid.children.index(card) != i:
+                    grid.move_child(card, before=i)
+        self.query_one(".cards-empty").display = not self._cards
+        self._apply_columns()
+        for card in self._cards.values():
+            card.refresh()
+
+    def on_resize(self) -> None:
+        self._apply_columns()
+
+    def _apply_columns(self) -> None:
+        width = self.size.width or 80
+        columns = max(1, min(len(self._cards) or 1, width // self.CARD_WIDTH))
+        self.grid.styles.grid_size_columns = columns
+        self.grid.styles.grid_rows = str(self.CARD_HEIGHT)
+
+    # -- live data ----------------------------------------------------------------------------
+
+    def apply_changes(self, changes: Changes) -> None:
+        if self.settle(changes):
+            return
+        if self.card_keys() != list(self._cards):
+            self.rebuild()
+            return
+        for card in self._cards.values():
+            if card.key.run in changes.runs and card.version() != card.drawn_version:
+                card.refresh()
+
+    def on_unmount(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def title(self, card: Card, value: ValueRecord, width: int) -> Text:
+        """`tag · ■ run` (+ the sample), cut to the width."""
+        head = Text(no_wrap=True, overflow="crop")
+        head.append(clean(card.key.tag), style="bold")
+        head.append("  ")
+        head.append("■ ", style=self.board.colour_of(card.key.run))
+        head.append(clean(card.key.run))
+        return fit_text(head, width)
+
+    def draw_card(self, card: Card, width: int, height: int) -> RenderableType:
+        """Title, slider, then the body (from the cache, or "decoding…" while a worker draws)."""
+        cur = card.current()
+        if cur is None or width < 4 or height < 3:
+            return Text("no data yet", style="dim")
+        i, n, value = cur
+        head = [self.title(card, value, width), slider_line(i, n, value.step, width)]
+        body_h = max(1, height - len(head))
+        body = self.body(card, value, width, body_h)
+        return Group(*head, body)
+
+    def body(self, card: Card, value: ValueRecord, width: int, height: int) -> RenderableType:
+        if not self.SLOW:
+            return self.draw_body(card, value, width, height)
+        key = self.body_key(card, value, width, height)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        if key not in self._pending:
+            self._pending.add(key)
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
+            future = self._pool.submit(self.draw_body, card, value, width, height)
+            future.add_done_callback(lambda f, k=key, c=card: self._drawn(f, k, c))
+        return Text("decoding…", style="dim")
+
+    def _drawn(self, future: Future[RenderableType], key: Hashable, card: Card) -> None:
+        """Worker thread: hand the drawing to the UI thread."""
+        if future.cancelled():
+            return
+        try:
+            result = future.result()
+        except Exception as e:  # a bug in a renderer: show it on the card, keep running
+            result = Text(clean(f"⚠ cannot draw: {e!r}"), style="red")
+        with contextlib.suppress(RuntimeError):  # the app is closing
+            self.app.call_from_thread(self._store, key, result, card)
+
+    def _store(self, key: Hashable, result: RenderableType, card: Card) -> None:
+        self._pending.discard(key)
+        self._cache[key] = result
+        while len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        card.refresh()
+
+    def body_key(self, card: Card, value: ValueRecord, width: int, height: int) -> Hashable:
+        """What the body's drawing depends on (the cache key of a SLOW view)."""
+        opts = tuple(sorted(card.options.items()))
+        return (card.key, value.step, value.wall_time, width, height, card.full, opts)
+
+    def draw_body(self, card: Card, value: ValueRecord, width: int, height: int) -> RenderableType:
+        """The dashboard's drawing of one value. SLOW views: called on a worker thread."""
+        raise NotImplementedError
