@@ -3,7 +3,8 @@
     python screenshots/make_screenshots.py [--out screenshots] [--size 160x45]
 
 Writes the demo logdir (seed 0) to a temporary directory, opens the app headless at the given
-size with a fixed clock, and saves scalars.svg, chart.svg, histograms.svg and overview.svg.
+size with a fixed clock, and saves scalars.svg, chart.svg, histograms.svg, overview.svg,
+images.svg, text.svg, pr_curves.svg and hparams.svg.
 """
 
 from __future__ import annotations
@@ -73,11 +74,41 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
         async def overview() -> None:
             await pilot.press("3")
 
+        async def tab(name: str) -> None:
+            app.set_tag_filter("")
+            app.action_show_tab(name)
+            for _ in range(20):  # image cards decode on worker threads
+                await asyncio.sleep(0.05)
+                await pilot.pause()
+
+        async def images() -> None:
+            await tab("images")
+
+        async def image_full() -> None:
+            await pilot.press("enter")
+            await tab("images")
+            await pilot.press("escape")
+
+        async def text() -> None:
+            await tab("text")
+
+        async def pr_curves() -> None:
+            await tab("pr_curves")
+            await pilot.press("right", "right", "right")
+
+        async def hparams() -> None:
+            await tab("hparams")
+            await pilot.press("v")
+
         steps = [
             ("scalars", scalars),
             ("chart", chart),
             ("histograms", histograms),
             ("overview", overview),
+            ("images", images),
+            ("text", text),
+            ("pr_curves", pr_curves),
+            ("hparams", hparams),
         ]
         for name, step in steps:
             await step()

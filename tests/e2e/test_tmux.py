@@ -92,3 +92,39 @@ def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
     while not status_file.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert status_file.read_text().strip() == "0"
+
+
+@pytest.mark.parametrize(
+    ("tab", "shows"),
+    [
+        ("images", ("samples/input", "▀")),
+        ("text", ("Epoch 2 of cnn", "[red]literal[/red]")),
+        ("pr_curves", ("pr/cat", "precision", "recall")),
+        ("hparams", ("2/2 rows", "success", "arch")),
+    ],
+)
+def test_tab_opens_each_dashboard(
+    tmp_path: Path, tmux: Tmux, tab: str, shows: tuple[str, ...]
+) -> None:
+    """`tuiboard LOGDIR --tab NAME` in a real terminal: the tab is open once its data is read."""
+    from tests.ui.conftest import write_media_runs
+
+    exe = shutil.which("tuiboard")
+    assert exe, "install the package (pip install -e .) so the tuiboard command exists"
+    logs = tmp_path / "logs"
+    write_media_runs(logs)
+    status_file = tmp_path / "status"
+    command = (
+        f"{shlex.quote(exe)} --logdir {shlex.quote(str(logs))} --tab {tab}; "
+        f"echo $? > {shlex.quote(str(status_file))}"
+    )
+    tmux.run(
+        "new-session", "-d", "-s", tmux.session, "-x", "160", "-y", "45",
+        "-e", "TERM=xterm-256color", command,
+    )  # fmt: skip
+    tmux.wait_for(lambda s: all(word in s for word in shows))
+    tmux.run("send-keys", "-t", tmux.session, "q")
+    deadline = time.monotonic() + 10
+    while not status_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status_file.read_text().strip() == "0"

@@ -113,3 +113,129 @@ async def test_step_slider_and_full_screen(media_logdir: Logdir) -> None:
         assert "# Epoch 2 of cnn" in card_text(full)
         await pilot.press("escape")
         assert not isinstance(app.screen, CardScreen)
+
+
+async def open_tab(pilot: object, app: TuiboardApp, name: str) -> CardsView:
+    app.action_show_tab(name)
+    v = view(app, name)
+    for _ in range(40):  # image cards decode on worker threads
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+        if not v._pending and v.cards():
+            break
+    return v
+
+
+async def test_image_cards_full_screen_and_save(
+    media_logdir: Logdir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Input
+
+    from tuiboard.ui.widgets.images_view import ImageScreen
+
+    async with make_app(media_logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        images = await open_tab(pilot, app, "images")
+        cards = images.cards()
+        assert [(c.key.run, c.key.tag) for c in cards] == [
+            ("cnn", "samples/input"),
+            ("mlp", "samples/input"),
+        ]
+        shown = card_text(cards[0])
+        assert "▀" in shown and "decoding" not in shown and f"step {MEDIA_STEPS[-1]}" in shown
+        cards[0].focus()
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ImageScreen)
+        widget = screen.query_one("#full-image")
+        for _ in range(40):
+            await pilot.pause(0.02)
+            if widget.image is not None:  # type: ignore[attr-defined]
+                break
+        first = widget.image  # type: ignore[attr-defined]
+        assert first is not None
+        assert "24x16 PNG" in card_text(screen.card)
+        # Small images are scaled up by a whole factor with nearest neighbour: crisp pixels.
+        assert first.width % 24 == 0 and first.width // 24 == first.height // 16 > 1
+        await pilot.press("b", "b")  # brightness 120 %: a new, brighter image
+        for _ in range(40):
+            await pilot.pause(0.02)
+            if widget.image is not first:  # type: ignore[attr-defined]
+                break
+        brighter = widget.image  # type: ignore[attr-defined]
+        assert brighter is not first and "brightness 120%" in card_text(screen.card)
+        assert sum(brighter.convert("L").getdata()) > sum(first.convert("L").getdata())
+        # `s` saves the shown image, byte for byte, where the user says (never into the logdir).
+        monkeypatch.chdir(tmp_path)
+        await pilot.press("s")
+        await pilot.pause()
+        box = app.screen.query_one("#prompt-input", Input)
+        target = tmp_path / "saved.png"
+        box.value = str(target)
+        await pilot.press("enter")
+        for _ in range(40):
+            await pilot.pause(0.02)
+            if target.exists():
+                break
+        run = media_logdir.run("cnn")
+        assert run is not None
+        assert target.read_bytes() == run.values("images", "samples/input")[-1].images[0]  # type: ignore[union-attr]
+
+
+async def test_pr_threshold_cursor(media_logdir: Logdir) -> None:
+    async with make_app(media_logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        pr = await open_tab(pilot, app, "pr_curves")
+        (card,) = pr.cards()
+        assert "cnn" in card_text(card) and "mlp" in card_text(card)
+        assert " 0.5 " in card_text(card)  # the table at threshold 0.5 by default
+        card.focus()
+        await pilot.press("right", "right")  # 21 thresholds: 0.05 apart
+        assert card.options["threshold"] == pytest.approx(0.6)
+        run = media_logdir.run("mlp")
+        assert run is not None
+        curve = run.values("pr_curves", "pr/cat")[-1]
+        tp = int(curve.tp[12])  # type: ignore[union-attr]
+        line = next(ln for ln in card_text(card).splitlines() if ln.strip().startswith("mlp"))
+        assert "0.6" in line and str(tp) in line.split()
+
+
+async def test_hparams_sort_filter_status_and_show_in_scalars(
+    media_logdir: Logdir, tmp_path: Path
+) -> None:
+    from tuiboard.ui.widgets.hparams_view import HParamsView
+
+    async with make_app(media_logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        app.action_show_tab("hparams")
+        await pilot.pause()
+        hp = app.query_one(HParamsView)
+        table = hp.table_data
+        assert table is not None
+        runs = [table.rows[i].run for i in hp.shown_rows]
+        assert sorted(runs) == ["cnn/hp", "mlp/hp"]
+        hp.action_sort("lr")
+        assert [table.rows[i].run for i in hp.shown_rows] == ["mlp/hp", "cnn/hp"]  # 0.05, 0.1
+        hp.action_sort("lr")  # again: descending
+        assert [table.rows[i].run for i in hp.shown_rows] == ["cnn/hp", "mlp/hp"]
+        await pilot.press("slash")
+        await pilot.press(*"lr>=0.08")
+        assert [table.rows[i].run for i in hp.shown_rows] == ["cnn/hp"]
+        await pilot.press("enter")
+        hp.filter_line = "nosuchcol>1"
+        hp.refill()
+        assert "no column" in hp.problem
+        hp.filter_line = ""
+        hp.action_cycle_status()  # running: none of these
+        assert hp.status == "running" and len(hp.shown_rows) == 0
+        for _ in range(4):
+            hp.action_cycle_status()
+        assert hp.status is None and len(hp.shown_rows) == 2
+        # Show in scalars: the session and the training run it belongs to; others hidden.
+        hp.action_sort("lr")
+        hp.grid.move_cursor(row=0)
+        await pilot.press("space")
+        assert hp.selected == {"mlp/hp"}
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.query_one(TabbedContent).active == "scalars"
+        assert set(app.board.visible_runs()) == {"mlp", "mlp/hp"}

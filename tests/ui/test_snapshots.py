@@ -1,4 +1,5 @@
-"""Snapshots of the main views at 80x24 and 160x45 on the demo logdir (seed 0).
+"""Snapshots of the main views at 80x24 and 160x45 on the demo logdir (seed 0), and of each
+dashboard on files tensorboardX wrote (write_media_runs).
 
 Deterministic: the demo's wall times are fixed by its seed, file times are pinned, the app's
 clock is injected, wall-time labels are in UTC, and no text cursor is focused.
@@ -101,6 +102,73 @@ def test_overview(
     snap_compare: SnapCompare, demo_logdir: Logdir, utc: None, size: tuple[int, int]
 ) -> None:
     assert snap_compare(make_app(demo_logdir), terminal_size=size, run_before=then(overview))
+
+
+async def settled_tab(pilot: Pilot[int], name: str, open_it: bool = True) -> None:
+    """Open a dashboard tab and wait until its cards are drawn (images decode on workers)."""
+    app = pilot.app
+    assert isinstance(app, TuiboardApp)
+    if open_it:
+        app.action_show_tab(name)
+    view = app.view(name)
+    for _ in range(100):
+        await pilot.pause(0.02)
+        if not getattr(view, "_pending", ()):
+            break
+    await pilot.pause()
+
+
+def dashboard(name: str, *keys: str) -> Callable[[Pilot[int]], Awaitable[None]]:
+    async def step(pilot: Pilot[int]) -> None:
+        await settled_tab(pilot, name)
+        if keys:
+            await pilot.press(*keys)
+            await settled_tab(pilot, name, open_it=False)
+
+    return step
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["80x24", "160x45"])
+@pytest.mark.parametrize(
+    ("tab", "keys"),
+    [
+        ("images", ()),
+        ("text", ()),
+        ("pr_curves", ("right", "right")),
+        ("hparams", ("v",)),
+    ],
+    ids=["images", "text", "pr_curves", "hparams"],
+)
+def test_dashboard(
+    snap_compare: SnapCompare,
+    media_logdir: Logdir,
+    utc: None,
+    size: tuple[int, int],
+    tab: str,
+    keys: tuple[str, ...],
+) -> None:
+    """Each new dashboard on what tensorboardX wrote (tests/ui/conftest.py write_media_runs)."""
+    assert snap_compare(
+        make_app(media_logdir), terminal_size=size, run_before=then(dashboard(tab, *keys))
+    )
+
+
+async def full_image_drawn(pilot: Pilot[int]) -> None:
+    """The full-screen image is prepared on a worker: wait until textual-image has it."""
+    for _ in range(100):
+        await pilot.pause(0.02)
+        widgets = pilot.app.screen.query("#full-image")
+        if widgets and getattr(widgets.first(), "image", None) is not None:
+            break
+    await pilot.pause()
+
+
+def test_full_screen_image(snap_compare: SnapCompare, media_logdir: Logdir, utc: None) -> None:
+    assert snap_compare(
+        make_app(media_logdir),
+        terminal_size=LARGE,
+        run_before=then(dashboard("images", "enter"), full_image_drawn),
+    )
 
 
 def test_help(snap_compare: SnapCompare, demo_logdir: Logdir, utc: None) -> None:

@@ -323,7 +323,7 @@ def _apply_event(
         )
     for value in ev.values:
         try:
-            _apply_value(seq, ev, value, tags, scalars, parsed)
+            _apply_value(seq, ev, value, tags, scalars, parsed, warn, where)
         except _RECORD_ERRORS as exc:
             warn.add(f"value {value.tag!r} does not decode ({exc}): skipped", where)
 
@@ -335,6 +335,8 @@ def _apply_value(
     tags: dict[str, TagMeta],
     scalars: _Scalars,
     parsed: Parsed,
+    warn: _Warnings,
+    where: int,
 ) -> None:
     form = value.form
     if form == "simple":
@@ -362,6 +364,10 @@ def _apply_value(
     record = conv.convert(kind, value, meta, ev.step, ev.wall_time)
     if record is not None:
         parsed.values.append((kind, value.tag, seq, record))
+        if isinstance(record, t.ImageValue):
+            # Kept (its card shows the mark), and said once here, where the run's warnings are.
+            for problem in conv.image_problems(record):
+                warn.add(f"image {value.tag!r} at step {ev.step}: {problem}", where)
 
 
 def _node_count(source: str, blob: bytes) -> int:

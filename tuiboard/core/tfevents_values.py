@@ -52,6 +52,40 @@ def sniff_image(data: bytes) -> str:
     return "application/octet-stream"
 
 
+MAX_IMAGE_PIXELS = 50_000_000
+"""Larger images are kept as bytes but never decoded (render/images.py uses the same limit)."""
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG, GIF or BMP header without decoding; None if not one of those
+    (JPEG's size sits in a frame marker after any number of segments: the decoder checks it)."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24 and data[12:16] == b"IHDR":
+        w, h = struct.unpack(">II", data[16:24])
+        return int(w), int(h)
+    if data.startswith((b"GIF87a", b"GIF89a")) and len(data) >= 10:
+        w, h = struct.unpack("<HH", data[6:10])
+        return int(w), int(h)
+    if data.startswith(b"BM") and len(data) >= 26:
+        w, h = struct.unpack("<ii", data[18:26])
+        return abs(int(w)), abs(int(h))
+    return None
+
+
+def image_problems(record: t.ImageValue) -> list[str]:
+    """What is wrong with a step's images that a look at their headers can tell: bytes that
+    are no image format we know, or a size over MAX_IMAGE_PIXELS (a decompression bomb)."""
+    out: list[str] = []
+    for i, data in enumerate(record.images):
+        which = f"image {i + 1} of {len(record.images)}" if len(record.images) > 1 else "it"
+        if sniff_image(data) == "application/octet-stream":
+            out.append(f"{which} is not a PNG, JPEG, GIF, BMP or WebP image ({len(data)} bytes)")
+            continue
+        size = image_size(data)
+        if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
+            out.append(f"{which} is {size[0]}x{size[1]}: too large to decode, kept as bytes")
+    return out
+
+
 def wav_info(data: bytes) -> tuple[float, int, int]:
     """(sample_rate, channels, frames) from a WAV header, zeros when it is not one."""
     if len(data) < 44 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":

@@ -36,6 +36,7 @@ from rich.color import Color, ColorTriplet, ColorType
 from rich.style import Style
 from rich.text import Span, Text
 
+from tuiboard.core.tfevents_values import MAX_IMAGE_PIXELS
 from tuiboard.core.types import IMAGES, ImageValue
 from tuiboard.render.canvas import fit_text, join_lines
 from tuiboard.render.sanitize import clean
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
 MAX_FRAMES = 500
 """At most this many frames of an animated image are decoded."""
-MAX_PIXELS = 50_000_000
+MAX_PIXELS = MAX_IMAGE_PIXELS
 """Default limit on width * height of one image (about 150 MB once decoded)."""
 _FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 _UPPER_HALF = "▀"

@@ -293,7 +293,7 @@ class TuiboardApp(App[int]):
     @on(OpenCard)
     def _open_card(self, message: OpenCard) -> None:
         view = self.view(message.kind)
-        self.push_screen(CardScreen(view, message.key, message.index))  # type: ignore[arg-type]
+        self.push_screen(view.full_screen(message.key, message.index))  # type: ignore[attr-defined]
 
     @on(ShowWarnings)
     def _show_warnings(self, message: ShowWarnings) -> None:

@@ -24,6 +24,8 @@ def _key_name(key: str) -> str:
         "slash": "/",
         "left_square_bracket": "[",
         "right_square_bracket": "]",
+        "left_curly_bracket": "{",
+        "right_curly_bracket": "}",
         "less_than_sign": "<",
         "greater_than_sign": ">",
         "plus": "+",

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from tuiboard.core.logdir import Changes
     from tuiboard.core.types import ValueRecord
     from tuiboard.ui.board import Board
+    from tuiboard.ui.screens.card import CardScreen
 
 
 class DashboardView(Protocol):
@@ -65,6 +66,9 @@ SLIDER_BINDINGS: list[BindingType] = [
     Binding("greater_than_sign", "step_end(1)", "Last step (follows new steps)", show=False),
     Binding("enter", "open", "Full screen"),
 ]
+
+
+CARD_KEYS = "[ ] step · { } ×10 · < > ends · Enter full"
 
 
 class Card(Widget, can_focus=True):
@@ -151,6 +155,12 @@ class CardsView(LazyTab, VerticalScroll):
         self._pending: set[Hashable] = set()
         self._pool: ThreadPoolExecutor | None = None
 
+    def full_screen(self, key: CardKey, index: int | None) -> CardScreen:
+        """The screen Enter opens on a card (a dashboard may show more there)."""
+        from tuiboard.ui.screens.card import CardScreen
+
+        return CardScreen(self, key, index)
+
     @classmethod
     def help_bindings(cls) -> list[BindingType]:
         return list(cls.BINDINGS) + list(cls.CARD.BINDINGS)
@@ -165,6 +175,9 @@ class CardsView(LazyTab, VerticalScroll):
 
     def focus_first(self) -> None:
         self.shown()
+        self.call_after_refresh(self._focus_first)  # cards just mounted take focus after it
+
+    def _focus_first(self) -> None:
         cards = self.cards()
         if cards:
             cards[0].focus()
@@ -208,7 +221,15 @@ class CardsView(LazyTab, VerticalScroll):
             for i, card in enumerate(self._cards.values()):
                 if card.is_mounted and grid.children.index(card) != i:
                     grid.move_child(card, before=i)
-        self.query_one(".cards-empty").display = not self._cards
+        empty = self.query_one(".cards-empty", Static)
+        empty.display = not self._cards
+        if not self._cards:
+            why = Text(self.EMPTY, style="dim")
+            if self.board.tag_pattern and self.board.tags(self.KIND):
+                why = Text("No tag matches the tag filter ", style="dim")
+                why.append(clean(self.board.tag_pattern), style="bold")
+                why.append(" (/ to change it)", style="dim")
+            empty.update(why)
         self._apply_columns()
         for card in self._cards.values():
             card.refresh()
@@ -218,7 +239,8 @@ class CardsView(LazyTab, VerticalScroll):
 
     def _apply_columns(self) -> None:
         width = self.size.width or 80
-        columns = max(1, min(len(self._cards) or 1, width // self.CARD_WIDTH))
+        # Cards keep about CARD_WIDTH cells; one or two cards take half the width each, not all.
+        columns = max(1, min(max(2, len(self._cards)), width // self.CARD_WIDTH))
         self.grid.styles.grid_size_columns = columns
         self.grid.styles.grid_rows = str(self.CARD_HEIGHT)
 
@@ -241,24 +263,35 @@ class CardsView(LazyTab, VerticalScroll):
     # -- drawing ------------------------------------------------------------------------------
 
     def title(self, card: Card, value: ValueRecord, width: int) -> Text:
-        """`tag · ■ run` (+ the sample), cut to the width."""
+        """`tag  ■ run` and what `title_extra` adds, cut to the width."""
         head = Text(no_wrap=True, overflow="crop")
         head.append(clean(card.key.tag), style="bold")
         head.append("  ")
         head.append("■ ", style=self.board.colour_of(card.key.run))
         head.append(clean(card.key.run))
+        head.append_text(self.title_extra(card, value))
         return fit_text(head, width)
+
+    def title_extra(self, card: Card, value: ValueRecord) -> Text:
+        """More facts after the run's name (a dashboard's own)."""
+        return Text()
 
     def draw_card(self, card: Card, width: int, height: int) -> RenderableType:
         """Title, slider, then the body (from the cache, or "decoding…" while a worker draws)."""
         cur = card.current()
         if cur is None or width < 4 or height < 3:
             return Text("no data yet", style="dim")
-        i, n, value = cur
-        head = [self.title(card, value, width), slider_line(i, n, value.step, width)]
+        value = cur[2]
+        head = self.head(card, cur, width)
         body_h = max(1, height - len(head))
         body = self.body(card, value, width, body_h)
         return Group(*head, body)
+
+    def head(self, card: Card, cur: tuple[int, int, ValueRecord], width: int) -> list[Text]:
+        """The title line and the step slider line."""
+        i, n, value = cur
+        keys = CARD_KEYS if not card.full else CARD_KEYS.removesuffix(" · Enter full")
+        return [self.title(card, value, width), slider_line(i, n, value.step, width, keys)]
 
     def body(self, card: Card, value: ValueRecord, width: int, height: int) -> RenderableType:
         if not self.SLOW:

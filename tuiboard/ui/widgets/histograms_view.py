@@ -53,10 +53,12 @@ def hjoin(left: Text, right: Text, gap: int = 2) -> Text:
     return join_lines(lines)
 
 
-def slider_line(index: int, count: int, step: int, width: int) -> Text:
+def slider_line(
+    index: int, count: int, step: int, width: int, keys: str = "←/→ step · shift ×10 · < > ends"
+) -> Text:
     """`step 1200 ◀━━━━●──────▶ 12/50`: where the shown step sits among all steps."""
     head = f"step {step} "
-    tail = f" {index + 1}/{count}  ←/→ step · shift ×10 · < > ends"
+    tail = f" {index + 1}/{count}  {keys}"
     track_w = max(4, width - len(head) - len(tail) - 2)
     pos = 0 if count <= 1 else round(index / (count - 1) * (track_w - 1))
     text = Text(no_wrap=True, overflow="crop")

@@ -146,7 +146,8 @@ class HParamsView(LazyTab, Vertical):
 
     def rebuild(self) -> None:
         self._stale = False
-        self.table_data = build_table(self.board.logdir)
+        clock = getattr(self.app, "clock", None)
+        self.table_data = build_table(self.board.logdir, now=None if clock is None else clock())
         self.refill()
 
     def apply_changes(self, changes: Changes) -> None:
@@ -343,6 +344,12 @@ class HParamsView(LazyTab, Vertical):
         app: Any = self.app
         app.view_changed(runs_changed=True)
         app.action_show_tab("scalars")
+
+    @on(DataTable.CellSelected, "#hp-table")
+    def _cell_selected(self, event: DataTable.CellSelected) -> None:
+        """Enter on the table (DataTable's own Enter binding wins over the view's)."""
+        event.stop()
+        self.action_show_in_scalars()
 
     def action_cycle_view(self) -> None:
         self.mode = VIEWS[(VIEWS.index(self.mode) + 1) % len(VIEWS)]

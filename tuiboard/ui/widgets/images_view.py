@@ -1,10 +1,13 @@
 """The Images tab: a card per (tag, run, sample) at one step — every step of every image is
 kept and reachable (TensorBoard keeps 10) — decoded off the event loop.
 
-Owns: `ImagesView` and `ImageCard` (brightness, contrast, actual size, GIF frame, save). Cards
-draw Unicode half-blocks (render/images.py; what textual-image itself falls back to in tmux and
-over plain SSH); the store keeps only the encoded bytes and a card decodes only what it shows,
-on a worker thread, caching the drawing by (card, step, size, options).
+Owns: `ImagesView`, `ImageCard` (brightness, contrast, actual size, GIF frame, save) and
+`ImageScreen`, the full-screen image. Cards draw Unicode half-blocks (render/images.py: numpy,
+on a worker thread, cached by card, step, size and options — the same half-blocks textual-image
+itself uses in tmux and over plain SSH, and testable as text). Full screen hands the image to
+textual-image, which shows it with the Kitty graphics protocol or Sixel where the terminal
+speaks one (detected when the app starts), else half-blocks. The store keeps only the encoded
+bytes; only what is shown is decoded.
 Must not import: tuiboard.core internals.
 """
 
@@ -18,16 +21,19 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import work
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widgets import Static
 
 from tuiboard.core.types import IMAGES, ImageValue
-from tuiboard.render.canvas import fit_text
-from tuiboard.render.images import image_card, image_info
+from tuiboard.render.images import adjust, decode, image_card, image_info, scale_nearest
 from tuiboard.render.sanitize import clean
+from tuiboard.ui.screens.card import CardScreen
 from tuiboard.ui.screens.prompt import PromptScreen
-from tuiboard.ui.widgets.cards import SLIDER_BINDINGS, Card, CardsView
+from tuiboard.ui.widgets.cards import SLIDER_BINDINGS, Card, CardKey, CardsView
 
 if TYPE_CHECKING:
+    from tuiboard.core.logdir import Changes
     from tuiboard.core.types import ValueRecord
 
 EXTENSIONS = {
@@ -116,6 +122,111 @@ class ImageCard(Card):
         self.app.call_from_thread(self.app.notify, message, markup=False)
 
 
+def image_widget() -> type:
+    """textual-image's widget for this terminal: Kitty graphics or Sixel where the terminal
+    answered that it speaks one, else coloured half-blocks. (textual-image falls back to grey
+    shade characters when stdout is no terminal — never the case for the app; tests and
+    screenshots then get the half-blocks tmux users see.)"""
+    from textual_image import renderable
+    from textual_image.widget import HalfcellImage, Image
+
+    if renderable.Image in (renderable.TGPImage, renderable.SixelImage):
+        return Image
+    return HalfcellImage
+
+
+def image_cells(
+    w: int, h: int, cols: int, rows: int, cell_w: int, cell_h: int, actual: bool
+) -> tuple[int, int]:
+    """The image's size in cells on a terminal whose cells are cell_w x cell_h pixels: as large
+    as fits cols x rows keeping the aspect ratio, or (actual) one image pixel per screen pixel,
+    shrunk to fit when the screen is smaller."""
+    cell_w, cell_h = max(1, cell_w), max(1, cell_h)
+    if actual:
+        want_c, want_r = -(-w // cell_w), -(-h // cell_h)
+        if want_c <= cols and want_r <= rows:
+            return max(1, want_c), max(1, want_r)
+    c = cols
+    r = round(c * (h / w) * (cell_w / cell_h))
+    if r > rows:
+        r = rows
+        c = round(r * (w / h) * (cell_h / cell_w))
+    return max(1, min(cols, c)), max(1, min(rows, r))
+
+
+class ImageScreen(CardScreen):
+    """One image as large as the terminal allows, through textual-image (Kitty, Sixel or
+    half-blocks): the card above draws the title, slider and image facts; this draws pixels."""
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        yield Static(id="full-image-problem")
+        yield image_widget()(id="full-image")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#full-image-problem").display = False
+        self.card.styles.height = 3
+        self.show()
+
+    def show(self) -> None:
+        """Decode the shown image (worker thread) if the step, sample or options moved."""
+        shown = self.card.shown_image()  # type: ignore[attr-defined]
+        if shown is None or not self.is_mounted:
+            return
+        value, data = shown
+        opts = self.card.options
+        box = self.query_one("#full-image").parent.size  # type: ignore[union-attr]
+        key = (value.step, value.wall_time, self.card.key, tuple(sorted(opts.items())), box)
+        if key == getattr(self, "_shown_key", None):
+            return
+        self._shown_key = key
+        # Below the hint line and the 3-line card; the image keeps a margin of 1 each side.
+        self._prepare(data, dict(opts), max(1, box.width - 2), max(1, box.height - 4))
+
+    @work(thread=True, exclusive=True, group="full-image")
+    def _prepare(self, data: bytes, opts: dict[str, object], cols: int, rows: int) -> None:
+        from PIL import Image as PILImage
+        from textual_image._terminal import get_cell_size
+
+        decoded = decode(data)
+        if isinstance(decoded, str):
+            self.app.call_from_thread(self._problem, decoded)
+            return
+        frames = decoded.frames
+        rgb = frames[int(opts.get("frame", 0)) % len(frames)]  # type: ignore[call-overload]
+        rgb = adjust(rgb, opts.get("brightness", 1.0), opts.get("contrast", 1.0))  # type: ignore[arg-type]
+        h, w = rgb.shape[:2]
+        cell = get_cell_size()  # pixels per cell, as the terminal said (or textual-image's guess)
+        size = image_cells(w, h, cols, rows, cell.width, cell.height, bool(opts.get("actual")))
+        # Small images (MNIST's 28x28) are scaled up by a whole factor with nearest neighbour,
+        # so textual-image (which resamples smoothly) keeps their pixels crisp.
+        k = int(min(size[0] * cell.width / w, size[1] * cell.height / h))
+        if k > 1:
+            rgb = scale_nearest(rgb, w * k, h * k)
+        self.app.call_from_thread(self._put, PILImage.fromarray(rgb), size)
+
+    def _put(self, image: object, size: tuple[int, int]) -> None:
+        self.query_one("#full-image-problem").display = False
+        widget = self.query_one("#full-image")
+        widget.display = True
+        widget.styles.width, widget.styles.height = size
+        widget.image = image  # type: ignore[attr-defined]
+
+    def _problem(self, reason: str) -> None:
+        self.query_one("#full-image").display = False
+        problem = self.query_one("#full-image-problem", Static)
+        problem.display = True
+        problem.update(Text(clean(f"⚠ cannot decode: {reason}"), style="red"))
+
+    def apply_changes(self, changes: Changes) -> None:
+        super().apply_changes(changes)
+        self.show()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.show)
+
+
 class ImagesView(CardsView):
     KIND: ClassVar[str] = IMAGES
     CARD: ClassVar[type[Card]] = ImageCard
@@ -130,8 +241,8 @@ class ImagesView(CardsView):
         last = values[-1] if values else None
         return max(1, len(last.images)) if isinstance(last, ImageValue) else 1
 
-    def title(self, card: Card, value: ValueRecord, width: int) -> Text:
-        head = super().title(card, value, width)
+    def title_extra(self, card: Card, value: ValueRecord) -> Text:
+        head = Text()
         if isinstance(value, ImageValue) and len(value.images) > 1:
             head.append(f"  {card.key.sample + 1}/{len(value.images)}", style="dim")
         if card.full and isinstance(value, ImageValue):
@@ -142,7 +253,22 @@ class ImagesView(CardsView):
                 head.append(f"  brightness {bright:.0%} contrast {contrast:.0%}", style="dim")
             if card.options.get("actual"):
                 head.append("  actual size", style="dim")
-        return fit_text(head, width)
+        return head
+
+    def full_screen(self, key: CardKey, index: int | None) -> CardScreen:
+        return ImageScreen(self, key, index)
+
+    def draw_card(self, card: Card, width: int, height: int) -> RenderableType:
+        drawn = super().draw_card(card, width, height) if not card.full else self._head(card, width)
+        if card.full and card.is_mounted and isinstance(card.screen, ImageScreen):
+            card.screen.call_after_refresh(card.screen.show)
+        return drawn
+
+    def _head(self, card: Card, width: int) -> RenderableType:
+        cur = card.current()
+        if cur is None:
+            return Text("no data yet", style="dim")
+        return Group(*self.head(card, cur, width))
 
     def draw_body(self, card: Card, value: ValueRecord, width: int, height: int) -> RenderableType:
         """Worker thread: decode and draw one image (half-blocks) in width x height cells."""

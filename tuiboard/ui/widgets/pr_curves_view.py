@@ -102,7 +102,8 @@ class PrCurvesView(CardsView):
         head = Text(clean(card.key.tag), style="bold", no_wrap=True, overflow="crop")
         assert isinstance(card, PrCard)
         for name, _ in card.curves():
-            head.append("  ■ ", style=self.board.colour_of(name))
+            head.append("  ")
+            head.append("■ ", style=self.board.colour_of(name))
             head.append(clean(name))
         return fit_text(head, width)
 
