@@ -207,8 +207,8 @@ async def test_hparams_sort_filter_status_and_show_in_scalars(
     async with make_app(media_logdir).run_test(size=SIZE) as pilot:
         app = await started(pilot)
         app.action_show_tab("hparams")
-        await pilot.pause()
         hp = app.query_one(HParamsView)
+        await wait_for(pilot, lambda: hp.built > 0)
         table = hp.table_data
         assert table is not None
         runs = [table.rows[i].run for i in hp.shown_rows]
