@@ -1,0 +1,120 @@
+"""`tuiboard plot --kind K` and `tuiboard export --kind images --save DIR` through the real
+command line, on the tutorial-like logdir tensorboardX wrote (tests/ui/conftest.py), with the
+expected values from TensorBoard's own reader."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.reference import accumulate
+from tests.ui.conftest import MEDIA_STEPS, write_media_runs
+from tuiboard.cli import main
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("media")
+    write_media_runs(root)
+    return root
+
+
+def plot(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["plot", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("kind", ["images", "text", "pr_curves", "hparams"])
+def test_plot_each_kind_piped_has_no_escape(
+    media: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    code, out, _ = plot(capsys, str(media), "--kind", kind, "--width", "80")
+    assert code == 0 and out.strip()
+    assert "\x1b" not in out
+    assert all(len(line) <= 80 for line in out.splitlines())
+
+
+def test_plot_text_step_picks_the_value_at_or_before(
+    media: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, latest, _ = plot(capsys, str(media), "--kind", "text", "--runs", "^cnn$")
+    assert "Epoch 2 of cnn" in latest and "[red]literal[/red]" in latest
+    _, earlier, _ = plot(
+        capsys, str(media), "--kind", "text", "--runs", "^cnn$", "--step", str(MEDIA_STEPS[1] + 5)
+    )
+    assert "Epoch 1 of cnn" in earlier and "Epoch 2" not in earlier
+
+
+def test_plot_images_luminance_when_piped_and_colour_when_asked(
+    media: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, plain, _ = plot(capsys, str(media), "--kind", "images", "--runs", "^cnn$", "--width", "60")
+    assert any(ch in plain for ch in "░▒▓█") and "samples/input" in plain
+    _, coloured, _ = plot(
+        capsys, str(media), "--kind", "images", "--runs", "^cnn$", "--width", "60", "--color"
+    )
+    assert "▀" in coloured and "\x1b[38;5;" in coloured  # 256 colours unless COLORTERM says 24-bit
+
+
+def test_plot_hparams_json_matches_tensorboard(
+    media: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = plot(capsys, str(media), "--kind", "hparams", "--json")
+    assert code == 0
+    rows = {r["run"]: r for r in map(json.loads, out.splitlines())}
+    assert set(rows) == {"cnn/hp", "mlp/hp"}
+    for run in rows:
+        acc = accumulate(media / run)
+        from tensorboard.plugins.hparams import plugin_data_pb2
+
+        content = acc.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+        start = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+        for name, value in start.hparams.items():
+            kind = value.WhichOneof("kind")
+            expected = getattr(value, kind)
+            assert rows[run]["hparams"][name] == expected
+        metric = acc.Scalars("hparam/accuracy")[-1].value
+        assert rows[run]["metrics"]["hparam/accuracy"] == pytest.approx(metric)
+
+
+def test_plot_unknown_kind_and_nothing_matched(
+    media: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["plot", str(media), "--kind", "nope"])
+    assert e.value.code == 2
+    code, _, err = plot(capsys, str(media), "--kind", "images", "--tags", "^nothing$")
+    assert code == 1 and "no images data matched" in err
+
+
+def test_export_save_writes_exact_bytes_and_refuses_the_logdir(
+    media: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "saved"
+    assert main(["export", str(media), "--kind", "images", "--save", str(out)]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert rows[0].startswith("run,tag,step") and len(rows) == 1 + 2 * len(MEDIA_STEPS)
+    for run in ("cnn", "mlp"):
+        events = accumulate(media / run).Images("samples/input")
+        for ev in events:
+            path = out / run / "samples" / "input" / f"{ev.step}_0.png"
+            assert path.read_bytes() == ev.encoded_image_string
+    code = main(["export", str(media), "--kind", "images", "--save", str(media / "cnn" / "x")])
+    assert code == 2 and "refusing" in capsys.readouterr().err
+    assert not (media / "cnn" / "x").exists()
+
+
+def test_installed_command_plots_pr_curves(media: Path) -> None:
+    """The real process: `python -m tuiboard plot --kind pr_curves`, piped."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tuiboard", "plot", "--logdir", str(media), "--kind", "pr_curves"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "pr/cat" in done.stdout and "precision" in done.stdout and "\x1b" not in done.stdout
