@@ -120,7 +120,7 @@ async def open_tab(pilot: object, app: TuiboardApp, name: str) -> CardsView:
     v = view(app, name)
     for _ in range(40):  # image cards decode on worker threads
         await pilot.pause(0.02)  # type: ignore[attr-defined]
-        if not v._pending and v.cards():
+        if v.cards() and v.settled():
             break
     return v
 
@@ -230,6 +230,19 @@ async def test_hparams_sort_filter_status_and_show_in_scalars(
         for _ in range(4):
             hp.action_cycle_status()
         assert hp.status is None and len(hp.shown_rows) == 2
+        # `e` exports the shown rows as CSV, never into the logdir.
+        from textual.widgets import Input
+
+        await pilot.press("e")
+        await pilot.pause()
+        target = tmp_path / "hp.csv"
+        app.screen.query_one("#prompt-input", Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, target.exists)
+        await pilot.pause(0.1)
+        lines = target.read_text().splitlines()
+        assert lines[0].split(",")[:2] == ["run", "status"] and "lr" in lines[0].split(",")
+        assert sorted(line.split(",")[0] for line in lines[1:]) == ["cnn/hp", "mlp/hp"]
         # Show in scalars: the session and the training run it belongs to; others hidden.
         hp.action_sort("lr")
         hp.grid.move_cursor(row=0)

@@ -113,7 +113,7 @@ async def settled_tab(pilot: Pilot[int], name: str, open_it: bool = True) -> Non
     view = app.view(name)
     for _ in range(100):
         await pilot.pause(0.02)
-        if not getattr(view, "_pending", ()) and getattr(view, "built", 1):
+        if getattr(view, "settled", lambda: getattr(view, "built", 1))():
             break
     await pilot.pause()
 

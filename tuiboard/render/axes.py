@@ -109,3 +109,28 @@ def draw_y_axis(
         canvas.put(row, label_w - len(lab), lab, text_sid)
         canvas.put(row, label_w, "┤", axis_sid)
     return axis_sid, text_sid
+
+
+def draw_x_axis(
+    canvas: Canvas,
+    row: int,
+    label_w: int,
+    left: int,
+    width: int,
+    tick_cols: list[int],
+    labels: list[str],
+    axis_line: bool,
+    axis_sid: int,
+    text_sid: int,
+) -> None:
+    """The x axis under a plot of `row` rows: an axis line with ticks (when `axis_line`; the
+    plot is tall enough for it), then the tick labels placed without overlapping."""
+    plot_cols = width - left
+    if axis_line:
+        canvas.put(row, label_w, "└" + "─" * plot_cols, axis_sid)
+        for c in tick_cols:
+            if left <= c < width:
+                canvas.put(row, c, "┬", axis_sid)
+    label_row = row + int(axis_line)
+    for col, lab in place_labels(tick_cols, labels, left if axis_line else 0, width):
+        canvas.put(label_row, col, lab, text_sid)

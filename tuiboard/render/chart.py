@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from rich.text import Text
 
-from tuiboard.render.axes import draw_y_axis, place_labels, value_ticks, x_ticks
+from tuiboard.render.axes import draw_x_axis, draw_y_axis, value_ticks, x_ticks
 from tuiboard.render.canvas import BLANK, Canvas, fit_text, join_lines
 from tuiboard.render.raster import BRAILLE_BASE, draw_layers
 from tuiboard.render.sanitize import clean
@@ -408,14 +408,9 @@ def draw_chart(
         )
         xt, xl = x_ticks(x_lo, x_hi, plot_cols, opts.x_mode)
         tick_cols = [left + (round((t - x_lo) * sx) >> 1) for t in xt]
-        label_row = plot_rows + int(x_axis_line)
-        if x_axis_line:
-            canvas.put(plot_rows, label_w, "└" + "─" * plot_cols, axis_sid)
-            for c in tick_cols:
-                if left <= c < width:
-                    canvas.put(plot_rows, c, "┬", axis_sid)
-        for col, lab in place_labels(tick_cols, xl, left if x_axis_line else 0, width):
-            canvas.put(label_row, col, lab, text_sid)
+        draw_x_axis(
+            canvas, plot_rows, label_w, left, width, tick_cols, xl, x_axis_line, axis_sid, text_sid
+        )
 
     return ChartFrame(
         title_line,

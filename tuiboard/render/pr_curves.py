@@ -21,7 +21,7 @@ import numpy as np
 from rich.text import Text
 
 from tuiboard.core.types import PR_CURVES, PrCurveValue
-from tuiboard.render.axes import draw_y_axis, place_labels, value_ticks, x_ticks
+from tuiboard.render.axes import draw_x_axis, draw_y_axis, value_ticks, x_ticks
 from tuiboard.render.canvas import Canvas, fit_text, join_lines
 from tuiboard.render.numbers import fmt_value
 from tuiboard.render.plot_request import PlotRequest, value_at_step
@@ -142,14 +142,9 @@ def pr_chart(
         )
         xt, xl = x_ticks(0.0, 1.0, plot_cols, "step")
         tick_cols = [left + (round(t * (dots_w - 1)) >> 1) for t in xt]
-        label_row = plot_rows + int(x_axis_line)
-        if x_axis_line:
-            canvas.put(plot_rows, label_w, "└" + "─" * plot_cols, axis_sid)
-            for c in tick_cols:
-                if left <= c < width:
-                    canvas.put(plot_rows, c, "┬", axis_sid)
-        for col, lab in place_labels(tick_cols, xl, left if x_axis_line else 0, width):
-            canvas.put(label_row, col, lab, text_sid)
+        draw_x_axis(
+            canvas, plot_rows, label_w, left, width, tick_cols, xl, x_axis_line, axis_sid, text_sid
+        )
     lines.append(canvas.to_text(color))
     return join_lines(lines)
 

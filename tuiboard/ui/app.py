@@ -510,6 +510,19 @@ class TuiboardApp(App[int]):
         self.call_from_thread(self.notify, clean(f"exported {n} points to {path}"), markup=False)
         return n
 
+    @work(thread=True, group="write-out")
+    def write_out(self, path: str, write: Callable[[str], str]) -> None:
+        """Run `write(path)` on a worker thread (a save or an export the user asked for) and say
+        how it went: its message, or the OSError."""
+        try:
+            message = write(path)
+        except OSError as e:  # the user can act on it: say so, keep running
+            self.call_from_thread(
+                self.notify, clean(f"writing failed: {e}"), severity="error", markup=False
+            )
+            return
+        self.call_from_thread(self.notify, clean(message), markup=False)
+
     # -- the command palette --------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

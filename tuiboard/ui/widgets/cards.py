@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections import OrderedDict
 from collections.abc import Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -87,6 +87,8 @@ class Card(Widget, can_focus=True):
         self.options: dict[str, Any] = {}
         """The dashboard's per-card view options (brightness, markdown, threshold...)."""
         self.drawn_version = -1
+        self.waiting = False
+        """Its last drawing showed "decoding…" (a worker is drawing the body)."""
 
     def values(self) -> tuple[ValueRecord, ...]:
         run = self.view.board.logdir.run(self.key.run)
@@ -186,6 +188,13 @@ class CardsView(LazyTab, VerticalScroll):
 
     def cards(self) -> list[Card]:
         return list(self._cards.values())
+
+    def settled(self) -> bool:
+        """Every card drawn, none waiting for a worker (tests and benchmarks wait on it; a card
+        scrolled out of view is never drawn, so this stays False while one is)."""
+        return not self._pending and all(
+            c.drawn_version >= 0 and not c.waiting for c in self._cards.values()
+        )
 
     # -- which cards --------------------------------------------------------------------------
 
@@ -298,6 +307,7 @@ class CardsView(LazyTab, VerticalScroll):
             return self.draw_body(card, value, width, height)
         key = self.body_key(card, value, width, height)
         hit = self._cache.get(key)
+        card.waiting = hit is None
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
@@ -305,16 +315,16 @@ class CardsView(LazyTab, VerticalScroll):
             self._pending.add(key)
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
-            future = self._pool.submit(self.draw_body, card, value, width, height)
-            future.add_done_callback(lambda f, k=key, c=card: self._drawn(f, k, c))
+            self._pool.submit(self._draw_job, key, card, value, width, height)
         return Text("decoding…", style="dim")
 
-    def _drawn(self, future: Future[RenderableType], key: Hashable, card: Card) -> None:
-        """Worker thread: hand the drawing to the UI thread."""
-        if future.cancelled():
-            return
+    def _draw_job(
+        self, key: Hashable, card: Card, value: ValueRecord, width: int, height: int
+    ) -> None:
+        """Worker thread: draw, then hand the drawing to the UI thread (always from here: a
+        future's done-callback may run on the thread that submitted it, the UI thread)."""
         try:
-            result = future.result()
+            result = self.draw_body(card, value, width, height)
         except Exception as e:  # a bug in a renderer: show it on the card, keep running
             result = Text(clean(f"⚠ cannot draw: {e!r}"), style="red")
         with contextlib.suppress(RuntimeError):  # the app is closing

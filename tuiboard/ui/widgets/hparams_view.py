@@ -381,27 +381,17 @@ class HParamsView(LazyTab, Vertical):
     def action_export(self) -> None:
         app: Any = self.app
         default = os.path.join(os.getcwd(), "tuiboard-hparams.csv")
+        table, rows = self.table_data, self.shown_rows.copy()
+
+        def write(path: str) -> str:
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                to_csv(table, rows, out)  # type: ignore[arg-type]
+            return f"exported {len(rows)} rows to {path}"
 
         def done(answer: str | None) -> None:
-            if answer is not None and app.export_problem(answer) is None:
-                self._write_csv(str(Path(answer).expanduser()), self.shown_rows.copy())
+            if answer is not None and table is not None and app.export_problem(answer) is None:
+                app.write_out(str(Path(answer).expanduser()), write)
 
         app.push_screen(
             PromptScreen("Export the shown rows to CSV: path", default, app.export_problem), done
         )
-
-    @work(thread=True, group="hp-export")
-    def _write_csv(self, path: str, rows: np.ndarray) -> None:
-        table = self.table_data
-        if table is None:
-            return
-        try:
-            with open(path, "w", encoding="utf-8", newline="") as out:
-                to_csv(table, rows, out)
-        except OSError as e:
-            self.app.call_from_thread(
-                self.app.notify, clean(f"export failed: {e}"), severity="error", markup=False
-            )
-            return
-        message = clean(f"exported {len(rows)} rows to {path}")
-        self.app.call_from_thread(self.app.notify, message, markup=False)

@@ -102,24 +102,16 @@ class ImageCard(Card):
         default = os.path.join(os.getcwd(), f"{base}_{value.step}_{self.key.sample}.{ext}")
         problem = self.app.export_problem  # type: ignore[attr-defined]
 
-        def done(answer: str | None) -> None:
-            if answer is not None and problem(answer) is None:
-                self._write(str(Path(answer).expanduser()), data)
-
-        self.app.push_screen(PromptScreen("Save the image as", default, problem), done)
-
-    @work(thread=True, group="save")
-    def _write(self, path: str, data: bytes) -> None:
-        try:
+        def write(path: str) -> str:
             with open(path, "wb") as out:
                 out.write(data)
-        except OSError as e:
-            self.app.call_from_thread(
-                self.app.notify, clean(f"save failed: {e}"), severity="error", markup=False
-            )
-            return
-        message = clean(f"saved {len(data)} bytes to {path}")
-        self.app.call_from_thread(self.app.notify, message, markup=False)
+            return f"saved {len(data)} bytes to {path}"
+
+        def done(answer: str | None) -> None:
+            if answer is not None and problem(answer) is None:
+                self.app.write_out(str(Path(answer).expanduser()), write)  # type: ignore[attr-defined]
+
+        self.app.push_screen(PromptScreen("Save the image as", default, problem), done)
 
 
 def image_widget() -> type:
