@@ -252,3 +252,49 @@ async def test_hparams_sort_filter_status_and_show_in_scalars(
         await pilot.pause()
         assert app.query_one(TabbedContent).active == "scalars"
         assert set(app.board.visible_runs()) == {"mlp", "mlp/hp"}
+
+
+async def test_gif_frame_slider_in_full_screen(tmp_path: Path) -> None:
+    """tensorboardX's add_video writes a GIF in a Summary.Image (moviepy encodes it; here
+    Pillow does, into the same proto): full screen walks its frames with `,` and `.`."""
+    import io
+
+    from PIL import Image
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    from tuiboard.ui.widgets.images_view import ImageScreen
+
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    frames = [Image.new("RGB", (12, 8), c) for c in colours]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=100)
+    gif = summary_pb2.Summary.Image(
+        height=8, width=12, colorspace=3, encoded_image_string=buf.getvalue()
+    )
+    writer = EventFileWriter(str(tmp_path / "run"))
+    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="video", image=gif)])
+    writer.add_event(event_pb2.Event(wall_time=T0, step=1, summary=summary))
+    writer.close()
+    async with make_app(tuiboard.open(str(tmp_path))).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        images = await open_tab(pilot, app, "images")
+        images.cards()[0].focus()
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ImageScreen)
+        widget = screen.query_one("#full-image")
+        seen = []
+        for key in ("", "full_stop", "full_stop", "full_stop"):
+            if key:
+                await pilot.press(key)
+            before = widget.image  # type: ignore[attr-defined]
+            for _ in range(50):
+                await pilot.pause(0.02)
+                image = widget.image  # type: ignore[attr-defined]
+                if image is not None and (not key or image is not before):
+                    break
+            seen.append(widget.image.convert("RGB").getpixel((0, 0)))  # type: ignore[attr-defined]
+        assert "12x8 GIF · 3 frames" in card_text(screen.card)
+        assert "frame 1/3" in card_text(screen.card)  # three steps on from the first: wrapped
+        assert seen == [colours[0], colours[1], colours[2], colours[0]]

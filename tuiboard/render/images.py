@@ -477,6 +477,19 @@ def _size_text(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB"
 
 
+def frame_count(data: bytes) -> int:
+    """How many frames an (animated) image has; 1 when it is still or unreadable."""
+    try:
+        from PIL import Image
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=_FORMATS) as im:
+                return max(1, min(MAX_FRAMES, int(getattr(im, "n_frames", 1) or 1)))
+    except Exception:  # unreadable: the card says why
+        return 1
+
+
 def image_info(value: ImageValue, index: int) -> str:
     """One line about sample `index`: "28x28 PNG · 1.2 kB" (" · 12 frames" when animated).
     Sizes come from the image's own header when it can be read, else from the summary."""

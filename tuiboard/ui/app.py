@@ -342,9 +342,12 @@ class TuiboardApp(App[int]):
             self.pop_screen()
 
     def action_tag_filter(self) -> None:
+        """`/`: the tag filter every dashboard shares; typed in place on Scalars, in a prompt on
+        the other tabs (so the tab you are on stays open)."""
         self._leave_chart_screens()
         if self.active_tab != "scalars":
-            self.action_show_tab("scalars")
+            self.action_prompt_tag_filter()
+            return
         self.query_one(ScalarsView).open_filter()
 
     @on(TabbedContent.TabActivated)

@@ -26,7 +26,14 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from tuiboard.core.types import IMAGES, ImageValue
-from tuiboard.render.images import adjust, decode, image_card, image_info, scale_nearest
+from tuiboard.render.images import (
+    adjust,
+    decode,
+    frame_count,
+    image_card,
+    image_info,
+    scale_nearest,
+)
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.screens.card import CardScreen
 from tuiboard.ui.screens.prompt import PromptScreen
@@ -239,6 +246,9 @@ class ImagesView(CardsView):
             head.append(f"  {card.key.sample + 1}/{len(value.images)}", style="dim")
         if card.full and isinstance(value, ImageValue):
             head.append("  " + image_info(value, card.key.sample), style="dim")
+            if "frame" in card.options and card.key.sample < len(value.images):
+                frames = frame_count(value.images[card.key.sample])
+                head.append(f"  frame {card.options['frame'] % frames + 1}/{frames}", style="dim")
             bright = card.options.get("brightness", 1.0)
             contrast = card.options.get("contrast", 1.0)
             if (bright, contrast) != (1.0, 1.0):
