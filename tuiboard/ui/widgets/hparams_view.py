@@ -264,7 +264,8 @@ class HParamsView(LazyTab, Vertical):
             panel.update(Text("no hparams or metrics to plot", style="dim"))
             return
         if self.mode == "parallel":
-            cols = hps[:8] + metrics[:1]
+            # About 12 cells an axis: its name and min/max labels stay readable.
+            cols = hps[: max(1, min(8, width // 12 - 1))] + metrics[:1]
             panel.update(
                 parallel_coordinates(table, self.shown_rows, cols, width, height, theme, colours)
             )
