@@ -12,6 +12,8 @@ Must not import: tuiboard.core readers (the store is read through the Board).
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -23,9 +25,10 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Static, TabbedContent
 
 from tuiboard.render.canvas import fit_text
+from tuiboard.render.prerender import prerender
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.messages import OpenCard
 from tuiboard.ui.widgets.histograms_view import slider_line
@@ -68,6 +71,11 @@ SLIDER_BINDINGS: list[BindingType] = [
 ]
 
 
+FLUSH_INTERVAL = 0.05
+"""Seconds between two hand-overs of worker drawings to the screen (at most one a frame)."""
+FIRST_MOUNT = 8
+"""At least this many cards are mounted before the first paint of a new grid."""
+
 CARD_KEYS = "[ ] step · { } ×10 · < > ends · Enter full"
 
 
@@ -89,6 +97,12 @@ class Card(Widget, can_focus=True):
         self.drawn_version = -1
         self.waiting = False
         """Its last drawing showed "decoding…" (a worker is drawing the body)."""
+        self.want: Hashable | None = None
+        """The body the card asked for last (a worker skips a drawing nobody wants any more)."""
+        self.last_body: RenderableType | None = None
+        self.last_size: tuple[int, int] | None = None
+        self.heading = 0
+        """The slider's last direction (-1, 1; 0 before a move): which step to prefetch."""
 
     def values(self) -> tuple[ValueRecord, ...]:
         run = self.view.board.logdir.run(self.key.run)
@@ -118,6 +132,7 @@ class Card(Widget, can_focus=True):
         i, n, _ = cur
         j = max(0, min(n - 1, i + delta))
         self.index = None if j == n - 1 else j
+        self.heading = 1 if delta > 0 else -1
         self.refresh()
 
     def action_step_end(self, end: int) -> None:
@@ -146,7 +161,7 @@ class CardsView(LazyTab, VerticalScroll):
     SLOW: ClassVar[bool] = False
     """draw_body is slow (decoding): it runs on a worker thread and a card shows "decoding…"."""
     EMPTY: ClassVar[str] = "No data of this kind in the shown runs."
-    CACHE_SIZE: ClassVar[int] = 512
+    CACHE_SIZE: ClassVar[int] = 256
 
     def __init__(self, board: Board, **kw: Any) -> None:
         super().__init__(**kw)
@@ -156,6 +171,15 @@ class CardsView(LazyTab, VerticalScroll):
         self._cache: OrderedDict[Hashable, RenderableType] = OrderedDict()
         self._pending: set[Hashable] = set()
         self._pool: ThreadPoolExecutor | None = None
+        self._arrived: list[tuple[Hashable, RenderableType | None, Card, bool]] = []
+        """Drawings done by workers, not yet handed to the UI thread (under _arrived_lock)."""
+        self._arrived_lock = threading.Lock()
+        self._last_flush = 0.0
+        self._unmounted: list[Card] = []
+        """Cards of a first build held back until the first screenful is drawn."""
+        self._laid_out = False
+        """The grid's columns were set from a real width (before that a card's size is not
+        its final one, and nothing is decoded for it)."""
 
     def full_screen(self, key: CardKey, index: int | None) -> CardScreen:
         """The screen Enter opens on a card (a dashboard may show more there)."""
@@ -217,6 +241,7 @@ class CardsView(LazyTab, VerticalScroll):
     def rebuild(self) -> None:
         self._stale = False
         keys = self.card_keys()
+        self._apply_columns()  # before mounting: one layout at the right width, not two
         if keys != list(self._cards):
             old = self._cards
             self._cards = {k: old.pop(k, None) or self.CARD(self, k) for k in keys}
@@ -224,7 +249,14 @@ class CardsView(LazyTab, VerticalScroll):
                 card.remove()
             grid = self.grid
             fresh = [c for c in self._cards.values() if not c.is_mounted]
-            if fresh:
+            first = self._first_mount()
+            if fresh and not grid.children and len(fresh) > first:
+                # A first build of many cards: what fills the screen first, the rest after the
+                # first paint (a 200-card grid's layout costs ~0.2 s on the event loop).
+                grid.mount_all(fresh[:first])
+                self._unmounted = fresh[first:]
+                self.set_timer(1.0, self._mount_rest)  # if the first cards never settle
+            elif fresh:
                 grid.mount_all(fresh)
             # Keep the grid in key order (moves only what is out of place).
             for i, card in enumerate(self._cards.values()):
@@ -243,11 +275,29 @@ class CardsView(LazyTab, VerticalScroll):
         for card in self._cards.values():
             card.refresh()
 
+    def _first_mount(self) -> int:
+        """How many cards fill the screen twice over (mounted before the first paint)."""
+        height = self.size.height or self.app.size.height
+        columns = self.grid.styles.grid_size_columns or 1
+        return max(FIRST_MOUNT, 2 * columns * (height // self.CARD_HEIGHT + 1))
+
+    def _mount_rest(self) -> None:
+        """The cards held back from a first build, once the first screenful is drawn (their
+        layout would otherwise compete with its decoding for the interpreter)."""
+        rest, self._unmounted = self._unmounted, []
+        rest = [c for c in rest if self._cards.get(c.key) is c and not c.is_mounted]
+        if rest:
+            self.grid.mount_all(rest)
+
     def on_resize(self) -> None:
         self._apply_columns()
 
     def _apply_columns(self) -> None:
-        width = self.size.width or 80
+        # Hidden (the tab is opening), the view has no size yet; the tab bar's owner has.
+        width = self.size.width or self.query_ancestor(TabbedContent).size.width
+        if width <= 0:
+            return
+        self._laid_out = True
         # Cards keep about CARD_WIDTH cells; one or two cards take half the width each, not all.
         columns = max(1, min(max(2, len(self._cards)), width // self.CARD_WIDTH))
         self.grid.styles.grid_size_columns = columns
@@ -303,39 +353,106 @@ class CardsView(LazyTab, VerticalScroll):
         return [self.title(card, value, width), slider_line(i, n, value.step, width, keys)]
 
     def body(self, card: Card, value: ValueRecord, width: int, height: int) -> RenderableType:
+        """The body: drawn here (fast views), or from the cache, or queued for a worker while
+        the card keeps showing its previous drawing (no "decoding…" flash on a slider move)."""
         if not self.SLOW:
             return self.draw_body(card, value, width, height)
         key = self.body_key(card, value, width, height)
+        card.want = key
         hit = self._cache.get(key)
         card.waiting = hit is None
         if hit is not None:
             self._cache.move_to_end(key)
+            card.last_body = hit
             return hit
-        if key not in self._pending:
-            self._pending.add(key)
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
-            self._pool.submit(self._draw_job, key, card, value, width, height)
+        if not self._laid_out and not card.full:
+            return Text("")  # the grid's columns are not set yet: this size is not the one
+        self._submit(key, card, value, width, height, wanted=True)
+        if card.last_body is not None and card.last_size == (width, height):
+            return card.last_body
         return Text("decoding…", style="dim")
 
-    def _draw_job(
-        self, key: Hashable, card: Card, value: ValueRecord, width: int, height: int
+    def _submit(
+        self, key: Hashable, card: Card, value: ValueRecord, width: int, height: int, wanted: bool
     ) -> None:
-        """Worker thread: draw, then hand the drawing to the UI thread (always from here: a
-        future's done-callback may run on the thread that submitted it, the UI thread)."""
-        try:
-            result = self.draw_body(card, value, width, height)
-        except Exception as e:  # a bug in a renderer: show it on the card, keep running
-            result = Text(clean(f"⚠ cannot draw: {e!r}"), style="red")
-        with contextlib.suppress(RuntimeError):  # the app is closing
-            self.app.call_from_thread(self._store, key, result, card)
+        if key in self._pending:
+            return
+        self._pending.add(key)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
+        card.last_size = (width, height)
+        self._pool.submit(self._draw_job, key, card, value, width, height, wanted)
 
-    def _store(self, key: Hashable, result: RenderableType, card: Card) -> None:
-        self._pending.discard(key)
-        self._cache[key] = result
+    def _draw_job(
+        self,
+        key: Hashable,
+        card: Card,
+        value: ValueRecord,
+        width: int,
+        height: int,
+        wanted: bool,
+    ) -> None:
+        """Worker thread: draw and pre-render to segments (so the UI thread does no Rich span
+        work), then hand it over (always from here: a future's done-callback may run on the
+        thread that submitted it, the UI thread). A drawing the card no longer wants (it was
+        resized, or the slider moved on) is skipped; a prefetch is drawn only when idle."""
+        result: RenderableType | None = None
+        if not wanted or card.want == key:
+            try:
+                result = prerender(self.draw_body(card, value, width, height), width)
+            except Exception as e:  # a bug in a renderer: show it on the card, keep running
+                result = Text(clean(f"⚠ cannot draw: {e!r}"), style="red")
+        with self._arrived_lock:
+            self._arrived.append((key, result, card, wanted))
+            first = len(self._arrived) == 1
+        if first:  # one hand-over for everything that arrives meanwhile: one screen update
+            with contextlib.suppress(RuntimeError):  # the app is closing
+                self.app.call_from_thread(self._schedule_flush)
+
+    def _schedule_flush(self) -> None:
+        """At most one hand-over a frame: with hundreds of cards on screen every screen
+        update repaints them all, so drawings arriving one by one are taken together."""
+        wait = self._last_flush + FLUSH_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self._flush()
+        else:
+            self.set_timer(wait, self._flush)
+
+    def _flush(self) -> None:
+        self._last_flush = time.monotonic()
+        with self._arrived_lock:
+            arrived, self._arrived = self._arrived, []
+        touched: dict[int, Card] = {}
+        for key, result, card, wanted in arrived:
+            self._pending.discard(key)
+            if result is None:
+                continue
+            self._cache[key] = result
+            if wanted:
+                touched[id(card)] = card
         while len(self._cache) > self.CACHE_SIZE:
             self._cache.popitem(last=False)
-        card.refresh()
+        for card in touched.values():
+            card.refresh()
+            self._prefetch(card)
+        if self._unmounted and not self._pending:
+            self.call_after_refresh(self._mount_rest)
+
+    def _prefetch(self, card: Card) -> None:
+        """After a slider move, draw the next step in the same direction ahead of the key."""
+        if not card.heading or card.last_size is None:
+            return
+        cur = card.current()
+        if cur is None:
+            return
+        i, n, _ = cur
+        j = i + card.heading
+        if 0 <= j < n:
+            value = card.values()[j]
+            width, height = card.last_size
+            key = self.body_key(card, value, width, height)
+            if key not in self._cache:
+                self._submit(key, card, value, width, height, wanted=False)
 
     def body_key(self, card: Card, value: ValueRecord, width: int, height: int) -> Hashable:
         """What the body's drawing depends on (the cache key of a SLOW view)."""
