@@ -51,7 +51,7 @@ class GraphSource:
     @property
     def label(self) -> str:
         if self.kind == KERAS:
-            return f"keras model {self.tag}"
+            return f"Keras model {self.tag}"
         if self.kind == PROFILE:
             return f"run metadata {self.tag}"
         if self.data_kind == GRAPH:

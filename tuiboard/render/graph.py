@@ -216,25 +216,30 @@ def summary_text(lg: LoadedGraph, width: int, theme: Theme) -> Text:
 def histogram_lines(
     pairs: Sequence[tuple[str, int]], width: int, theme: Theme, rows: int = 12
 ) -> list[Text]:
-    """A bar per op type (or device): `aten::relu  ██████▍ 120`, most frequent first."""
+    """A bar per op type (or device): `aten::relu  ██████▍ 120`, most frequent first; past
+    `rows`, one `(n more)` line with their total and no bar."""
     if not pairs:
         return []
     shown = list(pairs[:rows])
-    if len(pairs) > rows:
-        rest = sum(n for _, n in pairs[rows:])
-        shown.append((f"({len(pairs) - rows} more)", rest))
-    name_w = min(max(len(clean(op)) for op, _ in shown), max(8, width // 3))
-    num_w = max(len(fmt_int(n)) for _, n in shown)
+    rest = (
+        [(f"({len(pairs) - rows} more)", sum(n for _, n in pairs[rows:]))]
+        if len(pairs) > rows
+        else []
+    )
+    names = [clean(op) or "(no op)" for op, _ in shown + rest]
+    name_w = min(max(len(n) for n in names), max(8, width // 3))
+    num_w = max(len(fmt_int(n)) for _, n in shown + rest)
     bar_w = max(1, width - name_w - num_w - 3)
     top = max(n for _, n in shown) or 1
     out: list[Text] = []
-    for op, n in shown:
+    for k, (name, (_, n)) in enumerate(zip(names, shown + rest, strict=True)):
         line = Text(no_wrap=True, overflow="crop")
-        name = clean(op) or "(no op)"
         name = name if len(name) <= name_w else name[: name_w - 1] + "…"
         line.append(name.ljust(name_w) + " ")
-        eighths = round(n / top * bar_w * 8)
-        bar = "█" * (eighths // 8) + ("▏▎▍▌▋▊▉"[eighths % 8 - 1] if eighths % 8 else "")
+        bar = ""
+        if k < len(shown):
+            eighths = round(n / top * bar_w * 8)
+            bar = "█" * (eighths // 8) + ("▏▎▍▌▋▊▉"[eighths % 8 - 1] if eighths % 8 else "")
         line.append(bar.ljust(bar_w), style=_s(theme, "#5f87ff"))
         line.append(" " + fmt_int(n).rjust(num_w))
         out.append(fit_text(line, width))
