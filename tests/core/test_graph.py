@@ -603,3 +603,51 @@ def test_graph_arrays_are_consistent(torch_root: Path) -> None:
     assert g.in_ptr[-1] == len(g.in_name) == g.in_src.shape[0] == g.owner.shape[0]
     assert np.all(np.diff(g.in_ptr) >= 0)
     assert sorted(g.out_input.tolist()) == np.flatnonzero(g.in_src >= 0).tolist()
+
+
+def test_our_writer_writes_graphs_tensorboard_reads(tmp_path: Path) -> None:
+    from tuiboard.demo import resnet50_graph
+    from tuiboard.writer import EventWriter
+
+    nodes = resnet50_graph(batch=8)
+    with EventWriter(str(tmp_path / "demo")) as w:
+        w.add_graph(nodes, 0, 1.7e9)
+    reference = accumulate(tmp_path / "demo").Graph()
+    assert [(n.name, n.op, list(n.input)) for n in reference.node] == [
+        (name, op, list(inputs)) for name, op, inputs, _ in nodes
+    ]
+    for n, (_, _, _, shape) in zip(reference.node, nodes, strict=True):
+        assert ("_output_shapes" in n.attr) == (shape is not None)
+        if shape is not None:
+            got = [[d.size for d in s.dim] for s in n.attr["_output_shapes"].list.shape]
+            assert got == [list(shape)]
+        assert n.attr["attr"].s == b"{}"
+    assert reference.versions.producer == 22
+    lg = _load(tmp_path, "demo")
+    assert_same_nodes(lg, reference)
+    h = lg.hierarchy
+    conv1 = next(gid for gid, g in enumerate(h.groups) if g.name == "ResNet/Conv2d[conv1]")
+    assert [h.groups[group_of_entry(e)].kind if e < 0 else "node" for e in h.children(conv1)] == [
+        "scope",
+        SERIES,
+        "node",  # weight, its five numbered constants, the convolution
+    ]
+
+
+def test_graph_modules_do_not_import_textual_or_rich(torch_root: Path) -> None:
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+import tuiboard
+from tuiboard.core.run_graphs import graph_sources, load_graph
+run = tuiboard.open({str(torch_root)!r}).run("torch")
+lg = load_graph(run, graph_sources(run)[0])
+lg.hierarchy.search("conv"); lg.hierarchy.trace_inputs([3]); lg.graph.attrs(3)
+print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in ("textual", "rich"))))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == ""

@@ -213,13 +213,6 @@ class Hierarchy:
                     queue.append(s)
         return np.flatnonzero(seen)
 
-    def count_in(self, gid: int, nodes: np.ndarray) -> int:
-        """How many of `nodes` (sorted node indices) lie inside a group."""
-        if nodes.shape[0] == 0:
-            return 0
-        inside = self.nodes_in(gid)
-        return int(np.isin(inside, nodes, assume_unique=True).sum())
-
 
 def strict_names(names: list[str], scopes: set[str]) -> list[str]:
     """TensorBoard's getStrictName for every node whose name is also a scope: `A` -> `A/(A)`."""

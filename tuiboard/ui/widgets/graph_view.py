@@ -16,6 +16,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
@@ -59,9 +60,14 @@ CACHE = 4
 """Loaded graphs kept (a 10,000-node graph: a few MB)."""
 
 
-def _one_line(text: str) -> Text:
-    """An option that never wraps (OptionList breaks lines at spaces)."""
-    return Text(text.replace(" ", "\u00a0"), no_wrap=True, overflow="ellipsis")
+def _one_line(text: str, width: int) -> Text:
+    """An option on one line (OptionList folds long lines): cut at the left, where a node's
+    scopes are, keeping its own name and op."""
+    if cell_len(text) > width > 1:
+        while cell_len(text) > width - 1:
+            text = text[1:]
+        text = "…" + text
+    return Text(text.replace(" ", "\u00a0"), no_wrap=True)
 
 
 def source_key(s: GraphSource) -> tuple[str, str, str]:
@@ -485,6 +491,10 @@ class GraphView(LazyTab, Horizontal):
             return
         theme = self.board.theme
         width = max(20, detail.size.width or 40)
+        # The list's own width once shown; before, the side panel's less its border, padding
+        # and a scrollbar. One cell spare: a scrollbar may come with the new options.
+        shown_w = links.content_size.width if links.display else 0
+        line_w = max(10, (shown_w or (self.query_one("#graph-side").size.width or 40) - 5) - 1)
         options: list[Option] = []
         if entry < 0:
             detail.update(group_detail(lg, group_of_entry(entry), width, theme, self.stats_tag))
@@ -496,7 +506,7 @@ class GraphView(LazyTab, Horizontal):
                 for target, text in rows:
                     options.append(
                         Option(
-                            _one_line(text),
+                            _one_line(text, line_w),
                             id=f"{len(options)}:{target}" if target >= 0 else None,
                             disabled=target < 0,
                         )
@@ -510,7 +520,7 @@ class GraphView(LazyTab, Horizontal):
                 )
             )
             for i in listed:
-                options.append(Option(_one_line(clean(names[i])), id=f"{len(options)}:{i}"))
+                options.append(Option(_one_line(clean(names[i]), line_w), id=f"{len(options)}:{i}"))
             if len(self.traced) > TRACE_LISTED:
                 more = len(self.traced) - TRACE_LISTED
                 options.append(
