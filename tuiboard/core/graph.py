@@ -148,8 +148,8 @@ class Graph:
 
     @property
     def edge_count(self) -> int:
-        """Inputs that name a node of the graph, consecutive repeats of one input counted once
-        and self loops left out, as TensorBoard's graph builder counts edges."""
+        """Inputs that name a node of the graph; consecutive repeats of one input count once
+        (TensorBoard's normalizeInputs) and self loops not at all (its addEdgeToGraph)."""
         return int(self.edges_mask().sum())
 
     @property

@@ -29,6 +29,7 @@ from textual.widgets.tree import TreeNode
 
 from tuiboard.core.graph_tree import entry_of_group, group_of_entry
 from tuiboard.core.run_graphs import (
+    GRAPH_KINDS,
     GraphSource,
     LoadedGraph,
     graph_sources,
@@ -285,14 +286,27 @@ class GraphView(LazyTab, Horizontal):
     def on_resize(self) -> None:
         self.query_one("#graph-body").set_class(self.size.width < 100, "stacked")
         if self._showing():
-            self._draw_summary()
+            self.call_after_refresh(self._redraw)
+
+    def _redraw(self) -> None:
+        """Widths moved: the summary, the detail and its lists are drawn to them again."""
+        self._draw_summary()
+        if self.loaded is not None and self.selected is not None:
+            self.select(self.selected)
 
     # -- which graphs ---------------------------------------------------------------------------
 
     def list_sources(self) -> list[GraphSource]:
+        """The graphs of the shown runs (the Board's per-version tag cache says which runs
+        have any: a live logdir of 1,000 runs without graphs costs a set lookup per run)."""
+        board = self.board
         out: list[GraphSource] = []
-        for name in self.board.visible_runs():
-            run = self.board.logdir.run(name)
+        if not any(k in board.kinds() for k in GRAPH_KINDS):
+            return out
+        for name in board.visible_runs():
+            if not any(board.run_tags(name, k) for k in GRAPH_KINDS):
+                continue
+            run = board.logdir.run(name)
             if run is not None:
                 out.extend(graph_sources(run))
         return out
@@ -491,10 +505,9 @@ class GraphView(LazyTab, Horizontal):
             return
         theme = self.board.theme
         width = max(20, detail.size.width or 40)
-        # The list's own width once shown; before, the side panel's less its border, padding
-        # and a scrollbar. One cell spare: a scrollbar may come with the new options.
-        shown_w = links.content_size.width if links.display else 0
-        line_w = max(10, (shown_w or (self.query_one("#graph-side").size.width or 40) - 5) - 1)
+        # The side panel less its border, the list's padding and a scrollbar: one width
+        # whatever the list showed before (drawn again when the panel is resized).
+        line_w = max(10, (self.query_one("#graph-side").size.width or 44) - 4)
         options: list[Option] = []
         if entry < 0:
             detail.update(group_detail(lg, group_of_entry(entry), width, theme, self.stats_tag))
