@@ -6,6 +6,7 @@ hierarchy.ts rules, checked on hand-built cases whose answers are worked out her
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -651,3 +652,40 @@ print(",".join(sorted(m for m in sys.modules if m.split(".")[0] in ("textual", "
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == ""
+
+
+def test_mangled_bytes_never_raise() -> None:
+    """Bit flips and cuts anywhere in a GraphDef (and a RunMetadata): what decodes is shown,
+    the rest is a problem; attributes of a damaged node raise DecodeError, which the detail
+    panel reports."""
+    from tuiboard.core.run_graphs import OP, GraphSource
+    from tuiboard.core.wire import DecodeError
+    from tuiboard.render.graph import node_detail
+    from tuiboard.render.theme import default_theme
+
+    rng = np.random.default_rng(7)
+    blob = bytearray(W.torch_cnn_graph().SerializeToString())
+    stats = bytearray(W.profiled_run_metadata().SerializeToString())
+    for _ in range(300):
+        bad = bytearray(blob)
+        for k in rng.integers(0, len(bad), 3):
+            bad[int(k)] ^= int(rng.integers(1, 256))
+        bad = bad[: int(rng.integers(1, len(bad) + 1))]
+        g = G.decode_graph_def(bytes(bad))
+        h = build_hierarchy(g)
+        lg = LoadedGraph(GraphSource("r", OP, "graph", "graph_def"), g, h, 0)
+        for i in range(len(g)):
+            node_detail(lg, i, default_theme())  # a damaged node says so in its detail
+        h.search("conv")
+        h.trace_inputs(list(range(len(g))))
+        cut = bytes(stats[: int(rng.integers(0, len(stats) + 1))])
+        G.graph_from_run_metadata(cut)  # a problem, not an error
+        with contextlib.suppress(DecodeError):  # load_graph records it as a problem
+            G.decode_step_stats(cut)
+
+
+def test_deeply_nested_keras_json_is_a_problem(tmp_path: Path) -> None:
+    deep = b'{"config": {"layers": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+    W.write_events(tmp_path / "k", [W.string_summary("keras", deep, "graph_keras_model")])
+    lg = _load(tmp_path, "k", KERAS)
+    assert lg.problems and len(lg.graph) == 0

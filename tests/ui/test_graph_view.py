@@ -129,6 +129,10 @@ async def test_search_jumps_to_matches(torch_root: Path) -> None:
         assert label is not None and "reverse" in str(label.spans[0].style)
         await pilot.press("slash", *"io node", "enter")  # by op
         assert cursor_name(view) == "input/input.1"
+        await pilot.press("slash", *"conv1]/26", "enter")  # inside a folded series
+        assert cursor_name(view) == "Net/Conv2d[conv1]/26"
+        series = view.tree.cursor_node.parent  # type: ignore[union-attr]
+        assert series is not None and str(series.label) == "[23-28]" and series.is_expanded
         await pilot.press("slash", "escape")  # Esc clears the search box
         assert not view.query_one("#graph-search").display
 

@@ -157,7 +157,7 @@ def load_graph(
             keras = parse_keras_model(data)
             graph = keras.graph
             problems.extend(keras.problems)
-        except ValueError as e:  # json.JSONDecodeError and "not a model" are ValueErrors
+        except (ValueError, RecursionError) as e:  # bad JSON, not a model, nested too deep
             problems.append(f"the Keras model config does not read: {e}")
             graph = g.graph_from_nodes([])
     elif source.kind == PROFILE:

@@ -6,7 +6,12 @@ Tree that adds a scope's children only when it is first opened, at most CHUNK at
 10,000-node graph never makes 10,000 tree nodes at once). Not card-based: a graph wants the whole
 width. The graphs of the shown runs are listed on the left like the Histograms tab's list
 (hidden at 80 columns; `[` `]` step through them anywhere). Graphs are decoded and their trees
-built on a worker thread (core/run_graphs.py), cached per (run, source, version).
+built on a worker thread (core/run_graphs.py), cached per (run, source, version); while the tab
+is hidden, the graph it would open on is read ahead.
+Keys: `/` searches nodes (the tag filter does not apply here: TensorBoard's graph dashboard has
+none), `n`/`N` go to the next/previous match as in less and vim (inside this tab they shadow the
+app's "hide all runs"), `t` traces inputs, `g` (un)groups series, `m` picks the run metadata
+whose step stats are shown, `[` `]` the graph.
 Must not import: tuiboard.core readers (the store is read through the Board).
 """
 
