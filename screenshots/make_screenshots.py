@@ -4,7 +4,7 @@
 
 Writes the demo logdir (seed 0) to a temporary directory, opens the app headless at the given
 size with a fixed clock, and saves scalars.svg, chart.svg, histograms.svg, overview.svg,
-images.svg, text.svg, pr_curves.svg and hparams.svg.
+images.svg, text.svg, pr_curves.svg, hparams.svg and graph.svg.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import tuiboard
 from tuiboard.demo import write_demo
 from tuiboard.ui.app import TuiboardApp
+from tuiboard.ui.widgets.graph_view import GraphView
 from tuiboard.ui.widgets.histograms_view import HistogramsView
 from tuiboard.ui.widgets.scalar_chart import ScalarChart
 from tuiboard.ui.widgets.scalars_view import ScalarsView
@@ -100,6 +101,17 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
             await tab("hparams")
             await pilot.press("v")
 
+        async def graph() -> None:
+            await tab("graph")
+            view = app.query_one(GraphView)
+            while view.loaded is None:  # read on a worker thread
+                await asyncio.sleep(0.05)
+                await pilot.pause()
+            names = view.loaded.graph.names
+            conv = "ResNet/Sequential[layer1]/Bottleneck[0]/Conv2d[conv2]/input."
+            view.follow(next(i for i, n in enumerate(names) if n.startswith(conv)))
+            await pilot.press("t")
+
         steps = [
             ("scalars", scalars),
             ("chart", chart),
@@ -109,6 +121,7 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
             ("text", text),
             ("pr_curves", pr_curves),
             ("hparams", hparams),
+            ("graph", graph),
         ]
         for name, step in steps:
             await step()

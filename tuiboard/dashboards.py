@@ -89,6 +89,13 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         shown_by=("hparams", CONFIG),
         plot="tuiboard.render.hparams:plot_blocks",
     ),
+    Dashboard(
+        "graph",
+        "Graph",
+        "tuiboard.ui.widgets.graph_view:GraphView",
+        shown_by=("graph", "graph_keras_model", "graph_run_metadata", "graph_run_metadata_graph"),
+        plot="tuiboard.render.graph:plot_blocks",
+    ),
 )
 
 BY_NAME: dict[str, Dashboard] = {d.name: d for d in DASHBOARDS}

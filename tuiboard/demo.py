@@ -31,7 +31,7 @@ LIVE_TICK = 0.5
 LIVE_STEPS_PER_TICK = 20
 
 DEMO_RUNS: dict[str, tuple[str, ...]] = {
-    "resnet/lr=0.1": ("scalars", "histograms", "images", "text", "hparams"),
+    "resnet/lr=0.1": ("scalars", "histograms", "images", "text", "hparams", "graph"),
     "resnet/lr=0.01": ("scalars", "histograms", "pr_curves", "text", "hparams"),
     "vit/base": ("scalars", "histograms", "audio", "text", "hparams", "embeddings"),
     "jsonl/detectron2-style": ("scalars",),
@@ -179,6 +179,95 @@ def _notes(plan: _Plan) -> str:
     )
 
 
+GraphNode = tuple[str, str, list[str], list[int] | None]
+
+
+def resnet50_graph(batch: int = 32) -> list[GraphNode]:
+    """ResNet-50's graph as PyTorch's add_graph names it (scopes `ResNet/Sequential[layer1]/
+    Bottleneck[0]/Conv2d[conv1]`, GetAttr parameters, numbered prim::Constant arguments, IO
+    nodes), with output shapes for a batch of 224x224 images. ~900 nodes."""
+    nodes: list[GraphNode] = [("input/input.1", "IO Node", [], [batch, 3, 224, 224])]
+    count = iter(range(2, 1_000_000))
+
+    def value(scope: str) -> str:
+        return f"{scope}/input.{next(count)}"
+
+    def params(scope: str, names: tuple[str, ...]) -> list[str]:
+        out = []
+        for p in names:
+            name = f"{scope}/{p}/{p}.{next(count)}"
+            nodes.append((name, "prim::GetAttr", [], None))
+            out.append(name)
+        return out
+
+    def consts(scope: str, k: int) -> list[str]:
+        out = []
+        for _ in range(k):
+            name = f"{scope}/{next(count)}"
+            nodes.append((name, "prim::Constant", [], []))
+            out.append(name)
+        return out
+
+    def conv(scope: str, x: str, shape: list[int]) -> str:
+        args = params(scope, ("weight",)) + consts(scope, 5)
+        out = value(scope)
+        nodes.append((out, "aten::_convolution", [x, *args], shape))
+        return out
+
+    def bn(scope: str, x: str, shape: list[int]) -> str:
+        args = params(scope, ("weight", "bias", "running_mean", "running_var")) + consts(scope, 3)
+        out = value(scope)
+        nodes.append((out, "aten::batch_norm", [x, *args], shape))
+        return out
+
+    def op(scope: str, kind: str, inputs: list[str], shape: list[int]) -> str:
+        out = value(scope)
+        nodes.append((out, kind, inputs, shape))
+        return out
+
+    top = "ResNet"
+    size = 112
+    x = conv(f"{top}/Conv2d[conv1]", "input/input.1", [batch, 64, size, size])
+    x = bn(f"{top}/BatchNorm2d[bn1]", x, [batch, 64, size, size])
+    x = op(f"{top}/ReLU[relu]", "aten::relu_", [x], [batch, 64, size, size])
+    size //= 2
+    x = op(f"{top}/MaxPool2d[maxpool]", "aten::max_pool2d", [x], [batch, 64, size, size])
+    width_in = 64
+    for layer, (blocks, width) in enumerate(((3, 64), (4, 128), (6, 256), (3, 512)), start=1):
+        for b in range(blocks):
+            scope = f"{top}/Sequential[layer{layer}]/Bottleneck[{b}]"
+            if b == 0 and layer > 1:
+                size //= 2
+            mid, out_w = [batch, width, size, size], [batch, width * 4, size, size]
+            y = conv(f"{scope}/Conv2d[conv1]", x, mid)
+            y = bn(f"{scope}/BatchNorm2d[bn1]", y, mid)
+            y = op(f"{scope}/ReLU[relu]", "aten::relu_", [y], mid)
+            y = conv(f"{scope}/Conv2d[conv2]", y, mid)
+            y = bn(f"{scope}/BatchNorm2d[bn2]", y, mid)
+            y = op(f"{scope}/ReLU[relu]", "aten::relu_", [y], mid)
+            y = conv(f"{scope}/Conv2d[conv3]", y, out_w)
+            y = bn(f"{scope}/BatchNorm2d[bn3]", y, out_w)
+            skip = x
+            if b == 0:
+                down = f"{scope}/Sequential[downsample]"
+                skip = conv(f"{down}/Conv2d[0]", x, out_w)
+                skip = bn(f"{down}/BatchNorm2d[1]", skip, out_w)
+            y = op(scope, "aten::add_", [y, skip, *consts(scope, 1)], out_w)
+            x = op(f"{scope}/ReLU[relu]", "aten::relu_", [y], out_w)
+            width_in = width * 4
+    x = op(
+        f"{top}/AdaptiveAvgPool2d[avgpool]",
+        "aten::adaptive_avg_pool2d",
+        [x],
+        [batch, width_in, 1, 1],
+    )
+    x = op(top, "aten::flatten", [x, *consts(top, 2)], [batch, width_in])
+    fc = f"{top}/Linear[fc]"
+    x = op(fc, "aten::linear", [x, *params(fc, ("weight", "bias"))], [batch, 1000])
+    nodes.append(("output/output.1", "IO Node", [x], [batch, 1000]))
+    return nodes
+
+
 def _write_tf_runs(root: str, seed: int) -> None:
     for index, plan in enumerate(_PLANS):
         run_dir = os.path.join(root, *plan.name.split("/"))
@@ -194,6 +283,7 @@ def _write_tf_runs(root: str, seed: int) -> None:
             w.add_text("notes", _notes(plan), 0, clock(0))
             run.steps(0, STEPS + 1, clock)
             if plan.name == "resnet/lr=0.1":
+                w.add_graph(resnet50_graph(), 0, clock(0))
                 img_rng = np.random.default_rng(seed + 17)
                 for step in (0, 1_000, 2_000, 3_000):
                     w.add_image("samples/reconstruction", _image(step, img_rng), step, clock(step))

@@ -1,8 +1,9 @@
 """Our own log writers: TFRecord-framed tfevents files and JSONL runs, in pure Python.
 
 Owns: EventWriter (Event protos encoded by hand: scalars, TF2 scalar tensors, histograms, PNG
-images, text, pr curves, WAV audio, hparams, session logs) and JsonlWriter (metrics.jsonl plus a
-config file). Used by the demo, the tests and anyone who wants to log without TensorBoard.
+images, text, pr curves, WAV audio, hparams, session logs, graphs) and JsonlWriter
+(metrics.jsonl plus a config file). Used by the demo, the tests and anyone who wants to log
+without TensorBoard.
 Must not import: protobuf, tensorboard, textual, rich, or tuiboard.core (a writer must not share
 code with the reader it is checked against). Only numpy, struct, zlib and google_crc32c.
 """
@@ -429,6 +430,29 @@ class EventWriter:
             + _f_bytes(9, _metadata("hparams", plugin_data), always=True)
         )
         self._write_event(wall_time, 0, _f_bytes(5, _f_bytes(1, value, always=True)))
+
+    def add_graph(
+        self,
+        nodes: Sequence[tuple[str, str, Sequence[str], Sequence[int] | None]],
+        step: int = 0,
+        wall_time: float | None = None,
+    ) -> None:
+        """Event.graph_def: a GraphDef of (name, op, inputs, output shape or None) nodes, with
+        the attributes PyTorch's add_graph gives each node (`attr` and `_output_shapes`)."""
+        graph = b""
+        for name, op, inputs, shape in nodes:
+            node = _f_str(1, name) + _f_str(2, op)
+            node += b"".join(_f_bytes(3, i.encode("utf-8"), always=True) for i in inputs)
+            attrs = [("attr", _f_bytes(2, b"{}", always=True))]
+            if shape is not None:
+                shape_list = _f_bytes(7, _tensor_shape(shape), always=True)
+                attrs.append(("_output_shapes", _f_bytes(1, shape_list, always=True)))
+            for key, value in attrs:
+                entry = _f_str(1, key) + _f_bytes(2, value, always=True)
+                node += _f_bytes(5, entry, always=True)
+            graph += _f_bytes(1, node, always=True)
+        graph += _f_bytes(4, _f_varint(1, 22))  # versions { producer: 22 }, as PyTorch writes
+        self._write_event(wall_time, step, _f_bytes(4, graph, always=True))
 
     def session_log(
         self,

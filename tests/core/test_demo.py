@@ -79,6 +79,7 @@ def test_tfevents_runs_hold_their_kinds(demo: Path, run: str) -> None:
     assert ("images" in kinds) == bool(tags["images"])
     assert ("audio" in kinds) == bool(tags["audio"])
     assert ("pr_curves" in kinds) == bool(plugin_tags(acc, "pr_curves"))
+    assert ("graph" in kinds) == tags["graph"]
     assert "notes" in plugin_tags(acc, "text")
     note = tensor_util.make_ndarray(acc.Tensors("notes")[0].tensor_proto).item().decode()
     assert run in note

@@ -101,6 +101,7 @@ def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
         ("text", ("Epoch 2 of cnn", "[red]literal[/red]")),
         ("pr_curves", ("pr/cat", "precision", "recall")),
         ("hparams", ("2/2 rows", "success", "arch")),
+        ("graph", ("op graph · 18 nodes", "▶ Net", "IO Node")),
     ],
 )
 def test_tab_opens_each_dashboard(
@@ -113,6 +114,12 @@ def test_tab_opens_each_dashboard(
     assert exe, "install the package (pip install -e .) so the tuiboard command exists"
     logs = tmp_path / "logs"
     write_media_runs(logs)
+    if tab == "graph":  # PyTorch's add_graph needs torch: the graph is written as it writes it
+        from tests.core import graph_writers
+
+        graph_writers.write_events(
+            logs / "cnn", [graph_writers.graph_event(graph_writers.torch_cnn_graph())]
+        )
     status_file = tmp_path / "status"
     command = (
         f"{shlex.quote(exe)} --logdir {shlex.quote(str(logs))} --tab {tab}; "

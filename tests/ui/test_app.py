@@ -429,6 +429,7 @@ def test_every_binding_has_its_action() -> None:
     from textual.binding import Binding
 
     from tuiboard.ui.screens.card import CardScreen
+    from tuiboard.ui.widgets.graph_view import GraphTree, GraphView
     from tuiboard.ui.widgets.hparams_view import HParamsView
     from tuiboard.ui.widgets.images_view import ImageCard
     from tuiboard.ui.widgets.pr_curves_view import PrCard
@@ -451,6 +452,8 @@ def test_every_binding_has_its_action() -> None:
         TextCard,
         PrCard,
         HParamsView,
+        GraphView,
+        GraphTree,
     ):
         for b in owner.BINDINGS:
             assert isinstance(b, Binding)

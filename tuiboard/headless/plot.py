@@ -291,6 +291,7 @@ def plot_main(args: argparse.Namespace) -> int:
                 colours={r.name: run_color(theme, i) for i, r in enumerate(all_runs)},
                 truecolor=truecolor,
                 as_json=bool(getattr(args, "json", False)),
+                depth=max(0, int(getattr(args, "depth", 2) or 0)),
             )
             blocks = dash.load_plot()(request)
             if not blocks:

@@ -51,6 +51,13 @@ def add_plot_parser(
         "--json", action="store_true", help="hparams: one JSON object per run instead of a table"
     )
     p.add_argument(
+        "--depth",
+        type=int,
+        default=2,
+        metavar="N",
+        help="graph: levels of the name-scope tree printed (default 2)",
+    )
+    p.add_argument(
         "--smoothing",
         type=float,
         default=0.6,

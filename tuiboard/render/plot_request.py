@@ -38,6 +38,8 @@ class PlotRequest:
     """The terminal said it takes 24-bit colour (COLORTERM); else images use 256 colours."""
     as_json: bool = False
     """--json: JSON lines instead of drawings, where the kind has a tabular form."""
+    depth: int = 2
+    """--depth: levels of a graph's scope tree printed (graph)."""
 
     def tag_ok(self, tag: str) -> bool:
         return self.tag_re is None or self.tag_re.search(tag) is not None
