@@ -89,6 +89,20 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         shown_by=("hparams", CONFIG),
         plot="tuiboard.render.hparams:plot_blocks",
     ),
+    Dashboard(
+        "audio",
+        "Audio",
+        "tuiboard.ui.widgets.audio_view:AudioView",
+        shown_by=("audio",),
+        plot="tuiboard.render.audio:plot_blocks",
+    ),
+    Dashboard(
+        "mesh",
+        "Mesh",
+        "tuiboard.ui.widgets.mesh_view:MeshView",
+        shown_by=("mesh",),
+        plot="tuiboard.render.mesh:plot_blocks",
+    ),
 )
 
 BY_NAME: dict[str, Dashboard] = {d.name: d for d in DASHBOARDS}

@@ -12,6 +12,7 @@ Must not import: tuiboard.core readers (the store is read through the Board).
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import OrderedDict
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -89,6 +90,11 @@ class Card(Widget, can_focus=True):
         self.drawn_version = -1
         self.waiting = False
         """Its last drawing showed "decoding…" (a worker is drawing the body)."""
+        self.wanted: Hashable | None = None
+        """The body key (of a SLOW view) it last asked for; a worker skips a drawing the card
+        no longer wants (a slider or a rotation moved on meanwhile)."""
+        self.last_body: RenderableType | None = None
+        """Its last finished body (KEEP_LAST views show it while the next one is drawn)."""
 
     def values(self) -> tuple[ValueRecord, ...]:
         run = self.view.board.logdir.run(self.key.run)
@@ -146,6 +152,9 @@ class CardsView(LazyTab, VerticalScroll):
     SLOW: ClassVar[bool] = False
     """draw_body is slow (decoding): it runs on a worker thread and a card shows "decoding…"."""
     EMPTY: ClassVar[str] = "No data of this kind in the shown runs."
+    KEEP_LAST: ClassVar[bool] = False
+    """SLOW views: while a card's next body is drawn, show its last one instead of
+    "decoding…" (a mesh being turned: no flicker between frames)."""
     CACHE_SIZE: ClassVar[int] = 512
 
     def __init__(self, board: Board, **kw: Any) -> None:
@@ -306,23 +315,33 @@ class CardsView(LazyTab, VerticalScroll):
         if not self.SLOW:
             return self.draw_body(card, value, width, height)
         key = self.body_key(card, value, width, height)
+        card.wanted = key
         hit = self._cache.get(key)
         card.waiting = hit is None
         if hit is not None:
             self._cache.move_to_end(key)
+            card.last_body = hit
             return hit
         if key not in self._pending:
             self._pending.add(key)
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="decode")
             self._pool.submit(self._draw_job, key, card, value, width, height)
+        if self.KEEP_LAST and card.last_body is not None:
+            return card.last_body
         return Text("decoding…", style="dim")
 
     def _draw_job(
         self, key: Hashable, card: Card, value: ValueRecord, width: int, height: int
     ) -> None:
         """Worker thread: draw, then hand the drawing to the UI thread (always from here: a
-        future's done-callback may run on the thread that submitted it, the UI thread)."""
+        future's done-callback may run on the thread that submitted it, the UI thread).
+        A drawing the card stopped wanting while it waited is skipped (reading `wanted` here
+        races with the UI thread setting it: at worst one drawing too many is made)."""
+        if card.wanted != key:
+            with contextlib.suppress(RuntimeError):
+                self.app.call_from_thread(self._pending.discard, key)
+            return
         try:
             result = self.draw_body(card, value, width, height)
         except Exception as e:  # a bug in a renderer: show it on the card, keep running
@@ -345,3 +364,29 @@ class CardsView(LazyTab, VerticalScroll):
     def draw_body(self, card: Card, value: ValueRecord, width: int, height: int) -> RenderableType:
         """The dashboard's drawing of one value. SLOW views: called on a worker thread."""
         raise NotImplementedError
+
+
+def save_bytes(card: Card, data: bytes, file_name: str, what: str) -> None:
+    """Ask where to save `data` (default: `file_name` in the current directory) and write it
+    there byte for byte on a worker thread (app.write_out); never into the logdir
+    (app.export_problem refuses it, and any path that is a directory or has no parent)."""
+    import os
+    from pathlib import Path
+
+    from tuiboard.ui.screens.prompt import PromptScreen
+
+    app: Any = card.app
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", file_name)
+    default = os.path.join(os.getcwd(), safe)
+    problem = app.export_problem
+
+    def write(path: str) -> str:
+        with open(path, "wb") as out:
+            out.write(data)
+        return f"saved {len(data)} bytes to {path}"
+
+    def done(answer: str | None) -> None:
+        if answer is not None and problem(answer) is None:
+            app.write_out(str(Path(answer).expanduser()), write)
+
+    app.push_screen(PromptScreen(f"Save the {what} as", default, problem), done)
