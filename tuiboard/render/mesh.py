@@ -1,7 +1,7 @@
 """Meshes and point clouds in braille: every vertex projected in perspective at once, edges
 rasterised by vectorised line sampling, the nearest dot of each cell giving its colour.
 
-Owns: `Camera` (turn, tilt, zoom, field of view), `camera_fov` (from an add_mesh config_dict),
+Owns: `Camera` (turn, tilt, zoom, field of view),
 `project`, `mesh_edges`, `mesh_text` (a mesh sample + camera + size -> Text), `mesh_info` and
 `plot_blocks` (`plot --kind mesh`).
 Must not import: textual, tuiboard.ui.
@@ -9,8 +9,11 @@ Must not import: textual, tuiboard.ui.
 Choices, stated once:
 - Axes as three.js (TensorBoard's viewer): x right, y up, z towards the viewer. The mesh is
   centred on the middle of its bounding box and scaled into the unit sphere; the camera looks
-  at the centre from the distance where that sphere just fills the view (TensorBoard's "Display
-  all points"), with its vertical field of view (75° unless the config_dict's camera says).
+  at the centre from the distance where that sphere fills 95 % of the view (TensorBoard's
+  "Display all points" fits the bounding box the same way, with a 1.25 margin). The field of
+  view is 30°, not TensorBoard's 75°: a mesh turned so that a corner comes near a 75° camera
+  is too distorted to read in braille. (add_mesh's config_dict, three.js camera, lights and
+  material settings, has nothing a wireframe can use and is not read.)
 - The camera turns the mesh, as dragging it does: `yaw` turns it about the vertical axis (its
   front goes right for yaw > 0), then `tilt` about the horizontal screen axis (its front goes
   up for tilt > 0). The default (yaw 35°, tilt -25°) shows it from the front right, a little
@@ -27,7 +30,6 @@ Choices, stated once:
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from collections import OrderedDict
@@ -56,8 +58,10 @@ from tuiboard.render.theme import Theme
 if TYPE_CHECKING:
     from tuiboard.render.plot_request import PlotRequest
 
-DEFAULT_FOV = 75.0
-"""TensorBoard's PerspectiveCamera field of view (degrees, vertical)."""
+DEFAULT_FOV = 30.0
+"""Vertical field of view, degrees (see above)."""
+FIT = 0.95
+"""Share of the view's smaller side the unit sphere fills at zoom 1."""
 _SHADES = 8
 _FAR_SHADE = 0.45
 _MARK = "⚠"
@@ -85,24 +89,13 @@ class Camera:
         return replace(self, zoom=min(64.0, max(1 / 16, self.zoom * factor)))
 
 
-def camera_fov(config: str) -> float:
-    """The field of view an add_mesh config_dict gives its camera ({"camera": {"cls":
-    "PerspectiveCamera", "fov": 60}}), else 75 degrees."""
-    if not config:
-        return DEFAULT_FOV
-    try:
-        cfg = json.loads(config)
-        fov = float(cfg["camera"]["fov"])
-    except (ValueError, TypeError, KeyError):
-        return DEFAULT_FOV
-    return fov if 1.0 <= fov <= 170.0 else DEFAULT_FOV
-
-
 def _rotation(camera: Camera) -> np.ndarray:
+    """Turn about y (front (0, 0, 1) to (sin a, 0, cos a)), then tilt about x (front to
+    (0, sin b, cos b)): the matrix applied to column vectors."""
     a = math.radians(camera.yaw)
     b = math.radians(camera.tilt)
     turn = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
-    tilt = np.array([[1, 0, 0], [0, math.cos(b), -math.sin(b)], [0, math.sin(b), math.cos(b)]])
+    tilt = np.array([[1, 0, 0], [0, math.cos(b), math.sin(b)], [0, -math.sin(b), math.cos(b)]])
     return tilt @ turn
 
 
@@ -117,7 +110,7 @@ def _view(
     r = unit @ _rotation(camera).T
     half = _half_fov(camera)
     depth = 1.0 / math.sin(half) - r[:, 2]
-    scale = camera.zoom * (min(w, h) - 1) / 2.0 / math.tan(half)
+    scale = camera.zoom * FIT * (min(w, h) - 1) / 2.0 / math.tan(half)
     px = (w - 1) / 2.0 + r[:, 0] / depth * scale
     py = (h - 1) / 2.0 - r[:, 1] / depth * scale
     return px, py, depth
@@ -366,7 +359,7 @@ def plot_blocks(req: PlotRequest) -> list[Text]:
             frame = value_at_step(mesh_frames(run, name), req.step)
             if frame is None:
                 continue
-            camera = Camera(fov=camera_fov(frame.config))
+            camera = Camera()
             for i in range(frame.samples):
                 head = Text(clean(name), style=f"bold {theme.text}" if theme.color else "")
                 head.append(" · ")

@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 
 from tuiboard.core.mesh import MeshFrame, mesh_frames, mesh_names, mesh_version
 from tuiboard.core.types import MESH
-from tuiboard.render.mesh import Camera, camera_fov, mesh_block
+from tuiboard.render.mesh import Camera, mesh_block
 from tuiboard.ui.widgets.cards import SLIDER_BINDINGS, Card, CardKey, CardsView
 
 if TYPE_CHECKING:
@@ -57,18 +57,13 @@ class MeshCard(Card):
         run = self.view.board.logdir.run(self.key.run)
         return -1 if run is None else mesh_version(run, self.key.tag)
 
-    def camera(self, frame: MeshFrame | None = None) -> Camera:
-        """The view of `frame` (default: the shown one): the card's turns and zoom, with the
-        field of view its config_dict gives."""
-        if frame is None:
-            cur = self.current()
-            frame = cur[2] if cur is not None else None  # type: ignore[assignment]
-        base = Camera(fov=camera_fov(frame.config) if isinstance(frame, MeshFrame) else 75.0)
+    def camera(self) -> Camera:
+        """The card's view: its turns and zoom (the defaults until a key moves them)."""
+        base = Camera()
         return Camera(
             yaw=self.options.get("yaw", base.yaw),
             tilt=self.options.get("tilt", base.tilt),
             zoom=self.options.get("zoom", base.zoom),
-            fov=base.fov,
         )
 
     def action_turn(self, d_yaw: float, d_tilt: float) -> None:
@@ -139,5 +134,5 @@ class MeshView(CardsView):
         assert isinstance(value, MeshFrame) and isinstance(card, MeshCard)
         colour = self.board.colour_of(card.key.run)  # a read: card_keys() noted the run
         return mesh_block(
-            value, card.key.sample, card.camera(value), width, height, colour, self.board.theme
+            value, card.key.sample, card.camera(), width, height, colour, self.board.theme
         )
