@@ -101,6 +101,8 @@ def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
         ("text", ("Epoch 2 of cnn", "[red]literal[/red]")),
         ("pr_curves", ("pr/cat", "precision", "recall")),
         ("hparams", ("2/2 rows", "success", "arch")),
+        ("audio", ("sound/tone", "am/cnn", "0.50 s · 8000 Hz · mono", "⣿")),
+        ("mesh", ("cloud", "am/tf2", "300 vertices · points")),
     ],
 )
 def test_tab_opens_each_dashboard(
@@ -113,6 +115,10 @@ def test_tab_opens_each_dashboard(
     assert exe, "install the package (pip install -e .) so the tuiboard command exists"
     logs = tmp_path / "logs"
     write_media_runs(logs)
+    if tab in ("audio", "mesh"):
+        from tests.audiomesh import write_audiomesh_runs
+
+        write_audiomesh_runs(logs / "am")
     status_file = tmp_path / "status"
     command = (
         f"{shlex.quote(exe)} --logdir {shlex.quote(str(logs))} --tab {tab}; "
