@@ -153,10 +153,11 @@ def decode_wav(data: bytes) -> Wav | str:
 
 def envelope(x: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray]:
     """(min, max) of `x` (1-D, at least `columns` long) over `columns` equal shares of it, in
-    order: every sample lies in exactly one share."""
+    order: every sample lies in exactly one share. NaN samples are ignored (fmin/fmax); a share
+    of nothing but NaN gives NaN."""
     n = x.shape[0]
     starts = (np.arange(columns, dtype=np.int64) * n) // columns
-    return np.minimum.reduceat(x, starts), np.maximum.reduceat(x, starts)
+    return np.fmin.reduceat(x, starts), np.fmax.reduceat(x, starts)
 
 
 def _dot_row(v: np.ndarray, h: int) -> np.ndarray:
@@ -167,15 +168,18 @@ def _dot_row(v: np.ndarray, h: int) -> np.ndarray:
 
 def _lane_dots(x: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     """The lit dots (columns, rows) of one lane's waveform of `x` on a w x h dot grid."""
-    x = np.nan_to_num(x.astype(np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
     n = x.shape[0]
     if n == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     if n < w:  # fewer samples than columns: a line through them
+        x = np.nan_to_num(x.astype(np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
         px = np.arange(n, dtype=np.float64) * (w - 1) / max(n - 1, 1)
         py = (1.0 - np.clip(x, -1.0, 1.0)) / 2.0 * (h - 1)
         return rasterize(px, py, w, h)
+    # The whole buffer once, in its own float32: only the per-column extremes are widened.
     lo, hi = envelope(x, w)
+    lo = np.nan_to_num(lo.astype(np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
+    hi = np.nan_to_num(hi.astype(np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
     top = _dot_row(hi, h)
     bottom = _dot_row(lo, h)
     r = np.arange(h, dtype=np.int64)[:, None]

@@ -106,13 +106,16 @@ def _half_fov(camera: Camera) -> float:
 def _view(
     unit: np.ndarray, camera: Camera, w: int, h: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Unit-sphere vertices to dots: (x right, y down, distance from the camera)."""
-    r = unit @ _rotation(camera).T
+    """Unit-sphere vertices by axis ([3, N]) to dots: (x right, y down, distance from the
+    camera). Element-wise, not a matrix product: BLAS threads cost more than they save here."""
+    m = _rotation(camera)
+    x, y, z = unit[0], unit[1], unit[2]
     half = _half_fov(camera)
-    depth = 1.0 / math.sin(half) - r[:, 2]
+    depth = 1.0 / math.sin(half) - (m[2, 0] * x + m[2, 1] * y + m[2, 2] * z)
     scale = camera.zoom * FIT * (min(w, h) - 1) / 2.0 / math.tan(half)
-    px = (w - 1) / 2.0 + r[:, 0] / depth * scale
-    py = (h - 1) / 2.0 - r[:, 1] / depth * scale
+    k = scale / depth
+    px = (w - 1) / 2.0 + (m[0, 0] * x + m[0, 1] * y + m[0, 2] * z) * k
+    py = (h - 1) / 2.0 - (m[1, 0] * x + m[1, 1] * y + m[1, 2] * z) * k
     return px, py, depth
 
 
@@ -124,7 +127,7 @@ def project(
     in units of the bounding sphere's radius (between D-1 and D+1, D = 1 / sin(fov / 2)), and
     which vertices had finite coordinates."""
     unit, finite = unit_sphere(vertices)
-    px, py, depth = _view(unit, camera, w, h)
+    px, py, depth = _view(np.ascontiguousarray(unit.T), camera, w, h)
     return px, py, depth, finite
 
 
@@ -146,9 +149,10 @@ def mesh_edges(faces: np.ndarray) -> np.ndarray:
             _edge_cache.move_to_end(key)
             return hit[1]
     f = faces.astype(np.int64, copy=False)
-    pairs = np.concatenate((f[:, [0, 1]], f[:, [1, 2]], f[:, [2, 0]]))
-    lo = pairs.min(axis=1)
-    hi = pairs.max(axis=1)
+    a = np.concatenate((f[:, 0], f[:, 1], f[:, 2]))
+    b = np.concatenate((f[:, 1], f[:, 2], f[:, 0]))
+    lo = np.minimum(a, b)
+    hi = np.maximum(a, b)
     n = int(hi.max()) + 1 if hi.shape[0] else 1
     keys = np.sort(lo * n + hi)  # a sort and a diff: faster than np.unique's hashing here
     if keys.shape[0] > 1:
@@ -174,12 +178,22 @@ def _rgb_of(colour: str) -> int:
 
 def _shade(rgb: np.ndarray, depth: np.ndarray, near: float) -> np.ndarray:
     """rgb (k, 3) darkened by distance: 100 % at the sphere's front, _FAR_SHADE at its back,
-    in _SHADES steps; packed as 0xRRGGBB ints."""
+    in _SHADES steps; each channel rounded to a multiple of 8 (255 stays 255); packed as
+    0xRRGGBB ints."""
     t = np.clip((depth - near) / 2.0, 0.0, 1.0)
     level = np.minimum((t * _SHADES).astype(np.int64), _SHADES - 1)
     factor = 1.0 - (1.0 - _FAR_SHADE) * level / (_SHADES - 1)
     c = np.clip(np.rint(rgb * factor[:, None]), 0, 255).astype(np.int64)
+    # To 32 levels a channel (steps of 8, invisible in a braille dot): colours interpolated
+    # along edges then repeat, so neighbouring cells share spans and styles are reused.
+    c = np.minimum(((c + 4) >> 3) << 3, 255)
     return (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
+
+
+_STYLES: dict[int, Style] = {}
+"""0xRRGGBB -> its Style, kept across drawings (turning a mesh reuses its colours). Touched
+from worker threads: only single dict reads and writes, atomic in CPython."""
+_MAX_STYLES = 1 << 16
 
 
 def _cells_text(bits: np.ndarray, keys: np.ndarray, color: bool) -> Text:
@@ -201,7 +215,9 @@ def _cells_text(bits: np.ndarray, keys: np.ndarray, color: bool) -> Text:
     keep = run_keys >= 0
     starts, ends, run_keys = starts[keep], ends[keep], run_keys[keep]
     offsets = (starts // cols) * (cols + 1) + starts % cols
-    styles: dict[int, Style] = {}
+    styles = _STYLES
+    if len(styles) > _MAX_STYLES:
+        styles.clear()
     spans = []
     for a, n, key in zip(
         offsets.tolist(), (ends - starts).tolist(), run_keys.tolist(), strict=True
@@ -215,6 +231,24 @@ def _cells_text(bits: np.ndarray, keys: np.ndarray, color: bool) -> Text:
     return Text(plain, spans=spans, no_wrap=True, overflow="crop")
 
 
+def _interiors(
+    px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray, span: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The dots strictly between the ends of segments a[k] -> b[k], both ends in view, `span`
+    the ceiling of each one's longer side in dots: at t = i / span for i = 1 .. span - 1, so
+    consecutive dots (ends included) are at most one dot apart on either axis. Returns
+    (columns, rows, segment index of each dot)."""
+    m = np.maximum(span - 1, 0)
+    total = int(m.sum())
+    seg = np.repeat(np.arange(a.shape[0]), m)
+    i = np.arange(1, total + 1) - np.repeat(np.cumsum(m) - m, m)
+    t = i / span[seg]
+    ea, eb = a[seg], b[seg]
+    xi = np.rint(px[ea] + t * (px[eb] - px[ea])).astype(np.int64)
+    yi = np.rint(py[ea] + t * (py[eb] - py[ea])).astype(np.int64)
+    return xi, yi, seg
+
+
 def mesh_text(
     sample: MeshSample, camera: Camera, cols: int, rows: int, colour: str, theme: Theme
 ) -> Text:
@@ -222,9 +256,9 @@ def mesh_text(
     its faces, or its vertices as dots; coloured (when `theme.color`) by vertex colour, else
     `colour`, darkened with distance.
 
-    Every vertex in view is a dot; an edge adds the dots between its ends only when it is a dot
-    long or more (a dense mesh's edges mostly are not: their ends already touch), sampled by
-    `rasterize_segments`, which clips it to the view first."""
+    Every vertex in view is a dot; an edge adds the dots between its ends only when they do not
+    touch already (a dense mesh's edges mostly do), sampled along it (`_interiors`), or, when
+    an end is out of view, by `rasterize_segments`, which clips it to the view first."""
     cols, rows = max(0, cols), max(0, rows)
     w, h = cols * 2, rows * 4
     n = sample.vertices.shape[0]
@@ -232,6 +266,7 @@ def mesh_text(
         return _cells_text(np.zeros((rows, cols), np.uint8), np.full((rows, cols), -1), False)
     if sample.unit is None or sample.finite is None:
         unit, finite = unit_sphere(sample.vertices)
+        unit = np.ascontiguousarray(unit.T)
     else:
         unit, finite = sample.unit, sample.finite
     px, py, depth = _view(unit, camera, w, h)
@@ -245,14 +280,22 @@ def mesh_text(
     if sample.faces is not None and sample.faces.shape[0]:
         edges = mesh_edges(sample.faces)
         a, b = edges[:, 0], edges[:, 1]
-        long = np.maximum(np.abs(px[b] - px[a]), np.abs(py[b] - py[a])) >= 1.0
-        long &= finite[a] & finite[b]
-        ids = np.flatnonzero(long)
-        xi, yi, seg = rasterize_segments(px, py, a[ids], b[ids], w, h)
+        span = np.ceil(np.maximum(np.abs(px[b] - px[a]), np.abs(py[b] - py[a])))
+        long = span >= 2.0  # shorter: its two end dots touch already
+        both_in = inside[a] & inside[b]
+        ids = np.flatnonzero(long & both_in)
+        xi, yi, seg = _interiors(px, py, a[ids], b[ids], span[ids].astype(np.int64))
+        clipped = np.flatnonzero(long & ~both_in & finite[a] & finite[b])
+        if clipped.shape[0]:  # an end out of view (zoomed in): clip it to the view first
+            cx, cy, cseg = rasterize_segments(px, py, a[clipped], b[clipped], w, h)
+            xi, yi = np.concatenate((xi, cx)), np.concatenate((yi, cy))
+            seg = np.concatenate((ids[seg], clipped[cseg]))
+        else:
+            seg = ids[seg]
         xs.append(xi)
         ys.append(yi)
-        ds.append(((depth[a] + depth[b]) / 2.0)[ids][seg])
-        srcs.append(n + ids[seg])
+        ds.append((depth[a[seg]] + depth[b[seg]]) / 2.0)
+        srcs.append(n + seg)
     x = np.concatenate(xs)
     y = np.concatenate(ys)
     bits = braille_bits(x, y, cols, rows)
