@@ -43,7 +43,7 @@ CUBE_FACES = np.array(
     ],
     dtype=np.int32,
 )
-"""12 triangles, two per face of CUBE."""
+"""12 triangles, two per face of CUBE, counter-clockwise seen from outside (three.js's front)."""
 
 
 def tone(j: int, k: int, frames: int = 4000) -> np.ndarray:
@@ -178,7 +178,7 @@ def write_audiomesh_runs(root: Path) -> None:
         [((height + 1) * 127).astype(np.uint8)] * 2 + [np.full((2, 300), 200, np.uint8)], -1
     )
     tetra = np.array([[[1, 1, 1], [-1, -1, 1], [-1, 1, -1], [1, -1, -1]]], dtype=np.float32)
-    tetra_faces = np.array([[[0, 1, 2], [0, 3, 1], [0, 2, 3], [1, 3, 2]]], dtype=np.int32)
+    tetra_faces = np.array([[[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]]], dtype=np.int32)
     items: list[tuple[int, float, object]] = []
     for j, step in enumerate(AM_STEPS):
         wall = T0 + 20 + j * 3.5

@@ -265,7 +265,7 @@ def test_known_views_of_the_cube() -> None:
     assert abs(px[front] - c)[0] == pytest.approx(k / (d - k) / math.tan(half) * FIT * 40)
     px, py, depth, _ = project(CUBE, Camera(yaw=45, tilt=0), w, h)
     nearest = np.isclose(depth, depth.min())
-    assert nearest.sum() == 2  # the vertical edge x = +1, z = +1 at the front after the turn
+    assert nearest.sum() == 2  # the vertical edge x = -1, z = +1 comes to the front
     np.testing.assert_allclose(px[nearest], c, atol=1e-9)
     points = np.array([[0, 0, 1], [0, 0, -1], [1, 0, 0], [-1, 0, 0]], dtype=np.float32)
     px, py, _, _ = project(points, Camera(yaw=30, tilt=0), w, h)
@@ -278,20 +278,63 @@ def test_known_views_of_the_cube() -> None:
 
 
 def test_cube_wireframe_has_its_18_edges_and_draws_them() -> None:
-    edges = mesh_edges(CUBE_FACES)
-    assert len(edges) == 18  # 12 sides + a diagonal per square face
-    assert mesh_edges(CUBE_FACES) is edges  # cached per faces array
+    found = mesh_edges(CUBE_FACES)
+    assert len(found.edges) == 18  # 12 sides + a diagonal per square face
+    assert mesh_edges(CUBE_FACES) is found  # cached per faces array
+    # Every edge borders two triangles (a closed surface): the ones holding both its ends.
+    for (a, b), faces in zip(found.edges.tolist(), found.faces.tolist(), strict=True):
+        holders = [i for i, f in enumerate(CUBE_FACES.tolist()) if a in f and b in f]
+        assert sorted(faces) == holders
     sample = mesh_sample(MeshFrame(0, T0, CUBE[None], CUBE_FACES[None]), 0)
     assert not isinstance(sample, str)
     cols, rows = 40, 16
     cam = Camera(yaw=20, tilt=-15)
-    lit = dots(mesh_text(sample, cam, cols, rows, "", PLAIN).plain)
+    lit = dots(mesh_text(sample, cam, cols, rows, "", PLAIN, back_faces=True).plain)
     px, py, _, _ = project(CUBE, cam, 2 * cols, 4 * rows)
-    for a, b in edges:
+    for a, b in found.edges:
         for t in np.linspace(0, 1, 9):
             x, y = px[a] + t * (px[b] - px[a]), py[a] + t * (py[b] - py[a])
             near = {(round(x) + dx, round(y) + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)}
             assert near & lit
+
+
+def segment_dots(px: np.ndarray, py: np.ndarray, pairs: list[tuple[int, int]]) -> set:
+    """Every dot within one of the segments between the given projected vertices."""
+    out = set()
+    for a, b in pairs:
+        for t in np.linspace(0, 1, 200):
+            x, y = px[a] + t * (px[b] - px[a]), py[a] + t * (py[b] - py[a])
+            out |= {(round(x) + dx, round(y) + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)}
+    return out
+
+
+def test_hidden_lines_go_as_tensorboard_hides_them() -> None:
+    """Head-on, the cube shows its front square only (its diagonal 1-7 included): the sides
+    face away from a camera on the axis, the back is behind. Turned 45°, two faces show."""
+    sample = mesh_sample(MeshFrame(0, T0, CUBE[None], CUBE_FACES[None]), 0)
+    assert not isinstance(sample, str)
+    cols, rows = 40, 20
+    cam = Camera(yaw=0, tilt=0)
+    lit = dots(mesh_text(sample, cam, cols, rows, "", PLAIN).plain)
+    px, py, _, _ = project(CUBE, cam, 2 * cols, 4 * rows)
+    front = [(1, 3), (3, 7), (7, 5), (5, 1), (1, 7)]  # z = +1: vertices with bit 0 set
+    assert lit <= segment_dots(px, py, front)
+    for a, b in front:
+        assert (round((px[a] + px[b]) / 2), round((py[a] + py[b]) / 2)) in lit
+    back_corner = (round(px[4]), round(py[4]))  # (1, -1, -1): off the front's edges
+    assert back_corner not in lit
+    xray = dots(mesh_text(sample, cam, cols, rows, "", PLAIN, back_faces=True).plain)
+    assert back_corner in xray and lit < xray
+    # Turned 45° to the right: the faces z = +1 (vertices 1, 3, 5, 7) and x = -1 (0, 1, 2, 3)
+    # face the camera; the edge 4-5 (bottom of the face x = +1) borders only faces turned away.
+    cam = Camera(yaw=45, tilt=0)
+    lit = dots(mesh_text(sample, cam, cols, rows, "", PLAIN).plain)
+    px, py, _, _ = project(CUBE, cam, 2 * cols, 4 * rows)
+    shown = [(1, 3), (3, 7), (7, 5), (5, 1), (1, 7), (0, 1), (1, 3), (3, 2), (2, 0), (0, 3)]
+    assert lit <= segment_dots(px, py, shown)
+    hidden = (round((px[4] + px[5]) / 2), round((py[4] + py[5]) / 2))
+    assert hidden not in lit
+    assert hidden in dots(mesh_text(sample, cam, cols, rows, "", PLAIN, back_faces=True).plain)
 
 
 def test_cell_colour_is_the_nearest_vertex_colour_darkened_with_distance() -> None:

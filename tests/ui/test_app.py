@@ -429,8 +429,8 @@ def test_every_binding_has_its_action() -> None:
     from textual.binding import Binding
 
     from tuiboard.ui.screens.card import CardScreen
-    from tuiboard.ui.widgets.hparams_view import HParamsView
     from tuiboard.ui.widgets.audio_view import AudioCard
+    from tuiboard.ui.widgets.hparams_view import HParamsView
     from tuiboard.ui.widgets.images_view import ImageCard
     from tuiboard.ui.widgets.mesh_view import MeshCard
     from tuiboard.ui.widgets.pr_curves_view import PrCard

@@ -198,8 +198,9 @@ async def test_mesh_cards_turn_zoom_reset_step_and_full_screen(am_logdir: Logdir
         w, h = card.content_size.width, card.content_size.height - 2
         colour = app.board.colour_of("cnn")
 
-        def expected(camera: Camera, index: int = -1) -> list[str]:
-            block = mesh_block(frames[index], 0, camera, w, h, colour, app.board.theme)
+        def expected(camera: Camera, index: int = -1, xray: bool = False) -> list[str]:
+            theme = app.board.theme
+            block = mesh_block(frames[index], 0, camera, w, h, colour, theme, back_faces=xray)
             return block.plain.split("\n")
 
         assert body_lines(card) == expected(Camera())
@@ -211,9 +212,13 @@ async def test_mesh_cards_turn_zoom_reset_step_and_full_screen(am_logdir: Logdir
         await pilot.press("plus")
         await settle(pilot, mesh)
         assert body_lines(card) == expected(Camera(yaw=50, tilt=-10, zoom=1.25))
-        await pilot.press("0")
+        await pilot.press("h")  # x-ray: the hidden edges too
         await settle(pilot, mesh)
-        assert card.options == {} and body_lines(card) == expected(Camera())
+        assert body_lines(card) == expected(Camera(yaw=50, tilt=-10, zoom=1.25), xray=True)
+        assert body_lines(card) != expected(Camera(yaw=50, tilt=-10, zoom=1.25))
+        await pilot.press("h", "0")
+        await settle(pilot, mesh)
+        assert card.options == {"xray": False} and body_lines(card) == expected(Camera())
         await pilot.press("left_square_bracket")
         await settle(pilot, mesh)
         assert f"step {AM_STEPS[1]}" in card_text(card)

@@ -176,7 +176,8 @@ def unit_sphere(vertices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Vertices [N, 3] moved to their bounding box's centre and scaled into the unit sphere, and
     the mask of finite rows (rows that are not finite come out as zeros)."""
     v = np.asarray(vertices, dtype=np.float64)
-    finite = np.asarray(np.isfinite(v).all(axis=1), dtype=bool)
+    fin = np.isfinite(v)
+    finite = fin[:, 0] & fin[:, 1] & fin[:, 2]  # (faster than .all(axis=1) on a short axis)
     if not finite.any():
         return np.zeros_like(v), finite
     good = v[finite] if not finite.all() else v
@@ -254,9 +255,14 @@ def _check_sample(frame: MeshFrame, index: int) -> MeshSample | str:
                 whole = np.ones(idx.shape[0], dtype=bool)
             else:
                 fl = raw.astype(np.float64)
-                whole = (np.isfinite(fl) & (np.floor(fl) == fl)).all(axis=1)
+                integral = np.isfinite(fl) & (np.floor(fl) == fl)
+                whole = integral[:, 0] & integral[:, 1] & integral[:, 2]
                 idx = np.where(np.isfinite(fl), fl, -1).astype(np.int64)
-            ok = whole & ((idx >= 0) & (idx < n)).all(axis=1)
+            if idx.size and whole.all() and idx.min() >= 0 and idx.max() < n:
+                ok = whole  # the usual case, checked without a per-face pass
+            else:
+                inside = (idx >= 0) & (idx < n)
+                ok = whole & inside[:, 0] & inside[:, 1] & inside[:, 2]
             bad = int(idx.shape[0] - np.count_nonzero(ok))
             if bad:
                 problems.append(f"{bad} of {idx.shape[0]} faces index past the {n} vertices")

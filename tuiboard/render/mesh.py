@@ -1,8 +1,8 @@
 """Meshes and point clouds in braille: every vertex projected in perspective at once, edges
 rasterised by vectorised line sampling, the nearest dot of each cell giving its colour.
 
-Owns: `Camera` (turn, tilt, zoom, field of view),
-`project`, `mesh_edges`, `mesh_text` (a mesh sample + camera + size -> Text), `mesh_info` and
+Owns: `Camera` (turn, tilt, zoom, field of view), `project`, `mesh_edges` (with the faces each
+borders), `front_facing`, `mesh_text` (a mesh sample + camera + size -> Text), `mesh_info` and
 `plot_blocks` (`plot --kind mesh`).
 Must not import: textual, tuiboard.ui.
 
@@ -21,8 +21,11 @@ Choices, stated once:
   it).
 - Braille dots are about square (a cell is 2 x 4 dots and about twice as tall as wide), so one
   scale serves both axes: the unit sphere's outline fits the smaller of width and height.
-- Faces draw as a wireframe: each distinct edge once (edges are deduplicated per faces array,
-  cached, so turning the mesh does not sort them again). No faces: one dot per vertex.
+- Faces draw as a wireframe with hidden lines removed the way TensorBoard's viewer hides them
+  (three.js draws the front side of a face only, counter-clockwise as seen): an edge shows
+  when a face it borders faces the camera. Each distinct edge is drawn once (edges and the
+  faces they border are found once per faces array and cached, so turning the mesh does not
+  sort them again). `back_faces` shows every edge (x-ray). No faces: one dot per vertex.
 - A cell's colour is that of its dot nearest the camera: the vertex colour (interpolated along
   an edge) where colours are given, else the run's colour; both darkened with distance (a depth
   cue, 8 levels: the far side of the sphere at 45 %), since a wireframe shows front and back.
@@ -135,12 +138,23 @@ def project(
 
 _EDGE_CACHE_ITEMS = 16
 _edge_lock = threading.Lock()
-_edge_cache: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_edge_cache: OrderedDict[int, tuple[np.ndarray, MeshEdges]] = OrderedDict()
 """id(faces) -> (faces, its edges); holding the faces keeps the id from being reused."""
 
 
-def mesh_edges(faces: np.ndarray) -> np.ndarray:
-    """The distinct edges [E, 2] (low index first) of triangles `faces` [F, 3], cached per
+@dataclass(frozen=True, slots=True)
+class MeshEdges:
+    """The distinct edges of a triangle mesh and the (up to two) faces each one borders."""
+
+    edges: np.ndarray
+    """int64 [E, 2], low index first, sorted."""
+    faces: np.ndarray
+    """int64 [E, 2]: two faces it borders; the second is -1 on a boundary edge (an edge shared
+    by three faces or more keeps two of them)."""
+
+
+def mesh_edges(faces: np.ndarray) -> MeshEdges:
+    """The distinct edges of triangles `faces` [F, 3] with the faces they border, cached per
     faces array (the store hands out the same array each time)."""
     key = id(faces)
     with _edge_lock:
@@ -154,15 +168,41 @@ def mesh_edges(faces: np.ndarray) -> np.ndarray:
     lo = np.minimum(a, b)
     hi = np.maximum(a, b)
     n = int(hi.max()) + 1 if hi.shape[0] else 1
-    keys = np.sort(lo * n + hi)  # a sort and a diff: faster than np.unique's hashing here
-    if keys.shape[0] > 1:
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
-    edges = np.stack((keys // n, keys % n), axis=1)
+    keys = lo * n + hi
+    m = keys.shape[0]
+    if n * n * max(m, 1) < 1 << 62:
+        # One sort of (edge key, pair index) packed in an int64: about 3x faster than argsort.
+        packed = np.sort(keys * m + np.arange(m, dtype=np.int64))
+        keys, order = packed // m, packed % m
+    else:
+        order = np.argsort(keys)
+        keys = keys[order]
+    face_of = order % f.shape[0] if f.shape[0] else order  # pair i belongs to face i mod F
+    first = np.ones(keys.shape[0], dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    starts = np.flatnonzero(first)
+    twin = starts + 1
+    has_twin = twin < keys.shape[0]
+    has_twin[has_twin] = ~first[twin[has_twin]]
+    second = np.where(has_twin, face_of[np.minimum(twin, keys.shape[0] - 1)], -1)
+    found = MeshEdges(
+        np.stack((keys[starts] // n, keys[starts] % n), axis=1),
+        np.stack((face_of[starts], second), axis=1),
+    )
     with _edge_lock:
-        _edge_cache[key] = (faces, edges)
+        _edge_cache[key] = (faces, found)
         while len(_edge_cache) > _EDGE_CACHE_ITEMS:
             _edge_cache.popitem(last=False)
-    return edges
+    return found
+
+
+def front_facing(faces: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Which triangles face the camera: counter-clockwise as seen (three.js's front side; on
+    the dot grid, whose y grows downwards, that is a negative signed area). Edge-on ones
+    (area 0) count as facing it."""
+    x0, x1, x2 = px[faces[:, 0]], px[faces[:, 1]], px[faces[:, 2]]
+    y0, y1, y2 = py[faces[:, 0]], py[faces[:, 1]], py[faces[:, 2]]
+    return np.asarray((x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0) <= 0, dtype=bool)
 
 
 # -- drawing -------------------------------------------------------------------------------------
@@ -250,13 +290,23 @@ def _interiors(
 
 
 def mesh_text(
-    sample: MeshSample, camera: Camera, cols: int, rows: int, colour: str, theme: Theme
+    sample: MeshSample,
+    camera: Camera,
+    cols: int,
+    rows: int,
+    colour: str,
+    theme: Theme,
+    *,
+    back_faces: bool = False,
 ) -> Text:
     """`sample` seen through `camera` in exactly `cols` x `rows` braille cells: a wireframe of
     its faces, or its vertices as dots; coloured (when `theme.color`) by vertex colour, else
     `colour`, darkened with distance.
 
-    Every vertex in view is a dot; an edge adds the dots between its ends only when they do not
+    Hidden lines go as TensorBoard's viewer hides them (three.js draws a mesh's front side
+    only): an edge is drawn when one of the faces it borders faces the camera, a vertex when
+    one of its edges is drawn; `back_faces` draws every edge and vertex (x-ray).
+    Every vertex shown is a dot; an edge adds the dots between its ends only when they do not
     touch already (a dense mesh's edges mostly do), sampled along it (`_interiors`), or, when
     an end is out of view, by `rasterize_segments`, which clips it to the view first."""
     cols, rows = max(0, cols), max(0, rows)
@@ -278,7 +328,20 @@ def mesh_text(
     srcs = [vid]
     edges = np.zeros((0, 2), dtype=np.int64)
     if sample.faces is not None and sample.faces.shape[0]:
-        edges = mesh_edges(sample.faces)
+        found = mesh_edges(sample.faces)
+        edges = found.edges
+        if not back_faces:  # hidden lines: only edges bordering a face turned to the camera
+            front = front_facing(sample.faces, px, py)
+            f1, f2 = found.faces[:, 0], found.faces[:, 1]
+            shown = front[f1] | ((f2 >= 0) & front[np.maximum(f2, 0)])
+            edges = edges[shown]
+            used = np.zeros(n, dtype=bool)
+            used[edges.reshape(-1)] = True
+            vid = np.flatnonzero(inside & used)
+            xs = [np.rint(px[vid]).astype(np.int64)]
+            ys = [np.rint(py[vid]).astype(np.int64)]
+            ds = [depth[vid]]
+            srcs = [vid]
         a, b = edges[:, 0], edges[:, 1]
         span = np.ceil(np.maximum(np.abs(px[b] - px[a]), np.abs(py[b] - py[a])))
         long = span >= 2.0  # shorter: its two end dots touch already
@@ -373,15 +436,19 @@ def mesh_block(
     height: int,
     colour: str,
     theme: Theme,
+    *,
+    back_faces: bool = False,
 ) -> Text:
     """Sample `index` of `frame` in `width` x `height` cells: the drawing, and its problems as
     a "⚠" line at the top (the drawing then one line shorter); one "⚠" line when it cannot be
-    drawn at all."""
+    drawn at all. `back_faces`: every edge, hidden or not."""
     sample = mesh_sample(frame, index)
     if isinstance(sample, str):
         return mark(sample, width, theme)
     lines = [mark("; ".join(sample.problems), width, theme)] if sample.problems else []
-    body = mesh_text(sample, camera, width, max(1, height - len(lines)), colour, theme)
+    body = mesh_text(
+        sample, camera, width, max(1, height - len(lines)), colour, theme, back_faces=back_faces
+    )
     return join_lines([*lines, body]) if lines else body
 
 

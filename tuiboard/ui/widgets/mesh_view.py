@@ -3,9 +3,10 @@ writes (vertices, faces, colours) shown as one mesh — drawn as a braille wiref
 cloud) in perspective, turned with the arrow keys and zoomed with + and -.
 
 Owns: `MeshView` and `MeshCard` (its camera: yaw, tilt, zoom in the card's options).
-Keys: on a focused card ←/→ turn the mesh, ↑/↓ tilt it, `+`/`-` zoom, `0` resets the view, the
-step slider and Enter as on every card. The arrows being the camera's, the card grid is walked
-with tab / shift+tab (Textual's focus chain, in grid order), and the mouse.
+Keys: on a focused card ←/→ turn the mesh, ↑/↓ tilt it, `+`/`-` zoom, `0` resets the view, `h`
+shows the hidden edges too (x-ray), the step slider and Enter as on every card. The arrows
+being the camera's, the card grid is walked with tab / shift+tab (Textual's focus chain, in
+grid order), and the mouse.
 Drawing happens on worker threads (render/mesh.py projects every vertex with numpy: a
 100k-vertex, 200k-face mesh takes ~13 ms to redraw turned and ~57 ms the first time, at
 156x40 cells, bench/bench_mesh.py); while a turned view is drawn the card keeps its last
@@ -48,6 +49,7 @@ class MeshCard(Card):
         Binding("plus,equals_sign", f"zoom({ZOOM})", "Zoom in"),
         Binding("minus", f"zoom({1 / ZOOM})", "Zoom out"),
         Binding("0", "reset_view", "Reset the view"),
+        Binding("h", "toggle_hidden", "Hidden edges: hide / show (x-ray)"),
     ]
 
     def values(self) -> tuple[ValueRecord, ...]:
@@ -74,6 +76,10 @@ class MeshCard(Card):
 
     def action_zoom(self, factor: float) -> None:
         self.options["zoom"] = self.camera().zoomed(factor).zoom
+        self.refresh()
+
+    def action_toggle_hidden(self) -> None:
+        self.options["xray"] = not self.options.get("xray", False)
         self.refresh()
 
     def action_reset_view(self) -> None:
@@ -128,6 +134,8 @@ class MeshView(CardsView):
             head.append(
                 f"  yaw {cam.yaw:.0f}° tilt {cam.tilt:.0f}° zoom {cam.zoom:.2g}×", style="dim"
             )
+            if card.options.get("xray"):
+                head.append("  x-ray", style="dim")
         return head
 
     def draw_body(self, card: Card, value: ValueRecord, width: int, height: int) -> RenderableType:
@@ -135,5 +143,12 @@ class MeshView(CardsView):
         assert isinstance(value, MeshFrame) and isinstance(card, MeshCard)
         colour = self.board.colour_of(card.key.run)  # a read: card_keys() noted the run
         return mesh_block(
-            value, card.key.sample, card.camera(), width, height, colour, self.board.theme
+            value,
+            card.key.sample,
+            card.camera(),
+            width,
+            height,
+            colour,
+            self.board.theme,
+            back_faces=bool(card.options.get("xray", False)),
         )
