@@ -4,7 +4,7 @@
 
 Writes the demo logdir (seed 0) to a temporary directory, opens the app headless at the given
 size with a fixed clock, and saves scalars.svg, chart.svg, histograms.svg, overview.svg,
-images.svg, text.svg, pr_curves.svg and hparams.svg.
+images.svg, text.svg, pr_curves.svg, hparams.svg, audio.svg and mesh.svg.
 """
 
 from __future__ import annotations
@@ -100,6 +100,14 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
             await tab("hparams")
             await pilot.press("v")
 
+        async def audio() -> None:
+            await tab("audio")
+
+        async def mesh() -> None:
+            await tab("mesh")
+            await pilot.press("left", "up")  # turned by hand, as a user would
+            await tab("mesh")
+
         steps = [
             ("scalars", scalars),
             ("chart", chart),
@@ -109,6 +117,8 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
             ("text", text),
             ("pr_curves", pr_curves),
             ("hparams", hparams),
+            ("audio", audio),
+            ("mesh", mesh),
         ]
         for name, step in steps:
             await step()
