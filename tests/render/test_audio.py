@@ -275,3 +275,19 @@ def test_damaged_wav_never_raises(junk: bytes, at: int, byte: int) -> None:
         value = AudioValue(0, T0, 8000, 1, 100, "audio/wav", (data,))
         out = audio_card(value, 0, 30, 6, "#ff8700", default_theme())
         assert all(len(line) == 30 for line in out.plain.split("\n"))
+
+
+def test_float_clip_with_nan_and_inf_draws_within_its_box() -> None:
+    x = np.zeros(5000, dtype=np.float32)
+    x[100:200] = np.nan  # a share of nothing but NaN, next to silence
+    x[1000], x[3000], x[4000] = np.inf, -np.inf, 2.5  # off the scale: clipped to the edges
+    out = io.BytesIO()
+    soundfile.write(out, x, 8000, format="WAV", subtype="FLOAT")
+    wav = decode_wav(out.getvalue())
+    assert not isinstance(wav, str) and np.isnan(wav.samples[150, 0])
+    text = waveform(wav, 50, 4, "", PLAIN).plain
+    assert [len(line) for line in text.split("\n")] == [50] * 4
+    lit = dots(text)
+    column = {x_ for x_, _ in lit}
+    assert column == set(range(100))  # every column has a dot: NaN-only ones sit at 0
+    assert (4000 * 100 // 5000, 0) in lit and (3000 * 100 // 5000, 15) in lit
