@@ -4,7 +4,7 @@
 
 Writes the demo logdir (seed 0) to a temporary directory, opens the app headless at the given
 size with a fixed clock, and saves scalars.svg, chart.svg, histograms.svg, overview.svg,
-images.svg, text.svg, pr_curves.svg, hparams.svg and graph.svg.
+images.svg, text.svg, pr_curves.svg, hparams.svg, graph.svg, audio.svg and mesh.svg.
 """
 
 from __future__ import annotations
@@ -112,6 +112,14 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
             view.follow(next(i for i, n in enumerate(names) if n.startswith(conv)))
             await pilot.press("t")
 
+        async def audio() -> None:
+            await tab("audio")
+
+        async def mesh() -> None:
+            await tab("mesh")
+            await pilot.press("left", "up")  # turned by hand, as a user would
+            await tab("mesh")
+
         steps = [
             ("scalars", scalars),
             ("chart", chart),
@@ -122,6 +130,8 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
             ("pr_curves", pr_curves),
             ("hparams", hparams),
             ("graph", graph),
+            ("audio", audio),
+            ("mesh", mesh),
         ]
         for name, step in steps:
             await step()

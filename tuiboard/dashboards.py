@@ -96,6 +96,20 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         shown_by=("graph", "graph_keras_model", "graph_run_metadata", "graph_run_metadata_graph"),
         plot="tuiboard.render.graph:plot_blocks",
     ),
+    Dashboard(
+        "audio",
+        "Audio",
+        "tuiboard.ui.widgets.audio_view:AudioView",
+        shown_by=("audio",),
+        plot="tuiboard.render.audio:plot_blocks",
+    ),
+    Dashboard(
+        "mesh",
+        "Mesh",
+        "tuiboard.ui.widgets.mesh_view:MeshView",
+        shown_by=("mesh",),
+        plot="tuiboard.render.mesh:plot_blocks",
+    ),
 )
 
 BY_NAME: dict[str, Dashboard] = {d.name: d for d in DASHBOARDS}

@@ -31,7 +31,7 @@ LIVE_TICK = 0.5
 LIVE_STEPS_PER_TICK = 20
 
 DEMO_RUNS: dict[str, tuple[str, ...]] = {
-    "resnet/lr=0.1": ("scalars", "histograms", "images", "text", "hparams", "graph"),
+    "resnet/lr=0.1": ("scalars", "histograms", "images", "mesh", "text", "hparams", "graph"),
     "resnet/lr=0.01": ("scalars", "histograms", "pr_curves", "text", "hparams"),
     "vit/base": ("scalars", "histograms", "audio", "text", "hparams", "embeddings"),
     "jsonl/detectron2-style": ("scalars",),
@@ -171,6 +171,25 @@ def _image(step: int, rng: np.random.Generator) -> np.ndarray:
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
 
+def _shape(step: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A reconstructed 3D shape (vertices, faces, colours, each [1, N, 3]): a sphere with six
+    lobes whose noise fades as training goes, coloured by direction."""
+    lat = np.linspace(0.2, np.pi - 0.2, 8)
+    lon = np.linspace(0, 2 * np.pi, 18, endpoint=False)
+    th, ph = np.meshgrid(lat, lon, indexing="ij")
+    clarity = min(1.0, step / STEPS)
+    radius = 1 + 0.25 * np.cos(3 * ph) * np.sin(th) ** 2
+    radius = radius + (1 - clarity) * 0.3 * rng.standard_normal(radius.shape)
+    unit = np.stack([np.sin(th) * np.cos(ph), np.cos(th), np.sin(th) * np.sin(ph)], -1)
+    vertices = (unit * radius[..., None]).reshape(-1, 3).astype(np.float32)
+    i, j = np.meshgrid(np.arange(7), np.arange(18), indexing="ij")
+    a, b = i * 18 + j, i * 18 + (j + 1) % 18
+    c, d = (i + 1) * 18 + (j + 1) % 18, (i + 1) * 18 + j
+    faces = np.concatenate([np.stack([a, b, c], -1), np.stack([a, c, d], -1)]).reshape(-1, 3)
+    colours = ((unit.reshape(-1, 3) + 1) * 127.5).astype(np.uint8)
+    return vertices[None], faces.astype(np.int32)[None], colours[None]
+
+
 def _notes(plan: _Plan) -> str:
     return (
         f"## {plan.name}\n\n"
@@ -285,8 +304,11 @@ def _write_tf_runs(root: str, seed: int) -> None:
             if plan.name == "resnet/lr=0.1":
                 w.add_graph(resnet50_graph(), 0, clock(0))
                 img_rng = np.random.default_rng(seed + 17)
+                shape_rng = np.random.default_rng(seed + 29)
                 for step in (0, 1_000, 2_000, 3_000):
                     w.add_image("samples/reconstruction", _image(step, img_rng), step, clock(step))
+                    v, f, c = _shape(step, shape_rng)
+                    w.add_mesh("samples/shape", v, step, clock(step), faces=f, colors=c)
             else:
                 pr_rng = np.random.default_rng(seed + 23)
                 for step in (1_000, 2_000, 3_000):

@@ -1,7 +1,7 @@
 """Our own log writers: TFRecord-framed tfevents files and JSONL runs, in pure Python.
 
 Owns: EventWriter (Event protos encoded by hand: scalars, TF2 scalar tensors, histograms, PNG
-images, text, pr curves, WAV audio, hparams, session logs, graphs) and JsonlWriter
+images, text, pr curves, WAV audio, meshes, hparams, session logs, graphs) and JsonlWriter
 (metrics.jsonl plus a config file). Used by the demo, the tests and anyone who wants to log
 without TensorBoard.
 Must not import: protobuf, tensorboard, textual, rich, or tuiboard.core (a writer must not share
@@ -101,6 +101,8 @@ def _f_packed_doubles(field: int, xs: np.ndarray) -> bytes:
 # --- message builders (field numbers from docs/tfevents-format.md) ----------------------------
 
 _DT_FLOAT = 1
+_DT_INT32 = 3
+_DT_UINT8 = 4
 _DT_STRING = 7
 
 
@@ -112,6 +114,17 @@ def _float_tensor(array: np.ndarray) -> bytes:
     a = np.asarray(array, "<f4")  # not ascontiguousarray: it would make rank 0 rank 1
     return (
         _f_varint(1, _DT_FLOAT)
+        + _f_bytes(2, _tensor_shape(a.shape), always=True)
+        + _f_bytes(4, a.tobytes())
+    )
+
+
+def _numeric_tensor(array: np.ndarray, dtype: int, code: str) -> bytes:
+    """A tensor of `array` cast to numpy type `code` (little-endian) as TensorProto `dtype`,
+    its values in tensor_content (as tensorboard's make_tensor_proto writes large arrays)."""
+    a = np.ascontiguousarray(array, code)
+    return (
+        _f_varint(1, dtype)
         + _f_bytes(2, _tensor_shape(a.shape), always=True)
         + _f_bytes(4, a.tobytes())
     )
@@ -389,6 +402,44 @@ class EventWriter:
             + _f_str(5, "audio/wav")
         )
         self._summary(tag, step, wall_time, _f_bytes(6, body, always=True))
+
+    def add_mesh(
+        self,
+        tag: str,
+        vertices: np.ndarray,
+        step: int,
+        wall_time: float | None = None,
+        *,
+        faces: np.ndarray | None = None,
+        colors: np.ndarray | None = None,
+    ) -> None:
+        """A mesh as TensorBoard's mesh summary writes it (plugins/mesh/summary_v2.py mesh_pb):
+        one value per component, tags `<tag>_VERTEX` (float32), `_FACE` (int32), `_COLOR`
+        (uint8), each [B, N, 3] with MeshPluginData {name, content_type, json_config "{}",
+        shape, components bitmask} in the plugin "mesh" metadata."""
+        parts = [(vertices, 1, "VERTEX", _DT_FLOAT, "<f4")]
+        if faces is not None:
+            parts.append((faces, 2, "FACE", _DT_INT32, "<i4"))
+        if colors is not None:
+            parts.append((colors, 3, "COLOR", _DT_UINT8, "u1"))
+        components = sum(1 << kind for _, kind, _, _, _ in parts)
+        values = b""
+        for array, kind, suffix, dtype, code in parts:
+            a = np.asarray(array)
+            shape = b"".join(_varint(int(d)) for d in a.shape)
+            content = (
+                _f_str(2, tag)
+                + _f_varint(3, kind)
+                + _f_str(5, "{}")
+                + _f_bytes(6, shape)
+                + _f_varint(7, components)
+            )
+            name = f"{tag}_{suffix}"
+            value = _f_str(1, name) + _f_bytes(8, _numeric_tensor(a, dtype, code), always=True)
+            if self._first(name):
+                value += _f_bytes(9, _metadata("mesh", content), always=True)
+            values += _f_bytes(1, value, always=True)
+        self._write_event(wall_time, step, _f_bytes(5, values))
 
     def add_hparams(
         self,

@@ -78,6 +78,7 @@ def test_tfevents_runs_hold_their_kinds(demo: Path, run: str) -> None:
     assert set(tags["histograms"]) == {f"weights/layer{i}" for i in (1, 2, 3)}
     assert ("images" in kinds) == bool(tags["images"])
     assert ("audio" in kinds) == bool(tags["audio"])
+    assert ("mesh" in kinds) == bool(plugin_tags(acc, "mesh"))
     assert ("pr_curves" in kinds) == bool(plugin_tags(acc, "pr_curves"))
     assert ("graph" in kinds) == tags["graph"]
     assert "notes" in plugin_tags(acc, "text")

@@ -102,6 +102,8 @@ def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
         ("pr_curves", ("pr/cat", "precision", "recall")),
         ("hparams", ("2/2 rows", "success", "arch")),
         ("graph", ("op graph · 18 nodes", "▶ Net", "IO Node")),
+        ("audio", ("sound/tone", "am/cnn", "0.50 s · 8000 Hz · mono", "⣿")),
+        ("mesh", ("cloud", "am/tf2", "300 vertices · points")),
     ],
 )
 def test_tab_opens_each_dashboard(
@@ -120,6 +122,10 @@ def test_tab_opens_each_dashboard(
         graph_writers.write_events(
             logs / "cnn", [graph_writers.graph_event(graph_writers.torch_cnn_graph())]
         )
+    if tab in ("audio", "mesh"):
+        from tests.audiomesh import write_audiomesh_runs
+
+        write_audiomesh_runs(logs / "am")
     status_file = tmp_path / "status"
     command = (
         f"{shlex.quote(exe)} --logdir {shlex.quote(str(logs))} --tab {tab}; "

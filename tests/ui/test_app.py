@@ -429,9 +429,11 @@ def test_every_binding_has_its_action() -> None:
     from textual.binding import Binding
 
     from tuiboard.ui.screens.card import CardScreen
+    from tuiboard.ui.widgets.audio_view import AudioCard
     from tuiboard.ui.widgets.graph_view import GraphTree, GraphView
     from tuiboard.ui.widgets.hparams_view import HParamsView
     from tuiboard.ui.widgets.images_view import ImageCard
+    from tuiboard.ui.widgets.mesh_view import MeshCard
     from tuiboard.ui.widgets.pr_curves_view import PrCard
     from tuiboard.ui.widgets.run_panel import RunTree as Tree
     from tuiboard.ui.widgets.scalars_view import GroupHeader
@@ -454,6 +456,8 @@ def test_every_binding_has_its_action() -> None:
         HParamsView,
         GraphView,
         GraphTree,
+        AudioCard,
+        MeshCard,
     ):
         for b in owner.BINDINGS:
             assert isinstance(b, Binding)

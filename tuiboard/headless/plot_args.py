@@ -26,8 +26,9 @@ def add_plot_parser(
         help="print charts of the matching tags (CI logs, ssh without a TTY)",
         description="Print a chart per matching tag with every matching run overlaid, with "
         "the app's smoothing, downsampling and colours; --kind histograms prints the latest "
-        "histogram of each tag as bars; images, text, pr_curves and hparams print what their "
-        "tab shows. No colour when piped unless --color (images then use a luminance ramp). "
+        "histogram of each tag as bars; images, text, pr_curves, hparams, audio (waveforms) and "
+        "mesh (wireframes from the default view) print what their tab shows. No colour when "
+        "piped unless --color (images then use a luminance ramp). "
         "Exit status: 0, 1 when nothing matched, 2 on a usage error.",
     )
     p.add_argument("logdirs", nargs="*", metavar="LOGDIR", help="directories to read (default: .)")
@@ -44,8 +45,8 @@ def add_plot_parser(
         "--step",
         type=int,
         metavar="N",
-        help="images, text, PR curves: the value at step N (the last one at or before it; "
-        "default: the latest)",
+        help="images, text, PR curves, audio, mesh: the value at step N (the last one at or "
+        "before it; default: the latest)",
     )
     p.add_argument(
         "--json", action="store_true", help="hparams: one JSON object per run instead of a table"

@@ -1,7 +1,8 @@
 """Braille rasterisation with numpy: polylines to per-cell dot masks (2x4 dots per cell).
 
 Owns: `draw_layers` (the charts' column-span rasteriser, every layer at once), `rasterize`
-(a clipped polyline to dot coordinates, used by the ridge chart) and `braille_bits`.
+(a clipped polyline to dot coordinates, used by the ridge chart), `rasterize_segments`
+(many independent segments at once: mesh wireframes) and `braille_bits`.
 Must not import: textual, rich, tuiboard.ui.
 """
 
@@ -23,14 +24,14 @@ def rasterize(px: np.ndarray, py: np.ndarray, w: int, h: int) -> tuple[np.ndarra
     n = px.shape[0]
     if n < 2:
         a = np.zeros(n, dtype=np.int64)
-        xi, yi, _ = _rasterize_segments(px, py, a, a, w, h)
+        xi, yi, _ = rasterize_segments(px, py, a, a, w, h)
         return xi, yi
     a = np.arange(n - 1)
-    xi, yi, _ = _rasterize_segments(px, py, a, a + 1, w, h)
+    xi, yi, _ = rasterize_segments(px, py, a, a + 1, w, h)
     return xi, yi
 
 
-def _rasterize_segments(
+def rasterize_segments(
     px: np.ndarray, py: np.ndarray, a: np.ndarray, b: np.ndarray, w: int, h: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Dots of the segments from point a[k] to point b[k] (a == b: a single dot), all clipped

@@ -12,6 +12,7 @@ Must not import: tuiboard.core readers (the store is read through the Board).
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -161,6 +162,9 @@ class CardsView(LazyTab, VerticalScroll):
     SLOW: ClassVar[bool] = False
     """draw_body is slow (decoding): it runs on a worker thread and a card shows "decoding…"."""
     EMPTY: ClassVar[str] = "No data of this kind in the shown runs."
+    KEEP_LAST: ClassVar[bool] = False
+    """SLOW views: while a card's next body is drawn, show its last one instead of
+    "decoding…" (a mesh being turned: no flicker between frames)."""
     CACHE_SIZE: ClassVar[int] = 256
 
     def __init__(self, board: Board, **kw: Any) -> None:
@@ -368,7 +372,7 @@ class CardsView(LazyTab, VerticalScroll):
         if not self._laid_out and not card.full:
             return Text("")  # the grid's columns are not set yet: this size is not the one
         self._submit(key, card, value, width, height, wanted=True)
-        if card.last_body is not None and card.last_size == (width, height):
+        if card.last_body is not None and (self.KEEP_LAST or card.last_size == (width, height)):
             return card.last_body
         return Text("decoding…", style="dim")
 
@@ -462,3 +466,29 @@ class CardsView(LazyTab, VerticalScroll):
     def draw_body(self, card: Card, value: ValueRecord, width: int, height: int) -> RenderableType:
         """The dashboard's drawing of one value. SLOW views: called on a worker thread."""
         raise NotImplementedError
+
+
+def save_bytes(card: Card, data: bytes, file_name: str, what: str) -> None:
+    """Ask where to save `data` (default: `file_name` in the current directory) and write it
+    there byte for byte on a worker thread (app.write_out); never into the logdir
+    (app.export_problem refuses it, and any path that is a directory or has no parent)."""
+    import os
+    from pathlib import Path
+
+    from tuiboard.ui.screens.prompt import PromptScreen
+
+    app: Any = card.app
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", file_name)
+    default = os.path.join(os.getcwd(), safe)
+    problem = app.export_problem
+
+    def write(path: str) -> str:
+        with open(path, "wb") as out:
+            out.write(data)
+        return f"saved {len(data)} bytes to {path}"
+
+    def done(answer: str | None) -> None:
+        if answer is not None and problem(answer) is None:
+            app.write_out(str(Path(answer).expanduser()), write)
+
+    app.push_screen(PromptScreen(f"Save the {what} as", default, problem), done)

@@ -13,9 +13,6 @@ Must not import: tuiboard.core internals.
 
 from __future__ import annotations
 
-import os
-import re
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
@@ -36,8 +33,7 @@ from tuiboard.render.images import (
 )
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.screens.card import CardScreen
-from tuiboard.ui.screens.prompt import PromptScreen
-from tuiboard.ui.widgets.cards import SLIDER_BINDINGS, Card, CardKey, CardsView
+from tuiboard.ui.widgets.cards import SLIDER_BINDINGS, Card, CardKey, CardsView, save_bytes
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Changes
@@ -105,20 +101,8 @@ class ImageCard(Card):
             return
         value, data = shown
         ext = EXTENSIONS.get(value.content_type, "bin")
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{self.key.run}_{self.key.tag}")
-        default = os.path.join(os.getcwd(), f"{base}_{value.step}_{self.key.sample}.{ext}")
-        problem = self.app.export_problem  # type: ignore[attr-defined]
-
-        def write(path: str) -> str:
-            with open(path, "wb") as out:
-                out.write(data)
-            return f"saved {len(data)} bytes to {path}"
-
-        def done(answer: str | None) -> None:
-            if answer is not None and problem(answer) is None:
-                self.app.write_out(str(Path(answer).expanduser()), write)  # type: ignore[attr-defined]
-
-        self.app.push_screen(PromptScreen("Save the image as", default, problem), done)
+        name = f"{self.key.run}_{self.key.tag}_{value.step}_{self.key.sample}.{ext}"
+        save_bytes(self, data, name, "image")
 
 
 def image_widget() -> type:
