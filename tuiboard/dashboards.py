@@ -89,6 +89,13 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         shown_by=("hparams", CONFIG),
         plot="tuiboard.render.hparams:plot_blocks",
     ),
+    Dashboard(
+        "embeddings",
+        "Embeddings",
+        "tuiboard.ui.widgets.embeddings_view:EmbeddingsView",
+        shown_by=("embeddings",),
+        plot="tuiboard.render.embeddings:plot_blocks",
+    ),
 )
 
 BY_NAME: dict[str, Dashboard] = {d.name: d for d in DASHBOARDS}
