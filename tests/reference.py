@@ -37,6 +37,11 @@ class Projector:
         self.plugin = projector_plugin.ProjectorPlugin(context)
         self.routes = self.plugin.get_plugin_apps()
 
+    def embeddings(self, run: str) -> list[object]:
+        """The run's ProjectorConfig embeddings, as the plugin completed them (shapes)."""
+        assert run in self.runs()
+        return list(self.plugin._configs[run].embeddings)
+
     def get(self, route: str, **args: str) -> bytes:
         from urllib.parse import urlencode
 
