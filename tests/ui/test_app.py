@@ -429,6 +429,7 @@ def test_every_binding_has_its_action() -> None:
     from textual.binding import Binding
 
     from tuiboard.ui.screens.card import CardScreen
+    from tuiboard.ui.widgets.embeddings_view import EmbeddingsView
     from tuiboard.ui.widgets.hparams_view import HParamsView
     from tuiboard.ui.widgets.images_view import ImageCard
     from tuiboard.ui.widgets.pr_curves_view import PrCard
@@ -451,6 +452,7 @@ def test_every_binding_has_its_action() -> None:
         TextCard,
         PrCard,
         HParamsView,
+        EmbeddingsView,
     ):
         for b in owner.BINDINGS:
             assert isinstance(b, Binding)

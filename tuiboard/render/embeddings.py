@@ -340,6 +340,12 @@ def pca_lines(result: Pca, components: int, width: int, theme: Theme) -> list[Te
         return [fit_text(one, width)]
     head.append("  ")
     head.append_text(total)
+    if parts.cell_len > width and shown > 1:  # "PC1-3 57.4% 30.6% 5.1%"
+        parts = Text(f"PC1-{shown}", style=_st(theme, theme.faint))
+        for i in range(shown):
+            parts.append(f" {100 * result.variance[i]:.1f}%", style=_st(theme, theme.text))
+        if parts.cell_len > width:
+            parts = parts[len(f"PC1-{shown} ") :]
     return [fit_text(head, width), fit_text(parts, width)]
 
 

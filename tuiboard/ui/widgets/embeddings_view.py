@@ -421,7 +421,7 @@ class EmbeddingsView(LazyTab, Horizontal, can_focus=True):
         s = self.shown_data
         theme = self.board.theme
         side = self.query_one("#emb-side")
-        width = max(10, side.size.width - 2 if side.size.width else 30)
+        width = max(10, side.scrollable_content_region.width or 30)
         pca_part: list[Text] = []
         if s is not None and s.result is not None:
             pca_part.extend(pca_lines(s.result, 3 if self.three_d else 2, width, theme))
@@ -447,7 +447,7 @@ class EmbeddingsView(LazyTab, Horizontal, can_focus=True):
         s = self.shown_data
         theme = self.board.theme
         side = self.query_one("#emb-side")
-        width = max(10, side.size.width - 2 if side.size.width else 30)
+        width = max(10, side.scrollable_content_region.width or 30)
         point = self.selected if self.selected is not None else self.hovered
         meta = s.loaded.metadata if s is not None and s.loaded is not None else None
         lines: list[Text] = []
