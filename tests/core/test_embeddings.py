@@ -290,6 +290,23 @@ def test_pca_falls_back_to_eigh_when_iteration_does_not_converge(
     assert np.allclose(fast.components, slow.components, atol=1e-6)
 
 
+def test_rows_holding_nan_or_inf_are_left_out() -> None:
+    x = structured(200, 12, seed=5)
+    bad = x.copy()
+    bad[3, 4] = np.nan
+    bad[150, 0] = np.inf
+    result = pca(bad, 3, spherize=True)
+    keep = np.setdiff1d(np.arange(200), [3, 150])
+    comps, fractions, coords = reference_pca(bad[keep], spherize=True)
+    assert result.left_out == 2 and np.isnan(result.coords[[3, 150]]).all()
+    assert np.allclose(result.variance, fractions[:3], rtol=1e-6)
+    signs = np.sign((comps[:, :3] * result.components).sum(axis=0))
+    assert np.allclose(result.coords[keep], coords[:, :3] * signs, atol=1e-4)
+    rows, dist = Neighbours(bad).query(0, 199)
+    assert 3 not in rows[:197] and 150 not in rows[:197] and np.isinf(dist[-2:]).all()
+    assert pca(x, 3).left_out == 0
+
+
 def test_pca_of_degenerate_data() -> None:
     same = np.ones((5, 4), dtype=np.float32)
     result = pca(same, 3)

@@ -115,7 +115,7 @@ def tensor_estimate(info: EmbeddingInfo) -> tuple[int, int, bool] | None:
 # -- records --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Column:
     """One metadata column, with what TensorBoard's `analyzeMetadata` finds in it."""
 
@@ -142,7 +142,7 @@ class Column:
         return not self.too_many or self.numeric
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Metadata:
     columns: tuple[Column, ...]
     rows: int
@@ -161,7 +161,7 @@ class Metadata:
         return values[row] if 0 <= row < len(values) else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Loaded:
     """What `load` read for one embedding."""
 
@@ -174,7 +174,7 @@ class Loaded:
     warnings: tuple[ReadWarning, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Pca:
     coords: np.ndarray
     """(rows, k) float32: each point on the first k principal components."""
@@ -185,6 +185,8 @@ class Pca:
     mean: np.ndarray
     """(dims,) float64: what was subtracted."""
     spherized: bool
+    left_out: int = 0
+    """Rows left out for holding a NaN or an infinity (their coords are NaN)."""
 
 
 def spherize_default(dims: int) -> bool:
@@ -581,15 +583,28 @@ def sprite_cell(sheet: np.ndarray, dim: tuple[int, ...], index: int) -> np.ndarr
 
 
 def _blocks(
-    tensor: np.ndarray, mean: np.ndarray, scale: np.ndarray | None
+    tensor: np.ndarray,
+    mean: np.ndarray,
+    scale: np.ndarray | None,
+    ok: np.ndarray | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
-    """(start row, float64 block of centred (and scaled) rows)."""
+    """(start row, float64 block of centred (and scaled) rows); rows not `ok` are zeros."""
     for start in range(0, tensor.shape[0], BLOCK_ROWS):
         block = tensor[start : start + BLOCK_ROWS].astype(np.float64)
         block -= mean
         if scale is not None:
             block *= scale[start : start + BLOCK_ROWS, None]
+        if ok is not None:
+            block[~ok[start : start + BLOCK_ROWS]] = 0.0
         yield start, block
+
+
+def finite_rows(tensor: np.ndarray) -> np.ndarray:
+    """bool per row: every value finite (a NaN or inf row cannot be projected)."""
+    ok = np.empty(tensor.shape[0], dtype=bool)
+    for start in range(0, tensor.shape[0], BLOCK_ROWS):
+        ok[start : start + BLOCK_ROWS] = np.isfinite(tensor[start : start + BLOCK_ROWS]).all(1)
+    return ok
 
 
 def pca(tensor: np.ndarray, k: int = 3, *, spherize: bool = False) -> Pca:
@@ -600,21 +615,33 @@ def pca(tensor: np.ndarray, k: int = 3, *, spherize: bool = False) -> Pca:
     The covariance is accumulated in float64 blocks of rows (the tensor is never copied whole);
     its top eigenvectors come from subspace iteration checked by its residual, else from
     numpy's eigh. Past a covariance larger than the tensor itself (far more dimensions than
-    rows), the iteration runs on the rows directly."""
-    n, d = tensor.shape
+    rows), the iteration runs on the rows directly. Rows holding a NaN or an infinity are left
+    out (their coordinates are NaN; `left_out` counts them)."""
+    rows, d = tensor.shape
     k = max(0, min(k, d))
-    mean = tensor.mean(axis=0, dtype=np.float64)
+    finite = finite_rows(tensor)
+    n = int(np.count_nonzero(finite))
+    ok = None if n == rows else finite
+    if ok is None:
+        mean = tensor.mean(axis=0, dtype=np.float64)
+    else:
+        total_rows = np.zeros(d)
+        for start in range(0, rows, BLOCK_ROWS):
+            part = tensor[start : start + BLOCK_ROWS]
+            total_rows += part[finite[start : start + BLOCK_ROWS]].sum(axis=0, dtype=np.float64)
+        mean = total_rows / max(n, 1)
+    n = max(n, 1)
     scale: np.ndarray | None = None
     if spherize:
-        sq = np.empty(n)
-        for start, block in _blocks(tensor, mean, None):
+        sq = np.empty(rows)
+        for start, block in _blocks(tensor, mean, None, ok):
             sq[start : start + block.shape[0]] = np.einsum("ij,ij->i", block, block)
         norms = np.sqrt(sq)
-        scale = np.divide(1.0, norms, out=np.zeros(n), where=norms > 0)
+        scale = np.divide(1.0, norms, out=np.zeros(rows), where=norms > 0)
 
     if d * d * 8 <= max(tensor.nbytes, 64 << 20):
         cov = np.zeros((d, d))
-        for _, block in _blocks(tensor, mean, scale):
+        for _, block in _blocks(tensor, mean, scale, ok):
             cov += block.T @ block
         cov /= n
 
@@ -627,12 +654,12 @@ def pca(tensor: np.ndarray, k: int = 3, *, spherize: bool = False) -> Pca:
 
         def apply(v: np.ndarray) -> np.ndarray:
             out = np.zeros((d, v.shape[1]))
-            for _, block in _blocks(tensor, mean, scale):
+            for _, block in _blocks(tensor, mean, scale, ok):
                 out += block.T @ (block @ v)
             return out / n
 
         total = 0.0
-        for _, block in _blocks(tensor, mean, scale):
+        for _, block in _blocks(tensor, mean, scale, ok):
             total += float(np.einsum("ij,ij->", block, block))
         total /= n
         values, vectors = _top_eigen(apply, d, k, exact=None)
@@ -641,11 +668,13 @@ def pca(tensor: np.ndarray, k: int = 3, *, spherize: bool = False) -> Pca:
     if k:
         big = vectors[np.argmax(np.abs(vectors), axis=0), np.arange(k)]
         vectors = vectors * np.where(big < 0, -1.0, 1.0)
-    coords = np.empty((n, k), dtype=np.float32)
-    for start, block in _blocks(tensor, mean, scale):
+    coords = np.empty((rows, k), dtype=np.float32)
+    for start, block in _blocks(tensor, mean, scale, ok):
         coords[start : start + block.shape[0]] = block @ vectors
+    if ok is not None:
+        coords[~ok] = np.nan
     variance = values / total if total > 0 else np.zeros(k)
-    return Pca(coords, variance, vectors, mean, spherize)
+    return Pca(coords, variance, vectors, mean, spherize, rows - int(np.count_nonzero(finite)))
 
 
 def _top_eigen(
@@ -697,6 +726,7 @@ class Neighbours:
 
     tensor: np.ndarray
     _norms: np.ndarray | None = field(default=None, repr=False)
+    _finite: np.ndarray | None = field(default=None, repr=False)
 
     def norms(self) -> np.ndarray:
         if self._norms is None:
@@ -728,8 +758,11 @@ class Neighbours:
 
     def query(self, index: int, k: int, metric: str = "cosine") -> tuple[np.ndarray, np.ndarray]:
         """(rows, distances) of the k nearest rows other than `index`, nearest first (ties by
-        row order)."""
+        row order); rows holding NaN or inf come last, at an infinite distance."""
         dist = self.distances(index, metric)
+        if self._finite is None:
+            self._finite = finite_rows(self.tensor)
+        dist[~self._finite | np.isnan(dist)] = np.inf  # a row holding NaN or inf: nobody's
         dist[index] = np.inf
         k = max(0, min(k, dist.shape[0] - 1))
         if k == 0:

@@ -75,7 +75,7 @@ def _st(theme: Theme, style: str) -> str:
 # -- colour ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Colouring:
     """A colour per point."""
 
@@ -454,6 +454,9 @@ def plot_blocks(req: PlotRequest) -> list[Text]:
             title.append(f"  {n:,} × {d:,}", style=_st(theme, theme.faint))
             lines[0] = fit_text(title, req.width)
             result = pca(tensor, 2, spherize=spherize_default(d))
+            if result.left_out:
+                note = f"⚠ {result.left_out:,} rows hold NaN or inf: not drawn"
+                warn.append(fit_text(Text(note, style=_st(theme, "red")), req.width))
             lines.extend(pca_lines(result, 2, req.width, theme))
             colours, legend = _plot_colours(loaded.metadata, n, colour, req.width, theme)
             height = max(4, req.height - len(lines) - len(legend) - len(warn))

@@ -71,7 +71,7 @@ START = (30.0, 20.0)
 """(yaw, pitch) of a fresh 3D view: turned a little, so depth shows."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Shown:
     """The embedding on screen: what was read and its projection (None while working)."""
 
@@ -435,6 +435,8 @@ class EmbeddingsView(LazyTab, Horizontal, can_focus=True):
             pca_part.append(fit_text(Text(hint, style="dim"), width))
             problems = [w.message for w in s.loaded.warnings] if s.loaded is not None else []
             problems += [s.problem] if s.problem else []
+            if s.result.left_out:
+                problems.append(f"{s.result.left_out:,} rows hold NaN or inf: not drawn")
             for message in problems:
                 pca_part.append(fit_text(Text(clean(f"⚠ {message}"), style="red"), width))
         self.query_one("#emb-pca", Static).update(Group(*pca_part))
@@ -542,7 +544,7 @@ class EmbeddingsView(LazyTab, Horizontal, can_focus=True):
     def _found(
         self, s: Shown, point: int, k: int, metric: str, rows: np.ndarray, dists: np.ndarray
     ) -> None:
-        if (s, point, k, metric) != (self.shown_data, self.selected, self.k, self.metric):
+        if s is not self.shown_data or (point, k, metric) != (self.selected, self.k, self.metric):
             return
         self.neighbours = (rows, dists)
         self.searches += 1
