@@ -305,3 +305,33 @@ async def test_a_tensor_too_large_is_refused_with_its_size(
         shown = plain(plot(view))
         assert "30 x 4 float32 = 480 bytes: more than the 400 bytes" in shown
         assert "not read" in shown
+
+
+async def test_the_tab_appears_live_and_follows_the_run_panel(tbx_root: Path) -> None:
+    """--tab embeddings waits for a projector config; hiding the run empties the tab."""
+    import tuiboard
+    from tests.ui.conftest import FIXED_TIME, NOW_OFFSET, write_embedding_runs
+    from tuiboard.ui.app import TuiboardApp
+
+    logdir = tuiboard.open(str(tbx_root), load=False)
+    app = TuiboardApp(logdir, poll=0.1, clock=lambda: FIXED_TIME + NOW_OFFSET, tab="embeddings")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.logdir.stats.runs == 3)
+        assert "embeddings" not in app.shown_tabs()
+        write_embedding_runs(tbx_root / "projector")
+        await wait_for(pilot, lambda: app.active_tab == "embeddings", timeout=20)
+        view = app.view("embeddings")
+        assert isinstance(view, EmbeddingsView)
+        await wait_for(pilot, lambda: view.loads >= 1)
+        assert [(run, info.tensor_name) for run, info in view.entries] == [
+            ("projector/plain", "small:00003"),
+            ("projector/words", "emb:00000"),
+        ]
+        app.board.selection.hidden.add("projector/plain")
+        app.view_changed(runs_changed=True)
+        await wait_for(pilot, lambda: view.loads >= 2)
+        assert view.shown_data is not None and view.shown_data.run == "projector/words"
+        app.board.selection.hidden.add("projector/words")
+        app.view_changed(runs_changed=True)
+        await pilot.pause()
+        assert view.shown_data is None and "No embeddings" in plain(plot(view))
