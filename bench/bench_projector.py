@@ -86,7 +86,8 @@ import json, sys, time, tracemalloc
 import numpy as np
 from rich.console import Console
 import tuiboard
-from tuiboard.core.embeddings import Neighbours, load, pca, spherize_default
+from tuiboard.core.embeddings import load
+from tuiboard.core.projection import Neighbours, pca, spherize_default
 from tuiboard.render.embeddings import bounds_of, colouring, fit_dots, rotate, scatter
 from tuiboard.render.theme import default_theme
 run = tuiboard.open(sys.argv[1]).runs[0]
@@ -170,7 +171,7 @@ CHILD_WORST = r"""
 import json, sys, time
 import numpy as np
 from rich.console import Console
-from tuiboard.core.embeddings import pca
+from tuiboard.core.projection import pca
 from tuiboard.render.embeddings import Colouring, bounds_of, fit_dots, scatter
 from tuiboard.render.theme import default_theme
 rows, dims = int(sys.argv[1]), int(sys.argv[2])

@@ -16,8 +16,10 @@ from tensorboard.plugins.projector import projector_plugin
 from tensorboardX import SummaryWriter
 
 from tests.reference import Projector
-from tuiboard.core import embeddings
-from tuiboard.core.embeddings import Neighbours, js_number, load, parse_metadata, pca, search
+from tuiboard.core import embeddings, projection
+from tuiboard.core.embedding_metadata import js_number, parse_metadata
+from tuiboard.core.embeddings import load
+from tuiboard.core.projection import Neighbours, pca, search
 from tuiboard.core.projector import read_projector
 from tuiboard.core.types import EmbeddingInfo
 
@@ -276,15 +278,15 @@ def test_pca_falls_back_to_eigh_when_iteration_does_not_converge(
         calls.append(a.shape[0])
         return real(a)
 
-    monkeypatch.setattr(embeddings.np.linalg, "eigh", counting)
+    monkeypatch.setattr(projection.np.linalg, "eigh", counting)
     fast = pca(x, 3)
     assert 100 not in calls  # converged without the full eigh
-    original = embeddings._top_eigen
+    original = projection._top_eigen
 
     def stubborn(*args: object, **kw: object) -> object:
         return original(*args, **{**kw, "iterations": 1})  # type: ignore[arg-type]
 
-    monkeypatch.setattr(embeddings, "_top_eigen", stubborn)
+    monkeypatch.setattr(projection, "_top_eigen", stubborn)
     slow = pca(x, 3)
     assert 100 in calls
     assert np.allclose(fast.components, slow.components, atol=1e-6)
@@ -361,7 +363,7 @@ def test_memory_of_a_load_stays_under_twice_the_tensor(
     import tracemalloc
 
     monkeypatch.setattr(embeddings, "CHUNK", 1 << 16)
-    monkeypatch.setattr(embeddings, "BLOCK_ROWS", 256)
+    monkeypatch.setattr(projection, "BLOCK_ROWS", 256)
     x = structured(4000, 64, seed=9)
     path = tmp_path / "t.tsv"
     with open(path, "w") as fh:

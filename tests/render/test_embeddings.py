@@ -10,7 +10,7 @@ import numpy as np
 from rich.console import Console
 from rich.text import Text
 
-from tuiboard.core.embeddings import parse_metadata
+from tuiboard.core.embedding_metadata import parse_metadata
 from tuiboard.render.embeddings import (
     CATEGORICAL,
     NEIGHBOUR,

@@ -27,13 +27,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rich.text import Text
 
-from tuiboard.core.embeddings import (
-    Metadata,
-    Pca,
-    load,
-    pca,
-    spherize_default,
-)
+from tuiboard.core.embedding_metadata import Metadata
+from tuiboard.core.embeddings import load
+from tuiboard.core.projection import Pca, pca, spherize_default
 from tuiboard.render.canvas import Canvas, fit_text, join_lines
 from tuiboard.render.numbers import fmt_value
 from tuiboard.render.raster import BRAILLE_BASE, braille_bits

@@ -3,11 +3,12 @@ scatter, 2D or 3D (turned with the arrow keys), coloured by a metadata column; a
 point, whose metadata row, sprite thumbnail and nearest neighbours (drawn in the scatter too)
 the side panel shows; `/` searches the label column.
 
-Owns: `EmbeddingsView` (which embedding, the view's options, the selection) and
-`EmbeddingPlot` (the scatter, drawn at its own size). Reading the tensor, PCA, the sprite's
-decoding and the neighbour search run on worker threads (core/embeddings.py); the UI thread only
-turns the 3D points (a 3 x 3 product) and draws. One embedding's data is held at a time.
-Must not import: tuiboard.core readers other than core/embeddings.py's functions.
+Owns: `EmbeddingsView` (which embedding, the view's options, the selection, the keys) and
+`Shown` (what is on screen); its parts, the scatter and the side panel, are in
+embedding_panels.py. Reading the tensor, PCA, the sprite's decoding and the neighbour search run
+on worker threads (core/embeddings.py, core/projection.py); the UI thread only turns the 3D
+points (an n x 3 by 3 x 3 product) and draws. One embedding's data is held at a time.
+Must not import: tuiboard.core readers other than core/embeddings.py and core/projection.py.
 """
 
 from __future__ import annotations
@@ -19,25 +20,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from rich.console import Group, RenderableType
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widget import Widget
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from tuiboard.core.embeddings import (
-    MAX_SPRITE_PX,
-    METRICS,
-    Loaded,
-    Neighbours,
-    Pca,
-    load,
-    pca,
-    search,
-    spherize_default,
-    sprite_cell,
-)
+from tuiboard.core.embeddings import MAX_SPRITE_PX, Loaded, load
+from tuiboard.core.projection import METRICS, Neighbours, Pca, pca, search, spherize_default
 from tuiboard.render.canvas import fit_text
 from tuiboard.render.embeddings import (
     Colouring,
@@ -46,16 +36,13 @@ from tuiboard.render.embeddings import (
     fit_dots,
     legend_lines,
     nearest_point,
-    neighbour_lines,
-    pca_lines,
-    point_label,
-    point_lines,
     rotate,
     scatter,
     selection_line,
 )
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.screens.prompt import PromptScreen
+from tuiboard.ui.widgets.embedding_panels import EmbeddingPlot, EmbeddingSide
 from tuiboard.ui.widgets.lazy_tab import LazyTab
 
 if TYPE_CHECKING:
@@ -83,21 +70,6 @@ class Shown:
     """The decoded sprite sheet (h, w, 3), when there is one."""
     problem: str = ""
     """Why there is no scatter (refused, unreadable), or a progress note."""
-
-
-class EmbeddingPlot(Widget):
-    """The scatter; drawn by the view at this widget's size."""
-
-    def __init__(self, view: EmbeddingsView, **kw: Any) -> None:
-        super().__init__(**kw)
-        self.view = view
-
-    def render(self) -> RenderableType:
-        return self.view.draw_plot(self.content_size.width, self.content_size.height)
-
-    def on_click(self, event: events.Click) -> None:
-        self.view.cursor = (event.x, event.y)
-        self.view.action_select()
 
 
 class EmbeddingsView(LazyTab, Horizontal, can_focus=True):
@@ -167,20 +139,11 @@ class EmbeddingsView(LazyTab, Horizontal, can_focus=True):
         return list(cls.BINDINGS)
 
     def compose(self) -> ComposeResult:
-        from tuiboard.ui.widgets.images_view import image_widget
-
         with Vertical(id="emb-main"):
             yield Static(id="emb-title")
             yield EmbeddingPlot(self, id="emb-plot")
             yield Static(id="emb-legend")
-        with VerticalScroll(id="emb-side"):
-            yield Static(id="emb-pca")
-            yield Static(id="emb-point")
-            yield image_widget()(id="emb-sprite")
-            yield Static(id="emb-neighbours")
-
-    def on_mount(self) -> None:
-        self.query_one("#emb-sprite").display = False
+        yield EmbeddingSide(self, id="emb-side")
 
     def focus_first(self) -> None:
         self.shown()
@@ -361,7 +324,7 @@ class EmbeddingsView(LazyTab, Horizontal, can_focus=True):
         cursor = self._cursor_cell(width, height)
         self.hovered = nearest_point(dots, cursor)
         neighbours = self.neighbours[0] if self.neighbours is not None else None
-        self.call_after_refresh(self._side_hover)
+        self.call_after_refresh(self.query_one(EmbeddingSide).show_point)
         return scatter(
             dots,
             colours,
@@ -387,7 +350,7 @@ class EmbeddingsView(LazyTab, Horizontal, can_focus=True):
             return
         self.query_one(EmbeddingPlot).refresh()
         self._title()
-        self._side()
+        self.query_one(EmbeddingSide).show()
 
     def _title(self) -> None:
         s = self.shown_data
@@ -416,84 +379,6 @@ class EmbeddingsView(LazyTab, Horizontal, can_focus=True):
                 legend.append(selection_line(self.selected, near, len(self.matches), width, theme))
         self.query_one("#emb-title", Static).update(fit_text(line, width))
         self.query_one("#emb-legend", Static).update(Group(*legend))
-
-    def _side(self) -> None:
-        s = self.shown_data
-        theme = self.board.theme
-        side = self.query_one("#emb-side")
-        width = max(10, side.scrollable_content_region.width or 30)
-        pca_part: list[Text] = []
-        if s is not None and s.result is not None:
-            pca_part.extend(pca_lines(s.result, 3 if self.three_d else 2, width, theme))
-            hint = f"k {self.k} (+ -) · {self.metric} (m) · ? keys"
-            if self.query:
-                hint = f"/{clean(self.query)}: {len(self.matches)} match" + (
-                    "es" if len(self.matches) != 1 else ""
-                )
-                if len(self.matches):
-                    hint += f" ({self.match_at + 1}/{len(self.matches)}, n: next)"
-            pca_part.append(fit_text(Text(hint, style="dim"), width))
-            problems = [w.message for w in s.loaded.warnings] if s.loaded is not None else []
-            problems += [s.problem] if s.problem else []
-            if s.result.left_out:
-                problems.append(f"{s.result.left_out:,} rows hold NaN or inf: not drawn")
-            for message in problems:
-                pca_part.append(fit_text(Text(clean(f"⚠ {message}"), style="red"), width))
-        self.query_one("#emb-pca", Static).update(Group(*pca_part))
-        self._side_hover()
-
-    def _side_hover(self) -> None:
-        """The point part of the side panel: the selected point, else the hovered one."""
-        if not self.is_mounted:
-            return
-        s = self.shown_data
-        theme = self.board.theme
-        side = self.query_one("#emb-side")
-        width = max(10, side.scrollable_content_region.width or 30)
-        point = self.selected if self.selected is not None else self.hovered
-        meta = s.loaded.metadata if s is not None and s.loaded is not None else None
-        lines: list[Text] = []
-        near: list[Text] = []
-        if s is not None and s.result is not None and point is not None:
-            lines = point_lines(meta, point, width, 8, theme)
-            if self.selected is None:
-                lines.append(fit_text(Text("enter: select, neighbours", style="dim"), width))
-            if self.neighbours is not None and self.selected is not None:
-                rows, dists = self.neighbours
-                labels = [point_label(meta, self.label_index(), int(r)) for r in rows]
-                near = neighbour_lines(rows, dists, labels, self.metric, width, self.k + 1, theme)
-            elif self.selected is not None:
-                near = [Text("finding neighbours…", style="dim")]
-        self.query_one("#emb-point", Static).update(Group(*lines))
-        self.query_one("#emb-neighbours", Static).update(Group(*near))
-        self._sprite(point, width)
-
-    def _sprite(self, point: int | None, width: int) -> None:
-        widget = self.query_one("#emb-sprite")
-        s = self.shown_data
-        cell = None
-        if s is not None and s.sheet is not None and point is not None:
-            cell = sprite_cell(s.sheet, s.info.sprite_dim, point)
-        widget.display = cell is not None
-        if cell is None:
-            return
-        key = (id(s), point, width)
-        if getattr(self, "_sprite_key", None) == key:
-            return
-        self._sprite_key = key
-        from PIL import Image as PILImage
-        from textual_image._terminal import get_cell_size
-
-        from tuiboard.render.images import scale_nearest
-        from tuiboard.ui.widgets.images_view import image_cells
-
-        h, w = cell.shape[:2]
-        size = get_cell_size()
-        cols, rows = image_cells(w, h, min(width, 16), 8, size.width, size.height, False)
-        k = int(min(cols * size.width / w, rows * size.height / h))
-        rgb = scale_nearest(np.ascontiguousarray(cell), w * k, h * k) if k > 1 else cell
-        widget.styles.width, widget.styles.height = cols, rows
-        widget.image = PILImage.fromarray(np.ascontiguousarray(rgb))  # type: ignore[attr-defined]
 
     # -- keys -----------------------------------------------------------------------------------
 
