@@ -20,6 +20,7 @@ Measured, each in a fresh process (page cache warm, median of --repeat):
 Target: PCA + first draw under 1 s; memory under 2x the tensor. Prints figures; never a test.
 
 Usage: python bench/bench_projector.py [--rows 10000] [--dims 512] [--repeat 3] [--skip-tb]
+                                      [--blas-threads N]
 """
 
 from __future__ import annotations
@@ -189,8 +190,14 @@ print(json.dumps({"pca_noise": t1 - t0, "draw_100k": t3 - t2}))
 """
 
 
+BLAS_THREADS: str | None = None
+"""--blas-threads: OPENBLAS_NUM_THREADS (and OMP_NUM_THREADS) of the measured processes."""
+
+
 def child(code: str, *args: str) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": ROOT}
+    if BLAS_THREADS is not None:
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = BLAS_THREADS
     out = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False
     )
@@ -213,8 +220,17 @@ def main() -> None:
     p.add_argument("--dims", type=int, default=512)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--skip-tb", action="store_true")
+    p.add_argument(
+        "--blas-threads",
+        metavar="N",
+        help="OPENBLAS_NUM_THREADS for the measured processes (default: OpenBLAS's own choice; "
+        "1 is faster on a machine whose cores are busy)",
+    )
     p.add_argument("--out", default=os.path.join(HERE, "data"))
     args = p.parse_args()
+    global BLAS_THREADS
+    BLAS_THREADS = args.blas_threads
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     root = generate(
         os.path.join(args.out, f"projector_{args.rows}x{args.dims}"), args.rows, args.dims
     )

@@ -292,6 +292,10 @@ async def test_colour_label_spherize_and_tensor_keys(
             pilot, lambda: view.shown_data is not None and view.shown_data.loaded is not None
         )
         assert view.shown_data is not None and view.shown_data.run == "plain"
+        # Another tensor: TensorBoard's colour and label columns again (its one column).
+        assert view.colour_index() == 0 and view.label_index() == 0
+        await pilot.press("slash", *"p1", "enter")
+        assert list(view.matches) == [1, *range(10, 20)]
 
 
 async def test_a_tensor_too_large_is_refused_with_its_size(

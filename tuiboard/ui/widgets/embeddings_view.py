@@ -189,7 +189,20 @@ class EmbeddingsView(LazyTab, Horizontal, can_focus=True):
             self.rebuild()
 
     def open(self, entry: tuple[str, EmbeddingInfo] | None) -> None:
-        """Show `entry` (None: nothing), reading it on a worker."""
+        """Show `entry` (None: nothing), reading it on a worker. Another tensor starts with
+        TensorBoard's colour and label columns; the same one read again keeps the user's."""
+        s = self.shown_data
+        if (
+            entry is None
+            or s is None
+            or (s.run, s.info.tensor_name)
+            != (
+                entry[0],
+                entry[1].tensor_name,
+            )
+        ):
+            self.colour_column = -1
+            self.label_column = -1
         self.selected = None
         self.neighbours = None
         self.matches = np.zeros(0, dtype=np.int64)
@@ -277,7 +290,9 @@ class EmbeddingsView(LazyTab, Horizontal, can_focus=True):
         meta = s.loaded.metadata if s is not None and s.loaded is not None else None
         if meta is None:
             return -1
-        return meta.label_column() if self.label_column == -1 else self.label_column
+        if 0 <= self.label_column < len(meta.columns):
+            return self.label_column
+        return meta.label_column()
 
     def colours(self) -> Colouring | None:
         s = self.shown_data
