@@ -4,7 +4,7 @@
 
 Writes the demo logdir (seed 0) to a temporary directory, opens the app headless at the given
 size with a fixed clock, and saves scalars.svg, chart.svg, histograms.svg, overview.svg,
-images.svg, text.svg, pr_curves.svg, hparams.svg, graph.svg, audio.svg and mesh.svg.
+images.svg, text.svg, pr_curves.svg, hparams.svg, graph.svg, embeddings.svg, audio.svg and mesh.svg.
 """
 
 from __future__ import annotations
@@ -120,6 +120,19 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
             await pilot.press("left", "up")  # turned by hand, as a user would
             await tab("mesh")
 
+        async def embeddings() -> None:
+            await tab("embeddings")
+            view = app.view("embeddings")
+            for _ in range(100):  # the tensor is read and projected on a worker thread
+                if getattr(view, "loads", 0):
+                    break
+                await asyncio.sleep(0.05)
+                await pilot.pause()
+            await pilot.press("d", "right", "slash", *"bird", "enter")
+            for _ in range(40):  # the neighbours too
+                await asyncio.sleep(0.05)
+                await pilot.pause()
+
         steps = [
             ("scalars", scalars),
             ("chart", chart),
@@ -132,6 +145,7 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
             ("graph", graph),
             ("audio", audio),
             ("mesh", mesh),
+            ("embeddings", embeddings),
         ]
         for name, step in steps:
             await step()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.reference import accumulate
-from tests.ui.conftest import MEDIA_STEPS, write_media_runs
+from tests.reference import Projector, accumulate
+from tests.ui.conftest import MEDIA_STEPS, write_embedding_runs, write_media_runs
 from tuiboard.cli import main
 
 
@@ -118,3 +118,60 @@ def test_installed_command_plots_pr_curves(media: Path) -> None:
         check=True,
     )
     assert "pr/cat" in done.stdout and "precision" in done.stdout and "\x1b" not in done.stdout
+
+
+@pytest.fixture(scope="module")
+def projector(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("projector")
+    write_embedding_runs(root)
+    return root
+
+
+def braille_dots(lines: list[str]) -> set[tuple[int, int]]:
+    bits = ((0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (0, 3), (1, 3))
+    out = set()
+    for r, line in enumerate(lines):
+        for c, ch in enumerate(line):
+            code = ord(ch) - 0x2800
+            if 0 < code < 256:
+                out |= {
+                    (2 * c + dx, 4 * r + dy) for k, (dx, dy) in enumerate(bits) if code >> k & 1
+                }
+    return out
+
+
+def test_plot_embeddings_prints_the_pca_coloured_by_metadata(
+    projector: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+
+    from tuiboard.render.embeddings import bounds_of, fit_dots
+
+    code, out, _ = plot(
+        capsys, str(projector), "--kind", "embeddings", "--runs", "^words$", "--height", "20"
+    )
+    assert code == 0 and "\x1b" not in out
+    lines = out.splitlines()
+    assert all(len(line) == 100 for line in lines)  # the default width when piped
+    assert lines[0].startswith("emb:00000  ■ words  60 × 16")
+    # TensorBoard's tensor; numpy's SVD of it centred (16 dimensions: no spherize by default).
+    tensor = Projector(projector).tensor("words", "emb:00000", 16).astype(np.float64)
+    y = tensor - tensor.mean(axis=0)
+    _, sv, vt = np.linalg.svd(y, full_matrices=False)
+    fractions = sv**2 / (sv**2).sum()
+    assert lines[1].split() == [
+        "PCA", "centred", "PC1", f"{100 * fractions[0]:.1f}%", "PC2", f"{100 * fractions[1]:.1f}%",
+        "(total", f"{100 * fractions[:2].sum():.1f}%)",
+    ]  # fmt: skip
+    assert lines[-2].startswith("colour class  ■ cat 20  ■ dog 20  ■ bird 20")
+    assert "word: over 50 values, not numeric" in lines[-1]
+    scatter = lines[2:-2]
+    assert len(scatter) == 20 - 4
+    signs = [np.sign(vt[j, np.argmax(np.abs(vt[j]))]) for j in range(2)]  # tuiboard's sign rule
+    coords = (y @ vt.T[:, :2]) * signs
+    want = np.rint(fit_dots(coords, 100, len(scatter), bounds_of(coords))).astype(int)
+    assert braille_dots(scatter) == {(int(c), int(r)) for c, r in want}
+    _, coloured, _ = plot(capsys, str(projector), "--kind", "embeddings", "--color")
+    assert "\x1b[" in coloured and "small:00003" in coloured and "emb:00000" in coloured
+    code, _, err = plot(capsys, str(projector), "--kind", "embeddings", "--tags", "^nothing$")
+    assert code == 1 and "no embeddings data matched" in err

@@ -97,6 +97,13 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         plot="tuiboard.render.graph:plot_blocks",
     ),
     Dashboard(
+        "embeddings",
+        "Embeddings",
+        "tuiboard.ui.widgets.embeddings_view:EmbeddingsView",
+        shown_by=("embeddings",),
+        plot="tuiboard.render.embeddings:plot_blocks",
+    ),
+    Dashboard(
         "audio",
         "Audio",
         "tuiboard.ui.widgets.audio_view:AudioView",

@@ -157,3 +157,54 @@ def media_root(tmp_path: Path) -> Path:
 @pytest.fixture
 def media_logdir(media_root: Path) -> Logdir:
     return tuiboard.open(str(media_root))
+
+
+EMBEDDING_CLASSES = ("cat", "dog", "bird")
+EMBEDDING_POINTS = 60
+
+
+def write_embedding_runs(root: Path) -> None:
+    """What tensorboardX's add_embedding writes, the way its docs show it: run "words", 60 points
+    in 16 dimensions in three clusters, with a metadata header (word, class, score), and a sprite
+    of 8x8 thumbnails (a colour per class, brighter with the score); run "plain", 30 points with
+    one metadata column and no sprite."""
+    rng = np.random.default_rng(5)
+    labels = np.arange(EMBEDDING_POINTS) % len(EMBEDDING_CLASSES)
+    centres = rng.normal(scale=4.0, size=(len(EMBEDDING_CLASSES), 16))
+    mat = centres[labels] + rng.normal(size=(EMBEDDING_POINTS, 16))
+    score = np.round(rng.random(EMBEDDING_POINTS), 3)
+    meta = [
+        [f"{EMBEDDING_CLASSES[c]}{i}", EMBEDDING_CLASSES[c], float(score[i])]
+        for i, c in enumerate(labels)
+    ]
+    images = np.zeros((EMBEDDING_POINTS, 3, 8, 8))
+    for i, c in enumerate(labels):
+        images[i, c] = 0.4 + 0.6 * score[i]
+        images[i, :, 2:6, 2:6] = 1.0 if i % 2 else 0.0
+    with SummaryWriter(str(root / "words"), flush_secs=1) as w:
+        w.add_scalar("loss", 1.0, 0, walltime=T0)
+        w.add_embedding(
+            mat,
+            metadata=meta,
+            label_img=images,
+            metadata_header=["word", "class", "score"],
+            tag="emb",
+            global_step=0,
+        )
+    plain = rng.normal(size=(30, 4)) * np.array([3.0, 1.0, 0.5, 0.1])
+    with SummaryWriter(str(root / "plain"), flush_secs=1) as w:
+        w.add_scalar("loss", 2.0, 0, walltime=T0)
+        w.add_embedding(plain, metadata=[f"p{i}" for i in range(30)], tag="small", global_step=3)
+    pin_mtimes(root)
+
+
+@pytest.fixture
+def embedding_root(tmp_path: Path) -> Path:
+    root = tmp_path / "embeddings"
+    write_embedding_runs(root)
+    return root
+
+
+@pytest.fixture
+def embedding_logdir(embedding_root: Path) -> Logdir:
+    return tuiboard.open(str(embedding_root))

@@ -430,6 +430,7 @@ def test_every_binding_has_its_action() -> None:
 
     from tuiboard.ui.screens.card import CardScreen
     from tuiboard.ui.widgets.audio_view import AudioCard
+    from tuiboard.ui.widgets.embeddings_view import EmbeddingsView
     from tuiboard.ui.widgets.graph_view import GraphTree, GraphView
     from tuiboard.ui.widgets.hparams_view import HParamsView
     from tuiboard.ui.widgets.images_view import ImageCard
@@ -458,6 +459,7 @@ def test_every_binding_has_its_action() -> None:
         GraphTree,
         AudioCard,
         MeshCard,
+        EmbeddingsView,
     ):
         for b in owner.BINDINGS:
             assert isinstance(b, Binding)

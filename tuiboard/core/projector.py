@@ -220,6 +220,7 @@ def read_projector(path: str) -> tuple[list[EmbeddingInfo], list[ReadWarning]]:
         sprites = entry.get("sprite") or [{}]
         sprite = sprites[-1] if isinstance(sprites[-1], dict) else {}
         sprite_path = _resolve(_first_str(sprite, "image_path"), config_dir, path, warnings)
+        sprite_dim = tuple(v for v in sprite.get("single_image_dim", []) if isinstance(v, int))
         shape: tuple[int, ...] = ()
         declared = [v for v in entry.get("tensor_shape", []) if isinstance(v, int)]
         if declared:
@@ -243,6 +244,7 @@ def read_projector(path: str) -> tuple[list[EmbeddingInfo], list[ReadWarning]]:
                 shape=shape,
                 metadata_rows=metadata_rows,
                 sprite_path=sprite_path,
+                sprite_dim=sprite_dim,
             )
         )
     return infos, warnings

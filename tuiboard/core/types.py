@@ -238,6 +238,8 @@ class EmbeddingInfo:
     """(rows, dims) of tensors.tsv when it could be read, else ()."""
     metadata_rows: int = 0
     sprite_path: str = ""
+    sprite_dim: tuple[int, ...] = ()
+    """The sprite's `single_image_dim`: (width, height) of one thumbnail, as written."""
 
 
 ValueRecord = (
