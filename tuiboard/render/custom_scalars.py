@@ -3,9 +3,9 @@
 Owns: which series a layout chart shows (`TagRegexes`, `multiline_plan`, `margin_plan`), how
 margin series are paired and ordered (`align_margin`, `drawable_order`, `margin_series`), how
 series are named and marked (`series_name`, `SYMBOLS`), the lines under a chart
-(`footer_lines`), the tag filter on charts (`chart_matches`) and `plot_blocks` (`tuiboard plot
---kind custom_scalars`). The layout itself is decoded and merged by core/custom_scalars.py;
-charts are drawn by render/chart.py.
+(`footer_lines`), the tag filter on charts (`chart_matches`), `plot_chart` and `plot_blocks`
+(`tuiboard plot --kind custom_scalars`). The layout itself is decoded and merged by
+core/custom_scalars.py; charts are drawn by render/chart.py.
 Must not import: textual, tuiboard.ui.
 
 TensorBoard's rules (plugins/custom_scalar: custom_scalars_plugin.py and the dashboard's
@@ -27,9 +27,10 @@ multi-line and margin chart cards):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.cells import cell_len
@@ -50,6 +51,9 @@ from tuiboard.render.plot_request import PlotRequest
 from tuiboard.render.sanitize import clean
 from tuiboard.render.scalar_series import prepare_series, x_values
 from tuiboard.render.theme import Theme, run_color
+
+if TYPE_CHECKING:
+    from tuiboard.core.logdir import Run
 
 SYMBOLS = "●■◆★○□"
 """Marks of a run's first, second, ... series in one chart (cycling), single-cell each."""
@@ -283,57 +287,75 @@ def _sorted_by_step(
     return step, tuple(np.asarray(a) for a in arrays)
 
 
+@dataclass(frozen=True, slots=True)
+class DrawnChart:
+    """A layout chart's lines as `plot` draws them, with its matches list and problems."""
+
+    series: list[ChartSeries]
+    entries: list[Entry]
+    problems: list[str]
+
+
+def plot_chart(
+    chart: Chart, runs: Sequence[Run], colours: Mapping[str, str], req: PlotRequest
+) -> DrawnChart:
+    """The lines of `chart` over `runs` (read from the store: multiline smoothed by
+    `req.smoothing`, margin never), x as `req.x_mode`, every point as written with `req.raw`."""
+    by_name = {r.name: r for r in runs}
+    planned, problems = chart_plan(chart, [(r.name, r.tags(SCALARS)) for r in runs])
+    series: list[ChartSeries] = []
+    for p in planned:
+        run = by_name[p.run]
+        colour = colours[p.run]
+        if p.margin is None:
+            s = run.scalars(p.tag, raw=req.raw)
+            line = prepare_series(
+                p.name, colour, s.step, s.wall_time, s.value, req.smoothing, req.x_mode
+            )
+            series.append(replace(line, mark=p.symbol))
+            continue
+        v, lo, up = (run.scalars(t, raw=req.raw) for t in _tags(p.margin))
+        vs, (vw, vv) = _sorted_by_step(v.step, v.wall_time, v.value)
+        ls, (lv,) = _sorted_by_step(lo.step, lo.value)
+        us, (uv,) = _sorted_by_step(up.step, up.value)
+        iv, il, iu, mismatch = align_margin(vs, ls, us)
+        if mismatch:
+            problems.append(steps_warning(p.run, p.margin, int(iv.shape[0])))
+        x = x_values(vs[iv], np.asarray(vw, dtype=np.float64)[iv], req.x_mode)
+        series.append(margin_series(p.name, colour, p.symbol, x, vv[iv], lv[il], uv[iu]))
+    entries = [(p.symbol, colours[p.run], p.name) for p in planned]
+    return DrawnChart(series, entries, problems)
+
+
 def plot_blocks(req: PlotRequest) -> list[Text]:
     """One block per chart of the layouts of every run (merged as TensorBoard does), in layout
     order, titled "category · chart": the chart with the series of `req.runs` it selects
-    (multiline smoothed by `req.smoothing`, margin never), then its warnings and its matches
-    list. Charts the tag filter leaves out, and charts with nothing to draw or say, are
-    skipped. Every line is `req.width` cells."""
+    (`plot_chart`), then its warnings and its matches list. Charts the tag filter leaves out,
+    and charts with nothing to draw or say, are skipped. Every line is `req.width` cells."""
     theme = req.theme
     layout_runs = req.all_runs or req.runs
     layout = layout_of((r.name, r.values(CUSTOM_SCALARS, CONFIG_TAG)) for r in layout_runs).layout
-    by_name = {r.name: r for r in req.runs}
     colours = {
         r.name: req.colours.get(r.name) or run_color(theme, i) for i, r in enumerate(req.runs)
     }
-    run_tags = [(r.name, r.tags(SCALARS)) for r in req.runs]
     blocks: list[Text] = []
     for category in layout.categories:
         for chart in category.charts:
             if not chart_matches(category, chart, req.tag_re):
                 continue
-            planned, problems = chart_plan(chart, run_tags)
-            series: list[ChartSeries] = []
-            for p in planned:
-                run = by_name[p.run]
-                colour = colours[p.run]
-                if p.margin is None:
-                    s = run.scalars(p.tag, raw=req.raw)
-                    line = prepare_series(
-                        p.name, colour, s.step, s.wall_time, s.value, req.smoothing, req.x_mode
-                    )
-                    series.append(replace(line, mark=p.symbol))
-                    continue
-                v, lo, up = (run.scalars(t, raw=req.raw) for t in _tags(p.margin))
-                vs, (vw, vv) = _sorted_by_step(v.step, v.wall_time, v.value)
-                ls, (lv,) = _sorted_by_step(lo.step, lo.value)
-                us, (uv,) = _sorted_by_step(up.step, up.value)
-                iv, il, iu, mismatch = align_margin(vs, ls, us)
-                if mismatch:
-                    problems.append(steps_warning(p.run, p.margin, iv.shape[0]))
-                x = x_values(vs[iv], np.asarray(vw, dtype=np.float64)[iv], req.x_mode)
-                series.append(margin_series(p.name, colour, p.symbol, x, vv[iv], lv[il], uv[iu]))
-            if not series and not problems:
+            drawn = plot_chart(chart, req.runs, colours, req)
+            if not drawn.series and not drawn.problems:
                 continue
-            entries = [(p.symbol, colours[p.run], p.name) for p in planned]
-            foot = footer_lines(problems, entries, req.width, theme, max(1, req.height // 4))
+            rows = max(1, req.height // 4)
+            foot = footer_lines(drawn.problems, drawn.entries, req.width, theme, rows)
             opts = ChartOptions(
                 title=f"{category.title} · {chart_title(chart)}",
                 log_y=req.log_y,
                 ignore_outliers=req.ignore_outliers,
                 x_mode=req.x_mode,
             )
-            body = render_chart(series, opts, req.width, max(req.height - len(foot), 6), theme)
+            height = max(req.height - len(foot), 6)
+            body = render_chart(drawn.series, opts, req.width, height, theme)
             blocks.append(join_lines([body, *foot]))
     return blocks
 
