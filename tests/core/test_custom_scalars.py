@@ -17,6 +17,7 @@ from tensorboard.summary.writer.event_file_writer import EventFileWriter
 from tensorboard.util import tensor_util
 
 import tuiboard
+from tests.core.writers import write_tb_layout
 from tests.reference import accumulate
 from tests.ui.conftest import CS_LAYOUTS, CS_RUNS, write_custom_scalars_runs
 from tuiboard.core.custom_scalars import (
@@ -118,20 +119,6 @@ def test_tensorboardx_layout_decodes_as_tensorboard_parses_it(cs_root: Path, run
             else:
                 assert chart.kind == MARGIN
                 assert [[s.value, s.lower, s.upper] for s in chart.series] == [tags]
-
-
-def write_tb_layout(run_dir: Path, layouts: list[layout_pb2.Layout], step0: int = 0) -> None:
-    """Layouts written as TensorBoard's custom_scalar summary op writes them: a string tensor
-    under custom_scalars__config__ with plugin custom_scalars, through EventFileWriter."""
-    w = EventFileWriter(str(run_dir))
-    for i, layout in enumerate(layouts):
-        v = summary_pb2.Summary.Value(tag=CONFIG_TAG)
-        v.tensor.CopyFrom(tensor_util.make_tensor_proto(layout.SerializeToString()))
-        v.metadata.plugin_data.plugin_name = "custom_scalars"
-        ev = event_pb2.Event(step=step0 + i, wall_time=1.7e9 + i)
-        ev.summary.value.append(v)
-        w.add_event(ev)
-    w.close()
 
 
 def rich_layout() -> layout_pb2.Layout:

@@ -101,18 +101,20 @@ def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
         ("text", ("Epoch 2 of cnn", "[red]literal[/red]")),
         ("pr_curves", ("pr/cat", "precision", "recall")),
         ("hparams", ("2/2 rows", "success", "arch")),
+        ("custom_scalars", ("Losses", "all losses", "Matches (6)", "invalid regex")),
     ],
 )
 def test_tab_opens_each_dashboard(
     tmp_path: Path, tmux: Tmux, tab: str, shows: tuple[str, ...]
 ) -> None:
     """`tuiboard LOGDIR --tab NAME` in a real terminal: the tab is open once its data is read."""
-    from tests.ui.conftest import write_media_runs
+    from tests.ui.conftest import write_custom_scalars_runs, write_media_runs
 
     exe = shutil.which("tuiboard")
     assert exe, "install the package (pip install -e .) so the tuiboard command exists"
     logs = tmp_path / "logs"
-    write_media_runs(logs)
+    writers = {"custom_scalars": write_custom_scalars_runs}
+    writers.get(tab, write_media_runs)(logs)
     status_file = tmp_path / "status"
     command = (
         f"{shlex.quote(exe)} --logdir {shlex.quote(str(logs))} --tab {tab}; "

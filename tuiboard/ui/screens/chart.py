@@ -367,4 +367,6 @@ class ChartScreen(Screen[None]):
         if chart.x_range is not None:
             hint.append("  [zoomed]", style="yellow")
         hint.append(f"  {self.board.options.describe()}", style="dim")
+        if self.source.note:
+            hint.append(f" · {self.source.note}", style="dim")
         self.query_one("#chart-hint", Static).update(hint)

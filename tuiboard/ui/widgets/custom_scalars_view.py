@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.events import Resize
 from textual.widgets import Static
 
@@ -43,6 +43,7 @@ from tuiboard.ui.widgets.lazy_tab import LazyTab
 from tuiboard.ui.widgets.scalar_chart import ChartLine, ChartSource, ScalarChart
 from tuiboard.ui.widgets.scalars_view import (
     ChartGroup,
+    ChartScroll,
     GroupHeader,
     grid_shape,
     move_focus,
@@ -137,6 +138,7 @@ class MarginSource(LayoutSource):
     """Each series' value line over its lower-upper band; never smoothed."""
 
     columns = ("value", "lower", "upper")
+    note = "margin charts are never smoothed"
 
     def __init__(self, category: Category, chart: Chart) -> None:
         super().__init__(category, chart)
@@ -238,7 +240,7 @@ class CustomScalarsView(LazyTab, Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(EMPTY, style="dim"), id="cs-empty")
-        yield VerticalScroll(id="cs-scroll")
+        yield ChartScroll(id="cs-scroll")
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -274,7 +276,7 @@ class CustomScalarsView(LazyTab, Vertical):
                 position += 1
             collapsed = self._collapsed.get(cat.title, cat.closed)
             self._groups.append(ChartGroup(cat.title, charts, collapsed, classes="chart-group"))
-        scroll = self.query_one("#cs-scroll", VerticalScroll)
+        scroll = self.query_one("#cs-scroll", ChartScroll)
         if self._groups:
             scroll.mount_all(self._groups)
         self.built += 1

@@ -76,6 +76,8 @@ class ChartSource:
     name_column = "run"
     columns: tuple[str, ...] = ("value", "smoothed")
     """The cursor table's number columns (after the name and the step)."""
+    note = ""
+    """Said on the full screen's hint line (how this chart departs from the options)."""
 
     def __init__(self, tag: str) -> None:
         self.tag = tag

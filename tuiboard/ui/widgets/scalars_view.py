@@ -1,9 +1,9 @@
 """The Scalars tab: tags grouped by prefix, collapsible groups, a grid of charts, a tag filter.
 
-Owns: `ScalarsView`, `ChartGroup`, `GroupHeader`, and the grid's shape and arrow-key moves
-(`grid_shape`, `move_focus`), which the Custom scalars tab shares. New tags are mounted in place
-(sorted), charts redraw only when one of their series moved; the grid's column count follows
-the width.
+Owns: `ScalarsView`, `ChartGroup`, `GroupHeader`, `ChartScroll`, and the grid's shape and
+arrow-key moves (`grid_shape`, `move_focus`), which the Custom scalars tab shares. New tags are
+mounted in place (sorted), charts redraw only when one of their series moved; the grid's column
+count follows the width.
 Must not import: tuiboard.core internals (it reads through Board), tuiboard.render beyond clean.
 """
 
@@ -66,6 +66,19 @@ def move_focus(focused: object, charts: list[ScalarChart], columns: int, dx: int
         target = charts[k]
     target.focus()
     target.scroll_visible()
+
+
+class ChartScroll(VerticalScroll, inherit_bindings=False):
+    """The scrolling column of groups. Without VerticalScroll's arrow keys, which scrolled the
+    column whenever it could and so never let the view's arrows move between charts (moving
+    the focus scrolls it into view)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "scroll_home", "Top", show=False),
+        Binding("end", "scroll_end", "Bottom", show=False),
+    ]
 
 
 class GroupHeader(Static, can_focus=True):
@@ -184,7 +197,7 @@ class ScalarsView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter tags (regex), Enter to keep, Esc to clear", id="tag-filter")
-        yield VerticalScroll(id="chart-scroll")
+        yield ChartScroll(id="chart-scroll")
         yield Static(Text("No scalar data yet.", style="dim"), id="scalars-empty")
 
     def on_mount(self) -> None:
@@ -261,7 +274,7 @@ class ScalarsView(Vertical):
         new = [t for t in tags if t not in self._charts]
         if not new:
             return
-        scroll = self.query_one("#chart-scroll", VerticalScroll)
+        scroll = self.query_one("#chart-scroll", ChartScroll)
         fresh: dict[str, list[ScalarChart]] = {}
         for tag in new:
             chart = ScalarChart(self.board, tag, classes="chart")
