@@ -4,7 +4,7 @@
 
 Writes the demo logdir (seed 0) to a temporary directory, opens the app headless at the given
 size with a fixed clock, and saves scalars.svg, chart.svg, histograms.svg, overview.svg,
-images.svg, text.svg, pr_curves.svg and hparams.svg.
+images.svg, text.svg, pr_curves.svg, hparams.svg and custom_scalars.svg.
 """
 
 from __future__ import annotations
@@ -100,6 +100,11 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
             await tab("hparams")
             await pilot.press("v")
 
+        async def custom_scalars() -> None:
+            await pilot.press("escape")  # leave the hparams view's focus
+            await tab("custom_scalars")
+            await pilot.press("down", "down")  # "Validation": the accuracy over its interval
+
         steps = [
             ("scalars", scalars),
             ("chart", chart),
@@ -109,6 +114,7 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
             ("text", text),
             ("pr_curves", pr_curves),
             ("hparams", hparams),
+            ("custom_scalars", custom_scalars),
         ]
         for name, step in steps:
             await step()
