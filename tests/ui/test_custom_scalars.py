@@ -194,6 +194,14 @@ async def test_margin_chart_is_the_scalars_point_by_point(cs_root: Path, cs_logd
         text = shown_text(chart)
         assert "⚠ run baseline lacks acc/lower, acc/upper (+1 more: Enter)" in text
         assert "Matches (2)" in text
+        # On the wall-time axis the band keeps its pairs, at the value tag's wall times.
+        await pilot.press("x", "x")
+        await pilot.pause()
+        assert app.board.options.x_axis == "wall"
+        sgd = next(line for line in source.lines(app.board) if line.run == "sgd")
+        events = {e.step: e for e in accumulate(cs_root / "sgd").Scalars("acc/mean")}
+        np.testing.assert_array_equal(sgd.series.x, [events[s].wall_time for s in CS_STEPS[::2]])
+        np.testing.assert_array_equal(sgd.series.y, [events[s].value for s in CS_STEPS[::2]])
 
 
 async def test_smoothing_applies_to_multiline_charts_not_margin(

@@ -338,7 +338,7 @@ class ChartScreen(Screen[None]):
                 run=line.run,
                 step=int(p.step[i]),
                 value=float(p.value[i]),
-                smoothed=float(line.series.y[i]) if len(line.series.y) == len(p) else np.nan,
+                smoothed=float(line.series.y[i]),
                 wall_time=float(wall[i]),
                 relative=float(wall[i]) - first,
                 key=line.key,

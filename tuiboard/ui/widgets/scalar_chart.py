@@ -65,6 +65,7 @@ class ChartLine:
     prepared: PreparedSeries
     """x, step and wall time of each point (the cursor walks these x)."""
     series: ChartSeries
+    """What is drawn: point for point the points of `prepared` (the same x)."""
     columns: tuple[np.ndarray, ...]
     """The table's numbers, one array per `ChartSource.columns`, aligned with `prepared`."""
 
