@@ -125,6 +125,11 @@ def test_margin_plan_lists_runs_lacking_some_tags() -> None:
     ]
     # TensorBoard lists a run lacking some but not all three tags of a series.
     assert problems == ["run part lacks lo", "run part lacks w, lo"]
+    # One value tag with two bands: two lines, named apart (the full screen's rows are keyed
+    # by name).
+    twice = Chart("m", MARGIN, (), (s, MarginSeries("v", "lo2", "hi2"), s))
+    planned, _ = margin_plan(twice, [("r", ["v", "lo", "hi", "lo2", "hi2"])])
+    assert [p.name for p in planned] == ["v [lo, hi] (r)", "v [lo2, hi2] (r)"]
 
 
 def test_align_margin() -> None:

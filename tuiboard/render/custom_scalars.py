@@ -22,6 +22,8 @@ multi-line and margin chart cards):
   equal (TensorBoard's rule); otherwise TensorBoard shows an error instead of the chart, and
   here the points of the steps all three have are drawn, with a warning. The band is never
   smoothed, nor the value line (TensorBoard #903: margin charts ignore the smoothing slider).
+  TensorBoard keys a series by run and value tag, so of two bands around one value tag it keeps
+  the last; here both are drawn, named with their bounds (a triple listed twice is one line).
 """
 
 from __future__ import annotations
@@ -110,10 +112,13 @@ class PlannedSeries:
     symbol: str
     margin: MarginSeries | None = None
     """The margin series' three tags (None: a multiline line)."""
+    detail: str = ""
+    """Told after the tag in the name when the tag alone does not tell the line apart (a
+    margin chart showing one value tag with two different bands)."""
 
     @property
     def name(self) -> str:
-        return series_name(self.run, self.tag)
+        return series_name(self.run, self.tag + self.detail)
 
 
 RunTags = Sequence[tuple[str, Sequence[str]]]
@@ -136,16 +141,19 @@ def margin_plan(chart: Chart, runs: RunTags) -> tuple[list[PlannedSeries], list[
     """The series of a margin chart a run has all three tags of, and the runs lacking some."""
     out: list[PlannedSeries] = []
     problems: list[str] = []
+    series = list(dict.fromkeys(chart.series))  # a triple listed twice is one line
+    values = [s.value for s in series]
     for run, tags in runs:
         have = set(tags)
         k = 0
-        for s in chart.series:
+        for s in series:
             missing = [t for t in (s.value, s.lower, s.upper) if t not in have]
             if missing:
                 if len(missing) < 3:
                     problems.append(f"run {run} lacks {', '.join(missing)}")
                 continue
-            out.append(PlannedSeries(run, s.value, SYMBOLS[k % len(SYMBOLS)], s))
+            detail = f" [{s.lower}, {s.upper}]" if values.count(s.value) > 1 else ""
+            out.append(PlannedSeries(run, s.value, SYMBOLS[k % len(SYMBOLS)], s, detail))
             k += 1
     return out, problems
 

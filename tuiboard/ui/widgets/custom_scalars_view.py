@@ -143,7 +143,7 @@ class MarginSource(LayoutSource):
     def __init__(self, category: Category, chart: Chart) -> None:
         super().__init__(category, chart)
         self._lines: dict[tuple[str, str], tuple[tuple[object, ...], ChartLine, str]] = {}
-        """(run, value tag) -> (the three prepared series it was built from, the line, its
+        """(run, series name) -> (the three prepared series it was built from, the line, its
         step warning): rebuilt only when one of them changed."""
         self._notes: list[str] = []
         """The step warnings of the lines last listed."""
@@ -170,7 +170,7 @@ class MarginSource(LayoutSource):
         pv, pl, pu = preps
         if pv is None or pl is None or pu is None:
             return None
-        key = (run, p.tag)
+        key = (run, p.name)
         hit = self._lines.get(key)
         if (
             hit is not None
