@@ -4,7 +4,8 @@
 
 Writes the demo logdir (seed 0) to a temporary directory, opens the app headless at the given
 size with a fixed clock, and saves scalars.svg, chart.svg, histograms.svg, overview.svg,
-images.svg, text.svg, pr_curves.svg, hparams.svg, graph.svg, embeddings.svg, audio.svg and mesh.svg.
+images.svg, text.svg, pr_curves.svg, hparams.svg, graph.svg, embeddings.svg, audio.svg, mesh.svg
+and custom_scalars.svg.
 """
 
 from __future__ import annotations
@@ -133,6 +134,11 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
                 await asyncio.sleep(0.05)
                 await pilot.pause()
 
+        async def custom_scalars() -> None:
+            await pilot.press("escape")  # leave the hparams view's focus
+            await tab("custom_scalars")
+            await pilot.press("down", "down")  # "Validation": the accuracy over its interval
+
         steps = [
             ("scalars", scalars),
             ("chart", chart),
@@ -146,6 +152,7 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
             ("audio", audio),
             ("mesh", mesh),
             ("embeddings", embeddings),
+            ("custom_scalars", custom_scalars),
         ]
         for name, step in steps:
             await step()

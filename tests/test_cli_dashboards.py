@@ -5,6 +5,7 @@ expected values from TensorBoard's own reader."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.reference import Projector, accumulate
-from tests.ui.conftest import MEDIA_STEPS, write_embedding_runs, write_media_runs
+from tests.ui.conftest import (
+    CS_RUNS,
+    MEDIA_STEPS,
+    write_custom_scalars_runs,
+    write_embedding_runs,
+    write_media_runs,
+)
 from tuiboard.cli import main
 
 
@@ -175,3 +182,63 @@ def test_plot_embeddings_prints_the_pca_coloured_by_metadata(
     assert "\x1b[" in coloured and "small:00003" in coloured and "emb:00000" in coloured
     code, _, err = plot(capsys, str(projector), "--kind", "embeddings", "--tags", "^nothing$")
     assert code == 1 and "no embeddings data matched" in err
+
+
+def custom(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("custom")
+    write_custom_scalars_runs(root)
+    return root
+
+
+def test_plot_custom_scalars(custom: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = plot(capsys, str(custom), "--kind", "custom_scalars", "--width", "100")
+    assert code == 0 and "\x1b" not in out
+    assert all(len(line) <= 100 for line in out.splitlines())
+    blocks = out.strip().split("\n\n")
+    assert [b.splitlines()[0].strip() for b in blocks] == [
+        "Losses · all losses",
+        "Losses · train only",
+        "Losses · validation",
+        "Accuracy · top1 with CI",
+        "Schedule · lr",
+    ]
+    # The "validation" chart lists the tags `re.match` picks among TensorBoard's scalar tags.
+    validation = blocks[2]
+    names = [
+        f"{tag} ({run})"
+        for run in sorted(CS_RUNS)
+        for tag in sorted(accumulate(custom / run).Tags()["scalars"])
+        if re.match("val", tag) or re.match("loss/val", tag)
+    ]
+    assert f"Matches ({len(names)})" in validation
+    assert all(name in validation for name in names)
+    assert "⚠ invalid regex '(unclosed'" in blocks[1]
+    assert "⚠ run baseline lacks acc/lower, acc/upper" in blocks[3]
+
+
+def test_plot_custom_scalars_runs_tags_and_usage(
+    custom: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --runs picks the lines; the layout still comes from every run (baseline has none).
+    code, out, _ = plot(
+        capsys, str(custom), "--kind", "custom_scalars", "--runs", "^baseline$", "--tags", "^lr"
+    )
+    assert code == 0 and "Schedule · lr" in out and "lr (baseline)" in out
+    assert "(adam)" not in out and "Losses" not in out
+    code, _, err = plot(capsys, str(custom), "--kind", "custom_scalars", "--tags", "^nothing$")
+    assert code == 1 and "no custom_scalars data matched" in err
+    code, _, err = plot(capsys, str(custom), "--kind", "custom_scalars", "--smoothing", "1.5")
+    assert code == 2 and "--smoothing" in err
+
+
+def test_installed_command_plots_custom_scalars(custom: Path) -> None:
+    """The real process: `python -m tuiboard plot --kind custom_scalars`, piped."""
+    args = ["plot", "--logdir", str(custom), "--kind", "custom_scalars", "--tags", "top1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "tuiboard", *args, "--x", "relative", "--height", "30"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Accuracy · top1 with CI" in done.stdout and "acc/mean (adam)" in done.stdout
+    assert "⣿" in done.stdout  # the band (several cells tall at this height)

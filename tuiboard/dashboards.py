@@ -117,6 +117,13 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         shown_by=("mesh",),
         plot="tuiboard.render.mesh:plot_blocks",
     ),
+    Dashboard(
+        "custom_scalars",
+        "Custom scalars",
+        "tuiboard.ui.widgets.custom_scalars_view:CustomScalarsView",
+        shown_by=("custom_scalars",),
+        plot="tuiboard.render.custom_scalars:plot_blocks",
+    ),
 )
 
 BY_NAME: dict[str, Dashboard] = {d.name: d for d in DASHBOARDS}

@@ -31,9 +31,26 @@ LIVE_TICK = 0.5
 LIVE_STEPS_PER_TICK = 20
 
 DEMO_RUNS: dict[str, tuple[str, ...]] = {
-    "resnet/lr=0.1": ("scalars", "histograms", "images", "mesh", "text", "hparams", "graph"),
-    "resnet/lr=0.01": ("scalars", "histograms", "pr_curves", "text", "hparams"),
-    "vit/base": ("scalars", "histograms", "audio", "text", "hparams", "embeddings"),
+    "resnet/lr=0.1": (
+        "scalars",
+        "histograms",
+        "images",
+        "mesh",
+        "text",
+        "hparams",
+        "graph",
+        "custom_scalars",
+    ),
+    "resnet/lr=0.01": ("scalars", "histograms", "pr_curves", "text", "hparams", "custom_scalars"),
+    "vit/base": (
+        "scalars",
+        "histograms",
+        "audio",
+        "text",
+        "hparams",
+        "embeddings",
+        "custom_scalars",
+    ),
     "jsonl/detectron2-style": ("scalars",),
     "jsonl/mlp": ("scalars", "histograms", "text"),
 }
@@ -99,7 +116,16 @@ class _Curves:
         overfit = 0.05 * step / STEPS
         loss = base + 0.08 + overfit + 0.01 * self.rng.normal()
         acc = 0.97 - 0.87 * math.exp(-step / (1.3 * self.plan.tau)) - overfit / 3
-        return {"loss/val": loss, "metrics/accuracy": acc + 0.004 * self.rng.normal()}
+        acc += 0.004 * self.rng.normal()
+        # A 95% interval of the accuracy (as a bootstrap over the validation set would give),
+        # narrowing as the model settles: the custom scalars margin chart's band.
+        half = 0.04 + 0.12 * math.exp(-step / 600)
+        return {
+            "loss/val": loss,
+            "metrics/accuracy": acc,
+            "metrics/accuracy_lo": acc - half,
+            "metrics/accuracy_hi": min(1.0, acc + half * 0.8),
+        }
 
     def weights(self, layer: int, step: int) -> np.ndarray:
         drift = (layer + 1) * 0.2 * step / STEPS
@@ -140,6 +166,28 @@ class _TfRun:
                     self.w.add_histogram(
                         f"weights/layer{layer + 1}", self.curves.weights(layer, step), step, wall
                     )
+
+    def layout(self, wall: float) -> None:
+        """The custom scalars layout: both model families share "Training" (merged by title,
+        the shared chart once); ViT adds its gradient norm there."""
+        training: dict[str, tuple[str, list[str]]] = {
+            "losses": ("Multiline", ["loss/"]),
+            "learning rate": ("Multiline", ["lr$"]),
+        }
+        if self.curves.plan.model.startswith("vit"):
+            training = {"losses": training["losses"], "gradient norm": ("Multiline", ["grad"])}
+        self.w.add_custom_scalars(
+            {
+                "Training": training,
+                "Validation": {
+                    "accuracy (95% interval)": (
+                        "Margin",
+                        ["metrics/accuracy", "metrics/accuracy_lo", "metrics/accuracy_hi"],
+                    ),
+                },
+            },
+            wall,
+        )
 
     def hparams(self, wall: float) -> None:
         p = self.curves.plan
@@ -299,6 +347,7 @@ def _write_tf_runs(root: str, seed: int) -> None:
             run = _TfRun(w, curves)
             w.session_log(START, 0, clock(0))
             run.hparams(clock(0))
+            run.layout(clock(0))
             w.add_text("notes", _notes(plan), 0, clock(0))
             run.steps(0, STEPS + 1, clock)
             if plan.name == "resnet/lr=0.1":
@@ -328,6 +377,7 @@ def _write_restarted(run_dir: str, curves: _Curves, clock: _WallClock) -> None:
         run = _TfRun(w, curves)
         w.session_log(START, 0, clock(0))
         run.hparams(clock(0))
+        run.layout(clock(0))
         w.add_text("notes", _notes(curves.plan), 0, clock(0))
         t = np.arange(4_000) / 8_000
         chirp = 0.4 * np.sin(2 * np.pi * (300 + 900 * t) * t)

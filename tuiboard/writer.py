@@ -468,6 +468,40 @@ class EventWriter:
         start = _f_str(4, group_name) + _f_double(5, wt if start_time is None else start_time)
         self._hparams("_hparams_/session_start_info", _f_bytes(3, entries + start, always=True), wt)
 
+    def add_custom_scalars(
+        self,
+        layout: Mapping[str, Mapping[str, tuple[str, Sequence[str]]]],
+        wall_time: float | None = None,
+    ) -> None:
+        """The custom scalars dashboard's layout, in tensorboardX's form: {category: {chart
+        title: ("Multiline", [regexes]) or ("Margin", [value, lower, upper])}}, written as the
+        tag ``custom_scalars__config__``: a serialized Layout proto in a string tensor."""
+        categories = b""
+        for title, charts in layout.items():
+            body = _f_str(1, title)
+            for chart_title, (kind, tags) in charts.items():
+                if kind == "Margin":
+                    value, lower, upper = tags
+                    series = _f_str(1, value) + _f_str(2, lower) + _f_str(3, upper)
+                    content = _f_bytes(3, _f_bytes(1, series, always=True), always=True)
+                else:
+                    regexes = b"".join(_f_bytes(1, t.encode("utf-8"), always=True) for t in tags)
+                    content = _f_bytes(2, regexes, always=True)
+                body += _f_bytes(2, _f_str(1, chart_title) + content, always=True)
+            categories += _f_bytes(2, body, always=True)
+        tensor = (
+            _f_varint(1, _DT_STRING)
+            + _f_bytes(2, _tensor_shape(()), always=True)
+            + _f_bytes(8, categories, always=True)
+        )
+        self._summary(
+            "custom_scalars__config__",
+            0,
+            wall_time,
+            _f_bytes(8, tensor, always=True),
+            _metadata("custom_scalars"),
+        )
+
     def end_hparams(self, status: int = 1, wall_time: float | None = None) -> None:
         """session_end_info: status 1 success, 2 failure, 3 running, 0 unknown."""
         wt = time.time() if wall_time is None else wall_time

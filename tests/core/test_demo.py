@@ -69,7 +69,8 @@ def test_tfevents_runs_hold_their_kinds(demo: Path, run: str) -> None:
     acc = accumulate(demo / run)
     tags = acc.Tags()
     kinds = set(DEMO_RUNS[run])
-    scalar_tags = {"loss/train", "loss/val", "metrics/accuracy", "lr", "grad_norm"}
+    scalar_tags = {"loss/train", "loss/val", "lr", "grad_norm"}
+    scalar_tags |= {"metrics/accuracy", "metrics/accuracy_lo", "metrics/accuracy_hi"}
     if run == "vit/base":  # TF2 form: rank-0 tensors with plugin "scalars"
         assert scalar_tags <= set(acc.PluginTagToContent("scalars"))
         assert tensor_util.make_ndarray(acc.Tensors("lr")[0].tensor_proto).shape == ()
@@ -89,6 +90,22 @@ def test_tfevents_runs_hold_their_kinds(demo: Path, run: str) -> None:
     )
     assert {"model", "lr", "batch_size", "optimizer"} == set(start.hparams)
     assert ("embeddings" in kinds) == (demo / run / "projector_config.pbtxt").exists()
+    # The custom scalars layout, as TensorBoard parses it: a margin chart over the accuracy and
+    # its interval, and the "Training" category every run shares.
+    from tensorboard.plugins.custom_scalar import layout_pb2
+
+    (config,) = acc.Tensors("custom_scalars__config__")
+    layout = layout_pb2.Layout.FromString(config.tensor_proto.string_val[0])
+    assert [c.title for c in layout.category] == ["Training", "Validation"]
+    (margin,) = layout.category[1].chart
+    series = margin.margin.series[0]
+    assert (series.value, series.lower, series.upper) == (
+        "metrics/accuracy",
+        "metrics/accuracy_lo",
+        "metrics/accuracy_hi",
+    )
+    assert {series.value, series.lower, series.upper} <= scalar_tags
+    assert layout.category[0].chart[0].multiline.tag == ["loss/"]
 
 
 def scalar_values(

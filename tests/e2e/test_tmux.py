@@ -105,18 +105,26 @@ def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
         ("audio", ("sound/tone", "am/cnn", "0.50 s · 8000 Hz · mono", "⣿")),
         ("mesh", ("cloud", "am/tf2", "300 vertices · points")),
         ("embeddings", ("small:00003", "PCA centred", "colour label")),
+        ("custom_scalars", ("Losses", "all losses", "Matches (6)", "invalid regex")),
     ],
 )
 def test_tab_opens_each_dashboard(
     tmp_path: Path, tmux: Tmux, tab: str, shows: tuple[str, ...]
 ) -> None:
     """`tuiboard LOGDIR --tab NAME` in a real terminal: the tab is open once its data is read."""
-    from tests.ui.conftest import write_embedding_runs, write_media_runs
+    from tests.ui.conftest import (
+        write_custom_scalars_runs,
+        write_embedding_runs,
+        write_media_runs,
+    )
 
     exe = shutil.which("tuiboard")
     assert exe, "install the package (pip install -e .) so the tuiboard command exists"
     logs = tmp_path / "logs"
-    write_media_runs(logs)
+    if tab == "custom_scalars":
+        write_custom_scalars_runs(logs)
+    else:
+        write_media_runs(logs)
     if tab == "graph":  # PyTorch's add_graph needs torch: the graph is written as it writes it
         from tests.core import graph_writers
 
@@ -127,7 +135,8 @@ def test_tab_opens_each_dashboard(
         from tests.audiomesh import write_audiomesh_runs
 
         write_audiomesh_runs(logs / "am")
-    write_embedding_runs(logs / "projector")
+    if tab == "embeddings":
+        write_embedding_runs(logs / "projector")
     status_file = tmp_path / "status"
     command = (
         f"{shlex.quote(exe)} --logdir {shlex.quote(str(logs))} --tab {tab}; "

@@ -195,6 +195,56 @@ def write_embedding_runs(root: Path) -> None:
     with SummaryWriter(str(root / "plain"), flush_secs=1) as w:
         w.add_scalar("loss", 2.0, 0, walltime=T0)
         w.add_embedding(plain, metadata=[f"p{i}" for i in range(30)], tag="small", global_step=3)
+
+
+CS_RUNS = ("adam", "sgd", "baseline")
+CS_STEPS = tuple(range(0, 200, 10))
+CS_LAYOUTS: dict[str, dict[str, dict[str, list[object]]]] = {
+    "adam": {
+        "Losses": {
+            "all losses": ["Multiline", ["loss/"]],
+            "train only": ["Multiline", [r"loss/train$", "(unclosed"]],
+        },
+        "Accuracy": {"top1 with CI": ["Margin", ["acc/mean", "acc/lower", "acc/upper"]]},
+    },
+    "sgd": {
+        "Losses": {
+            "all losses": ["Multiline", ["loss/"]],
+            "validation": ["Multiline", ["val", "loss/val"]],
+        },
+        "Schedule": {"lr": ["Multiline", ["lr"]]},
+    },
+}
+"""tensorboardX's add_custom_scalars layout of each run ("baseline" writes none). "Losses" is in
+both (merged by title, "all losses" once); "(unclosed" is an invalid regex."""
+
+
+def write_custom_scalars_runs(root: Path) -> None:
+    """Three runs by tensorboardX: the layouts of CS_LAYOUTS and the scalars they name. Tags that
+    a start-anchored regex must tell apart: "loss/train" and "loss/val" ("loss/"), "val/loss"
+    (matched by "val", not by "loss/"), "lossy" and "lr". acc/mean, acc/lower, acc/upper are a
+    margin series; sgd writes acc/upper only every other step (steps differ) and baseline has
+    acc/mean alone (lacks the others)."""
+    for k, run in enumerate(CS_RUNS):
+        rng = np.random.default_rng(20 + k)
+        with SummaryWriter(str(root / run), flush_secs=1) as w:
+            if run in CS_LAYOUTS:
+                w.add_custom_scalars(CS_LAYOUTS[run])
+            for j, step in enumerate(CS_STEPS):
+                wall = T0 + k * 7 + j * 3.5
+                noise = float(rng.normal(0, 0.05))
+                w.add_scalar("loss/train", 2.0 * np.exp(-j / (6 + k)) + noise, step, walltime=wall)
+                w.add_scalar("loss/val", 2.2 * np.exp(-j / (7 + k)) + noise, step, walltime=wall)
+                w.add_scalar("val/loss", 2.3 * np.exp(-j / (8 + k)), step, walltime=wall)
+                w.add_scalar("lossy", 0.5 + noise, step, walltime=wall)
+                w.add_scalar("lr", 0.1 * 0.9**j, step, walltime=wall)
+                mean = 1 - np.exp(-j / (5 + k))
+                w.add_scalar("acc/mean", mean, step, walltime=wall)
+                if run == "baseline":
+                    continue
+                w.add_scalar("acc/lower", mean - 0.1 - 0.02 * noise, step, walltime=wall)
+                if run == "adam" or j % 2 == 0:
+                    w.add_scalar("acc/upper", mean + 0.08 + 0.02 * noise, step, walltime=wall)
     pin_mtimes(root)
 
 
@@ -208,3 +258,15 @@ def embedding_root(tmp_path: Path) -> Path:
 @pytest.fixture
 def embedding_logdir(embedding_root: Path) -> Logdir:
     return tuiboard.open(str(embedding_root))
+
+
+@pytest.fixture
+def cs_root(tmp_path: Path) -> Path:
+    root = tmp_path / "custom"
+    write_custom_scalars_runs(root)
+    return root
+
+
+@pytest.fixture
+def cs_logdir(cs_root: Path) -> Logdir:
+    return tuiboard.open(str(cs_root))

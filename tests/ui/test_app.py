@@ -430,6 +430,7 @@ def test_every_binding_has_its_action() -> None:
 
     from tuiboard.ui.screens.card import CardScreen
     from tuiboard.ui.widgets.audio_view import AudioCard
+    from tuiboard.ui.widgets.custom_scalars_view import CustomScalarsView
     from tuiboard.ui.widgets.embeddings_view import EmbeddingsView
     from tuiboard.ui.widgets.graph_view import GraphTree, GraphView
     from tuiboard.ui.widgets.hparams_view import HParamsView
@@ -437,7 +438,7 @@ def test_every_binding_has_its_action() -> None:
     from tuiboard.ui.widgets.mesh_view import MeshCard
     from tuiboard.ui.widgets.pr_curves_view import PrCard
     from tuiboard.ui.widgets.run_panel import RunTree as Tree
-    from tuiboard.ui.widgets.scalars_view import GroupHeader
+    from tuiboard.ui.widgets.scalars_view import ChartScroll, GroupHeader
     from tuiboard.ui.widgets.text_view import TextCard
 
     for owner in (
@@ -460,6 +461,8 @@ def test_every_binding_has_its_action() -> None:
         AudioCard,
         MeshCard,
         EmbeddingsView,
+        CustomScalarsView,
+        ChartScroll,
     ):
         for b in owner.BINDINGS:
             assert isinstance(b, Binding)
@@ -481,3 +484,20 @@ async def test_tab_keys_leave_the_full_screen_chart(tbx_logdir: Logdir) -> None:
         assert not isinstance(app.screen, ChartScreen)
         assert app.active_tab == "overview"
         assert isinstance(app.focused, DataTable)
+
+
+async def test_arrows_move_between_charts_when_the_grid_scrolls(tbx_logdir: Logdir) -> None:
+    """Down goes to the chart below even when the column of groups could scroll (it used to
+    scroll the column instead); the focused chart is scrolled into view."""
+    async with make_app(tbx_logdir).run_test(size=(100, 24)) as pilot:
+        app = await started(pilot)
+        view = app.query_one(ScalarsView)
+        charts = view.visible_charts()
+        assert [c.tag for c in charts] == sorted(TBX_SCALARS)
+        charts[0].focus()
+        await pilot.pause()
+        for expected in charts[1:]:
+            await pilot.press("down")
+            await pilot.pause()
+            assert app.focused is expected
+        assert view.query_one("#chart-scroll").scroll_y > 0

@@ -25,7 +25,6 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-import numpy as np
 from rich.console import Console
 from rich.text import Text
 
@@ -38,7 +37,7 @@ from tuiboard.render.histogram import distribution_chart, histogram_bars, histog
 from tuiboard.render.numbers import fmt_value
 from tuiboard.render.plot_request import PlotRequest
 from tuiboard.render.sanitize import clean
-from tuiboard.render.smoothing import ema_debiased
+from tuiboard.render.scalar_series import prepare_series
 from tuiboard.render.theme import Theme, color_wanted, default_theme, run_color
 
 if TYPE_CHECKING:
@@ -65,41 +64,9 @@ def _regex(pattern: str | None, what: str) -> re.Pattern[str] | None:
         raise PlotUsageError(f"bad {what} regex {pattern!r}: {e}") from None
 
 
-def _x_values(step: np.ndarray, wall: np.ndarray, x_mode: str) -> np.ndarray:
-    """x for the axis mode; time axes fall back to steps when the times are unknown."""
-    if x_mode == "step" or wall.shape[0] == 0 or not np.isfinite(wall).any():
-        return step.astype(np.float64)
-    if x_mode == "relative":
-        return wall - float(np.nanmin(wall))
-    return wall
-
-
-def prepare_series(
-    label: str,
-    color: str,
-    step: np.ndarray,
-    wall_time: np.ndarray,
-    value: np.ndarray,
-    smoothing: float,
-    x_mode: str,
-) -> ChartSeries:
-    """Sort by step, smooth the full series, compute x and sort by it (time can go back)."""
-    step = np.asarray(step, dtype=np.int64)
-    wall = np.asarray(wall_time, dtype=np.float64)
-    value64 = np.asarray(value, dtype=np.float64)
-    if step.shape[0] > 1 and bool(np.any(step[1:] < step[:-1])):
-        order = np.argsort(step, kind="stable")
-        step, wall, value64 = step[order], wall[order], value64[order]
-    smoothed = ema_debiased(value64, smoothing) if smoothing > 0 else value64
-    x = _x_values(step, wall, x_mode)
-    keep = np.isfinite(x)
-    if not keep.all():
-        x, value64, smoothed = x[keep], value64[keep], smoothed[keep]
-    if x.shape[0] > 1 and bool(np.any(x[1:] < x[:-1])):
-        order = np.argsort(x, kind="stable")
-        x, value64, smoothed = x[order], value64[order], smoothed[order]
-    raw = value64 if smoothing > 0 else None
-    return ChartSeries(label, color, x, smoothed, raw)
+def _check_smoothing(smoothing: float) -> None:
+    if not 0.0 <= smoothing < 1.0 or math.isnan(smoothing):
+        raise PlotUsageError(f"--smoothing must be in [0, 1), not {smoothing}")
 
 
 def _legend(series: list[ChartSeries], width: int, theme: Theme) -> Text:
@@ -128,8 +95,7 @@ def plot_texts(
     theme: Theme | None = None,
 ) -> list[Text]:
     """The blocks to print, in tag order (each block: lines of exactly `width` cells)."""
-    if not 0.0 <= smoothing < 1.0 or math.isnan(smoothing):
-        raise PlotUsageError(f"--smoothing must be in [0, 1), not {smoothing}")
+    _check_smoothing(smoothing)
     if width < 20 or height < 5:
         raise PlotUsageError("--width must be at least 20 and --height at least 5")
     theme = theme or default_theme()
@@ -278,6 +244,7 @@ def plot_main(args: argparse.Namespace) -> int:
         if dash is not None and dash.plot is not None:
             if chart_width < 20 or args.height < 5:
                 raise PlotUsageError("--width must be at least 20 and --height at least 5")
+            _check_smoothing(args.smoothing)
             run_re = _regex(args.runs, "run")
             theme = default_theme(color)
             all_runs = logdir.runs
@@ -292,6 +259,12 @@ def plot_main(args: argparse.Namespace) -> int:
                 truecolor=truecolor,
                 as_json=bool(getattr(args, "json", False)),
                 depth=max(0, int(getattr(args, "depth", 2) or 0)),
+                smoothing=args.smoothing,
+                x_mode=args.x_mode,
+                log_y=args.log_y,
+                ignore_outliers=args.ignore_outliers,
+                raw=args.raw,
+                all_runs=all_runs,
             )
             blocks = dash.load_plot()(request)
             if not blocks:

@@ -11,8 +11,10 @@ percentiles); then each layer (a run's faint raw line, then its line) is reduced
 lowest, highest and last point of each dot column of the plot (the rasteriser's own columns, so
 spikes, extremes and the last point are drawn exactly as the full series would be), and every
 layer is rasterised at once by raster.draw_layers, where the layer drawn later owns a shared
-cell's colour (raw lines first, then the lines, in series order). NaN/inf points are marked
-separately at their x.
+cell's colour (raw lines first, then the lines, in series order). A series' band (margin
+charts) is filled by raster.band_bits into the cells no line touches, in a dim colour, and counts
+in the y range. A series' mark goes on its last visible point; NaN/inf points are marked
+separately at their x, over everything.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from rich.text import Text
 
 from tuiboard.render.axes import draw_x_axis, draw_y_axis, value_ticks, x_ticks
 from tuiboard.render.canvas import BLANK, Canvas, fit_text, join_lines
-from tuiboard.render.raster import BRAILLE_BASE, draw_layers
+from tuiboard.render.raster import BRAILLE_BASE, band_bits, draw_layers
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme
 
@@ -50,6 +52,13 @@ class ChartSeries:
     """float64 values drawn as the line (smoothed when smoothing is on); may hold NaN/inf."""
     raw_y: np.ndarray | None = None
     """Unsmoothed values, drawn faint under `y`, or None."""
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+    """A band (margin charts): the area between these two curves (same x) is filled with dim
+    dots under every line; both or neither. They count in the y range."""
+    mark: str = ""
+    """One single-cell character drawn on the last visible point of `y` (which of a run's
+    several lines this is, as TensorBoard's per-series symbols), or ""."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,9 @@ class _Prepared:
     orig: np.ndarray
     """The untransformed y: NaN/inf markers come from it (log_y turns values <= 0 into NaN,
     which are left out, not marked)."""
+    band: tuple[np.ndarray, np.ndarray] | None = None
+    """(lower, upper), transformed like y."""
+    mark: str = ""
 
 
 def _transform(y: np.ndarray, log_y: bool) -> np.ndarray:
@@ -337,6 +349,10 @@ def draw_chart(
             None if s.raw_y is None else _transform(s.raw_y, log_y),
             s.color,
             np.asarray(s.y, dtype=np.float64),
+            None
+            if s.lower is None or s.upper is None
+            else (_transform(s.lower, log_y), _transform(s.upper, log_y)),
+            s.mark,
         )
         for s in series
     ]
@@ -359,7 +375,9 @@ def draw_chart(
     for p in prepared:
         layer_data.append((p.x, p.y))
         layer_styles.append(p.color)
-    yr = _y_range(layer_data, x_lo, x_hi, opts.ignore_outliers)
+    bands = [(p.x, p.band, p.color) for p in prepared if p.band is not None]
+    range_data = layer_data + [(bx, b) for bx, band, _ in bands for b in band]
+    yr = _y_range(range_data, x_lo, x_hi, opts.ignore_outliers)
     if yr is None:
         y_lo, y_hi = (0.0, 1.0)
     else:
@@ -389,8 +407,20 @@ def draw_chart(
     allbits, owner = draw_layers(lines, x_lo, x_hi, y_lo, y_hi, plot_cols, plot_rows, under=faint)
     style_of_layer = np.array([0] + [canvas.style(st) for st in layer_styles], dtype=np.int32)
     owner = style_of_layer[owner]
+    line_cells = allbits != 0
+    for bx, (lower, upper), colour in bands:
+        # A band goes under every line: only cells no line touches show it (a later band wins).
+        fill = band_bits(bx, lower, upper, x_lo, x_hi, y_lo, y_hi, plot_cols, plot_rows)
+        take = (fill != 0) & ~line_cells
+        if take.any():
+            owner = np.where(take, canvas.style(f"dim {colour}"), owner)
+            allbits = np.where(take, fill, allbits)
     plot_codes = np.where(allbits != 0, BRAILLE_BASE + allbits.astype(np.uint32), 0x20)
     plot_styles = np.where(allbits != 0, owner, 0)
+
+    for p in prepared:
+        if p.mark:
+            _mark_last(p, x_lo, x_hi, y_lo, y_hi, sx, plot_codes, plot_styles, canvas)
 
     # NaN / inf markers at their x, over whatever is drawn there.
     nan_sid = canvas.style(f"bold {theme.nan}")
@@ -455,3 +485,32 @@ def _mark_nonfinite(
             c = np.unique(cols[mask])
             codes[row, c] = ord(mark)
             styles[row, c] = sid
+
+
+def _mark_last(
+    p: _Prepared,
+    x_lo: float,
+    x_hi: float,
+    y_lo: float,
+    y_hi: float,
+    sx: float,
+    codes: np.ndarray,
+    styles: np.ndarray,
+    canvas: Canvas,
+) -> None:
+    """`p.mark` on the last finite point of the line inside [x_lo, x_hi] and the y range."""
+    i0 = int(np.searchsorted(p.x, x_lo, side="left"))
+    i1 = int(np.searchsorted(p.x, x_hi, side="right"))
+    ys = p.y[i0:i1]
+    ok = np.flatnonzero(np.isfinite(ys) & (ys >= y_lo) & (ys <= y_hi))
+    if ok.shape[0] == 0:
+        return
+    k = i0 + int(ok[-1])
+    rows, cols = codes.shape
+    if rows == 0 or cols == 0:
+        return
+    sy = (rows * 4 - 1) / (y_hi - y_lo)
+    col = min(max(round((float(p.x[k]) - x_lo) * sx) >> 1, 0), cols - 1)
+    row = min(max(round((y_hi - float(p.y[k])) * sy) >> 2, 0), rows - 1)
+    codes[row, col] = ord(p.mark[0])
+    styles[row, col] = canvas.style(f"bold {p.color}")

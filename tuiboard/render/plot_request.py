@@ -40,6 +40,17 @@ class PlotRequest:
     """--json: JSON lines instead of drawings, where the kind has a tabular form."""
     depth: int = 2
     """--depth: levels of a graph's scope tree printed (graph)."""
+    smoothing: float = 0.6
+    """--smoothing: the EMA weight of line charts (custom scalars' multiline charts)."""
+    x_mode: str = "step"
+    """--x: step, relative or wall."""
+    log_y: bool = False
+    ignore_outliers: bool = False
+    raw: bool = False
+    """--raw: every scalar point as written (no restart handling)."""
+    all_runs: Sequence[Run] = ()
+    """Every run of the logdir, whatever --runs (custom scalars' layouts come from all runs);
+    () means `runs`."""
 
     def tag_ok(self, tag: str) -> bool:
         return self.tag_re is None or self.tag_re.search(tag) is not None

@@ -1,8 +1,9 @@
 """Braille rasterisation with numpy: polylines to per-cell dot masks (2x4 dots per cell).
 
-Owns: `draw_layers` (the charts' column-span rasteriser, every layer at once), `rasterize`
-(a clipped polyline to dot coordinates, used by the ridge chart), `rasterize_segments`
-(many independent segments at once: mesh wireframes) and `braille_bits`.
+Owns: `draw_layers` (the charts' column-span rasteriser, every layer at once), `band_bits` (the
+filled area between two curves: margin charts), `rasterize` (a clipped polyline to dot
+coordinates, used by the ridge chart), `rasterize_segments` (many independent segments at
+once: mesh wireframes) and `braille_bits`.
 Must not import: textual, rich, tuiboard.ui.
 """
 
@@ -195,3 +196,64 @@ def draw_layers(
         allbits = np.bitwise_or.reduce(bits, axis=0)
     owner[allbits == 0] = 0
     return allbits, owner
+
+
+def band_bits(
+    x: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    x_lo: float,
+    x_hi: float,
+    y_lo: float,
+    y_hi: float,
+    cols: int,
+    rows: int,
+) -> np.ndarray:
+    """The braille dots (rows x cols bit masks) of the area between two curves sharing x
+    (ascending): every dot between them, column by column, clipped to the plot.
+
+    A dot column's span runs between the curves interpolated at its centre, widened to every
+    point inside the column (so a dense band keeps its extremes, as lines do); columns outside
+    the curves' x extent stay empty. Points where either curve is not finite are left out (the
+    band bridges them). Whether `lower` is below `upper` does not matter."""
+    w, h = cols * 2, rows * 4
+    out = np.zeros((rows, cols), dtype=np.uint8)
+    if w <= 0 or h <= 0 or not (x_hi > x_lo and y_hi > y_lo):
+        return out
+    ok = np.isfinite(x) & np.isfinite(lower) & np.isfinite(upper)
+    if not ok.any():
+        return out
+    sx = (w - 1) / (x_hi - x_lo)
+    sy = (h - 1) / (y_hi - y_lo)
+    px = (x[ok] - x_lo) * sx
+    pa = (y_hi - lower[ok]) * sy
+    pb = (y_hi - upper[ok]) * sy
+    top_pts = np.minimum(pa, pb)
+    bottom_pts = np.maximum(pa, pb)
+    c0 = max(int(np.ceil(px[0] - 0.5)), 0)
+    c1 = min(int(np.floor(px[-1] + 0.5)), w - 1)
+    if c1 < c0:
+        return out
+    centres = np.arange(c0, c1 + 1, dtype=np.float64)
+    at = np.clip(centres, px[0], px[-1])
+    ia = np.interp(at, px, pa)
+    ib = np.interp(at, px, pb)
+    top = np.full(w, np.inf)
+    bottom = np.full(w, -np.inf)
+    top[c0 : c1 + 1] = np.minimum(ia, ib)
+    bottom[c0 : c1 + 1] = np.maximum(ia, ib)
+    inside = (px >= -0.5) & (px < w - 0.5)
+    pcol = np.floor(px[inside] + 0.5).astype(np.int64)
+    np.minimum.at(top, pcol, top_pts[inside])
+    np.maximum.at(bottom, pcol, bottom_pts[inside])
+    has = (bottom >= -0.5) & (top <= h - 0.5)
+    first = np.full(w, h, dtype=np.int64)
+    last = np.full(w, -1, dtype=np.int64)
+    first[has] = np.clip(np.floor(top[has] + 0.5), 0, h - 1).astype(np.int64)
+    last[has] = np.clip(np.floor(bottom[has] + 0.5), 0, h - 1).astype(np.int64)
+    r = np.arange(h, dtype=np.int64)[:, None]
+    cells = ((r >= first[None, :]) & (r <= last[None, :])).reshape(rows, 4, cols, 2)
+    for dy in range(4):
+        for dx in range(2):
+            out |= cells[:, dy, :, dx].view(np.uint8) * _BRAILLE_BITS[dy, dx]
+    return out

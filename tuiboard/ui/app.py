@@ -48,7 +48,7 @@ from tuiboard.ui.view_state import SMOOTHING_STEP
 from tuiboard.ui.widgets.histograms_view import HistogramsView
 from tuiboard.ui.widgets.overview import OverviewView
 from tuiboard.ui.widgets.run_panel import RunPanel, RunTree
-from tuiboard.ui.widgets.scalar_chart import ScalarChart
+from tuiboard.ui.widgets.scalar_chart import ChartSource, ScalarChart
 from tuiboard.ui.widgets.scalars_view import ScalarsView
 
 if TYPE_CHECKING:
@@ -288,7 +288,8 @@ class TuiboardApp(App[int]):
 
     @on(OpenChart)
     def _open_chart(self, message: OpenChart) -> None:
-        self.push_screen(ChartScreen(self.board, message.tag, clock=self.clock))
+        target = message.source if isinstance(message.source, ChartSource) else message.tag
+        self.push_screen(ChartScreen(self.board, target, clock=self.clock))
 
     @on(OpenCard)
     def _open_card(self, message: OpenCard) -> None:

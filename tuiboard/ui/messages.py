@@ -34,11 +34,13 @@ class ViewChanged(Message):
 
 
 class OpenChart(Message):
-    """Open the full-screen chart of a scalar tag."""
+    """Open the full-screen chart of a scalar tag (or of a chart's own source)."""
 
-    def __init__(self, tag: str) -> None:
+    def __init__(self, tag: str, source: object | None = None) -> None:
         super().__init__()
         self.tag = tag
+        self.source = source
+        """The chart's ChartSource (ui/widgets/scalar_chart.py); None: the tag's Scalars chart."""
 
 
 class ShowWarnings(Message):

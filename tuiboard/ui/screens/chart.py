@@ -1,7 +1,8 @@
 """One scalar chart full screen, with a cursor and TensorBoard's tooltip as a table.
 
-Owns: `ChartScreen`. The cursor walks the x values of the shown runs (left/right); the table
-shows each run's nearest point (step, raw, smoothed, time). Zoom narrows the x range around the
+Owns: `ChartScreen`. The cursor walks the x values of the chart's lines (left/right); the table
+shows each line's nearest point (step, raw, smoothed, time; the chart's source names the number
+columns: a margin chart shows value, lower and upper). Zoom narrows the x range around the
 cursor; live data keeps the cursor and zoom where the user put them (a cursor on the last point
 follows new points, like `tail -f`).
 Must not import: tuiboard.core internals.
@@ -28,7 +29,7 @@ from textual.widgets.data_table import RowKey
 from tuiboard.render.numbers import fmt_duration
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.series import index_at
-from tuiboard.ui.widgets.scalar_chart import ScalarChart, chart_series
+from tuiboard.ui.widgets.scalar_chart import ChartLine, ChartSource, ScalarChart
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Changes
@@ -39,15 +40,20 @@ ZOOM_FACTOR = 2.0
 
 @dataclass(frozen=True, slots=True)
 class CursorRow:
-    """One run's point nearest the cursor: the numbers the table shows."""
+    """One line's point nearest the cursor: the numbers the table shows."""
 
     run: str
     step: int
     value: float
     smoothed: float
+    """The drawn value (the raw one where the chart is not smoothed: margin charts)."""
     wall_time: float
     relative: float
-    """Seconds since the run's first point of this tag."""
+    """Seconds since the line's first point."""
+    key: str = ""
+    """The line's key (the run, on Scalars charts)."""
+    columns: tuple[float, ...] = ()
+    """The numbers of the source's columns (value, smoothed; or value, lower, upper)."""
 
 
 def fmt_number(v: float) -> str:
@@ -81,6 +87,8 @@ class CursorTable(DataTable[Text | str]):
 class FullChart(ScalarChart, can_focus=False):
     """The chart of a ChartScreen (no Enter: it is already full screen). The mouse: a click on
     the plot puts the cursor there, the wheel zooms; the screen decides what that means."""
+
+    FULL = True
 
     class Clicked(Message):
         """A click on the plot, at data x (the centre of the clicked cell column)."""
@@ -132,20 +140,28 @@ class ChartScreen(Screen[None]):
         Binding("0", "zoom_reset", "Reset zoom"),
     ]
 
-    def __init__(self, board: Board, tag: str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        board: Board,
+        tag: str | ChartSource,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         super().__init__()
         self.board = board
-        self.tag = tag
+        self.source = tag if isinstance(tag, ChartSource) else ChartSource(tag)
+        self.tag = self.source.title
+        """The chart's tag (Scalars) or title."""
         self.clock = clock
         self._xs = np.empty(0)
         """Sorted unique x of the shown runs' points: the positions the cursor walks."""
         self._at_end = True
         self._table_runs: list[str] = []
-        """The runs of the table's rows, in order (each row's key is its run name)."""
+        """The keys of the table's rows, in order (a run name on Scalars charts)."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="chart-hint")
-        yield FullChart(self.board, self.tag, id="full-chart")
+        yield FullChart(self.board, self.source, id="full-chart")
         table = CursorTable(
             id="cursor-table", cursor_type="none", zebra_stripes=False, show_cursor=False
         )
@@ -158,7 +174,8 @@ class ChartScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(CursorTable)
-        table.add_columns("run", "step", "value", "smoothed", "relative", "wall time")
+        source = self.source
+        table.add_columns(source.name_column, "step", *source.columns, "relative", "wall time")
         self._recompute_xs()
         if self._xs.shape[0]:
             self.chart.cursor_x = float(self._xs[-1])
@@ -167,8 +184,11 @@ class ChartScreen(Screen[None]):
     # -- data ------------------------------------------------------------------------------------
 
     def _recompute_xs(self) -> None:
-        prepared, _ = chart_series(self.board, self.tag)
-        parts = [p.x[np.isfinite(p.x)] for p in prepared if len(p)]
+        parts = [
+            line.prepared.x[np.isfinite(line.prepared.x)]
+            for line in self.source.lines(self.board)
+            if len(line.prepared)
+        ]
         self._xs = np.unique(np.concatenate(parts)) if parts else np.empty(0)
 
     def apply_changes(self, changes: Changes) -> None:
@@ -282,10 +302,10 @@ class ChartScreen(Screen[None]):
 
     # -- the tooltip table -----------------------------------------------------------------------
 
-    def _name_cell(self, run: str) -> Text:
+    def _name_cell(self, line: ChartLine) -> Text:
         name = Text()
-        name.append("■ ", style=self.board.colour_of(run))
-        name.append(clean(run))
+        name.append(f"{line.series.mark or '■'} ", style=self.board.colour_of(line.run))
+        name.append(clean(line.label))
         return name
 
     def _cells(self, row: CursorRow) -> tuple[str, ...]:
@@ -296,56 +316,57 @@ class ChartScreen(Screen[None]):
             else "-"
         )
         rel = fmt_duration(row.relative) if np.isfinite(row.relative) else "-"
-        return (
-            str(row.step),
-            fmt_number(row.value),
-            fmt_number(row.smoothed),
-            rel,
-            wall,
-        )
+        return (str(row.step), *(fmt_number(v) for v in row.columns), rel, wall)
 
     def cursor_rows(self) -> list[CursorRow]:
-        """Each shown run's point nearest the cursor (what the table shows, unformatted)."""
+        """Each line's point nearest the cursor (what the table shows, unformatted)."""
+        return [row for _, row in self._cursor_lines()]
+
+    def _cursor_lines(self) -> list[tuple[ChartLine, CursorRow]]:
         x = self.chart.cursor_x
-        rows: list[CursorRow] = []
+        out: list[tuple[ChartLine, CursorRow]] = []
         if x is None:
-            return rows
-        prepared, _ = chart_series(self.board, self.tag)
-        for p in prepared:
+            return out
+        for line in self.source.lines(self.board):
+            p = line.prepared
             i = index_at(p, x)
             if i is None:
                 continue
             wall = p.wall_time
             first = float(np.nanmin(wall)) if np.isfinite(wall).any() else float("nan")
-            rows.append(
-                CursorRow(
-                    run=p.run,
-                    step=int(p.step[i]),
-                    value=float(p.value[i]),
-                    smoothed=float(p.smoothed[i]),
-                    wall_time=float(wall[i]),
-                    relative=float(wall[i]) - first,
-                )
+            row = CursorRow(
+                run=line.run,
+                step=int(p.step[i]),
+                value=float(p.value[i]),
+                smoothed=float(line.series.y[i]),
+                wall_time=float(wall[i]),
+                relative=float(wall[i]) - first,
+                key=line.key,
+                columns=tuple(float(c[i]) for c in line.columns),
             )
-        return rows
+            out.append((line, row))
+        return out
 
     def _update(self) -> None:
         self._axis = self.board.options.x_axis
         table = self.query_one(CursorTable)
-        rows = [(row.run, self._cells(row)) for row in self.cursor_rows()]
-        runs = [run for run, _ in rows]
-        if runs != self._table_runs:
+        found = self._cursor_lines()
+        rows = [(row.key, self._cells(row)) for _, row in found]
+        keys = [key for key, _ in rows]
+        if keys != self._table_runs:
             table.clear()
-            for run, cells in rows:
-                table.add_row(self._name_cell(run), *cells, key=run)
-            self._table_runs = runs
+            for (line, _), (key, cells) in zip(found, rows, strict=True):
+                table.add_row(self._name_cell(line), *cells, key=key)
+            self._table_runs = keys
         else:
             table.replace_cells(rows)
         chart = self.chart
         hint = Text(no_wrap=True, overflow="ellipsis")
-        hint.append(clean(self.tag), style="bold")
+        hint.append(clean(self.source.title), style="bold")
         hint.append("  ←/→ cursor · +/- zoom · 0 reset · esc back", style="dim")
         if chart.x_range is not None:
             hint.append("  [zoomed]", style="yellow")
         hint.append(f"  {self.board.options.describe()}", style="dim")
+        if self.source.note:
+            hint.append(f" · {self.source.note}", style="dim")
         self.query_one("#chart-hint", Static).update(hint)

@@ -1,17 +1,22 @@
 """One scalar tag as a chart overlaying every shown run in its colour.
 
-Owns: `ScalarChart` (a focusable widget: Enter opens it full screen) and `chart_series`, which
-turns the board's prepared series into render/ `ChartSeries`. The widget keeps the versions it
-drew, so a live append redraws only charts whose series moved; the drawn frame is cached by
-(size, options, versions, zoom) and a cursor move only repaints the cursor's column on it
-(with 1,000 runs a full draw takes ~0.3 s, a cursor repaint ~ms).
+Owns: `ScalarChart` (a focusable widget: Enter opens it full screen), `ChartSource` (what a
+chart draws: by default one scalar tag of every shown run; custom scalars charts subclass it),
+`ChartLine` and `chart_series`, which turns the board's prepared series into render/
+`ChartSeries`. The widget keeps the versions it drew, so a live append redraws only charts whose
+series moved; the drawn frame is cached by (size, options, versions, zoom) and a cursor move
+only repaints the cursor's column on it (with 1,000 runs a full draw takes ~0.3 s, a cursor
+repaint ~ms).
 Must not import: tuiboard.core internals.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+import numpy as np
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.events import Click
@@ -48,27 +53,87 @@ def chart_series(board: Board, tag: str) -> tuple[list[PreparedSeries], list[Cha
     return prepared, series
 
 
+@dataclass(frozen=True, slots=True)
+class ChartLine:
+    """One line of a chart with what the full screen's cursor table shows of it."""
+
+    key: str
+    """Unique among the chart's lines (the table row's key)."""
+    run: str
+    label: str
+    """Untrusted: the run (Scalars) or "tag (run)" (custom scalars)."""
+    prepared: PreparedSeries
+    """x, step and wall time of each point (the cursor walks these x)."""
+    series: ChartSeries
+    """What is drawn: point for point the points of `prepared` (the same x)."""
+    columns: tuple[np.ndarray, ...]
+    """The table's numbers, one array per `ChartSource.columns`, aligned with `prepared`."""
+
+
+class ChartSource:
+    """What a chart draws. This base draws one scalar tag of every shown run (Scalars);
+    a subclass may draw several tags per run, bands, and notes under the chart."""
+
+    name_column = "run"
+    columns: tuple[str, ...] = ("value", "smoothed")
+    """The cursor table's number columns (after the name and the step)."""
+    note = ""
+    """Said on the full screen's hint line (how this chart departs from the options)."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        """The scalar tag drawn (untrusted; render/ cleans it)."""
+
+    @property
+    def title(self) -> str:
+        return self.tag
+
+    def lines(self, board: Board) -> list[ChartLine]:
+        prepared, series = chart_series(board, self.tag)
+        return [
+            ChartLine(p.run, p.run, p.run, p, s, (p.value, p.smoothed))
+            for p, s in zip(prepared, series, strict=True)
+        ]
+
+    def version(self, board: Board, run: str) -> Hashable:
+        """Changes whenever what this chart draws of `run` may have changed; None when the
+        run has nothing for this chart."""
+        v = board.cache.version_key(run, self.tag)
+        return None if v < 0 else v
+
+    def footer(self, board: Board, lines: list[ChartLine], width: int, full: bool) -> list[Text]:
+        """Lines under the chart (warnings, a legend), each `width` cells; none here."""
+        return []
+
+
 class ScalarChart(Widget, can_focus=True):
-    """A chart in the Scalars grid."""
+    """A chart in the Scalars grid (or of any ChartSource)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open the chart full screen", show=False),
     ]
+    FULL: ClassVar[bool] = False
+    """The full-screen chart (its source may say more under it)."""
 
-    def __init__(self, board: Board, tag: str, **kw: object) -> None:
+    def __init__(self, board: Board, tag: str | ChartSource, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.board = board
-        self.tag = tag
-        """The scalar tag drawn (untrusted; render/ cleans it)."""
+        self.source = tag if isinstance(tag, ChartSource) else ChartSource(tag)
+        self.tag = self.source.title
+        """The scalar tag drawn, or the chart's title (untrusted; render/ cleans it)."""
+        self.sort_key = self.tag
+        """Where the chart goes in its group's grid (Scalars: by tag)."""
         self.cursor_x: float | None = None
         self.x_range: tuple[float, float] | None = None
-        self._drawn: dict[str, int] = {}
-        """series_version of each run as last drawn: data_changed compares against it."""
+        self._drawn: dict[str, Hashable] = {}
+        """The source's version of each shown run as last drawn: data_changed compares."""
         self._key: tuple[object, ...] | None = None
         self.frame: ChartFrame | None = None
         """The chart last drawn, without its cursor: where the plot sits (mouse -> x)."""
         self._empty = False
         """The last frame had no series (its first plot line shows a hint)."""
+        self._foot: list[Text] = []
+        """The source's lines under the chart, as last drawn."""
         self._text: Text | None = None
         self._text_cursor: float | None = None
         """The cursor painted on `_text` (a cursor move repaints from `frame`)."""
@@ -77,11 +142,11 @@ class ScalarChart(Widget, can_focus=True):
 
     def data_changed(self, runs: set[str]) -> bool:
         """Refresh when a shown run among `runs` has a new version of this tag. True if so."""
-        cache = self.board.cache
+        source = self.source
         for name in runs:
             if not self.board.selection.is_visible(name):
                 continue
-            if cache.version_key(name, self.tag) != self._drawn.get(name, -1):
+            if source.version(self.board, name) != self._drawn.get(name):
                 self.refresh()
                 return True
         return False
@@ -101,19 +166,31 @@ class ScalarChart(Widget, can_focus=True):
         """The chart at this size: the frame is cached by everything that changes the picture
         but the cursor; the cursor is painted on it (cached too, by cursor position)."""
         board = self.board
-        prepared, series = chart_series(board, self.tag)
-        versions = tuple((p.run, board.cache.version_key(p.run, self.tag)) for p in prepared)
-        key = (width, height, board.options, versions, self.x_range, board.theme)
+        source = self.source
+        lines = source.lines(board)
+        versions = tuple(
+            (run, v)
+            for run in board.visible_runs()
+            if (v := source.version(board, run)) is not None
+        )
+        foot = source.footer(board, lines, width, self.FULL) if height > 3 else []
+        foot = foot[: max(0, height - 4)]
+        chart_h = height - len(foot)
+        key = (width, chart_h, board.options, versions, self.x_range, board.theme)
         if key != self._key or self.frame is None:
-            self.frame = draw_chart(series, self.chart_options(), width, height, board.theme)
+            series = [line.series for line in lines]
+            self.frame = draw_chart(series, self.chart_options(), width, chart_h, board.theme)
             self._empty = not series
             self._drawn = dict(versions)
             self._key = key
+            self._foot = foot
             self._text = None
             self.renders += 1
         if self._text is not None and self._text_cursor == self.cursor_x:
             return self._text
         text = self.frame.text(self.cursor_x)
+        if self._foot:
+            text = Text("\n", no_wrap=True, overflow="crop").join([text, *self._foot])
         if self._empty and height > 1:
             lines = text.split("\n")
             if len(lines) > 1:
@@ -130,8 +207,8 @@ class ScalarChart(Widget, can_focus=True):
         return self.draw(size.width, size.height)
 
     def action_open(self) -> None:
-        self.post_message(OpenChart(self.tag))
+        self.post_message(OpenChart(self.tag, self.source))
 
     def on_click(self, event: Click) -> None:
         if event.chain >= 2:
-            self.post_message(OpenChart(self.tag))
+            self.post_message(OpenChart(self.tag, self.source))

@@ -1,7 +1,9 @@
 """The Scalars tab: tags grouped by prefix, collapsible groups, a grid of charts, a tag filter.
 
-Owns: `ScalarsView`, `ChartGroup`, `GroupHeader`. New tags are mounted in place (sorted), charts
-redraw only when one of their series moved; the grid's column count follows the width.
+Owns: `ScalarsView`, `ChartGroup`, `GroupHeader`, `ChartScroll`, and the grid's shape and
+arrow-key moves (`grid_shape`, `move_focus`), which the Custom scalars tab shares. New tags are
+mounted in place (sorted), charts redraw only when one of their series moved; the grid's column
+count follows the width.
 Must not import: tuiboard.core internals (it reads through Board), tuiboard.render beyond clean.
 """
 
@@ -32,6 +34,51 @@ CHART_WIDTH = 56
 """Cells; the preferred chart width on wide terminals."""
 MANY_TAGS = 48
 """With more scalar tags than this, groups after the first start collapsed (open with Enter)."""
+
+
+def grid_shape(width: int, rows: int) -> tuple[int, int]:
+    """(charts per grid row, chart height) for a view `width` x `rows` cells.
+
+    As many columns as fit at MIN_CHART_WIDTH, but on wide terminals charts grow wider (about
+    CHART_WIDTH cells) rather than shrink into many narrow ones."""
+    columns = max(1, min((width - 1) // MIN_CHART_WIDTH, round(width / CHART_WIDTH)))
+    height = max(8, min(20 if rows >= 60 else 16, (rows - 2) // 2)) if rows else 12
+    return columns, height
+
+
+def move_focus(focused: object, charts: list[ScalarChart], columns: int, dx: int, dy: int) -> None:
+    """Arrow keys over a grid of groups: within the focused chart's grid by column and row,
+    across groups in reading order; nothing focused: the first chart."""
+    if not isinstance(focused, ScalarChart) or focused not in charts:
+        if charts:
+            charts[0].focus()
+        return
+    grid = focused.parent
+    peers = [c for c in charts if c.parent is grid]
+    i = peers.index(focused)
+    j = i + dx if dx else i + dy * columns
+    if 0 <= j < len(peers):
+        target = peers[j]
+    else:
+        k = charts.index(focused) + (dx or dy)
+        if not 0 <= k < len(charts):
+            return
+        target = charts[k]
+    target.focus()
+    target.scroll_visible()
+
+
+class ChartScroll(VerticalScroll, inherit_bindings=False):
+    """The scrolling column of groups. Without VerticalScroll's arrow keys, which scrolled the
+    column whenever it could and so never let the view's arrows move between charts (moving
+    the focus scrolls it into view)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "scroll_home", "Top", show=False),
+        Binding("end", "scroll_end", "Bottom", show=False),
+    ]
 
 
 class GroupHeader(Static, can_focus=True):
@@ -80,9 +127,9 @@ class ChartGrid(Grid):
             self.pending.append(chart)
 
     def insert_sorted(self, chart: ScalarChart) -> None:
-        later = [c for c in self.query_children(ScalarChart) if c.tag > chart.tag]
+        later = [c for c in self.query_children(ScalarChart) if c.sort_key > chart.sort_key]
         if later:
-            self.mount(chart, before=min(later, key=lambda c: c.tag))
+            self.mount(chart, before=min(later, key=lambda c: c.sort_key))
         else:
             self.mount(chart)
 
@@ -100,7 +147,7 @@ class ChartGroup(Vertical):
         self.grid = ChartGrid(charts, classes="chart-grid")
         self.grid.display = not collapsed
         self.members: list[ScalarChart] = list(charts)
-        """Every chart of the group, mounted or waiting (sorted by tag)."""
+        """Every chart of the group, mounted or waiting (sorted by sort_key)."""
 
     def compose(self) -> ComposeResult:
         yield self.header
@@ -108,7 +155,7 @@ class ChartGroup(Vertical):
 
     def add_chart(self, chart: ScalarChart) -> None:
         self.members.append(chart)
-        self.members.sort(key=lambda c: c.tag)
+        self.members.sort(key=lambda c: c.sort_key)
         self.grid.add_chart(chart)
 
     @property
@@ -150,7 +197,7 @@ class ScalarsView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter tags (regex), Enter to keep, Esc to clear", id="tag-filter")
-        yield VerticalScroll(id="chart-scroll")
+        yield ChartScroll(id="chart-scroll")
         yield Static(Text("No scalar data yet.", style="dim"), id="scalars-empty")
 
     def on_mount(self) -> None:
@@ -203,11 +250,7 @@ class ScalarsView(Vertical):
         self._apply_columns(event.size.width)
 
     def _apply_columns(self, width: int) -> None:
-        # As many columns as fit at MIN_CHART_WIDTH, but on wide terminals charts grow wider
-        # (about CHART_WIDTH cells) rather than shrink into many narrow ones.
-        columns = max(1, min((width - 1) // MIN_CHART_WIDTH, round(width / CHART_WIDTH)))
-        rows = self.size.height
-        height = max(8, min(20 if rows >= 60 else 16, (rows - 2) // 2)) if rows else 12
+        columns, height = grid_shape(width, self.size.height)
         self.columns = columns
         for grid in (g.grid for g in self._groups.values()):
             grid.styles.grid_size_columns = columns
@@ -231,7 +274,7 @@ class ScalarsView(Vertical):
         new = [t for t in tags if t not in self._charts]
         if not new:
             return
-        scroll = self.query_one("#chart-scroll", VerticalScroll)
+        scroll = self.query_one("#chart-scroll", ChartScroll)
         fresh: dict[str, list[ScalarChart]] = {}
         for tag in new:
             chart = ScalarChart(self.board, tag, classes="chart")
@@ -295,22 +338,4 @@ class ScalarsView(Vertical):
             group.collapsed = collapse
 
     def action_move(self, dx: int, dy: int) -> None:
-        focused = self.screen.focused
-        charts = self.visible_charts()
-        if not isinstance(focused, ScalarChart) or focused not in charts:
-            if charts:
-                charts[0].focus()
-            return
-        grid = focused.parent
-        peers = [c for c in charts if c.parent is grid]
-        i = peers.index(focused)
-        j = i + dx if dx else i + dy * self.columns
-        if 0 <= j < len(peers):
-            target = peers[j]
-        else:
-            k = charts.index(focused) + (dx or dy)
-            if not 0 <= k < len(charts):
-                return
-            target = charts[k]
-        target.focus()
-        target.scroll_visible()
+        move_focus(self.screen.focused, self.visible_charts(), self.columns, dx, dy)

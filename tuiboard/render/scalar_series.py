@@ -1,0 +1,50 @@
+"""A run's scalar series made ready for a chart outside the app (`tuiboard plot`): sorted by
+step, smoothed on the full series, x for the axis mode.
+
+Owns: `x_values` and `prepare_series` (the app keeps its own cached form in ui/series.py).
+Must not import: textual, tuiboard.ui, tuiboard.headless.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tuiboard.render.chart import ChartSeries
+from tuiboard.render.smoothing import ema_debiased
+
+
+def x_values(step: np.ndarray, wall: np.ndarray, x_mode: str) -> np.ndarray:
+    """x for the axis mode; time axes fall back to steps when the times are unknown."""
+    if x_mode == "step" or wall.shape[0] == 0 or not np.isfinite(wall).any():
+        return step.astype(np.float64)
+    if x_mode == "relative":
+        return wall - float(np.nanmin(wall))
+    return wall
+
+
+def prepare_series(
+    label: str,
+    color: str,
+    step: np.ndarray,
+    wall_time: np.ndarray,
+    value: np.ndarray,
+    smoothing: float,
+    x_mode: str,
+) -> ChartSeries:
+    """Sort by step, smooth the full series, compute x and sort by it (time can go back)."""
+    step = np.asarray(step, dtype=np.int64)
+    wall = np.asarray(wall_time, dtype=np.float64)
+    value64 = np.asarray(value, dtype=np.float64)
+    if step.shape[0] > 1 and bool(np.any(step[1:] < step[:-1])):
+        order = np.argsort(step, kind="stable")
+        step, wall, value64 = step[order], wall[order], value64[order]
+    smoothed = ema_debiased(value64, smoothing) if smoothing > 0 else value64
+    x = x_values(step, wall, x_mode)
+    keep = np.isfinite(x)
+    if not keep.all():
+        x, value64, smoothed = x[keep], value64[keep], smoothed[keep]
+    if x.shape[0] > 1 and bool(np.any(x[1:] < x[:-1])):
+        order = np.argsort(x, kind="stable")
+        x, value64, smoothed = x[order], value64[order], smoothed[order]
+    raw = value64 if smoothing > 0 else None
+    return ChartSeries(label, color, x, smoothed, raw)
