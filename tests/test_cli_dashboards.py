@@ -128,6 +128,13 @@ def test_installed_command_plots_pr_curves(media: Path) -> None:
 
 
 @pytest.fixture(scope="module")
+def custom(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("custom")
+    write_custom_scalars_runs(root)
+    return root
+
+
+@pytest.fixture(scope="module")
 def projector(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("projector")
     write_embedding_runs(root)
@@ -182,12 +189,6 @@ def test_plot_embeddings_prints_the_pca_coloured_by_metadata(
     assert "\x1b[" in coloured and "small:00003" in coloured and "emb:00000" in coloured
     code, _, err = plot(capsys, str(projector), "--kind", "embeddings", "--tags", "^nothing$")
     assert code == 1 and "no embeddings data matched" in err
-
-
-def custom(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("custom")
-    write_custom_scalars_runs(root)
-    return root
 
 
 def test_plot_custom_scalars(custom: Path, capsys: pytest.CaptureFixture[str]) -> None:
