@@ -121,3 +121,12 @@ def test_fmt_wall_local_time() -> None:
     t = 1_700_000_000.0
     assert fmt_wall(t, 3600) == time.strftime("%H:%M", time.localtime(t))
     assert fmt_wall(t, 60) == time.strftime("%H:%M:%S", time.localtime(t))
+
+
+def test_nice_ticks_near_float_max_do_not_overflow() -> None:
+    """Found by hypothesis: a span near the largest float rounds its step up to infinity."""
+    from tuiboard.render.numbers import nice_ticks
+
+    for lo, hi, n in ((0.0, 1.4142135623730951e308, 1), (-1.7e308, 1.7e308, 4)):
+        ticks = nice_ticks(lo, hi, n)
+        assert ticks and all(lo <= t <= hi for t in ticks)

@@ -100,7 +100,7 @@ def nice_ticks(lo: float, hi: float, n: int) -> list[float]:
     if hi == lo:
         return [lo]
     step = nice_step(hi - lo, n)
-    if step <= 0:
+    if not step > 0 or not math.isfinite(step):  # near float max, the span overflows
         return [lo]
     first = math.ceil(lo / step - 1e-9)
     last = math.floor(hi / step + 1e-9)
