@@ -423,6 +423,10 @@ class GraphView(LazyTab, Horizontal):
 
     def _show(self, lg: LoadedGraph | None) -> None:
         """Show a loaded graph, keeping the selected node (by name) when it is the same graph."""
+        with self.app.batch_update():  # one repaint for the tree, summary, detail and lists
+            self._show_now(lg)
+
+    def _show_now(self, lg: LoadedGraph | None) -> None:
         previous = self.loaded
         keep_name = None
         same = (
