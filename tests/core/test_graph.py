@@ -34,6 +34,7 @@ from tuiboard.core.run_graphs import (
     graph_sources,
     load_graph,
 )
+from tuiboard.core.step_stats import decode_step_stats
 from tuiboard.dashboards import BY_NAME
 
 
@@ -681,7 +682,7 @@ def test_mangled_bytes_never_raise() -> None:
         cut = bytes(stats[: int(rng.integers(0, len(stats) + 1))])
         G.graph_from_run_metadata(cut)  # a problem, not an error
         with contextlib.suppress(DecodeError):  # load_graph records it as a problem
-            G.decode_step_stats(cut)
+            decode_step_stats(cut)
 
 
 def test_deeply_nested_keras_json_is_a_problem(tmp_path: Path) -> None:

@@ -429,12 +429,13 @@ def test_every_binding_has_its_action() -> None:
     from textual.binding import Binding
 
     from tuiboard.ui.screens.card import CardScreen
-    from tuiboard.ui.widgets.graph_view import GraphTree, GraphView
+    from tuiboard.ui.widgets.graph_view import GraphView
     from tuiboard.ui.widgets.hparams_view import HParamsView
     from tuiboard.ui.widgets.images_view import ImageCard
     from tuiboard.ui.widgets.pr_curves_view import PrCard
     from tuiboard.ui.widgets.run_panel import RunTree as Tree
     from tuiboard.ui.widgets.scalars_view import GroupHeader
+    from tuiboard.ui.widgets.scope_tree import GraphTree
     from tuiboard.ui.widgets.text_view import TextCard
 
     for owner in (
