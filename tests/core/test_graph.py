@@ -22,6 +22,7 @@ import tuiboard
 from tests.core import graph_writers as W
 from tests.reference import accumulate
 from tuiboard.core import graph as G
+from tuiboard.core.graph_attrs import AttrValue, dtype_name
 from tuiboard.core.graph_tree import SERIES, build_hierarchy, group_of_entry
 from tuiboard.core.keras_model import parse_keras_model
 from tuiboard.core.logdir import Run
@@ -102,7 +103,7 @@ def _dtype_name(code: int) -> str:
     return base + ("_ref" if ref else "")
 
 
-def _ours(v: G.AttrValue) -> tuple[str, Any]:
+def _ours(v: AttrValue) -> tuple[str, Any]:
     if v.kind == "func":
         return "func", v.value[0]
     if v.kind == "tensor":
@@ -386,7 +387,7 @@ def test_attributes_decoded_like_protobuf(tmp_path: Path) -> None:
 
 def test_dtype_names_follow_tensorflows_enum() -> None:
     for code in types_pb2.DataType.values():
-        assert G.dtype_name(code) == _dtype_name(code), types_pb2.DataType.Name(code)
+        assert dtype_name(code) == _dtype_name(code), types_pb2.DataType.Name(code)
 
 
 def test_tf2_trace_merged_like_graph_util(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ what each node cost when the graph ran, as TensorBoard's graph dashboard shows i
 
 Owns: `NodeStats` and `decode_step_stats` (StepStats.dev_stats[].node_stats[], wire-decoded).
 Must not import: textual, rich, protobuf, or tuiboard modules other than core.wire and
-core.graph.
+core.graph_attrs.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuiboard.core import wire
-from tuiboard.core.graph import Shape, decode_shape
+from tuiboard.core.graph_attrs import Shape, decode_shape
 from tuiboard.core.wire import LEN, VARINT
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from tuiboard.core.graph import AttrValue, Shape, TensorSummary
+from tuiboard.core.graph_attrs import AttrValue, Shape, TensorSummary
 from tuiboard.core.graph_tree import ROOT, SERIES, Hierarchy, group_of_entry
 from tuiboard.core.run_graphs import KERAS, LoadedGraph, graph_sources, load_graph
 from tuiboard.core.step_stats import NodeStats
