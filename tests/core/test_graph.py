@@ -22,6 +22,7 @@ import tuiboard
 from tests.core import graph_writers as W
 from tests.reference import accumulate
 from tuiboard.core import graph as G
+from tuiboard.core.graph_attrs import AttrValue, dtype_name
 from tuiboard.core.graph_tree import SERIES, build_hierarchy, group_of_entry
 from tuiboard.core.keras_model import parse_keras_model
 from tuiboard.core.logdir import Run
@@ -34,6 +35,7 @@ from tuiboard.core.run_graphs import (
     graph_sources,
     load_graph,
 )
+from tuiboard.core.step_stats import decode_step_stats
 from tuiboard.dashboards import BY_NAME
 
 
@@ -101,7 +103,7 @@ def _dtype_name(code: int) -> str:
     return base + ("_ref" if ref else "")
 
 
-def _ours(v: G.AttrValue) -> tuple[str, Any]:
+def _ours(v: AttrValue) -> tuple[str, Any]:
     if v.kind == "func":
         return "func", v.value[0]
     if v.kind == "tensor":
@@ -385,7 +387,7 @@ def test_attributes_decoded_like_protobuf(tmp_path: Path) -> None:
 
 def test_dtype_names_follow_tensorflows_enum() -> None:
     for code in types_pb2.DataType.values():
-        assert G.dtype_name(code) == _dtype_name(code), types_pb2.DataType.Name(code)
+        assert dtype_name(code) == _dtype_name(code), types_pb2.DataType.Name(code)
 
 
 def test_tf2_trace_merged_like_graph_util(tmp_path: Path) -> None:
@@ -681,7 +683,7 @@ def test_mangled_bytes_never_raise() -> None:
         cut = bytes(stats[: int(rng.integers(0, len(stats) + 1))])
         G.graph_from_run_metadata(cut)  # a problem, not an error
         with contextlib.suppress(DecodeError):  # load_graph records it as a problem
-            G.decode_step_stats(cut)
+            decode_step_stats(cut)
 
 
 def test_deeply_nested_keras_json_is_a_problem(tmp_path: Path) -> None:

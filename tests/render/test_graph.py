@@ -16,7 +16,7 @@ from tensorboard.compat.proto import graph_pb2
 
 import tuiboard
 from tests.core import graph_writers as W
-from tuiboard.core.graph import AttrValue, Shape, TensorSummary
+from tuiboard.core.graph_attrs import AttrValue, Shape, TensorSummary
 from tuiboard.core.keras_model import parse_keras_model
 from tuiboard.core.run_graphs import LoadedGraph, graph_sources, load_graph
 from tuiboard.render import graph as R

@@ -432,13 +432,14 @@ def test_every_binding_has_its_action() -> None:
     from tuiboard.ui.widgets.audio_view import AudioCard
     from tuiboard.ui.widgets.custom_scalars_view import CustomScalarsView
     from tuiboard.ui.widgets.embeddings_view import EmbeddingsView
-    from tuiboard.ui.widgets.graph_view import GraphTree, GraphView
+    from tuiboard.ui.widgets.graph_view import GraphView
     from tuiboard.ui.widgets.hparams_view import HParamsView
     from tuiboard.ui.widgets.images_view import ImageCard
     from tuiboard.ui.widgets.mesh_view import MeshCard
     from tuiboard.ui.widgets.pr_curves_view import PrCard
     from tuiboard.ui.widgets.run_panel import RunTree as Tree
     from tuiboard.ui.widgets.scalars_view import ChartScroll, GroupHeader
+    from tuiboard.ui.widgets.scope_tree import GraphTree
     from tuiboard.ui.widgets.text_view import TextCard
 
     for owner in (

@@ -16,7 +16,8 @@ from tests.ui.conftest import make_app, started
 from tests.ui.test_live import wait_for
 from tuiboard.core.graph_tree import SERIES, group_of_entry
 from tuiboard.ui.app import TuiboardApp
-from tuiboard.ui.widgets.graph_view import CHUNK, GraphView
+from tuiboard.ui.widgets.graph_view import GraphView
+from tuiboard.ui.widgets.scope_tree import CHUNK
 
 pytestmark = pytest.mark.anyio
 SIZE = (160, 50)

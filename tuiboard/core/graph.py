@@ -1,27 +1,27 @@
 """Model graphs decoded from the wire: GraphDef (alone, inside a MetaGraphDef, or as the function
-graphs of a RunMetadata), NodeDef attributes, and the step stats of a RunMetadata.
+graphs of a RunMetadata).
 
 Owns: `Graph` (the nodes of one graph, their inputs resolved to node indices and the reverse
 "who consumes it" index), `decode_graph_def`, `graph_from_meta_graph`,
-`graph_from_run_metadata`, `AttrValue` / `decode_attrs` (attributes are decoded lazily, one
-node at a time, from the bytes the graph was read from), `NodeStats` / `decode_step_stats`.
+`graph_from_run_metadata`. A node's attributes are decoded only when asked for
+(`Graph.attrs`, by core/graph_attrs.py) from the bytes the graph was read from; step stats are
+core/step_stats.py.
 Input names follow TensorBoard's parser (tf_graph_common/graph.ts): `^name` is a control input,
 `name:1` is output 1 of `name`, `name:out:0` an output of a function call. Library functions are
 added as TensorBoard adds them (`__function_library__F`, its input args and its nodes under it).
 Must not import: textual, rich, protobuf, or tuiboard modules other than core.wire and
-core.tfevents_proto.
+core.graph_attrs.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
-from tuiboard.core import tfevents_proto as proto
 from tuiboard.core import wire
+from tuiboard.core.graph_attrs import AttrValue, Shape, decode_node_attrs, dtype_name
 from tuiboard.core.wire import LEN, VARINT, DecodeError
 
 FUNCTION_LIBRARY_PREFIX = "__function_library__"
@@ -30,83 +30,6 @@ OUTPUT_SHAPES = "_output_shapes"
 
 _INPUT_PART = re.compile(r"^([^:]+):((\w+:|)\d+)$")
 """TensorBoard's INPUT_NAME_PART_MATCHER: `name:1` or `name:tensor:1`."""
-
-DTYPE_NAMES: dict[int, str] = {
-    0: "invalid",
-    1: "float32",
-    2: "float64",
-    3: "int32",
-    4: "uint8",
-    5: "int16",
-    6: "int8",
-    7: "string",
-    8: "complex64",
-    9: "int64",
-    10: "bool",
-    11: "qint8",
-    12: "quint8",
-    13: "qint32",
-    14: "bfloat16",
-    15: "qint16",
-    16: "quint16",
-    17: "uint16",
-    18: "complex128",
-    19: "float16",
-    20: "resource",
-    21: "variant",
-    22: "uint32",
-    23: "uint64",
-    24: "float8_e5m2",
-    25: "float8_e4m3fn",
-    26: "float8_e4m3fnuz",
-    27: "float8_e4m3b11fnuz",
-    28: "float8_e5m2fnuz",
-    29: "int4",
-    30: "uint4",
-    31: "int2",
-    32: "uint2",
-    33: "float4_e2m1fn",
-}
-"""TensorFlow's DataType enum as numpy-style names (DT_FLOAT is float32, DT_HALF float16)."""
-
-
-def dtype_name(code: int) -> str:
-    """A DataType's name; reference types (code + 100) end in `_ref`."""
-    if code > 100 and code - 100 in DTYPE_NAMES:
-        return DTYPE_NAMES[code - 100] + "_ref"
-    return DTYPE_NAMES.get(code, f"dtype{code}")
-
-
-Shape = tuple[int, ...] | None
-"""A TensorShapeProto: dimension sizes (-1 unknown), or None for an unknown rank."""
-
-
-@dataclass(frozen=True, slots=True)
-class TensorSummary:
-    """A TensorProto attribute (a Const's value), with at most PREVIEW values kept."""
-
-    dtype: str
-    shape: tuple[int, ...]
-    values: tuple[Any, ...]
-    """The first values in row-major order (floats, ints, bools or bytes); () if unreadable."""
-    size: int
-    """How many values the shape holds."""
-
-
-PREVIEW = 16
-
-
-@dataclass(frozen=True, slots=True)
-class AttrValue:
-    """One decoded AttrValue. `kind` names the oneof field that was set."""
-
-    kind: str
-    """"s", "i", "f", "b", "type", "shape", "tensor", "placeholder", "func", "list" or "" (none)."""
-    value: Any
-    """bytes | int | float | bool | dtype name | Shape | TensorSummary | str | (name, attrs);
-    for "list": (item kind, tuple of items) with item kind "" for an empty list."""
-    size: int = 0
-    """Bytes of the encoded AttrValue (TensorBoard hides attributes over 1024 bytes)."""
 
 
 @dataclass(slots=True)
@@ -483,217 +406,3 @@ def graph_from_nodes(
     for name, op, inputs, attrs in nodes:
         builder.node(name, op, inputs, attrs=attrs)
     return builder.build()
-
-
-# -- attributes ---------------------------------------------------------------------------------
-
-
-def decode_node_attrs(b: bytes, a: int, c: int) -> dict[str, AttrValue]:
-    """The attr map (field 5) of the NodeDef at b[a:c], decoded."""
-    out: dict[str, AttrValue] = {}
-    for fno, wt, a2, c2 in wire.fields(b, a, c):
-        if fno != 5 or wt != LEN:
-            continue
-        key = ""
-        value = AttrValue("", None)
-        for f3, w3, a3, c3 in wire.fields(b, a2, c2):
-            if f3 == 1 and w3 == LEN:
-                key = wire.text_at(b, a3, c3)
-            elif f3 == 2 and w3 == LEN:
-                value = decode_attr_value(b, a3, c3)
-        out[key] = value
-    return out
-
-
-def decode_attr_value(b: bytes, a: int, c: int, depth: int = 0) -> AttrValue:
-    if depth > 8:
-        raise DecodeError("attribute nested too deep")
-    kind: str = ""
-    value: Any = None
-    for fno, wt, a2, c2 in wire.fields(b, a, c):
-        if fno == 2 and wt == LEN:
-            kind, value = "s", b[a2:c2]
-        elif fno == 3 and wt == VARINT:
-            kind, value = "i", wire.signed64(a2)
-        elif fno == 4:
-            kind, value = "f", wire.float_at(b, wt, a2)
-        elif fno == 5 and wt == VARINT:
-            kind, value = "b", bool(a2)
-        elif fno == 6 and wt == VARINT:
-            kind, value = "type", dtype_name(a2)
-        elif fno == 7 and wt == LEN:
-            kind, value = "shape", decode_shape(b, a2, c2)
-        elif fno == 8 and wt == LEN:
-            kind, value = "tensor", decode_tensor_summary(b[a2:c2])
-        elif fno == 9 and wt == LEN:
-            kind, value = "placeholder", wire.text_at(b, a2, c2)
-        elif fno == 10 and wt == LEN:
-            kind, value = "func", _name_attr_list(b, a2, c2, depth)
-        elif fno == 1 and wt == LEN:
-            kind, value = "list", _list_value(b, a2, c2, depth)
-    return AttrValue(kind, value, c - a)
-
-
-def _list_value(b: bytes, a: int, c: int, depth: int) -> tuple[str, tuple[Any, ...]]:
-    """ListValue: the first kind that holds items, and its items."""
-    items: dict[int, list[Any]] = {}
-    for fno, wt, a2, c2 in wire.fields(b, a, c):
-        got = items.setdefault(fno, [])
-        if fno == 2 and wt == LEN:
-            got.append(b[a2:c2])
-        elif fno in (3, 5, 6):
-            vals: list[Any] = []
-            proto._packed(b, wt, a2, c2, "v", vals)
-            if fno == 3:
-                got.extend(wire.signed64(v) for v in vals)
-            elif fno == 5:
-                got.extend(bool(v) for v in vals)
-            else:
-                got.extend(dtype_name(v) for v in vals)
-        elif fno == 4:
-            proto._packed(b, wt, a2, c2, "f", got)
-        elif fno == 7 and wt == LEN:
-            got.append(decode_shape(b, a2, c2))
-        elif fno == 8 and wt == LEN:
-            got.append(decode_tensor_summary(b[a2:c2]))
-        elif fno == 9 and wt == LEN:
-            got.append(_name_attr_list(b, a2, c2, depth))
-    names = {2: "s", 3: "i", 4: "f", 5: "b", 6: "type", 7: "shape", 8: "tensor", 9: "func"}
-    for fno in (2, 3, 4, 5, 6, 7, 8, 9):
-        if items.get(fno):
-            return names[fno], tuple(items[fno])
-    return "", ()
-
-
-def _name_attr_list(b: bytes, a: int, c: int, depth: int) -> tuple[str, dict[str, AttrValue]]:
-    name = ""
-    attrs: dict[str, AttrValue] = {}
-    for fno, wt, a2, c2 in wire.fields(b, a, c):
-        if fno == 1 and wt == LEN:
-            name = wire.text_at(b, a2, c2)
-        elif fno == 2 and wt == LEN:
-            key = ""
-            value = AttrValue("", None)
-            for f3, w3, a3, c3 in wire.fields(b, a2, c2):
-                if f3 == 1 and w3 == LEN:
-                    key = wire.text_at(b, a3, c3)
-                elif f3 == 2 and w3 == LEN:
-                    value = decode_attr_value(b, a3, c3, depth + 1)
-            attrs[key] = value
-    return name, attrs
-
-
-def decode_shape(b: bytes, a: int, c: int) -> Shape:
-    dims: list[int] = []
-    for fno, wt, a2, c2 in wire.fields(b, a, c):
-        if fno == 2 and wt == LEN:
-            size = 0
-            for f3, w3, a3, _ in wire.fields(b, a2, c2):
-                if f3 == 1 and w3 == VARINT:
-                    size = wire.signed64(a3)
-            dims.append(size)
-        elif fno == 3 and wt == VARINT and a2:
-            return None
-    return tuple(dims)
-
-
-def decode_tensor_summary(b: bytes) -> TensorSummary:
-    t = proto.decode_tensor(b)
-    name = dtype_name(t.dtype)
-    size = t.size()
-    values: tuple[Any, ...] = ()
-    try:
-        if t.is_string:
-            values = tuple(t.strings[:PREVIEW])
-        elif t.dtype in proto.DTYPES:
-            values = tuple(proto.tensor_array(t).reshape(-1)[:PREVIEW].tolist())
-    except (DecodeError, ValueError):
-        values = ()
-    return TensorSummary(name, t.shape, values, size)
-
-
-# -- step stats ---------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class NodeStats:
-    """What a RunMetadata's step stats say about one node (TensorBoard's NodeStats)."""
-
-    device: str
-    start_micros: int
-    end_micros: int
-    """all_start_micros + all_end_rel_micros (the latest of the node's entries)."""
-    memory_bytes: int
-    """Sum of the total_bytes of its allocations."""
-    output_shapes: list[Shape]
-
-    @property
-    def compute_micros(self) -> int:
-        return self.end_micros - self.start_micros
-
-
-def decode_step_stats(blob: bytes) -> dict[str, NodeStats]:
-    """RunMetadata.step_stats: node name -> its stats, entries of one node combined as
-    TensorBoard combines them (earliest start, latest end, bytes summed)."""
-    out: dict[str, NodeStats] = {}
-    for fno, wt, a, c in wire.fields(blob, 0, len(blob)):
-        if fno != 1 or wt != LEN:
-            continue
-        for f2, w2, a2, c2 in wire.fields(blob, a, c):
-            if f2 != 1 or w2 != LEN:
-                continue
-            device = ""
-            entries: list[tuple[int, int]] = []
-            for f3, w3, a3, c3 in wire.fields(blob, a2, c2):
-                if f3 == 1 and w3 == LEN:
-                    device = wire.text_at(blob, a3, c3)
-                elif f3 == 2 and w3 == LEN:
-                    entries.append((a3, c3))
-            for a3, c3 in entries:
-                _node_exec(blob, a3, c3, device, out)
-    return out
-
-
-def _node_exec(b: bytes, a: int, c: int, device: str, out: dict[str, NodeStats]) -> None:
-    name = ""
-    start = end_rel = 0
-    start_ns = end_rel_ns = 0
-    memory = 0
-    shapes: list[Shape] = []
-    for fno, wt, a2, c2 in wire.fields(b, a, c):
-        if wt == VARINT:
-            if fno == 2:
-                start = wire.signed64(a2)
-            elif fno == 5:
-                end_rel = wire.signed64(a2)
-            elif fno == 13:
-                start_ns = wire.signed64(a2)
-            elif fno == 16:
-                end_rel_ns = wire.signed64(a2)
-        elif wt == LEN:
-            if fno == 1:
-                name = wire.text_at(b, a2, c2)
-            elif fno == 6:
-                for f3, w3, a3, _ in wire.fields(b, a2, c2):
-                    if f3 == 2 and w3 == VARINT and wire.signed64(a3) > 0:
-                        memory += wire.signed64(a3)
-            elif fno == 7:
-                for f3, w3, a3, c3 in wire.fields(b, a2, c2):
-                    if f3 == 3 and w3 == LEN:
-                        for f4, w4, a4, c4 in wire.fields(b, a3, c3):
-                            if f4 == 2 and w4 == LEN:
-                                shapes.append(decode_shape(b, a4, c4))
-    if not start and start_ns:
-        start = start_ns // 1000
-    if not end_rel and end_rel_ns:
-        end_rel = end_rel_ns // 1000
-    end = start + max(0, end_rel)
-    have = out.get(name)
-    if have is None:
-        out[name] = NodeStats(device, start, end, memory, shapes)
-        return
-    have.start_micros = min(have.start_micros, start)
-    have.end_micros = max(have.end_micros, end)
-    have.memory_bytes += memory
-    if not have.output_shapes:
-        have.output_shapes = shapes

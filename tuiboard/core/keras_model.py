@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuiboard.core.graph import DTYPE_NAMES, AttrValue, Graph, graph_from_nodes
+from tuiboard.core.graph import Graph, graph_from_nodes
+from tuiboard.core.graph_attrs import DTYPE_NAMES, AttrValue
 
 KerasShape = tuple[int | None, ...]
 """Keras' shape convention: None for the batch and other unknown sizes."""

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from tuiboard.core import graph as g
 from tuiboard.core.graph_tree import Hierarchy, build_hierarchy
 from tuiboard.core.keras_model import KerasModel, parse_keras_model
+from tuiboard.core.step_stats import NodeStats, decode_step_stats
 from tuiboard.core.types import GRAPH, GraphValue, TensorValue
 from tuiboard.core.wire import DecodeError
 
@@ -101,7 +102,7 @@ class LoadedGraph:
     graph: g.Graph
     hierarchy: Hierarchy
     step: int
-    stats: dict[str, dict[str, g.NodeStats]] = field(default_factory=dict)
+    stats: dict[str, dict[str, NodeStats]] = field(default_factory=dict)
     """Run metadata tag -> node name -> stats (empty: no step stats)."""
     keras: KerasModel | None = None
     problems: list[str] = field(default_factory=list)
@@ -126,14 +127,14 @@ def _last_blob(values: tuple[object, ...], step: int | None) -> tuple[bytes, int
     return None
 
 
-def _tagged_stats(run: Run, problems: list[str]) -> dict[str, dict[str, g.NodeStats]]:
-    out: dict[str, dict[str, g.NodeStats]] = {}
+def _tagged_stats(run: Run, problems: list[str]) -> dict[str, dict[str, NodeStats]]:
+    out: dict[str, dict[str, NodeStats]] = {}
     for tag in run.tags(GRAPH):
         found = _of_source(run.values(GRAPH, tag), "tagged_run_metadata")
         if not found:
             continue
         try:
-            out[tag] = g.decode_step_stats(found[-1].data)
+            out[tag] = decode_step_stats(found[-1].data)
         except DecodeError as e:
             problems.append(f"run metadata {tag!r} does not decode: {e}")
     return out
@@ -150,7 +151,7 @@ def load_graph(
     found = _last_blob(run.values(source.data_kind, source.tag), step)
     data, step = found if found is not None else (b"", 0)
     keras: KerasModel | None = None
-    stats: dict[str, dict[str, g.NodeStats]] = {}
+    stats: dict[str, dict[str, NodeStats]] = {}
     graph: g.Graph
     if source.kind == KERAS:
         try:
@@ -162,7 +163,7 @@ def load_graph(
             graph = g.graph_from_nodes([])
     elif source.kind == PROFILE:
         try:
-            node_stats = g.decode_step_stats(data)
+            node_stats = decode_step_stats(data)
         except DecodeError as e:
             problems.append(f"run metadata does not decode: {e}")
             node_stats = {}
@@ -178,7 +179,7 @@ def load_graph(
     else:
         graph = g.graph_from_run_metadata(data)
         try:
-            own = g.decode_step_stats(data)
+            own = decode_step_stats(data)
         except DecodeError as e:
             problems.append(f"step stats do not decode: {e}")
             own = {}

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from tuiboard.core.graph import AttrValue, NodeStats, Shape, TensorSummary
+from tuiboard.core.graph_attrs import AttrValue, Shape, TensorSummary
 from tuiboard.core.graph_tree import ROOT, SERIES, Hierarchy, group_of_entry
 from tuiboard.core.run_graphs import KERAS, LoadedGraph, graph_sources, load_graph
+from tuiboard.core.step_stats import NodeStats
 from tuiboard.render.canvas import fit_text, join_lines
 from tuiboard.render.plot_request import PlotRequest
 from tuiboard.render.sanitize import clean

@@ -1,9 +1,8 @@
 """The Graph tab: one graph at a time (a run's op graph, a TF2 trace, a Keras model or run
 metadata), as TensorBoard's name-scope tree with a detail panel.
 
-Owns: `GraphView` (graph list, summary line, tree, detail, the keys) and `GraphTree` (a Textual
-Tree that adds a scope's children only when it is first opened, at most CHUNK at a time, so a
-10,000-node graph never makes 10,000 tree nodes at once). Not card-based: a graph wants the whole
+Owns: `GraphView` (graph list, summary line, the scope tree of ui/widgets/scope_tree.py, detail,
+the keys). Not card-based: a graph wants the whole
 width. The graphs of the shown runs are listed on the left like the Histograms tab's list
 (hidden at 80 columns; `[` `]` step through them anywhere). Graphs are decoded and their trees
 built on a worker thread (core/run_graphs.py), cached per (run, source, version); while the tab
@@ -22,7 +21,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from rich.cells import cell_len
-from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,9 +28,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, OptionList, Static, Tree
 from textual.widgets.option_list import Option
-from textual.widgets.tree import TreeNode
 
-from tuiboard.core.graph_tree import entry_of_group, group_of_entry
+from tuiboard.core.graph_tree import group_of_entry
 from tuiboard.core.run_graphs import (
     GRAPH_KINDS,
     GraphSource,
@@ -53,13 +50,12 @@ from tuiboard.render.graph import (
 )
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.widgets.lazy_tab import LazyTab
+from tuiboard.ui.widgets.scope_tree import GraphTree
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Changes
     from tuiboard.ui.board import Board
 
-CHUNK = 500
-"""Children added to the tree at a time; a "… more" line adds the next ones."""
 TRACE_LISTED = 300
 """Traced inputs listed in the detail panel (all are highlighted in the tree)."""
 CACHE = 4
@@ -78,140 +74,6 @@ def _one_line(text: str, width: int) -> Text:
 
 def source_key(s: GraphSource) -> tuple[str, str, str]:
     return (s.run, s.data_kind, s.tag)
-
-
-class GraphTree(Tree[int]):
-    """Entries are ints (node i is i, group g is -(g + 1)); labels are drawn from the view's
-    state (trace, matches) whenever a line is drawn, so they never go stale."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right", "open_scope", "Open the scope (again: its first child)", show=False),
-        Binding("left", "close_scope", "Close the scope (again: go to its parent)", show=False),
-    ]
-
-    def __init__(self, view: GraphView, **kw: Any) -> None:
-        super().__init__("graph", data=entry_of_group(0), **kw)
-        self.view = view
-        self.show_root = False
-        self.auto_expand = True
-        self.guide_depth = 2
-        self.nodes_by_entry: dict[int, TreeNode[int]] = {}
-        """Tree nodes made so far, by entry."""
-        self.filled: dict[int, int] = {}
-        """Group id -> how many of its children are in the tree."""
-        self.more: dict[int, TreeNode[int]] = {}
-        """Group id -> its "… more" tree node, while it has one."""
-
-    def show(self, lg: LoadedGraph | None) -> None:
-        self.clear()
-        self.nodes_by_entry = {}
-        self.filled = {}
-        self.more = {}
-        if lg is None:
-            return
-        self.fill(self.root, 0)
-        self.root.expand()
-        top = self.root.children
-        if len(top) == 1 and top[0].allow_expand:
-            top[0].expand()  # one top scope (a PyTorch model, a Keras model): open it
-        if top:
-            self.move_cursor(top[0])
-
-    def fill(self, parent: TreeNode[int], gid: int, upto: int = 0) -> None:
-        """Add the next CHUNK children of group `gid` under `parent` (at least `upto` + 1)."""
-        lg = self.view.loaded
-        if lg is None:
-            return
-        h = lg.hierarchy
-        children = h.children(gid)
-        start = self.filled.get(gid, 0)
-        stop = min(len(children), max(start + CHUNK, upto + 1))
-        if start >= stop:
-            return
-        more = self.more.pop(gid, None)
-        if more is not None:
-            more.remove()
-        for e in children[start:stop]:
-            if e < 0:
-                node = parent.add(h.groups[group_of_entry(e)].label, data=e)
-            else:
-                node = parent.add_leaf(h.leaf_label[e], data=e)
-            self.nodes_by_entry[e] = node
-        self.filled[gid] = stop
-        if stop < len(children):
-            self.more[gid] = parent.add_leaf(f"… {len(children) - stop} more", data=None)
-
-    def render_label(self, node: TreeNode[int], base_style: Style, style: Style) -> Text:
-        label = self.view.entry_label(node.data)
-        if label is None:
-            label = Text(str(node.label), style="dim italic")
-        label = label.copy()
-        label.stylize(style)
-        if node.allow_expand:
-            icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
-            return Text.assemble((icon, base_style), label)
-        return label
-
-    def redraw_labels(self) -> None:
-        """Labels depend on the view's state: draw every line again (every line's path starts
-        at a top-level node, whose update count is in the line cache's key)."""
-        for child in self.root.children:
-            child.refresh()
-        self.refresh()
-
-    @on(Tree.NodeExpanded)
-    def _expanded(self, event: Tree.NodeExpanded[int]) -> None:
-        entry = event.node.data
-        if entry is not None and entry < 0 and group_of_entry(entry) not in self.filled:
-            self.fill(event.node, group_of_entry(entry))
-
-    def reveal(self, entry: int) -> TreeNode[int] | None:
-        """Open every scope down to an entry, add it to the tree and put the cursor on it."""
-        lg = self.view.loaded
-        if lg is None:
-            return None
-        h = lg.hierarchy
-        path = h.path(entry) if entry >= 0 else h.group_path(group_of_entry(entry))[:-1]
-        parent = self.root
-        for gid in path:
-            if gid != 0:
-                node = self.nodes_by_entry.get(entry_of_group(gid))
-                if node is None:
-                    return None
-                parent = node
-                if gid not in self.filled:
-                    self.fill(parent, gid)
-                parent.expand()
-            if entry not in self.nodes_by_entry:
-                siblings = h.children(gid)
-                target = entry if gid == path[-1] else entry_of_group(path[path.index(gid) + 1])
-                if target in siblings:
-                    self.fill(parent, gid, upto=siblings.index(target))
-        node = self.nodes_by_entry.get(entry)
-        if node is not None:
-            _ = self.last_line  # lays the lines out, so the node knows its line
-            self.move_cursor(node)
-            self.scroll_to_node(node, animate=False)
-        return node
-
-    def action_open_scope(self) -> None:
-        node = self.cursor_node
-        if node is None or not node.allow_expand:
-            return
-        if not node.is_expanded:
-            node.expand()
-        elif node.children:
-            _ = self.last_line
-            self.move_cursor(node.children[0])
-
-    def action_close_scope(self) -> None:
-        node = self.cursor_node
-        if node is None:
-            return
-        if node.allow_expand and node.is_expanded:
-            node.collapse()
-        elif node.parent is not None and node.parent is not self.root:
-            self.move_cursor(node.parent)
 
 
 class GraphView(LazyTab, Horizontal):
@@ -423,6 +285,10 @@ class GraphView(LazyTab, Horizontal):
 
     def _show(self, lg: LoadedGraph | None) -> None:
         """Show a loaded graph, keeping the selected node (by name) when it is the same graph."""
+        with self.app.batch_update():  # one repaint for the tree, summary, detail and lists
+            self._show_now(lg)
+
+    def _show_now(self, lg: LoadedGraph | None) -> None:
         previous = self.loaded
         keep_name = None
         same = (
