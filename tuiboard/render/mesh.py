@@ -185,8 +185,9 @@ def mesh_edges(faces: np.ndarray) -> MeshEdges:
     has_twin = twin < keys.shape[0]
     has_twin[has_twin] = ~first[twin[has_twin]]
     second = np.where(has_twin, face_of[np.minimum(twin, keys.shape[0] - 1)], -1)
+    first_pair = order[starts]
     found = MeshEdges(
-        np.stack((keys[starts] // n, keys[starts] % n), axis=1),
+        np.stack((lo[first_pair], hi[first_pair]), axis=1),
         np.stack((face_of[starts], second), axis=1),
     )
     with _edge_lock:
