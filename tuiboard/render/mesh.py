@@ -1,9 +1,9 @@
 """Meshes and point clouds in braille: every vertex projected in perspective at once, edges
 rasterised by vectorised line sampling, the nearest dot of each cell giving its colour.
 
-Owns: `Camera` (turn, tilt, zoom, field of view), `project`, `mesh_edges` (with the faces each
-borders), `front_facing`, `mesh_text` (a mesh sample + camera + size -> Text), `mesh_info` and
-`plot_blocks` (`plot --kind mesh`).
+Owns: `Camera` (turn, tilt, zoom, field of view), `project`, `front_facing`, `mesh_text` (a
+mesh sample + camera + size -> Text), `mesh_info`, `mesh_block` and `plot_blocks`
+(`plot --kind mesh`).
 Must not import: textual, tuiboard.ui.
 
 Choices, stated once:
@@ -22,10 +22,9 @@ Choices, stated once:
 - Braille dots are about square (a cell is 2 x 4 dots and about twice as tall as wide), so one
   scale serves both axes: the unit sphere's outline fits the smaller of width and height.
 - Faces draw as a wireframe with hidden lines removed the way TensorBoard's viewer hides them
-  (three.js draws the front side of a face only, counter-clockwise as seen): an edge shows
-  when a face it borders faces the camera. Each distinct edge is drawn once (edges and the
-  faces they border are found once per faces array and cached, so turning the mesh does not
-  sort them again). `back_faces` shows every edge (x-ray). No faces: one dot per vertex.
+  (three.js draws the front side of a face only, counter-clockwise as seen): the faces turned
+  away are left out, with the vertices only they use. `back_faces` shows every face (x-ray).
+  No faces: one dot per vertex.
 - A cell's colour is that of its dot nearest the camera: the vertex colour (interpolated along
   an edge) where colours are given, else the run's colour; both darkened with distance (a depth
   cue, 8 levels: the far side of the sphere at 45 %), since a wireframe shows front and back.
@@ -34,8 +33,6 @@ Choices, stated once:
 from __future__ import annotations
 
 import math
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -134,75 +131,45 @@ def project(
     return px, py, depth, finite
 
 
-# -- edges ---------------------------------------------------------------------------------------
-
-_EDGE_CACHE_ITEMS = 16
-_edge_lock = threading.Lock()
-_edge_cache: OrderedDict[int, tuple[np.ndarray, MeshEdges]] = OrderedDict()
-"""id(faces) -> (faces, its edges); holding the faces keeps the id from being reused."""
+# -- hidden lines ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class MeshEdges:
-    """The distinct edges of a triangle mesh and the (up to two) faces each one borders."""
-
-    edges: np.ndarray
-    """int64 [E, 2], low index first, sorted."""
-    faces: np.ndarray
-    """int64 [E, 2]: two faces it borders; the second is -1 on a boundary edge (an edge shared
-    by three faces or more keeps two of them)."""
-
-
-def mesh_edges(faces: np.ndarray) -> MeshEdges:
-    """The distinct edges of triangles `faces` [F, 3] with the faces they border, cached per
-    faces array (the store hands out the same array each time)."""
-    key = id(faces)
-    with _edge_lock:
-        hit = _edge_cache.get(key)
-        if hit is not None and hit[0] is faces:
-            _edge_cache.move_to_end(key)
-            return hit[1]
-    f = faces.astype(np.int64, copy=False)
-    a = np.concatenate((f[:, 0], f[:, 1], f[:, 2]))
-    b = np.concatenate((f[:, 1], f[:, 2], f[:, 0]))
-    lo = np.minimum(a, b)
-    hi = np.maximum(a, b)
-    n = int(hi.max()) + 1 if hi.shape[0] else 1
-    keys = lo * n + hi
-    m = keys.shape[0]
-    if n * n * max(m, 1) < 1 << 62:
-        # One sort of (edge key, pair index) packed in an int64: about 3x faster than argsort.
-        packed = np.sort(keys * m + np.arange(m, dtype=np.int64))
-        keys, order = packed // m, packed % m
-    else:
-        order = np.argsort(keys)
-        keys = keys[order]
-    face_of = order % f.shape[0] if f.shape[0] else order  # pair i belongs to face i mod F
-    first = np.ones(keys.shape[0], dtype=bool)
-    first[1:] = keys[1:] != keys[:-1]
-    starts = np.flatnonzero(first)
-    twin = starts + 1
-    has_twin = twin < keys.shape[0]
-    has_twin[has_twin] = ~first[twin[has_twin]]
-    second = np.where(has_twin, face_of[np.minimum(twin, keys.shape[0] - 1)], -1)
-    found = MeshEdges(
-        np.stack((keys[starts] // n, keys[starts] % n), axis=1),
-        np.stack((face_of[starts], second), axis=1),
+def _signed_area(fx: np.ndarray, fy: np.ndarray) -> np.ndarray:
+    """Twice the signed area of each projected triangle (rows of fx, fy: its corners' dots)."""
+    return (fx[:, 1] - fx[:, 0]) * (fy[:, 2] - fy[:, 0]) - (fy[:, 1] - fy[:, 0]) * (
+        fx[:, 2] - fx[:, 0]
     )
-    with _edge_lock:
-        _edge_cache[key] = (faces, found)
-        while len(_edge_cache) > _EDGE_CACHE_ITEMS:
-            _edge_cache.popitem(last=False)
-    return found
 
 
 def front_facing(faces: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     """Which triangles face the camera: counter-clockwise as seen (three.js's front side; on
     the dot grid, whose y grows downwards, that is a negative signed area). Edge-on ones
     (area 0) count as facing it."""
-    x0, x1, x2 = px[faces[:, 0]], px[faces[:, 1]], px[faces[:, 2]]
-    y0, y1, y2 = py[faces[:, 0]], py[faces[:, 1]], py[faces[:, 2]]
-    return np.asarray((x1 - x0) * (y2 - y0) - (y1 - y0) * (x2 - x0) <= 0, dtype=bool)
+    return np.asarray(_signed_area(px[faces], py[faces]) <= 0, dtype=bool)
+
+
+def _long_sides(
+    faces: np.ndarray, px: np.ndarray, py: np.ndarray, cull: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """(a, b, span, used) of the sides of the faces shown (those facing the camera when
+    `cull`) whose ends do not touch on the dot grid: their ends' vertex indexes, the ceiling
+    of their longer axis in dots (>= 2), and which vertices the shown faces use (None: all).
+    A side two shown faces share comes twice: finding the distinct edges (a sort of 3F pairs)
+    costs more than sampling the few long ones twice."""
+    fx = px[faces]
+    fy = py[faces]
+    used = None
+    if cull:
+        keep = _signed_area(fx, fy) <= 0
+        faces, fx, fy = faces[keep], fx[keep], fy[keep]
+        used = np.zeros(px.shape[0], dtype=bool)
+        used[faces.reshape(-1)] = True
+    nxt = [1, 2, 0]
+    span = np.ceil(np.maximum(np.abs(fx[:, nxt] - fx), np.abs(fy[:, nxt] - fy)))
+    face, side = np.nonzero(span >= 2.0)  # NaN ends compare False: never drawn
+    a = faces[face, side]
+    b = faces[face, (side + 1) % 3]
+    return a, b, span[face, side].astype(np.int64), used
 
 
 # -- drawing -------------------------------------------------------------------------------------
@@ -304,8 +271,8 @@ def mesh_text(
     `colour`, darkened with distance.
 
     Hidden lines go as TensorBoard's viewer hides them (three.js draws a mesh's front side
-    only): an edge is drawn when one of the faces it borders faces the camera, a vertex when
-    one of its edges is drawn; `back_faces` draws every edge and vertex (x-ray).
+    only): the sides of the faces turned to the camera are drawn, and the vertices they use;
+    `back_faces` draws every face and vertex (x-ray).
     Every vertex shown is a dot; an edge adds the dots between its ends only when they do not
     touch already (a dense mesh's edges mostly do), sampled along it (`_interiors`), or, when
     an end is out of view, by `rasterize_segments`, which clips it to the view first."""
@@ -321,34 +288,25 @@ def mesh_text(
         unit, finite = sample.unit, sample.finite
     px, py, depth = _view(unit, camera, w, h)
     inside = finite & (px > -0.5) & (px < w - 0.5) & (py > -0.5) & (py < h - 0.5)
+    edges = np.zeros((0, 2), dtype=np.int64)
+    a = b = span = np.zeros(0, dtype=np.int64)
+    if sample.faces is not None and sample.faces.shape[0]:
+        # Hidden lines: the faces turned away are not drawn at all, nor the vertices only
+        # they use.
+        a, b, span, used = _long_sides(sample.faces, px, py, cull=not back_faces)
+        if used is not None:
+            inside &= used
+        edges = np.stack((a, b), axis=1)
     vid = np.flatnonzero(inside)
     xs = [np.rint(px[vid]).astype(np.int64)]
     ys = [np.rint(py[vid]).astype(np.int64)]
     ds = [depth[vid]]
     srcs = [vid]
-    edges = np.zeros((0, 2), dtype=np.int64)
-    if sample.faces is not None and sample.faces.shape[0]:
-        found = mesh_edges(sample.faces)
-        edges = found.edges
-        if not back_faces:  # hidden lines: only edges bordering a face turned to the camera
-            front = front_facing(sample.faces, px, py)
-            f1, f2 = found.faces[:, 0], found.faces[:, 1]
-            shown = front[f1] | ((f2 >= 0) & front[np.maximum(f2, 0)])
-            edges = edges[shown]
-            used = np.zeros(n, dtype=bool)
-            used[edges.reshape(-1)] = True
-            vid = np.flatnonzero(inside & used)
-            xs = [np.rint(px[vid]).astype(np.int64)]
-            ys = [np.rint(py[vid]).astype(np.int64)]
-            ds = [depth[vid]]
-            srcs = [vid]
-        a, b = edges[:, 0], edges[:, 1]
-        span = np.ceil(np.maximum(np.abs(px[b] - px[a]), np.abs(py[b] - py[a])))
-        long = span >= 2.0  # shorter: its two end dots touch already
+    if a.shape[0]:
         both_in = inside[a] & inside[b]
-        ids = np.flatnonzero(long & both_in)
-        xi, yi, seg = _interiors(px, py, a[ids], b[ids], span[ids].astype(np.int64))
-        clipped = np.flatnonzero(long & ~both_in & finite[a] & finite[b])
+        ids = np.flatnonzero(both_in)
+        xi, yi, seg = _interiors(px, py, a[ids], b[ids], span[ids])
+        clipped = np.flatnonzero(~both_in & finite[a] & finite[b])
         if clipped.shape[0]:  # an end out of view (zoomed in): clip it to the view first
             cx, cy, cseg = rasterize_segments(px, py, a[clipped], b[clipped], w, h)
             xi, yi = np.concatenate((xi, cx)), np.concatenate((yi, cy))

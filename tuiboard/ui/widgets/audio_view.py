@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from tuiboard.core.types import ValueRecord
+    from tuiboard.ui.board import Board
 
 PLAYERS = ("paplay", "aplay", "afplay")
 """Command-line players tried in this order (PulseAudio/PipeWire, ALSA, macOS)."""
@@ -181,9 +182,10 @@ class AudioView(CardsView):
     SLOW: ClassVar[bool] = True
     EMPTY: ClassVar[str] = "No audio in the shown runs."
 
-    def __init__(self, *args: object, **kw: object) -> None:
-        super().__init__(*args, **kw)  # type: ignore[arg-type]
+    def __init__(self, board: Board, **kw: Any) -> None:
+        super().__init__(board, **kw)
         self.playback = Playback()
+        """The clip this tab started playing (stopped and cleaned up when the tab goes)."""
 
     def on_unmount(self) -> None:
         super().on_unmount()

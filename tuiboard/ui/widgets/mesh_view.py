@@ -8,9 +8,9 @@ shows the hidden edges too (x-ray), the step slider and Enter as on every card. 
 being the camera's, the card grid is walked with tab / shift+tab (Textual's focus chain, in
 grid order), and the mouse.
 Drawing happens on worker threads (render/mesh.py projects every vertex with numpy: a
-100k-vertex, 200k-face mesh takes ~13 ms to redraw turned and ~57 ms the first time, at
-156x40 cells, bench/bench_mesh.py); while a turned view is drawn the card keeps its last
-picture, and a view the card no longer wants is skipped.
+100k-vertex, 200k-face mesh takes ~30 ms to redraw turned and ~60 ms the first time, at
+156x40 cells on a busy 2-core machine, bench/bench_mesh.py); while a turned view is drawn the
+card keeps its last picture, and a view the card no longer wants is skipped.
 Must not import: tuiboard.core readers (core.mesh groups what the store holds).
 """
 
