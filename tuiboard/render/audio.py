@@ -32,6 +32,7 @@ from rich.text import Text
 
 from tuiboard.core.types import AUDIO, AudioValue
 from tuiboard.render.canvas import Canvas, fit_text, join_lines
+from tuiboard.render.numbers import fmt_bytes
 from tuiboard.render.plot_request import value_at_step
 from tuiboard.render.raster import BRAILLE_BASE, braille_bits, rasterize
 from tuiboard.render.sanitize import clean
@@ -256,14 +257,6 @@ def _nice_step(raw: float) -> float:
     return 10 * p
 
 
-def _size_text(n: int) -> str:
-    if n < 1000:
-        return f"{n} B"
-    if n < 1_000_000:
-        return f"{n / 1000:.1f} kB"
-    return f"{n / 1_000_000:.1f} MB"
-
-
 def _channels_text(n: int) -> str:
     return {1: "mono", 2: "stereo"}.get(n, f"{n} channels")
 
@@ -281,7 +274,7 @@ def audio_info(value: AudioValue, index: int, wav: Wav | str | None = None) -> s
         dur = f"{frames / rate:.2f} s · " if rate > 0 and frames > 0 else ""
         hz = f"{rate:g} Hz · " if rate > 0 else ""
         chans = f"{_channels_text(ch)} · " if ch > 0 else ""
-        return f"{dur}{hz}{chans}{_size_text(len(data))}"
+        return f"{dur}{hz}{chans}{fmt_bytes(len(data))}"
     peak = float(np.max(np.abs(wav.samples))) if wav.samples.size else 0.0
     level = f"peak {round(20 * math.log10(peak), 1) + 0.0:.1f} dBFS" if peak > 0 else "silent"
     parts = [
@@ -290,7 +283,7 @@ def audio_info(value: AudioValue, index: int, wav: Wav | str | None = None) -> s
         _channels_text(wav.channels),
         f"{wav.bits}-bit {wav.encoding}",
         level,
-        _size_text(len(data)),
+        fmt_bytes(len(data)),
     ]
     if wav.truncated:
         parts.append("cut short")

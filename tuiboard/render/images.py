@@ -39,6 +39,7 @@ from rich.text import Span, Text
 from tuiboard.core.tfevents_values import MAX_IMAGE_PIXELS
 from tuiboard.core.types import IMAGES, ImageValue
 from tuiboard.render.canvas import fit_text, join_lines
+from tuiboard.render.numbers import fmt_bytes
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme
 
@@ -469,14 +470,6 @@ def image_card(
     return _halfblock_text(adjust(px, brightness, contrast), truecolor, left, width)
 
 
-def _size_text(n: int) -> str:
-    if n < 1000:
-        return f"{n} B"
-    if n < 1_000_000:
-        return f"{n / 1000:.1f} kB"
-    return f"{n / 1_000_000:.1f} MB"
-
-
 def frame_count(data: bytes) -> int:
     """How many frames an (animated) image has; 1 when it is still or unreadable."""
     try:
@@ -516,7 +509,7 @@ def image_info(value: ImageValue, index: int) -> str:
     out = f"{w}x{h} {clean(fmt)}"
     if frames > 1:
         out += f" · {frames} frames"
-    return f"{out} · {_size_text(len(data))}"
+    return f"{out} · {fmt_bytes(len(data))}"
 
 
 # -- plot --images -------------------------------------------------------------------------------

@@ -146,6 +146,15 @@ def time_ticks(lo: float, hi: float, n: int, offset: float = 0.0) -> list[float]
     return [k * step - offset for k in range(int(first), int(last) + 1)]
 
 
+def fmt_bytes(n: int) -> str:
+    """A byte count as people read it: "812 B", "1.2 kB", "3.4 MB" (decimal units)."""
+    if n < 1000:
+        return f"{n} B"
+    if n < 1_000_000:
+        return f"{n / 1000:.1f} kB"
+    return f"{n / 1_000_000:.1f} MB"
+
+
 def fmt_duration(seconds: float) -> str:
     """Relative time label: 0, 45s, 1m30s, 2h, 1h05m, 3d, 2d04h."""
     if not math.isfinite(seconds):
