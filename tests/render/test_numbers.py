@@ -130,3 +130,11 @@ def test_nice_ticks_near_float_max_do_not_overflow() -> None:
     for lo, hi, n in ((0.0, 1.4142135623730951e308, 1), (-1.7e308, 1.7e308, 4)):
         ticks = nice_ticks(lo, hi, n)
         assert ticks and all(lo <= t <= hi for t in ticks)
+
+
+def test_fmt_tick_of_a_value_that_rounds_past_float_max() -> None:
+    """Found by hypothesis: -1.795e308 to 3 digits is -1.8e308, past the largest float."""
+    from tuiboard.render.numbers import fmt_tick
+
+    assert fmt_tick(-1.7950000000000001e308) == "-1.8e308"
+    assert fmt_tick(1.7950000000000001e308) == "1.8e308"

@@ -44,6 +44,8 @@ def fmt_tick(v: float, precision: int = 3) -> str:
     a = abs(v)
     # Round first so 999.96 becomes "1k", not "1e+03".
     r = float(f"{v:.{precision}g}")
+    if math.isinf(r):  # -1.795e308 rounds past the largest float: keep the value as it is
+        r = v
     a = abs(r)
     if a >= 1e18:
         return _exp(r, precision)
