@@ -33,7 +33,7 @@ from rich.text import Text
 from tuiboard.core.types import AUDIO, AudioValue
 from tuiboard.render.canvas import Canvas, fit_text, join_lines
 from tuiboard.render.numbers import fmt_bytes
-from tuiboard.render.plot_request import value_at_step
+from tuiboard.render.plot_request import block_head, value_at_step
 from tuiboard.render.raster import BRAILLE_BASE, braille_bits, rasterize
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme
@@ -361,10 +361,7 @@ def plot_blocks(req: PlotRequest) -> list[Text]:
             description = meta.description if meta is not None else ""
             n = len(value.clips)
             for i in range(max(n, 1)):
-                head = Text(clean(tag), style=f"bold {theme.text}" if theme.color else "")
-                head.append(" · ")
-                head.append(clean(run.name), style=colour if theme.color else "")
-                head.append(f" · step {value.step}")
+                head = block_head(theme, tag, run.name, colour, value.step)
                 if n == 0:
                     head.append(" · no clip")
                     blocks.append(fit_text(head, req.width))

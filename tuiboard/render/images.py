@@ -40,6 +40,7 @@ from tuiboard.core.tfevents_values import MAX_IMAGE_PIXELS
 from tuiboard.core.types import IMAGES, ImageValue
 from tuiboard.render.canvas import fit_text, join_lines
 from tuiboard.render.numbers import fmt_bytes
+from tuiboard.render.plot_request import block_head, value_at_step
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme
 
@@ -515,19 +516,6 @@ def image_info(value: ImageValue, index: int) -> str:
 # -- plot --images -------------------------------------------------------------------------------
 
 
-def _pick(values: tuple[Any, ...], step: int | None) -> ImageValue | None:
-    """The latest value, or the last one at or before `step`."""
-    best: ImageValue | None = None
-    for v in values:
-        if not isinstance(v, ImageValue):
-            continue
-        if step is not None and v.step > step:
-            continue
-        if best is None or v.step >= best.step:
-            best = v
-    return best
-
-
 def plot_blocks(req: PlotRequest) -> list[Text]:
     """One block per run x image tag x sample: a head line
     "tag · run · step N · sample i/n · 28x28 PNG · 1.2 kB" (samples counted from 1, as
@@ -541,15 +529,14 @@ def plot_blocks(req: PlotRequest) -> list[Text]:
         for tag in run.tags(IMAGES):
             if not req.tag_ok(tag):
                 continue
-            value = _pick(run.values(IMAGES, tag), req.step)
+            value = value_at_step(
+                (v for v in run.values(IMAGES, tag) if isinstance(v, ImageValue)), req.step
+            )
             if value is None:
                 continue
             n = len(value.images)
             for i in range(max(n, 1)):
-                head = Text(clean(tag), style=f"bold {theme.text}" if theme.color else "")
-                head.append(" · ")
-                head.append(clean(run.name), style=colour if theme.color else "")
-                head.append(f" · step {value.step}")
+                head = block_head(theme, tag, run.name, colour, value.step)
                 if n == 0:
                     head.append(" · no image")
                     blocks.append(fit_text(head, width))

@@ -50,7 +50,7 @@ from tuiboard.core.mesh import (
     unit_sphere,
 )
 from tuiboard.render.canvas import fit_text, join_lines
-from tuiboard.render.plot_request import value_at_step
+from tuiboard.render.plot_request import block_head, value_at_step
 from tuiboard.render.raster import BRAILLE_BASE, braille_bits, rasterize_segments
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme
@@ -429,10 +429,8 @@ def plot_blocks(req: PlotRequest) -> list[Text]:
                 continue
             camera = Camera()
             for i in range(frame.samples):
-                head = Text(clean(name), style=f"bold {theme.text}" if theme.color else "")
-                head.append(" · ")
-                head.append(clean(run.name), style=colour if theme.color else "")
-                head.append(f" · step {frame.step} · sample {i + 1}/{frame.samples}")
+                head = block_head(theme, name, run.name, colour, frame.step)
+                head.append(f" · sample {i + 1}/{frame.samples}")
                 sample = mesh_sample(frame, i)
                 if not isinstance(sample, str):
                     head.append(" · " + mesh_info(sample))

@@ -1,7 +1,7 @@
 """What `tuiboard plot --kind K` asks a dashboard's renderer for: the one argument every
 `render/K.py:plot_blocks` takes, so the registry can call any of them alike.
 
-Owns: `PlotRequest` and `value_at_step`.
+Owns: `PlotRequest`, `value_at_step` and `block_head`.
 Must not import: textual (render/ is pure; Rich only through Text).
 """
 
@@ -12,6 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from rich.text import Text
+
+from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme
 
 if TYPE_CHECKING:
@@ -74,3 +77,13 @@ def value_at_step(values: Iterable[_V], step: int | None) -> _V | None:
         if best is None or v.step >= best.step:
             best = v
     return best
+
+
+def block_head(theme: Theme, name: str, run: str, colour: str, step: int) -> Text:
+    """The head line of a printed block, "name · run · step N" (name bold, run in its colour
+    when the theme has colour); callers append their own facts and fit it to the width."""
+    head = Text(clean(name), style=f"bold {theme.text}" if theme.color else "")
+    head.append(" · ")
+    head.append(clean(run), style=colour if theme.color else "")
+    head.append(f" · step {step}")
+    return head

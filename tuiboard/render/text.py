@@ -36,7 +36,7 @@ from rich.text import Text
 
 from tuiboard.core.types import TEXT, TextValue
 from tuiboard.render.canvas import fit_text, join_lines
-from tuiboard.render.plot_request import PlotRequest, value_at_step
+from tuiboard.render.plot_request import PlotRequest, block_head, value_at_step
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme, default_theme, run_color
 
@@ -185,10 +185,7 @@ def plot_blocks(req: PlotRequest) -> list[Text]:
             if value is None:
                 continue
             colour = req.colours.get(run.name) or run_color(theme, i)
-            head = Text(clean(tag), style=f"bold {theme.text}" if theme.color else "")
-            head.append(" · ")
-            head.append(clean(run.name), style=colour if theme.color else "")
-            head.append(f" · step {value.step}")
+            head = block_head(theme, tag, run.name, colour, value.step)
             lines = [fit_text(head, req.width)]
             lines += text_lines(value, req.width, markdown=True, theme=theme)
             blocks.append(join_lines(lines))
