@@ -101,7 +101,9 @@ class Card(Widget, can_focus=True):
         self.want: Hashable | None = None
         """The body the card asked for last (a worker skips a drawing nobody wants any more)."""
         self.last_body: RenderableType | None = None
+        """Its last finished body, shown while the next one is drawn."""
         self.last_size: tuple[int, int] | None = None
+        """The size its last drawing was asked for (prefetches are drawn at it)."""
         self.heading = 0
         """The slider's last direction (-1, 1; 0 before a move): which step to prefetch."""
 
@@ -162,9 +164,6 @@ class CardsView(LazyTab, VerticalScroll):
     SLOW: ClassVar[bool] = False
     """draw_body is slow (decoding): it runs on a worker thread and a card shows "decoding…"."""
     EMPTY: ClassVar[str] = "No data of this kind in the shown runs."
-    KEEP_LAST: ClassVar[bool] = False
-    """SLOW views: while a card's next body is drawn, show its last one instead of
-    "decoding…" (a mesh being turned: no flicker between frames)."""
     CACHE_SIZE: ClassVar[int] = 256
 
     def __init__(self, board: Board, **kw: Any) -> None:
@@ -372,7 +371,7 @@ class CardsView(LazyTab, VerticalScroll):
         if not self._laid_out and not card.full:
             return Text("")  # the grid's columns are not set yet: this size is not the one
         self._submit(key, card, value, width, height, wanted=True)
-        if card.last_body is not None and (self.KEEP_LAST or card.last_size == (width, height)):
+        if card.last_body is not None:  # a step, a turn or a resize: no flicker meanwhile
             return card.last_body
         return Text("decoding…", style="dim")
 

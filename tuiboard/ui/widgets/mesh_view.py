@@ -94,7 +94,6 @@ class MeshView(CardsView):
     CARD_WIDTH: ClassVar[int] = 40
     CARD_HEIGHT: ClassVar[int] = 18
     SLOW: ClassVar[bool] = True
-    KEEP_LAST: ClassVar[bool] = True
     EMPTY: ClassVar[str] = "No meshes in the shown runs."
 
     def card_keys(self) -> list[CardKey]:
