@@ -514,6 +514,15 @@ class TuiboardApp(App[int]):
         self.call_from_thread(self.notify, clean(f"exported {n} points to {path}"), markup=False)
         return n
 
+    def prompt_write(self, title: str, default: str, write: Callable[[str], str]) -> None:
+        """Ask for a path (never one in the logdir: export_problem), then `write_out` there."""
+
+        def done(answer: str | None) -> None:
+            if answer is not None and self.export_problem(answer) is None:
+                self.write_out(str(Path(answer).expanduser()), write)
+
+        self.push_screen(PromptScreen(title, default, self.export_problem), done)
+
     @work(thread=True, group="write-out")
     def write_out(self, path: str, write: Callable[[str], str]) -> None:
         """Run `write(path)` on a worker thread (a save or an export the user asked for) and say

@@ -469,25 +469,16 @@ class CardsView(LazyTab, VerticalScroll):
 
 def save_bytes(card: Card, data: bytes, file_name: str, what: str) -> None:
     """Ask where to save `data` (default: `file_name` in the current directory) and write it
-    there byte for byte on a worker thread (app.write_out); never into the logdir
+    there byte for byte on a worker thread (app.prompt_write); never into the logdir
     (app.export_problem refuses it, and any path that is a directory or has no parent)."""
     import os
-    from pathlib import Path
-
-    from tuiboard.ui.screens.prompt import PromptScreen
 
     app: Any = card.app
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", file_name)
-    default = os.path.join(os.getcwd(), safe)
-    problem = app.export_problem
 
     def write(path: str) -> str:
         with open(path, "wb") as out:
             out.write(data)
         return f"saved {len(data)} bytes to {path}"
 
-    def done(answer: str | None) -> None:
-        if answer is not None and problem(answer) is None:
-            app.write_out(str(Path(answer).expanduser()), write)
-
-    app.push_screen(PromptScreen(f"Save the {what} as", default, problem), done)
+    app.prompt_write(f"Save the {what} as", os.path.join(os.getcwd(), safe), write)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -31,7 +30,6 @@ from tuiboard.core.hparams import STATUSES, HParamsTable, build_table, to_csv
 from tuiboard.render.canvas import fit_text
 from tuiboard.render.hparams import cell_text, parallel_coordinates, scatter
 from tuiboard.render.sanitize import clean
-from tuiboard.ui.screens.prompt import PromptScreen
 from tuiboard.ui.widgets.lazy_tab import LazyTab
 
 if TYPE_CHECKING:
@@ -381,18 +379,14 @@ class HParamsView(LazyTab, Vertical):
 
     def action_export(self) -> None:
         app: Any = self.app
-        default = os.path.join(os.getcwd(), "tuiboard-hparams.csv")
         table, rows = self.table_data, self.shown_rows.copy()
+        if table is None:
+            return
 
         def write(path: str) -> str:
             with open(path, "w", encoding="utf-8", newline="") as out:
-                to_csv(table, rows, out)  # type: ignore[arg-type]
+                to_csv(table, rows, out)
             return f"exported {len(rows)} rows to {path}"
 
-        def done(answer: str | None) -> None:
-            if answer is not None and table is not None and app.export_problem(answer) is None:
-                app.write_out(str(Path(answer).expanduser()), write)
-
-        app.push_screen(
-            PromptScreen("Export the shown rows to CSV: path", default, app.export_problem), done
-        )
+        default = os.path.join(os.getcwd(), "tuiboard-hparams.csv")
+        app.prompt_write("Export the shown rows to CSV: path", default, write)
