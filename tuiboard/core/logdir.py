@@ -25,6 +25,7 @@ from tuiboard.core.types import (
     EmbeddingInfo,
     HistogramValue,
     ReadWarning,
+    RunMeta,
     SessionMark,
     TagMeta,
     ValueRecord,
@@ -169,6 +170,11 @@ class Run:
     @property
     def warnings(self) -> tuple[ReadWarning, ...]:
         return self._data.warnings
+
+    @property
+    def meta(self) -> RunMeta:
+        """What the run says about itself (display name, tags, exit code, summary, ...)."""
+        return self._data.meta
 
     @property
     def embeddings(self) -> tuple[EmbeddingInfo, ...]:

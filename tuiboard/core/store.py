@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import mmap
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -36,6 +36,7 @@ import numpy as np
 from tuiboard.core.types import (
     EmbeddingInfo,
     ReadWarning,
+    RunMeta,
     ScalarColumns,
     SessionMark,
     TagMeta,
@@ -389,6 +390,8 @@ class RunData:
     sessions: tuple[SessionMark, ...] = ()
     warnings: tuple[ReadWarning, ...] = ()
     embeddings: tuple[EmbeddingInfo, ...] = ()
+    meta: RunMeta = field(default_factory=RunMeta)
+    """Replaced whole (RunMeta is frozen) by the loader thread."""
 
     def __post_init__(self) -> None:
         self.scalars = {} if self.scalars is None else self.scalars

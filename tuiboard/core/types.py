@@ -255,6 +255,38 @@ ValueRecord = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class RunMeta:
+    """What a run says about itself beyond its series: W&B's RunRecord, exit record, summary and
+    define_metric records (wandb-format.md), our own logging API's run file. Formats without
+    such records leave the defaults. The loader replaces it whole (it is frozen)."""
+
+    display_name: str = ""
+    """The name the user gave the run (W&B's display name), shown beside the run's path name."""
+    run_id: str = ""
+    project: str = ""
+    group: str = ""
+    job_type: str = ""
+    tags: tuple[str, ...] = ()
+    notes: str = ""
+    host: str = ""
+    start_time: float | None = None
+    """Unix seconds."""
+    resumed: bool = False
+    exit_code: int | None = None
+    """The exit record's code; None while there is none (a live or crashed run)."""
+    runtime: float | None = None
+    """Seconds, from the exit record."""
+    summary: dict[str, Any] = field(default_factory=dict)
+    """Flat key ("a/b" for nested keys) -> value, as the writer's summary says (for W&B a
+    define_metric summary is a dict such as {"max": 0.9}). Internal keys (leading "_") dropped."""
+    step_metrics: dict[str, str] = field(default_factory=dict)
+    """Tag -> the tag to use as its x axis (W&B's define_metric(step_metric=...)); glob
+    patterns are resolved by the reader when it can, else kept as given."""
+    console: tuple[str, ...] = ()
+    """Paths of the run's console logs (W&B's files/output.log), oldest first."""
+
+
 @dataclass(slots=True)
 class Parsed:
     """Everything one read of one file yielded, in file order. Readers fill it; the loader
