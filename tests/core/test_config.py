@@ -4,17 +4,22 @@ flattening, W&B unwrapping and warnings."""
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import enum
 import json
 import math
-from pathlib import Path
+from collections import OrderedDict
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tuiboard.core.config import CONFIG_NAMES, parse_yaml, read_config, resolve_plain
+from tuiboard.core.config import CONFIG_NAMES, parse_yaml, read_config
 
 
 def norm(value: Any) -> Any:
@@ -245,8 +250,10 @@ def test_resolver_matches_pyyaml() -> None:
         want = yaml.safe_load(f"k: {word}")["k"]
         if not isinstance(want, (int, float, bool, str, type(None))):
             continue  # dates: kept as text on purpose (JSON-serialisable configs)
-        assert norm(resolve_plain(word)) == norm(want), word
-    assert resolve_plain("2024-01-01") == "2024-01-01"
+        got, errors = parse_yaml(f"k: {word}")
+        assert errors == [] and norm(got["k"]) == norm(want), word
+    assert parse_yaml("k: 2024-01-01")[0] == {"k": "2024-01-01"}
+    assert parse_yaml("k: 2024-01-01 10:00:00")[0] == {"k": "2024-01-01 10:00:00"}
 
 
 # YAML 1.1 (PyYAML) also breaks lines at NEL, LS and PS; the subset breaks at "\n" only, and
@@ -307,10 +314,10 @@ def test_never_raises_on_junk(text: str) -> None:
     # contract is: no exception, plain JSON-like data back, problems as (line, message).
     value, errors = parse_yaml(text)
     json.dumps(value)
-    assert all(isinstance(line, int) and isinstance(msg, str) for line, msg in errors)
+    assert all(isinstance(line, (int, type(None))) and isinstance(msg, str) for line, msg in errors)
 
 
-def test_unsupported_parts_warn_and_keep_the_rest(tmp_path: Path) -> None:
+def test_damaged_entries_warn_and_keep_the_rest(tmp_path: Path) -> None:
     path = tmp_path / "hparams.yaml"
     path.write_text(
         "lr: 0.1\n"
@@ -318,13 +325,16 @@ def test_unsupported_parts_warn_and_keep_the_rest(tmp_path: Path) -> None:
         "? complex\n: value\n"
         "model:\n  depth: 3\n    bad: indent\n  width: 2\n"
         "\tafter_tab: 1\n"
+        "cycle: &c [*c]\n"
         "after: true\n"
     )
     config, warnings = read_config(str(path))
-    # depth: 3 followed by a deeper `bad: indent` is one damaged entry: both skipped
-    assert config == {"lr": 0.1, "model/width": 2, "after": True}
-    assert [w.line for w in warnings] == [2, 5, 6, 9, 11]
-    assert "python/object/apply" in warnings[0].message and "'path'" in warnings[0].message
+    # PyYAML refuses the document; read again entry by entry, a damaged entry costs itself only
+    # (`model` as a whole: PyYAML cannot say where its damage ends)
+    assert config == {"lr": 0.1, "path": "/data/x", "complex": "value", "after": True}
+    assert [w.line for w in warnings] == [9, 11, 12]
+    assert "mapping values are not allowed" in warnings[0].message
+    assert "recursive" in warnings[2].message
     assert all(w.file == str(path) for w in warnings)
 
 
@@ -378,3 +388,92 @@ def test_read_config_damage(tmp_path: Path) -> None:
 
 def test_config_names() -> None:
     assert CONFIG_NAMES == ("config.json", "config.yaml", "hparams.yaml", "params.yaml")
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+def test_python_tags_as_lightning_writes_them(tmp_path: Path) -> None:
+    # Lightning's save_hparams_to_yaml is yaml.dump (not safe_dump): objects come out tagged.
+    data = {
+        "data_dir": PurePosixPath("/data/imagenet"),
+        "win_dir": PureWindowsPath("C:/runs/x"),
+        "betas": (0.9, 0.999),
+        "lr": np.float64(3e-4),
+        "epochs": np.int64(30),
+        "flag": np.bool_(True),
+        "grid": np.arange(6, dtype=np.int32).reshape(2, 3),
+        "args": argparse.Namespace(depth=3, widths=[64, 32]),
+        "ordered": OrderedDict(a=1, b=2),
+        "loss_fn": len,
+        "color": Color.RED,
+        "complex": 1 + 2j,
+        "raw": b"xy",
+        "members": {3, 4},
+        "day": datetime.date(2024, 1, 1),
+    }
+    path = tmp_path / "hparams.yaml"
+    path.write_text(yaml.dump(data))
+    config, warnings = read_config(str(path))
+    assert warnings == []
+    assert config == {
+        "data_dir": "/data/imagenet",
+        "win_dir": "C:\\runs\\x",
+        "betas": [0.9, 0.999],
+        "lr": 3e-4,
+        "epochs": 30,
+        "flag": True,
+        "grid": [[0, 1, 2], [3, 4, 5]],
+        "args/depth": 3,
+        "args/widths": [64, 32],
+        "ordered/a": 1,
+        "ordered/b": 2,
+        "loss_fn": "builtins.len",
+        "color": 1,
+        "complex": "1.0+2.0j",
+        "raw": "eHk=",
+        "members": [3, 4],
+        "day": "2024-01-01",
+    }
+    json.dumps(config)  # `ls --json` prints it
+
+
+def test_tags_never_run_anything(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"a: !!python/object/apply:os.system ['touch {marker}']\n"
+        f"b: !!python/object/new:subprocess.Popen [[touch, {marker}]]\n"
+        "c: !!python/name:os.system\n"
+        "d: !!python/module:os\n"
+        "e: !ENV ${HOME}\n"
+        "f: !custom {x: 1}\n"
+        "g: !!omap [{k: 1}, {j: 2}]\n"
+    )
+    config, warnings = read_config(str(path))
+    assert not marker.exists() and warnings == []
+    assert config == {
+        "a": f"touch {marker}",
+        "b": ["touch", str(marker)],
+        "c": "os.system",
+        "d": "os",
+        "e": "${HOME}",
+        "f/x": 1,
+        "g/k": 1,
+        "g/j": 2,
+    }
+
+
+def test_alias_bomb_refused_quickly(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    path = tmp_path / "params.yaml"
+    path.write_text("\n".join(lines) + "\nkept: 1\n")
+    config, warnings = read_config(str(path))
+    # 10**9 strings once expanded: the entries past the limit are refused, the others kept
+    # (aliases to earlier entries still resolve)
+    assert config["kept"] == 1 and config["a0"] == ["x"] * 10
+    assert config["a1"] == [["x"] * 10] * 10
+    assert [w.line for w in warnings] == [6, 7, 8, 9]
+    assert all("aliases" in w.message for w in warnings)
