@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tuiboard.core import config as config_mod
-from tuiboard.core import jsonl, projector, tfevents
+from tuiboard.core import csvlog, jsonl, projector, tfevents
 from tuiboard.core.discovery import RunFiles
 from tuiboard.core.store import RunData, ScalarSeries, ValueSeries
 from tuiboard.core.types import (
@@ -101,7 +101,7 @@ _trim = _glibc_malloc()
 class FileCursor:
     path: str
     fmt: str
-    """"tfevents" or "jsonl"."""
+    """"tfevents", "jsonl" or "csv"."""
     inode: int = -1
     offset: int = 0
     """Absolute offset just past the last complete, handled record or line."""
@@ -110,9 +110,12 @@ class FileCursor:
     dead: bool = False
     vanished: bool = False
     jsonl_state: jsonl.JsonlState | None = None
+    csv_state: csvlog.CsvState | None = None
     head: bytes = b""
     """The file's first bytes when first read: writers only append, so different first bytes
-    under the same inode mean the file was rewritten in place (truncated and written again)."""
+    under the same inode mean the file was rewritten in place (truncated and written again).
+    For a CSV file, its whole header line: Lightning rewrites metrics.csv with one more column
+    when a new metric appears, and the new name may lie past any fixed count of bytes."""
 
 
 @dataclass(slots=True)
@@ -150,6 +153,7 @@ class RunLoader:
         result = ReadResult()
         found = {p: "tfevents" for p in self.files.event_files}
         found.update((p, "jsonl") for p in self.files.jsonl_files)
+        found.update((p, "csv") for p in self.files.csv_files)
         # Files read before and gone from the listing are checked too: they vanished.
         found.update((p, c.fmt) for p, c in self.cursors.items() if p not in found)
         wanted = sorted(found.items())
@@ -182,7 +186,10 @@ class RunLoader:
                 cur.size, cur.mtime = st.st_size, st.st_mtime
                 continue
             cur.size, cur.mtime = st.st_size, st.st_mtime
-            if not cur.head:
+            if cur.fmt == "csv":
+                if not cur.head.endswith(b"\n"):  # until the header line is complete
+                    cur.head = csvlog.read_header_line(path)
+            elif not cur.head:
                 cur.head = _read_head(path, HEAD_BYTES)
             self._read_file(cur, result)
         self._read_configs(result)
@@ -219,6 +226,11 @@ class RunLoader:
                     if got.fatal:
                         cur.dead = True
                     need = got.need
+                elif cur.fmt == "csv":
+                    if cur.csv_state is None:
+                        cur.csv_state = csvlog.CsvState()
+                    consumed, parsed = csvlog.read_csv(buf, cur.offset, cur.path, cur.csv_state)
+                    need = 0 if consumed or at_eof else len(buf) * 2
                 else:
                     if cur.jsonl_state is None:
                         cur.jsonl_state = jsonl.JsonlState()
