@@ -19,9 +19,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tuiboard
 from tuiboard.cli import main
+from tuiboard.core import csvlog
 from tuiboard.core.csvlog import CsvState, read_csv, sniff_csv_state
 from tuiboard.core.discovery import discover
 from tuiboard.core.logdir import Run
@@ -549,3 +552,70 @@ def test_headless_commands_on_a_lightning_run(
     wanted = want(expected["fit"]["logged"], "val_loss")
     assert [int(row["step"]) for row in exported] == wanted[0]
     assert [float(row["value"]) for row in exported] == wanted[1]
+
+
+cells = st.one_of(
+    st.just(""),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["NA", "nan", "-inf", "Infinity", "x"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    names=st.lists(
+        st.sampled_from(["step", "epoch", "loss", "val/acc", "lr-Adam", "iter"]),
+        min_size=1,
+        max_size=5,
+        unique=True,
+    ),
+    rows=st.lists(st.lists(cells, min_size=6, max_size=6), max_size=12),
+    words=st.booleans(),
+    chunk=st.integers(1, 200),
+)
+def test_both_paths_agree_with_the_rules(
+    names: list[str], rows: list[list[Any]], words: bool, chunk: int
+) -> None:
+    if not words:  # numbers and empty cells only, as Lightning writes: the numpy path
+        rows = [[c if not isinstance(c, str) or c == "" else "" for c in row] for row in rows]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(names)
+    writer.writerows([row[: len(names)] for row in rows])
+    data = buffer.getvalue().encode()
+    # the rules, written out over csv.reader
+    table = list(csv.reader(io.StringIO(data.decode())))
+    steps_in = [
+        n for n in ("step", "_step", "global_step", "iteration", "iter", "epoch") if n in names
+    ]
+    want_points: dict[str, tuple[list[int], list[float]]] = {}
+    for index, row in enumerate(table[1:]):
+        step = index
+        for name in steps_in:
+            try:
+                number = float(row[names.index(name)])
+            except ValueError:
+                continue
+            if number.is_integer() and abs(number) < 9.2e18:
+                step = int(number)
+                break
+        for name, cell in zip(names, row, strict=True):
+            if steps_in and name == steps_in[0]:
+                continue
+            try:
+                number = float(cell)
+            except ValueError:
+                continue
+            pair = want_points.setdefault(name, ([], []))
+            pair[0].append(step)
+            pair[1].append(number)
+    got, (_, warnings, offset) = read_all(data, chunk)
+    assert offset == len(data) and warnings == []
+    assert sorted(got) == sorted(want_points)
+    for name, (steps, values) in want_points.items():
+        assert got[name][0] == steps
+        np.testing.assert_array_equal(got[name][1], values)
+    body = data[data.index(b"\n") + 1 :]
+    if not words and body and b'"' not in body:  # (csv writes a lone empty field as "")
+        assert csvlog._fast_table(body, ",", len(names)) is not None
