@@ -20,12 +20,13 @@ a broken entry costs only itself (a ReadWarning with its line); several document
 a value that holds itself (`&a [*a]`) or expands past MAX_NODES through aliases is refused.
 Must not import: textual, rich, tuiboard modules other than tuiboard.core.types.
 
-Speed (`python bench/bench_config.py`, this 2-core machine, noisy): read_config takes ~970 us on
-a 3 KB Lightning hparams.yaml and ~1,520 us on a 5 KB W&B config.yaml; PyYAML's own
-yaml.load(CSafeLoader) takes ~2,400 us on the latter (SafeConstructor's generators and registry
-lookups, and BaseResolver's per-node path bookkeeping, which ConfigLoader skips). Side by side in
-one process, parse_yaml against the hand-written parser it replaced: 790 vs 870 us and 1,330 vs
-1,420 us; about 60 % of what is left is libyaml's parser making Python node objects.
+Speed (`python bench/bench_config.py`, this 2-core machine, shared and noisy: +-30 %):
+read_config takes ~1.0 ms on a 3 KB Lightning hparams.yaml and ~1.5-2.0 ms on a 5 KB W&B
+config.yaml, 0.6-0.7x what PyYAML's own yaml.load(CSafeLoader) takes on the latter
+(SafeConstructor's generators and registry lookups, BaseResolver's per-node path bookkeeping:
+ConfigLoader skips them). Against the hand-written parser it replaced, parse_yaml side by side in
+one process (the old module from git): 790-860 vs 870-910 us and 1,330-1,450 vs 1,420-1,530 us.
+About 60 % of what is left is libyaml's parser making Python node objects.
 """
 
 from __future__ import annotations
