@@ -1,6 +1,7 @@
-"""Run configs: our YAML subset parser against PyYAML (the reference) on what Lightning, W&B,
-DVC and Hydra write, on anything PyYAML's own dumper writes from random data, and read_config's
-flattening, W&B unwrapping and warnings."""
+"""Run configs through PyYAML with our loader: the same data as PyYAML's SafeLoader on what
+Lightning, W&B, DVC and Hydra write and on anything PyYAML's own dumper writes from random data;
+Python and unknown tags as plain data (nothing constructed, nothing run); damage as warnings with
+the rest kept; read_config's flattening and W&B unwrapping."""
 
 from __future__ import annotations
 
