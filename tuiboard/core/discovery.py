@@ -66,10 +66,11 @@ def discover(
 ) -> tuple[dict[str, RunFiles], list[ReadWarning]]:
     """Walk `root` and return its runs by name, plus warnings for what could not be read.
 
-    `known_jsonl` (path -> is a metric log) is the caller's cache of sniff results, kept between
-    calls so a refresh does not read first lines again; it is filled in here. Only settled
-    answers are cached: a candidate with no complete line yet is asked again next time, and
-    entries for files no longer found are dropped (a file made again is sniffed again).
+    `known_jsonl` (path -> is a metric log; JSONL and CSV candidates alike) is the caller's
+    cache of sniff results, kept between calls so a refresh does not read first lines again; it
+    is filled in here. Only settled answers are cached: a candidate with no complete line yet is
+    asked again next time, and entries for files no longer found are dropped (a file made again
+    is sniffed again).
     """
     root_path = os.path.abspath(root)
     runs: dict[str, RunFiles] = {}
