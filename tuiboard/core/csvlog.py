@@ -155,6 +155,7 @@ def read_csv(
             first += 1
             if body == end:
                 state.lines -= lines_read  # blank lines only, so far: the header is to come
+                parsed.records = 0
                 return 0, parsed
         header = parse_header(line.decode("utf-8", "replace"))
         first += 1
