@@ -4,8 +4,10 @@ Owns: the walk of a logdir (TensorBoard's rule: a directory directly holding an 
 run, runs nest; plus directories holding a metric JSONL file, jsonl-runs.md), the per-run file
 lists, and the warnings for directories that cannot be read. It reads no file contents except
 the first line of a metric-log candidate (through jsonl.sniff_metrics_state, cached by the caller).
+A directory holding tuiboard.init's run file (core/runmeta.RUN_META) is a run too: it is one
+from its start, before its first metrics line.
 Must not import: textual, rich, or tuiboard modules other than core.types, core.jsonl,
-core.config.
+core.config, core.runmeta.
 
 The walk uses os.scandir: the file type comes with the directory entry, so there is no stat per
 file or per directory. Symbolic links to directories are followed (one stat and a realpath, for
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 
 from tuiboard.core.config import CONFIG_NAMES
 from tuiboard.core.jsonl import FRAMEWORK_NAMES, sniff_metrics_state
+from tuiboard.core.runmeta import RUN_META
 from tuiboard.core.types import ReadWarning
 
 PROJECTOR_CONFIG = "projector_config.pbtxt"
@@ -49,6 +52,8 @@ class RunFiles:
     """Metric logs (sniffed: their first line holds a step or time key)."""
     config_files: list[str] = field(default_factory=list)
     projector_configs: list[str] = field(default_factory=list)
+    meta_files: list[str] = field(default_factory=list)
+    """tuiboard.init's run file (RUN_META): display name, tags, summary, exit code."""
 
 
 def is_event_file(name: str) -> bool:
@@ -137,6 +142,7 @@ class _Walk:
         jsonl: list[str] = []
         configs: list[str] = []
         projectors: list[str] = []
+        metas: list[str] = []
         subdirs: list[tuple[str, str, tuple[str, ...]]] = []
         cache = self.cache
         here = ""
@@ -165,6 +171,8 @@ class _Walk:
                 configs.append(entry.path)
             elif base == PROJECTOR_CONFIG:
                 projectors.append(entry.path)
+            elif base == RUN_META:
+                metas.append(entry.path)
             elif base.endswith(".jsonl") or base in FRAMEWORK_NAMES:
                 full = entry.path
                 self.candidates.add(full)
@@ -179,7 +187,7 @@ class _Walk:
         subdirs.sort(reverse=True)
         for base, full, links in subdirs:
             stack.append((full, base if name == "." else f"{name}/{base}", links))
-        if not events and not jsonl:
+        if not events and not jsonl and not metas:
             return None
         events.sort()
         jsonl.sort()
@@ -192,6 +200,7 @@ class _Walk:
             jsonl_files=jsonl,
             config_files=configs,
             projector_configs=projectors,
+            meta_files=metas,
         )
 
 
