@@ -68,6 +68,8 @@ CONFIG = "config.json"
 FLUSH_INTERVAL = 1.0
 """Seconds between flushes: what a killed process can lose."""
 DEFAULT_PROJECT = "uncategorized"
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+"""One encoder for every line (json.dumps with arguments builds a new one per call)."""
 _UNSAFE = re.compile(r"[^\w.\- +=@,]+")
 _W_AND_B_KWARGS = frozenset(
     {
@@ -390,7 +392,7 @@ class Run:
             line = {"_step": step, "_runtime": round(wall - start, 6), "_timestamp": wall}
             line.update(row)
             try:
-                text = json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+                text = _encode(line)
             except (TypeError, ValueError):
                 text = json.dumps(
                     _jsonable(line), ensure_ascii=False, separators=(",", ":"), default=str

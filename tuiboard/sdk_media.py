@@ -142,7 +142,7 @@ class Image:
 def image_array(data: Any) -> Any:
     """A uint8 HxW or HxWxC (C in 1, 3, 4) array from an array-like (see the module docstring)."""
     np = _numpy()
-    a = _to_numpy(data)
+    a = to_numpy(data)
     if a.ndim == 3 and a.shape[-1] not in (1, 3, 4) and a.shape[0] in (1, 3, 4):
         a = np.transpose(a, (1, 2, 0))
     if a.ndim == 3 and a.shape[-1] == 1:
@@ -188,7 +188,7 @@ class Histogram:
             if num_bins > HISTOGRAM_MAX_BINS:
                 raise ValueError(f"num_bins is at most {HISTOGRAM_MAX_BINS}")
             np = _numpy()
-            values = np.asarray(_to_numpy(sequence), np.float64).reshape(-1)
+            values = np.asarray(to_numpy(sequence), np.float64).reshape(-1)
             values = values[np.isfinite(values)]
             counts, edges = np.histogram(values, bins=num_bins)
             self.histogram = counts.tolist()
@@ -225,7 +225,7 @@ def _number(x: Any) -> float:
     return int(x) if float(x).is_integer() else float(x)
 
 
-def _to_numpy(data: Any) -> Any:
+def to_numpy(data: Any) -> Any:
     """A numpy array from an array, a torch tensor (detached, on the CPU; torch not imported),
     anything with __array__ or .numpy(), or nested sequences."""
     np = _numpy()
@@ -259,7 +259,7 @@ def clean_value(v: Any) -> Any:
     if isinstance(v, Mapping):
         return {str(k): clean_value(x) for k, x in v.items()}
     if _is_arraylike(v):
-        a = _to_numpy(v)
+        a = to_numpy(v)
         if a.size == 1 and a.dtype.kind in "biuf":
             return a.reshape(-1)[0].item()
         if a.dtype.kind in "biuf" and a.size > ARRAY_AS_HISTOGRAM:
