@@ -75,7 +75,8 @@ def bench_tuiboard(steps: int) -> dict[str, float]:
         out["flusher: encode + write, per row"] = (time.thread_time() - t0) / n * 1e6
         run.finish()
         size = os.path.getsize(os.path.join(run.dir, sdk.METRICS))
-        lines = sum(1 for _ in open(os.path.join(run.dir, sdk.METRICS), "rb"))
+        with open(os.path.join(run.dir, sdk.METRICS), "rb") as fh:
+            lines = sum(1 for _ in fh)
         out["bytes per 10-scalar line"] = size / lines
     return out
 

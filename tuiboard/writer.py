@@ -364,8 +364,8 @@ class EventWriter:
         num: float,
         sum: float,
         sum_squares: float,
-        bucket_limits: Sequence[float],
-        bucket_counts: Sequence[float],
+        bucket_limits: Sequence[float] | np.ndarray,
+        bucket_counts: Sequence[float] | np.ndarray,
         step: int,
         wall_time: float | None = None,
     ) -> None:
