@@ -118,6 +118,12 @@ def test_wandb_quickstart_unchanged(tmp_path: Path) -> None:
 # -- W&B's step rules, against real wandb ----------------------------------------------------------
 
 STEP_CALLS = """
+run.define_metric("dm", summary="min,max,mean,last")
+run.define_metric("quiet", summary="none")
+run.define_metric("glob/*", summary="max")
+log({"dm": 3.0, "quiet": 1, "glob/a": 2.0})
+log({"dm": 1.0, "quiet": 2, "glob/a": 5.0})
+log({"dm": 2.0, "glob/a": 1.0, "glob": {"b": 4.0}})
 log({"x": 1})
 log({"y": 2}, commit=False)
 log({"z": 3})
@@ -275,17 +281,20 @@ def test_step_rules_match_real_wandb(tmp_path: Path, wandb_rows: dict[str, Any])
     # Both refuse the two steps below the current one, with wandb's words.
     assert len(ours["warnings"]) == 2
     assert all(w.startswith("Tried to log to step") for w in ours["warnings"])
-    # The summary: last values, explicit keys kept until a later log replaces them.
-    meta = json.loads((tmp_path / "logs/steps/calls/tuiboard-run.json").read_text())
-    summary = {k: v for k, v in _flat(meta["summary"]).items() if not k.startswith("_")}
+    # The summary, as our reader gives it: last values, explicit keys kept until a later log
+    # replaces them, define_metric aggregates ({"max": ..}) in place of last values.
+    run = only_run(tmp_path / "logs")
+    summary = _flat(run.meta.summary)
     wsum = _flat({k: json.loads(v) for k, v in wandb_rows["summary"].items()})
     wsum = {k: v for k, v in wsum.items() if not k.startswith("_")}
     assert set(summary) == set(wsum)
     for key, value in summary.items():
         assert str(value) == str(wsum[key]) or float(value) == float(wsum[key]), key
     assert summary["manual"] == 1 and summary["kept"] == 7
+    assert run.meta.summary["dm"] == {"min": 1.0, "max": 3.0, "mean": 2.0, "last": 2.0}
+    assert run.meta.summary["glob/a"] == {"max": 5.0} and "quiet" not in run.meta.summary
+    assert run.meta.summary["glob/b"] == 4.0  # a nested key: wandb's globs leave it alone
     # And the reader shows the same rows.
-    run = only_run(tmp_path / "logs")
     assert run.scalars("n/b/c").step.tolist() == [12]
     assert run.scalars("e").step.tolist() == [25, 26]
     assert run.scalars("e").value.tolist() == [1.0, 3.0]

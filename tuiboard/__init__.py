@@ -34,20 +34,21 @@ __all__ = [
     "Scalars",
     "SummaryWriter",
     "__version__",
+    "define_metric",
     "finish",
     "init",
     "log",
     "login",
     "open",
 ]
-_SDK = ("init", "log", "finish", "login")
+_SDK = ("init", "log", "finish", "login", "define_metric")
 _SDK_CURRENT = ("config", "summary", "run")
 """The current logging run's config / summary, and the run itself (None before init)."""
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Changes, Logdir, Run, open
     from tuiboard.core.store import Scalars
-    from tuiboard.sdk import finish, init, log, login
+    from tuiboard.sdk import define_metric, finish, init, log, login
     from tuiboard.sdk_media import Histogram, Image
     from tuiboard.summary_writer import SummaryWriter
 

@@ -22,7 +22,8 @@ What a run directory holds (jsonl-runs.md, "Written by tuiboard.init"):
 - `config.json`: the config, rewritten (atomically) when it changes.
 - `tuiboard-run.json` (RUN_META): `{"format": "tuiboard-run", "version": 1, "id", "project",
   "display_name", "group", "job_type", "tags", "notes", "host", "pid", "start_time", "state"
-  ("running" / "finished" / "failed"), "exit_code" (null while running), "runtime", "summary"}`,
+  ("running" / "finished" / "failed"), "exit_code" (null while running), "runtime", "summary",
+  "step_metrics" ({name or glob: step metric}), "metric_summaries" ({key: {"max": ...}})}`,
   rewritten atomically at start, when the summary or state changes (at most once a flush) and at
   finish. The summary is W&B's: the last committed value of each key (nested dicts merged key by
   key) plus `_step`, `_runtime`, `_timestamp`; `run.summary[k] = v` sets a key, and, as in wandb
@@ -61,6 +62,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 from tuiboard.sdk_media import clean_row, json_default, media_json, merge_into, summary_json
+from tuiboard.sdk_metrics import MetricDefs
 
 RUN_META = "tuiboard-run.json"
 METRICS = "metrics.jsonl"
@@ -268,9 +270,13 @@ class Run:
         self._summary: dict[str, Any] = {}
         self._last: tuple[int, float] | None = None
         """(step, time) of the last committed row, for the summary's `_step`/`_timestamp`."""
+        self._metrics = MetricDefs()
+        """define_metric's definitions and aggregates (fed and read under the flush lock)."""
         self._meta_dirty = True
         self._config_dirty = True
         self._finished = False
+        self._forked = False
+        """True in a forked child: the run is its parent's (see _after_fork_in_child)."""
         self.exit_code: int | None = None
         self.config: Config = Config(self)
         self.config.update(config)
@@ -306,6 +312,11 @@ class Run:
         now = time.time()
         with self._lock:
             if self._finished:
+                if self._forked:
+                    _warn_once(
+                        "log in a forked child process is dropped: the run belongs to its parent"
+                    )
+                    return
                 raise RuntimeError("log called on a finished run")
             if step is not None:
                 step = int(step)
@@ -336,6 +347,24 @@ class Run:
             self._pending_time = now
             if commit or (commit is None and step is None):
                 self._commit()
+
+    def define_metric(
+        self,
+        name: str,
+        step_metric: str | None = None,
+        step_sync: bool | None = None,
+        hidden: bool | None = None,
+        summary: str | None = None,
+        goal: str | None = None,
+        overwrite: bool | None = None,
+    ) -> None:
+        """W&B's define_metric: `step_metric` is the x axis of `name` (a name or a `*` glob) in
+        tuiboard's charts; `summary` ("min", "max", "mean", "best", "first", "last", "none",
+        comma-separated) replaces the key's summary by those aggregates of its logged values.
+        `step_sync`, `hidden` and `overwrite` are accepted and ignored."""
+        with self._flush_lock, self._lock:
+            self._metrics.define(name, step_metric, summary, goal)
+            self._meta_dirty = True
 
     def _commit(self) -> None:
         """Commit the pending row at the current step (the caller holds the lock)."""
@@ -387,6 +416,7 @@ class Run:
         start = self.start_time
         lines = []
         for step, wall, row, media in rows:
+            self._metrics.feed(row)
             if media:
                 row = {k: media_json(v, k, step, self._write_media) for k, v in row.items()}
             line = {"_step": step, "_runtime": round(wall - start, 6), "_timestamp": wall}
@@ -441,6 +471,8 @@ class Run:
             "exit_code": self.exit_code,
             "runtime": None if self.exit_code is None else round(time.time() - self.start_time, 3),
             "summary": _jsonable(summary),
+            "step_metrics": self._metrics.step_metrics(),
+            "metric_summaries": _jsonable(self._metrics.summaries()),
         }
 
     # -- the end -------------------------------------------------------------------------------
@@ -514,6 +546,33 @@ def _forget(run: Run) -> None:
     with _runs_lock:
         if run in _runs:
             _runs.remove(run)
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, stacklevel=3)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (a DataLoader worker, say) holds copies of its parent's runs, but not
+    their flusher threads: they are not its to write. Its copies are closed without writing,
+    their locks (maybe held at the fork) made anew, and its exit finishes none of them."""
+    global _runs_lock
+    _runs_lock = threading.Lock()
+    for run in _runs:
+        run._lock = threading.Lock()
+        run._flush_lock = threading.Lock()
+        run._finished = True
+        run._forked = True
+    _runs.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _safe_part(text: str) -> str:
@@ -610,6 +669,11 @@ def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
     run = current()
     if run is not None:
         run.finish(exit_code=exit_code)
+
+
+def define_metric(name: str, step_metric: str | None = None, **kwargs: Any) -> None:
+    """`define_metric` on the current run (wandb.define_metric)."""
+    _need_run("define_metric").define_metric(name, step_metric, **kwargs)
 
 
 def login(*_args: Any, **_kwargs: Any) -> bool:

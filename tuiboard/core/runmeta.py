@@ -1,8 +1,10 @@
 """The run file tuiboard.init writes (`tuiboard-run.json`) read into a RunMeta.
 
 Owns: RUN_META (the file name discovery looks for) and `read_run_meta`: display name, project,
-id, group, job type, tags, notes, host, start time, exit code, runtime and the summary (nested
-keys flattened with "/", W&B's internal `_` keys and media objects dropped).
+id, group, job type, tags, notes, host, start time, exit code, runtime, the summary (nested
+keys flattened with "/", W&B's internal `_` keys and media objects dropped, define_metric's
+aggregates such as {"max": 0.9} in place of a key's last value, a key whose aggregate is {}
+dropped) and the step metrics (names or `*` globs, as given).
 The file is untrusted: wrong types are ignored field by field, a file that is not a JSON object
 is a warning, reading never raises. Its layout is in tuiboard/sdk.py's docstring and
 jsonl-runs.md.
@@ -45,6 +47,17 @@ def read_run_meta(path: str) -> tuple[RunMeta | None, list[ReadWarning]]:
             _flatten(summary, "", flat)
         except RecursionError:
             flat = {}
+    aggregates = obj.get("metric_summaries")
+    if isinstance(aggregates, dict):  # define_metric summaries replace the last values
+        for key, entry in aggregates.items():
+            if isinstance(entry, dict) and not entry:
+                flat.pop(key, None)
+            elif isinstance(entry, dict):
+                flat[key] = {k: v for k, v in entry.items() if _float(v) is not None}
+    steps = obj.get("step_metrics")
+    step_metrics = (
+        {k: v for k, v in steps.items() if isinstance(v, str)} if isinstance(steps, dict) else {}
+    )
     tags = obj.get("tags")
     meta = RunMeta(
         display_name=_str(obj.get("display_name")),
@@ -59,6 +72,7 @@ def read_run_meta(path: str) -> tuple[RunMeta | None, list[ReadWarning]]:
         exit_code=_int(obj.get("exit_code")),
         runtime=_float(obj.get("runtime")),
         summary=flat,
+        step_metrics=step_metrics,
     )
     return meta, []
 
