@@ -605,3 +605,31 @@ except RuntimeError as e:
 """
     out = run_script(code, tmp_path).stdout.splitlines()
     assert out == ["closed", "You must call tuiboard.init() before tuiboard.log()"]
+
+
+def test_forked_child_does_not_write_the_parents_run(tmp_path: Path) -> None:
+    """A DataLoader-style fork: the child inherits the run, must neither write rows nor finish
+    it at its exit (its atexit hooks run too when it exits normally)."""
+    code = f"""
+import os, sys, warnings, tuiboard
+run = tuiboard.init(project="f", name="fork", dir={str(tmp_path / "logs")!r})
+run.log({{"parent": 1}})
+run.log({{"pending": 1}}, commit=False)
+pid = os.fork()
+if pid == 0:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run.log({{"child": 1}})
+    assert "forked child" in str(caught[0].message), caught
+    sys.exit(0)  # a normal exit: atexit hooks run in the child
+_, status = os.waitpid(pid, 0)
+assert status == 0, status
+run.log({{"parent": 2}})
+tuiboard.finish()
+"""
+    run_script(code, tmp_path)
+    lines = (tmp_path / "logs/f/fork/metrics.jsonl").read_text().splitlines()
+    rows = [{k: v for k, v in json.loads(x).items() if not k.startswith("_")} for x in lines]
+    assert rows == [{"parent": 1}, {"pending": 1, "parent": 2}]
+    run = only_run(tmp_path / "logs")
+    assert run.meta.exit_code == 0
