@@ -152,18 +152,26 @@ steps.append(run.step)
 log({"g": float("nan"), "h": float("inf"), "i": -0.0}, step=31, commit=True)
 steps.append(run.step)
 log({"last": 1}, step=40)
+pixels = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
+hist = Histogram(np_histogram=([1, 2], [0, 0.5, 1]))
+log({"media/img": Image(pixels, caption="c"), "hist": hist})
 """
 
 WANDB_SIDE = """
-import json
+import json, os
+import numpy as np
 import wandb
+from wandb import Histogram, Image
 
 run = wandb.init(project="steps")
 log = run.log
 steps = []
 {calls}
 run.finish()
-json.dump({{"steps": steps, "file": run.settings.sync_file}}, open("wandb-steps.json", "w"))
+json.dump(
+    {{"steps": steps, "file": run.settings.sync_file, "dir": os.path.dirname(run.dir)}},
+    open("wandb-steps.json", "w"),
+)
 """
 
 # Reads the .wandb file with wandb's own protobuf classes, in its own process once the run's
@@ -215,7 +223,9 @@ json.dump({"rows": rows, "summary": summary}, open("wandb.json", "w"))
 
 TUIBOARD_SIDE = """
 import json, warnings
+import numpy as np
 import tuiboard
+from tuiboard import Histogram, Image
 caught = []
 warnings.showwarning = lambda m, *a, **k: caught.append(str(m))
 run = tuiboard.init(project="steps", name="calls", dir="logs")
@@ -241,7 +251,8 @@ def wandb_rows(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     run_script(WANDB_SIDE.format(calls=STEP_CALLS), tmp, wandb_env(tmp))
     run_script(WANDB_READ, tmp, wandb_env(tmp))
     out: dict[str, Any] = json.loads((tmp / "wandb.json").read_text())
-    out["steps"] = json.loads((tmp / "wandb-steps.json").read_text())["steps"]
+    facts = json.loads((tmp / "wandb-steps.json").read_text())
+    out["steps"], out["dir"] = facts["steps"], facts["dir"]
     assert out["rows"], "wandb wrote no history"
     return out
 
@@ -275,8 +286,16 @@ def test_step_rules_match_real_wandb(tmp_path: Path, wandb_rows: dict[str, Any])
     assert [sorted(r) for r in mine] == [sorted(r) for r in theirs]
     for a, b in zip(mine, theirs, strict=True):
         for key in a:
+            if isinstance(a[key], (str, list)):  # media objects' fields: the same
+                assert a[key] == b[key], key
+                continue
             x, y = float(a[key]), float(b[key])
             assert (x == y and np.signbit(x) == np.signbit(y)) or (np.isnan(x) and np.isnan(y))
+    # The image is the same file under the same name (PNG by Pillow, named by its sha256).
+    path = mine[-1]["media/img/path"]
+    assert path.startswith("media/images/media/img_")
+    wandb_file = Path(wandb_rows["dir"]) / "files" / path
+    assert (tmp_path / "logs/steps/calls" / path).read_bytes() == wandb_file.read_bytes()
     assert ours["steps"] == wandb_rows["steps"]
     # Both refuse the two steps below the current one, with wandb's words.
     assert len(ours["warnings"]) == 2
@@ -286,7 +305,11 @@ def test_step_rules_match_real_wandb(tmp_path: Path, wandb_rows: dict[str, Any])
     run = only_run(tmp_path / "logs")
     summary = _flat(run.meta.summary)
     wsum = _flat({k: json.loads(v) for k, v in wandb_rows["summary"].items()})
-    wsum = {k: v for k, v in wsum.items() if not k.startswith("_")}
+    media = {k[: -len("/_type")] for k in wsum if k.endswith("/_type")}
+    assert media == {"media/img", "hist"}  # media objects: in the history, not our summary
+    wsum = {
+        k: v for k, v in wsum.items() if not k.startswith("_") and k.rsplit("/", 1)[0] not in media
+    }
     assert set(summary) == set(wsum)
     for key, value in summary.items():
         assert str(value) == str(wsum[key]) or float(value) == float(wsum[key]), key
@@ -633,3 +656,28 @@ tuiboard.finish()
     assert rows == [{"parent": 1}, {"pending": 1, "parent": 2}]
     run = only_run(tmp_path / "logs")
     assert run.meta.exit_code == 0
+
+
+def test_image_from_a_file_and_a_figure(tmp_path: Path) -> None:
+    pixels = np.random.default_rng(5).integers(0, 256, (10, 12, 3), dtype=np.uint8)
+    PILImage.fromarray(pixels).save(tmp_path / "photo.jpg", quality=90)
+    code = f"""
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import tuiboard
+run = tuiboard.init(project="m", name="files", dir={str(tmp_path / "logs")!r})
+fig = plt.figure(figsize=(2, 1), dpi=40)
+plt.plot([0, 1], [1, 0])
+run.log({{"photo": tuiboard.Image({str(tmp_path / "photo.jpg")!r}), "fig": tuiboard.Image(fig)}})
+run.finish()
+"""
+    run_script(code, tmp_path)
+    run = only_run(tmp_path / "logs")
+    (photo,) = run.values(IMAGES, "photo")
+    assert photo.images == ((tmp_path / "photo.jpg").read_bytes(),)  # the file as it was
+    assert (photo.content_type, photo.width, photo.height) == ("image/jpeg", 12, 10)
+    (fig,) = run.values(IMAGES, "fig")
+    assert (fig.content_type, fig.width, fig.height) == ("image/png", 80, 40)
+    line = json.loads((tmp_path / "logs/m/files/metrics.jsonl").read_text())
+    assert line["photo"]["format"] == "jpg" and line["photo"]["path"].endswith(".jpg")

@@ -115,9 +115,11 @@ class Image:
         return self._data
 
     def file_name(self, key: str, step: int) -> str:
-        """W&B's media name: ``media/images/<key>_<step>_<sha256[:20]>.<format>`` (the key made
-        safe for a file name)."""
-        safe = _SAFE_NAME.sub("_", key).strip("._") or "image"
+        """W&B's media name: ``media/images/<key>_<step>_<sha256[:20]>.<format>``, a "/" in
+        the key making subdirectories as in wandb; each part made safe for a file name (no
+        "..", no leading dot)."""
+        parts = [_SAFE_NAME.sub("_", p).strip("._") for p in key.split("/")]
+        safe = "/".join(p for p in parts if p) or "image"
         return f"{MEDIA_IMAGES}/{safe}_{step}_{self._sha256[:20]}.{self.format}"
 
     def to_json(self, path: str) -> dict[str, Any]:
