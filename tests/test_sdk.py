@@ -681,3 +681,29 @@ run.finish()
     assert (fig.content_type, fig.width, fig.height) == ("image/png", 80, 40)
     line = json.loads((tmp_path / "logs/m/files/metrics.jsonl").read_text())
     assert line["photo"]["format"] == "jpg" and line["photo"]["path"].endswith(".jpg")
+
+
+def test_reinit_and_disabled_mode_as_wandb(tmp_path: Path) -> None:
+    code = f"""
+import json, os, tuiboard
+d = {str(tmp_path / "logs")!r}
+a = tuiboard.init(project="r", name="a", dir=d)
+assert tuiboard.init(project="r", name="ignored", dir=d) is a  # wandb's default: return it
+b = tuiboard.init(project="r", name="b", dir=d, reinit="create_new")
+assert tuiboard.run is a and b is not a
+tuiboard.log({{"x": 1}})
+b.log({{"y": 2}})
+c = tuiboard.init(project="r", name="c", dir=d, reinit="finish_previous")
+assert tuiboard.run is c and a.exit_code == 0 and b.exit_code == 0
+c.finish()
+off = tuiboard.init(project="r", name="off", dir=d, mode="disabled")
+off.log({{"z": 1}})
+off.config.lr = 0.1
+assert off.step == 1 and off.summary["z"] == 1 and off.dir == ""
+off.finish()
+print(json.dumps(sorted(os.listdir(os.path.join(d, "r")))))
+"""
+    assert json.loads(run_script(code, tmp_path).stdout) == ["a", "b", "c"]
+    ld = tuiboard.open(str(tmp_path / "logs"))
+    assert ld.run("r/a").scalars("x").value.tolist() == [1.0]  # type: ignore[union-attr]
+    assert ld.run("r/b").scalars("y").value.tolist() == [2.0]  # type: ignore[union-attr]

@@ -234,7 +234,7 @@ class Run:
 
     def __init__(
         self,
-        path: str,
+        path: str | None,
         *,
         project: str,
         display_name: str,
@@ -245,8 +245,9 @@ class Run:
         group: str,
         job_type: str,
     ) -> None:
-        self.dir: str = path
-        """The run directory (absolute)."""
+        self.dir: str = path or ""
+        """The run directory (absolute); "" for a disabled run, which writes nothing."""
+        self._disabled = path is None
         self.project: str = project
         self.name: str = display_name
         self.id: str = run_id
@@ -281,13 +282,17 @@ class Run:
         self.config: Config = Config(self)
         self.config.update(config)
         self.summary: Summary = Summary(self)
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._fd = -1
+        if self._disabled:
+            return
         self._fd = os.open(
-            os.path.join(path, METRICS),
+            os.path.join(self.dir, METRICS),
             os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0),
             0o644,
         )
         self._flush()  # config.json and the run file now: the run is visible before its 1st row
-        self._wake = threading.Event()
         self._thread = threading.Thread(
             target=self._flush_loop, name=f"tuiboard-flush-{run_id}", daemon=True
         )
@@ -376,7 +381,8 @@ class Run:
             merge_into(self._summary, row)
         else:
             self._summary.update(row)
-        self._rows.append((self._step, self._pending_time, row, self._pending_media))
+        if not self._disabled:
+            self._rows.append((self._step, self._pending_time, row, self._pending_media))
         self._last = (self._step, self._pending_time)
         self._meta_dirty = True
         self._step += 1
@@ -398,6 +404,8 @@ class Run:
         self._flush()
 
     def _flush(self) -> None:
+        if self._disabled:
+            return
         with self._flush_lock:
             with self._lock:
                 rows, self._rows = self._rows, []
@@ -489,12 +497,14 @@ class Run:
             self.exit_code = 0 if exit_code is None else int(exit_code)
             self._meta_dirty = True
         self._wake.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
         try:
             self._flush()
         finally:
-            os.close(self._fd)
+            if self._fd >= 0:
+                os.close(self._fd)
             _forget(self)
 
     def __enter__(self) -> Run:
@@ -533,19 +543,24 @@ def _jsonable(obj: Any) -> Any:
 # -- the current run and the module-level API ----------------------------------------------------
 
 _runs: list[Run] = []
-"""Unfinished runs, oldest first; the last is the current run."""
+"""Unfinished runs, oldest first."""
+_current: Run | None = None
+"""The run `tuiboard.log` & co. write to (wandb.run): the last one `init` made, unless made
+with reinit="create_new"; None once it is finished."""
 _runs_lock = threading.Lock()
 
 
 def current() -> Run | None:
-    with _runs_lock:
-        return _runs[-1] if _runs else None
+    return _current
 
 
 def _forget(run: Run) -> None:
+    global _current
     with _runs_lock:
         if run in _runs:
             _runs.remove(run)
+        if _current is run:
+            _current = None
 
 
 _warned: set[str] = set()
@@ -561,8 +576,9 @@ def _after_fork_in_child() -> None:
     """A forked child (a DataLoader worker, say) holds copies of its parent's runs, but not
     their flusher threads: they are not its to write. Its copies are closed without writing,
     their locks (maybe held at the fork) made anew, and its exit finishes none of them."""
-    global _runs_lock
+    global _runs_lock, _current
     _runs_lock = threading.Lock()
+    _current = None
     for run in _runs:
         run._lock = threading.Lock()
         run._flush_lock = threading.Lock()
@@ -616,19 +632,33 @@ def init(
 ) -> Run:
     """Start a run in `<dir>/<project>/<name>/` (dir: `$TUIBOARD_DIR` or "logs"; project:
     "uncategorized"; name: a W&B-like "adjective-noun-N"; an existing directory is never
-    reused: `<name>-2`...). wandb.init's other arguments (entity, id, mode, resume, ...) are
-    accepted and ignored. A run still open is finished first (wandb's "finish_previous")."""
+    reused: `<name>-2`...).
+
+    As wandb.init: `mode="disabled"` (or `$TUIBOARD_MODE=disabled`) gives a run that keeps its
+    step, config and summary and writes nothing; while a run is active, `reinit` None /
+    "default" / "return_previous" returns it (wandb's default outside notebooks), True /
+    "finish_previous" finishes it first, "create_new" makes a run that `tuiboard.log` & co. do
+    not use. wandb's other arguments (entity, id, resume, settings, ...) are accepted and
+    ignored."""
+    global _current
     unknown = set(kwargs) - _W_AND_B_KWARGS
     if unknown:
         raise TypeError(f"init() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    reinit = kwargs.get("reinit")
     previous = current()
-    if previous is not None:
-        previous.finish()
+    if previous is not None and reinit in (None, False, "default", "return_previous"):
+        return previous
+    if reinit in (True, "finish_previous"):
+        with _runs_lock:
+            active = list(_runs)
+        for run in reversed(active):
+            run.finish()
+    disabled = (kwargs.get("mode") or os.environ.get("TUIBOARD_MODE", "")) == "disabled"
     root = os.fspath(dir) if dir is not None else os.environ.get("TUIBOARD_DIR", "logs")
     project = project or DEFAULT_PROJECT
     project_dir = os.path.join(root, _safe_part(project))
     display = name or _generated_name(project_dir)
-    path = _new_dir(project_dir, display)
+    path = None if disabled else _new_dir(project_dir, display)
     cfg: dict[str, Any] = {}
     if config is not None:
         if not isinstance(config, Mapping) and hasattr(config, "__dict__"):
@@ -648,6 +678,8 @@ def init(
     )
     with _runs_lock:
         _runs.append(run)
+        if reinit != "create_new":
+            _current = run
     _hooks.install()
     return run
 
