@@ -732,3 +732,21 @@ print(json.dumps(sorted(os.listdir(os.path.join(d, "r")))))
     ld = tuiboard.open(str(tmp_path / "logs"))
     assert ld.run("r/a").scalars("x").value.tolist() == [1.0]  # type: ignore[union-attr]
     assert ld.run("r/b").scalars("y").value.tolist() == [2.0]  # type: ignore[union-attr]
+
+
+def test_undecodable_strings_and_odd_values_are_written(tmp_path: Path) -> None:
+    """A str made from undecodable bytes (os.fsdecode) cannot be UTF-8: it is written as its
+    JSON escape and the rest of the row survives; odd objects are written as their str()."""
+    code = f"""
+import tuiboard
+run = tuiboard.init(project="o", name="odd", dir={str(tmp_path / "logs")!r})
+run.log({{"name\\udc80": "x\\udcff", "loss": 0.5, "obj": object, "t": (1, 2)}})
+run.finish()
+"""
+    run_script(code, tmp_path)
+    (line,) = (tmp_path / "logs/o/odd/metrics.jsonl").read_text().splitlines()
+    row = json.loads(line)
+    assert row["name\udc80"] == "x\udcff" and row["loss"] == 0.5
+    assert row["obj"] == "<class 'object'>" and row["t"] == [1, 2]
+    run = only_run(tmp_path / "logs")
+    assert run.scalars("loss").value.tolist() == [0.5] and not run.warnings

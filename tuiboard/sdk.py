@@ -437,7 +437,9 @@ class Run:
                 )
             lines.append(text)
         lines.append("")
-        data = "\n".join(lines).encode("utf-8")
+        # A lone surrogate (a str made from undecodable bytes) cannot be UTF-8: written as its
+        # JSON escape, it reads back as the same string.
+        data = "\n".join(lines).encode("utf-8", "backslashreplace")
         view = memoryview(data)
         while view:  # one write in practice; a short write continues where it stopped
             n = os.write(self._fd, view)
@@ -452,7 +454,7 @@ class Run:
 
     def _write_json(self, name: str, obj: Any) -> None:
         text = json.dumps(obj, ensure_ascii=False, default=json_default) + "\n"
-        _atomic_write(os.path.join(self.dir, name), text.encode("utf-8"))
+        _atomic_write(os.path.join(self.dir, name), text.encode("utf-8", "backslashreplace"))
 
     def _meta(self, summary: dict[str, Any]) -> dict[str, Any]:
         summary = {k: summary_json(v) for k, v in summary.items()}
