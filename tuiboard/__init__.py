@@ -8,7 +8,7 @@ The public API is the data layer, importable without Textual or Rich:
         s = run.scalars("loss")               # numpy step / wall_time / value
     logdir.refresh()                          # reads only what was appended since
 
-Logging without wandb (tuiboard/sdk.py; `import tuiboard as wandb` runs W&B's quickstart):
+Logging without wandb (tuiboard/sdk*.py; `import tuiboard as wandb` runs W&B's quickstart):
 
     run = tuiboard.init(project="p", config={"lr": 0.01})
     tuiboard.log({"loss": 0.1, "val": {"acc": 0.9}})     # W&B's step rules

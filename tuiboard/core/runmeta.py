@@ -6,9 +6,9 @@ keys flattened with "/", W&B's internal `_` keys and media objects dropped, defi
 aggregates such as {"max": 0.9} in place of a key's last value, a key whose aggregate is {}
 dropped) and the step metrics (names or `*` globs, as given).
 The file is untrusted: wrong types are ignored field by field, a file that is not a JSON object
-is a warning, reading never raises. Its layout is in tuiboard/sdk.py's docstring and
-jsonl-runs.md.
-Must not import: textual, rich, tuiboard.sdk (the writer), or tuiboard modules other than
+is a warning, reading never raises. Its layout is in tuiboard/sdk_run.py's docstring and the
+README ("Logging without TensorBoard or wandb").
+Must not import: textual, rich, tuiboard.sdk* (the writer), or tuiboard modules other than
 core.types.
 """
 
