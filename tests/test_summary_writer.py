@@ -115,51 +115,116 @@ def test_add_scalars_makes_pytorch_sub_runs(tmp_path: Path) -> None:
 
 TORCH_SCRIPT = """
 import sys
-from torch.utils.tensorboard import SummaryWriter
-with SummaryWriter(sys.argv[1]) as w:
-    w.add_scalars("run/loss", {"train": 1.0, "val": 2.0}, 0)
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import torch
+from torch.utils.tensorboard import SummaryWriter as TorchWriter
+sys.path.insert(0, sys.argv[2])
+import tuiboard
+
+T0 = 1_700_000_000.0
+torch.manual_seed(0)
+weights = torch.randn(500, requires_grad=True)  # a parameter: needs detach()
+image = torch.rand(3, 6, 8)
+batch = torch.randint(0, 256, (5, 1, 4, 4), dtype=torch.uint8)
+labels = torch.rand(100) > 0.5
+scores = torch.rand(100)
+
+
+def calls(w, root):
+    for i in range(3):
+        w.add_scalar("loss", torch.tensor(1.0 / (i + 1)), i, walltime=T0 + i)
+    w.add_scalar("tensor_step", 0.5, torch.tensor(7), walltime=T0)
+    w.add_scalar("new", 0.25, 1, walltime=T0, new_style=True)
+    w.add_scalars("run/loss", {"train": torch.tensor(1.0), "val": 2.0}, 0, walltime=T0)
+    w.add_histogram("weights", weights, 2, walltime=T0)
+    w.add_histogram("weights_auto", weights, 3, bins="auto", walltime=T0)
+    w.add_image("image", image, 1, walltime=T0)
+    w.add_images("batch", batch, 1, walltime=T0)
+    fig = plt.figure(figsize=(2, 1), dpi=50)
+    plt.plot([0, 1, 2], [1, 0, 1])
+    w.add_figure("figure", fig, 2, walltime=T0)
+    w.add_text("notes", "*md* text", 4, walltime=T0)
+    w.add_pr_curve("pr", labels, scores, 5, walltime=T0)
     w.add_hparams({"lr": 0.01, "nesterov": True, "opt": "adam"}, {"hp/acc": 0.9}, run_name="hp")
+
+
+with TorchWriter(sys.argv[1] + "/torch") as w:
+    calls(w, "torch")
+with tuiboard.SummaryWriter(sys.argv[1] + "/ours") as w:
+    calls(w, "ours")
+assert "torch" in sys.modules  # (the script's own import; tuiboard never imports it)
 """
 
 
-def test_pytorch_layout_of_add_scalars_and_add_hparams(tmp_path: Path) -> None:
-    """Directory names and hparam kinds exactly as PyTorch's own SummaryWriter writes them
-    (tensorboardX differs on both: nested directories, bool_value)."""
+def test_same_calls_as_pytorchs_own_writer(tmp_path: Path) -> None:
+    """Every method called with real torch tensors through PyTorch's own SummaryWriter and
+    ours, in one process: the same directories, tags, steps, wall times and values read back by
+    TensorBoard (tensorboardX differs from PyTorch in add_scalars' directories and bools)."""
     pytest.importorskip("torch")
     script = tmp_path / "torch_writer.py"
     script.write_text(TORCH_SCRIPT)
-    subprocess.run([sys.executable, str(script), str(tmp_path / "torch")], check=True, timeout=120)
-    with tuiboard.SummaryWriter(str(tmp_path / "ours")) as w:
-        w.add_scalars("run/loss", {"train": 1.0, "val": 2.0}, 0)
-        w.add_hparams({"lr": 0.01, "nesterov": True, "opt": "adam"}, {"hp/acc": 0.9}, run_name="hp")
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, str(script), str(tmp_path), str(root)], check=True, timeout=300)
+    from tensorboard.util import tensor_util
 
-    def dirs(root: Path) -> list[str]:
-        return sorted(str(Path(d).relative_to(root)) for d, _, f in os.walk(root) if f)
+    def dirs(top: Path) -> list[str]:
+        return sorted(str(Path(d).relative_to(top)) for d, _, f in os.walk(top) if f)
 
-    assert (
-        dirs(tmp_path / "ours")
-        == dirs(tmp_path / "torch")
-        == [
-            ".",
-            "hp",
-            "run_loss_train",
-            "run_loss_val",
-        ]
-    )
-    for sub in ("run_loss_train", "run_loss_val"):
+    assert dirs(tmp_path / "ours") == dirs(tmp_path / "torch")
+    assert dirs(tmp_path / "ours") == [".", "hp", "run_loss_train", "run_loss_val"]
+    for sub in dirs(tmp_path / "ours"):
         a, b = accumulate(tmp_path / "ours" / sub), accumulate(tmp_path / "torch" / sub)
-        assert [e.value for e in a.Scalars("run/loss")] == [e.value for e in b.Scalars("run/loss")]
-    a, b = accumulate(tmp_path / "ours" / "hp"), accumulate(tmp_path / "torch" / "hp")
-    tag = hparams_metadata.SESSION_START_INFO_TAG
-    sa = hparams_metadata.parse_session_start_info_plugin_data(a.PluginTagToContent("hparams")[tag])
-    sb = hparams_metadata.parse_session_start_info_plugin_data(b.PluginTagToContent("hparams")[tag])
-    assert dict(sa.hparams) == dict(sb.hparams)
-    assert (sa.group_name, sa.start_time_secs) == (sb.group_name, sb.start_time_secs)
-    tag = hparams_metadata.EXPERIMENT_TAG
-    ea = hparams_metadata.parse_experiment_plugin_data(a.PluginTagToContent("hparams")[tag])
-    eb = hparams_metadata.parse_experiment_plugin_data(b.PluginTagToContent("hparams")[tag])
-    assert ea == eb
-    assert [e.value for e in a.Scalars("hp/acc")] == [e.value for e in b.Scalars("hp/acc")]
+        ta, tb = a.Tags(), b.Tags()
+        for kind in ("scalars", "histograms", "images", "tensors"):
+            assert sorted(ta[kind]) == sorted(tb[kind]), (sub, kind)
+        for tag in ta["scalars"]:  # add_hparams takes no walltime: its metrics are "now"
+            got = [(e.step, e.wall_time if sub != "hp" else 0, e.value) for e in a.Scalars(tag)]
+            want = [(e.step, e.wall_time if sub != "hp" else 0, e.value) for e in b.Scalars(tag)]
+            assert got == want, tag
+        for tag in ta["histograms"]:
+            (x,), (y,) = a.Histograms(tag), b.Histograms(tag)
+            hx, hy = x.histogram_value, y.histogram_value
+            assert (x.step, x.wall_time, hx.min, hx.max, hx.num) == (
+                y.step,
+                y.wall_time,
+                hy.min,
+                hy.max,
+                hy.num,
+            )
+            assert hx.sum == pytest.approx(hy.sum) and hx.sum_squares == pytest.approx(
+                hy.sum_squares
+            )
+            assert list(hx.bucket_limit) == list(hy.bucket_limit)
+            assert list(hx.bucket) == list(hy.bucket)
+        for tag in ta["images"]:
+            (x,), (y,) = a.Images(tag), b.Images(tag)
+            assert (x.step, x.wall_time, x.width, x.height) == (
+                y.step,
+                y.wall_time,
+                y.width,
+                y.height,
+            )
+            assert np.array_equal(decode(x.encoded_image_string), decode(y.encoded_image_string))
+        for tag in ta["tensors"]:
+            for x, y in zip(a.Tensors(tag), b.Tensors(tag), strict=True):
+                assert (x.step, x.wall_time) == (y.step, y.wall_time), tag
+                xa = tensor_util.make_ndarray(x.tensor_proto)
+                ya = tensor_util.make_ndarray(y.tensor_proto)
+                assert xa.shape == ya.shape and xa.tolist() == ya.tolist(), tag
+        if sub == "hp":
+            ca, cb = a.PluginTagToContent("hparams"), b.PluginTagToContent("hparams")
+            tag = hparams_metadata.SESSION_START_INFO_TAG
+            sa = hparams_metadata.parse_session_start_info_plugin_data(ca[tag])
+            sb = hparams_metadata.parse_session_start_info_plugin_data(cb[tag])
+            assert sa == sb  # bools as numbers, no group name or start time: PyTorch's
+            tag = hparams_metadata.EXPERIMENT_TAG
+            ea = hparams_metadata.parse_experiment_plugin_data(ca[tag])
+            assert ea == hparams_metadata.parse_experiment_plugin_data(cb[tag])
+            tag = hparams_metadata.SESSION_END_INFO_TAG
+            end_a = hparams_metadata.parse_session_end_info_plugin_data(ca[tag])
+            assert end_a == hparams_metadata.parse_session_end_info_plugin_data(cb[tag])
 
 
 @pytest.mark.parametrize("bins", ["tensorflow", "auto", 7])

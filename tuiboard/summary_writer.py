@@ -454,6 +454,7 @@ class SummaryWriter:
         name = run_name or str(time.time())
         with SummaryWriter(log_dir=os.path.join(self.log_dir, name)) as sub:
             w = sub.file_writer
+            w.hparams_tensor = False  # PyTorch's hparams summaries are metadata only
             wt = time.time()
             w.add_hparams(
                 values,

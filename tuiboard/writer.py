@@ -271,6 +271,8 @@ class EventWriter:
         self._buffer = bytearray()
         self._max_buffer = max_buffer
         self._tags_seen: set[str] = set()
+        self.hparams_tensor: bool = True
+        """Whether hparams summaries carry TF2's empty tensor (PyTorch's writer: False)."""
         if not append:
             self._write_event(start, 0, _f_str(3, "brain.Event:2"))
             self.flush()
@@ -573,10 +575,11 @@ class EventWriter:
         self._hparams("_hparams_/session_end_info", _f_bytes(4, body, always=True), wt, step)
 
     def _hparams(self, tag: str, plugin_data: bytes, wall_time: float, step: int = 0) -> None:
+        """One hparams summary: TF2's hp API gives it an empty float tensor (a value with no
+        payload otherwise), PyTorch's writer none (``hparams_tensor = False``)."""
+        tensor = _f_bytes(8, _NULL_TENSOR, always=True) if self.hparams_tensor else b""
         value = (
-            _f_str(1, tag)
-            + _f_bytes(8, _NULL_TENSOR, always=True)
-            + _f_bytes(9, _metadata("hparams", plugin_data), always=True)
+            _f_str(1, tag) + tensor + _f_bytes(9, _metadata("hparams", plugin_data), always=True)
         )
         self._write_event(wall_time, step, _f_bytes(5, _f_bytes(1, value, always=True)))
 
