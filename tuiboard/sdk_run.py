@@ -15,6 +15,7 @@ or wandb"):
   "filenames": [...], ...}` for a list of images, `{"_type": "histogram", "bins", "values"}`.
 - `media/images/...`: the image files, each written (atomically) before the line naming it.
 - `config.json`: the config, rewritten (atomically) when it changes.
+- `.tmp/`: files being written, renamed into place when whole (hidden: readers skip it).
 - `tuiboard-run.json` (RUN_META): `{"format": "tuiboard-run", "version": 1, "id", "project",
   "display_name", "group", "job_type", "tags", "notes", "host", "pid", "start_time", "state"
   ("running" / "finished" / "failed"), "exit_code" (null while running), "runtime", "summary",
@@ -297,11 +298,12 @@ class Run:
         if os.path.exists(path):
             return
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        _atomic_write(path, data)
+        _atomic_write(self.dir, path, data)
 
     def _write_json(self, name: str, obj: Any) -> None:
         text = json.dumps(obj, ensure_ascii=False, default=json_default) + "\n"
-        _atomic_write(os.path.join(self.dir, name), text.encode("utf-8", "backslashreplace"))
+        data = text.encode("utf-8", "backslashreplace")
+        _atomic_write(self.dir, os.path.join(self.dir, name), data)
 
     def _meta(self, summary: dict[str, Any]) -> dict[str, Any]:
         summary = {k: summary_json(v) for k, v in summary.items()}
@@ -367,9 +369,16 @@ class Run:
         return f"<tuiboard.Run {self.project}/{self.name} at {self.dir}>"
 
 
-def _atomic_write(path: str, data: bytes) -> None:
+TMP_DIR = ".tmp"
+"""Where files are written before being renamed into place: a hidden directory of the run,
+which discovery and the watcher skip (a live run rewrites its run file once a second)."""
+
+
+def _atomic_write(run_dir: str, path: str, data: bytes) -> None:
     """Write a file whole: a reader sees the old one or the new one, never half of it."""
-    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    tmp_dir = os.path.join(run_dir, TMP_DIR)
+    os.makedirs(tmp_dir, exist_ok=True)
+    tmp = os.path.join(tmp_dir, f"{os.path.basename(path)}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)

@@ -171,3 +171,25 @@ def test_media_problems_counted_in_one_warning(tmp_path: Path) -> None:
     assert w.line == 1 and w.message.startswith("3 media files not shown; first:")
     assert "'nope.png'" in w.message
     assert not [v for v in parsed.values if v[0] == IMAGES]
+
+
+def test_watcher_paths_of_a_live_run(tmp_path: Path) -> None:
+    """A run file rewritten (through a temp file in a hidden directory, as tuiboard.init does)
+    reads that run only; the temp file is skipped; a new file still rediscovers."""
+    run_dir = tmp_path / "p" / "r"
+    (run_dir / ".tmp").mkdir(parents=True)
+    (run_dir / "metrics.jsonl").write_text('{"_step": 0, "loss": 1.0}\n')
+    (run_dir / RUN_META).write_text(json.dumps({"display_name": "r"}))
+    ld = tuiboard.open(str(tmp_path))
+    tmp = run_dir / ".tmp" / f"{RUN_META}.1.tmp"
+    tmp.write_text(json.dumps({"display_name": "renamed", "exit_code": 3}))
+    assert not ld.refresh([str(tmp)])  # skipped: nothing to read
+    os.replace(tmp, run_dir / RUN_META)
+    ch = ld.refresh([str(run_dir / RUN_META), str(tmp)])
+    assert ch.runs == frozenset({"p/r"}) and not ch.new_runs
+    assert ld.runs[0].meta.display_name == "renamed" and ld.runs[0].meta.exit_code == 3
+    other = tmp_path / "p" / "s"
+    other.mkdir()
+    (other / RUN_META).write_text(json.dumps({"display_name": "s"}))
+    ch = ld.refresh([str(other / RUN_META)])  # unknown: rediscovered
+    assert ch.new_runs == frozenset({"p/s"})
