@@ -155,7 +155,7 @@ def test_old_wandb_history_images(tmp_path: Path) -> None:
 
 def test_media_problems_counted_in_one_warning(tmp_path: Path) -> None:
     lines = [
-        {"step": 0, "a": {"_type": "image-file", "path": "nope.png"}},
+        {"step": 0, "a": {"_type": "image-file", "path": "nope.png"}, "b": {"_type": [1]}},
         {"step": 1, "a": {"_type": "image-file"}},
         {"step": 2, "a": {"_type": "images/separated", "filenames": ["../../x.png"]}},
     ]

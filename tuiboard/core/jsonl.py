@@ -455,7 +455,7 @@ class _Batch:
     ) -> None:
         if kind is dict:
             typed = value.get("_type")
-            if typed is not None and (self.wandb or typed in MEDIA_TYPES):
+            if typed is not None and (self.wandb or (type(typed) is str and typed in MEDIA_TYPES)):
                 if typed == "histogram":
                     histogram = _wandb_histogram(step, wall, value)
                     if histogram is not None:
