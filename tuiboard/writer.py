@@ -1,7 +1,8 @@
 """Our own log writers: TFRecord-framed tfevents files and JSONL runs, in pure Python.
 
-Owns: EventWriter (Event protos encoded by hand: scalars, TF2 scalar tensors, histograms, PNG
-images, text, pr curves, WAV audio, meshes, hparams, session logs, graphs) and JsonlWriter
+Owns: EventWriter (Event protos encoded by hand: scalars, TF2 scalar tensors, histograms (from
+samples or raw buckets), PNG images, text, pr curves, WAV audio, meshes, hparams, session logs,
+graphs) and JsonlWriter
 (metrics.jsonl plus a config file). Used by the demo, the tests and anyone who wants to log
 without TensorBoard.
 Must not import: protobuf, tensorboard, textual, rich, or tuiboard.core (a writer must not share
@@ -101,6 +102,7 @@ def _f_packed_doubles(field: int, xs: np.ndarray) -> bytes:
 # --- message builders (field numbers from docs/tfevents-format.md) ----------------------------
 
 _DT_FLOAT = 1
+_DT_DOUBLE = 2
 _DT_INT32 = 3
 _DT_UINT8 = 4
 _DT_STRING = 7
@@ -211,16 +213,21 @@ def _wav(samples: np.ndarray, sample_rate: int) -> tuple[bytes, int, int]:
 
 
 def pr_curve_table(
-    labels: np.ndarray, predictions: np.ndarray, num_thresholds: int = 127
+    labels: np.ndarray,
+    predictions: np.ndarray,
+    num_thresholds: int = 127,
+    weights: np.ndarray | float | None = None,
 ) -> np.ndarray:
     """The [6, num_thresholds] float table (TP, FP, TN, FN, precision, recall) that TensorBoard's
-    pr_curves plugin stores, computed from boolean labels and predictions in [0, 1]."""
+    pr_curves plugin stores, computed from boolean labels and predictions in [0, 1] (and
+    per-example weights, as PyTorch's compute_curve takes them)."""
     labels = np.asarray(labels, np.float64).reshape(-1)
     predictions = np.asarray(predictions, np.float64).reshape(-1)
+    w = 1.0 if weights is None else np.asarray(weights, np.float64)
     buckets = np.floor(predictions * (num_thresholds - 1)).astype(np.int64)
     rng = (0, num_thresholds - 1)
-    tp_b, _ = np.histogram(buckets, bins=num_thresholds, range=rng, weights=labels)
-    fp_b, _ = np.histogram(buckets, bins=num_thresholds, range=rng, weights=1.0 - labels)
+    tp_b, _ = np.histogram(buckets, bins=num_thresholds, range=rng, weights=labels * w)
+    fp_b, _ = np.histogram(buckets, bins=num_thresholds, range=rng, weights=(1.0 - labels) * w)
     tp = np.cumsum(tp_b[::-1])[::-1]
     fp = np.cumsum(fp_b[::-1])[::-1]
     tn = fp[0] - fp
@@ -264,6 +271,8 @@ class EventWriter:
         self._buffer = bytearray()
         self._max_buffer = max_buffer
         self._tags_seen: set[str] = set()
+        self.hparams_tensor: bool = True
+        """Whether hparams summaries carry TF2's empty tensor (PyTorch's writer: False)."""
         if not append:
             self._write_event(start, 0, _f_str(3, "brain.Event:2"))
             self.flush()
@@ -298,14 +307,26 @@ class EventWriter:
         self._summary(tag, step, wall_time, _f_float(2, float(value)))
 
     def add_scalar_tensor(
-        self, tag: str, value: float, step: int, wall_time: float | None = None
+        self,
+        tag: str,
+        value: float,
+        step: int,
+        wall_time: float | None = None,
+        *,
+        double: bool = False,
     ) -> None:
-        """The TF2 form: a rank-0 float32 tensor, plugin "scalars" metadata on the first value."""
+        """The TF2 form: a rank-0 float32 (``double``: float64) tensor, plugin "scalars"
+        metadata on the first value."""
+        tensor = (
+            _numeric_tensor(np.float64(value), _DT_DOUBLE, "<f8")
+            if double
+            else _float_tensor(np.float32(value))
+        )
         self._summary(
             tag,
             step,
             wall_time,
-            _f_bytes(8, _float_tensor(np.float32(value)), always=True),
+            _f_bytes(8, tensor, always=True),
             _metadata("scalars", data_class=1),
         )
 
@@ -334,6 +355,31 @@ class EventWriter:
             + _f_double(5, float(np.dot(a, a)))
             + _f_packed_doubles(6, edges[1:])
             + _f_packed_doubles(7, counts.astype(np.float64))
+        )
+        self._summary(tag, step, wall_time, _f_bytes(5, histo, always=True))
+
+    def add_histogram_raw(
+        self,
+        tag: str,
+        min: float,
+        max: float,
+        num: float,
+        sum: float,
+        sum_squares: float,
+        bucket_limits: Sequence[float] | np.ndarray,
+        bucket_counts: Sequence[float] | np.ndarray,
+        step: int,
+        wall_time: float | None = None,
+    ) -> None:
+        """A HistogramProto with the given fields (buckets computed by the caller)."""
+        histo = (
+            _f_double(1, float(min))
+            + _f_double(2, float(max))
+            + _f_double(3, float(num))
+            + _f_double(4, float(sum))
+            + _f_double(5, float(sum_squares))
+            + _f_packed_doubles(6, np.asarray(bucket_limits, np.float64))
+            + _f_packed_doubles(7, np.asarray(bucket_counts, np.float64))
         )
         self._summary(tag, step, wall_time, _f_bytes(5, histo, always=True))
 
@@ -372,9 +418,10 @@ class EventWriter:
         step: int,
         wall_time: float | None = None,
         num_thresholds: int = 127,
+        weights: np.ndarray | float | None = None,
     ) -> None:
         """A [6, num_thresholds] float32 tensor, plugin "pr_curves" with PrCurvePluginData."""
-        table = pr_curve_table(labels, predictions, num_thresholds)
+        table = pr_curve_table(labels, predictions, num_thresholds, weights)
         content = _f_varint(1, 0) + _f_varint(2, num_thresholds)
         self._summary(
             tag,
@@ -449,24 +496,36 @@ class EventWriter:
         group_name: str = "",
         start_time: float | None = None,
         wall_time: float | None = None,
+        step: int = 0,
+        domain_discrete: Mapping[str, Sequence[object]] | None = None,
     ) -> None:
         """The hparams plugin's summaries: an experiment (when ``metrics`` are named) declaring
-        the hparams and metric tags, then a session_start_info with the values."""
+        the hparams (with their ``domain_discrete`` value lists, when given) and metric tags,
+        then a session_start_info with the values (``start_time=0`` leaves the field out, as
+        PyTorch writes it)."""
         wt = time.time() if wall_time is None else wall_time
         if metrics:
             infos = b""
             for name, v in hparams.items():
                 dtype = 2 if isinstance(v, bool) else 3 if isinstance(v, (int, float)) else 1
-                infos += _f_bytes(4, _f_str(1, name) + _f_varint(4, dtype), always=True)
+                info = _f_str(1, name) + _f_varint(4, dtype)
+                if domain_discrete and name in domain_discrete:
+                    values = b"".join(
+                        _f_bytes(1, _protobuf_value(d), always=True) for d in domain_discrete[name]
+                    )
+                    info += _f_bytes(5, values, always=True)
+                infos += _f_bytes(4, info, always=True)
             for tag in metrics:
                 infos += _f_bytes(5, _f_bytes(1, _f_str(2, tag), always=True), always=True)
-            self._hparams("_hparams_/experiment", _f_bytes(2, infos, always=True), wt)
+            self._hparams("_hparams_/experiment", _f_bytes(2, infos, always=True), wt, step)
         entries = b"".join(
             _f_bytes(1, _f_str(1, k) + _f_bytes(2, _protobuf_value(v), always=True), always=True)
             for k, v in hparams.items()
         )
         start = _f_str(4, group_name) + _f_double(5, wt if start_time is None else start_time)
-        self._hparams("_hparams_/session_start_info", _f_bytes(3, entries + start, always=True), wt)
+        self._hparams(
+            "_hparams_/session_start_info", _f_bytes(3, entries + start, always=True), wt, step
+        )
 
     def add_custom_scalars(
         self,
@@ -502,19 +561,27 @@ class EventWriter:
             _metadata("custom_scalars"),
         )
 
-    def end_hparams(self, status: int = 1, wall_time: float | None = None) -> None:
-        """session_end_info: status 1 success, 2 failure, 3 running, 0 unknown."""
+    def end_hparams(
+        self,
+        status: int = 1,
+        wall_time: float | None = None,
+        step: int = 0,
+        end_time: float | None = None,
+    ) -> None:
+        """session_end_info: status 1 success, 2 failure, 3 running, 0 unknown; end_time_secs
+        is the wall time unless given (0 leaves it out, as PyTorch writes it)."""
         wt = time.time() if wall_time is None else wall_time
-        body = _f_varint(1, status) + _f_double(2, wt)
-        self._hparams("_hparams_/session_end_info", _f_bytes(4, body, always=True), wt)
+        body = _f_varint(1, status) + _f_double(2, wt if end_time is None else end_time)
+        self._hparams("_hparams_/session_end_info", _f_bytes(4, body, always=True), wt, step)
 
-    def _hparams(self, tag: str, plugin_data: bytes, wall_time: float) -> None:
+    def _hparams(self, tag: str, plugin_data: bytes, wall_time: float, step: int = 0) -> None:
+        """One hparams summary: TF2's hp API gives it an empty float tensor (a value with no
+        payload otherwise), PyTorch's writer none (``hparams_tensor = False``)."""
+        tensor = _f_bytes(8, _NULL_TENSOR, always=True) if self.hparams_tensor else b""
         value = (
-            _f_str(1, tag)
-            + _f_bytes(8, _NULL_TENSOR, always=True)
-            + _f_bytes(9, _metadata("hparams", plugin_data), always=True)
+            _f_str(1, tag) + tensor + _f_bytes(9, _metadata("hparams", plugin_data), always=True)
         )
-        self._write_event(wall_time, 0, _f_bytes(5, _f_bytes(1, value, always=True)))
+        self._write_event(wall_time, step, _f_bytes(5, _f_bytes(1, value, always=True)))
 
     def add_graph(
         self,

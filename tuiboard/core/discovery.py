@@ -4,9 +4,10 @@ Owns: the walk of a logdir (TensorBoard's rule: a directory directly holding an 
 run, runs nest; plus directories holding a metric JSONL file or CSV log, jsonl-runs.md), the
 per-run file lists, and the warnings for directories that cannot be read. It reads no file
 contents except the first line of a metric-log candidate (through jsonl.sniff_metrics_state and
-csvlog.sniff_csv_state, cached by the caller).
+csvlog.sniff_csv_state, cached by the caller). A directory holding tuiboard.init's run file
+(core/runmeta.RUN_META) is a run too: it is one from its start, before its first metrics line.
 Must not import: textual, rich, or tuiboard modules other than core.types, core.jsonl,
-core.csvlog, core.config.
+core.csvlog, core.config, core.runmeta.
 
 The walk uses os.scandir: the file type comes with the directory entry, so there is no stat per
 file or per directory. Symbolic links to directories are followed (one stat and a realpath, for
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from tuiboard.core.config import CONFIG_NAMES
 from tuiboard.core.csvlog import is_csv_candidate, sniff_csv_state
 from tuiboard.core.jsonl import FRAMEWORK_NAMES, sniff_metrics_state
+from tuiboard.core.runmeta import RUN_META
 from tuiboard.core.types import ReadWarning
 
 PROJECTOR_CONFIG = "projector_config.pbtxt"
@@ -54,6 +56,8 @@ class RunFiles:
     """CSV metric logs (Lightning's metrics.csv, Keras' CSVLogger files; sniffed: csvlog)."""
     config_files: list[str] = field(default_factory=list)
     projector_configs: list[str] = field(default_factory=list)
+    meta_files: list[str] = field(default_factory=list)
+    """tuiboard.init's run file (RUN_META): display name, tags, summary, exit code."""
 
 
 def is_event_file(name: str) -> bool:
@@ -144,8 +148,8 @@ class _Walk:
         csvs: list[str] = []
         configs: list[str] = []
         projectors: list[str] = []
+        metas: list[str] = []
         subdirs: list[tuple[str, str, tuple[str, ...]]] = []
-        cache = self.cache
         here = ""
         for entry in listing:
             base = entry.name
@@ -172,23 +176,18 @@ class _Walk:
                 configs.append(entry.path)
             elif base == PROJECTOR_CONFIG:
                 projectors.append(entry.path)
-            elif base.endswith(".jsonl") or base in FRAMEWORK_NAMES:
-                full = entry.path
-                self.candidates.add(full)
-                known = cache.get(full)
-                if known is None:
-                    sniffed = sniff_metrics_state(full)
-                    if sniffed is not None:
-                        cache[full] = sniffed
-                    known = bool(sniffed)
-                if known:
-                    jsonl.append(full)
+            elif base == RUN_META:
+                metas.append(entry.path)
+            elif (base.endswith(".jsonl") or base in FRAMEWORK_NAMES) and self._sniffed(
+                entry.path, sniff_metrics_state
+            ):
+                jsonl.append(entry.path)
             elif is_csv_candidate(base) and self._sniffed(entry.path, sniff_csv_state):
                 csvs.append(entry.path)
         subdirs.sort(reverse=True)
         for base, full, links in subdirs:
             stack.append((full, base if name == "." else f"{name}/{base}", links))
-        if not events and not jsonl and not csvs:
+        if not events and not jsonl and not csvs and not metas:
             return None
         events.sort()
         jsonl.sort()
@@ -203,6 +202,7 @@ class _Walk:
             csv_files=csvs,
             config_files=configs,
             projector_configs=projectors,
+            meta_files=metas,
         )
 
     def _sniffed(self, path: str, sniff: Callable[[str], bool | None]) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tuiboard.core import config as config_mod
-from tuiboard.core import csvlog, jsonl, projector, tfevents
+from tuiboard.core import csvlog, jsonl, projector, runmeta, tfevents
 from tuiboard.core.discovery import RunFiles
 from tuiboard.core.store import RunData, ScalarSeries, ValueSeries
 from tuiboard.core.types import (
@@ -141,6 +141,8 @@ class RunLoader:
     file_warnings: dict[tuple[str, int | None, int | None], ReadWarning] = field(
         default_factory=dict
     )
+    meta_stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """(inode, mtime_ns) of each run file when last read: it is replaced whole when rewritten."""
 
     @classmethod
     def new(cls, files: RunFiles) -> RunLoader:
@@ -193,6 +195,7 @@ class RunLoader:
                 cur.head = _read_head(path, HEAD_BYTES)
             self._read_file(cur, result)
         self._read_configs(result)
+        self._read_run_meta(result)
         if _trim is not None and result.bytes_read >= TRIM_AFTER:
             _trim(0)  # the decoder's freed temporaries: ~0.3 ms, up to a few MB not held
         if result.changed:
@@ -365,6 +368,24 @@ class RunLoader:
                 self.data.config.update(cfg)
             for w in warns:
                 self._warn(w)
+
+    def _read_run_meta(self, result: ReadResult) -> None:
+        """tuiboard.init's run file -> RunData.meta (replaced whole when the file changes)."""
+        for path in self.files.meta_files:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            stamp = (st.st_ino, st.st_mtime_ns)
+            if self.meta_stamps.get(path) == stamp:
+                continue
+            self.meta_stamps[path] = stamp
+            meta, warns = runmeta.read_run_meta(path)
+            if meta is not None:
+                self.data.meta = meta
+            for w in warns:
+                self._warn(w)
+            result.changed = True
 
     def _warn(self, w: ReadWarning) -> None:
         # One entry per place: a JSONL file's bad-line warning (keyed by its first bad line) is

@@ -345,18 +345,32 @@ class Logdir:
         return Changes(removed_runs=removed, version=self.version)
 
     def _targets(self, paths: Iterable[str]) -> list[str] | None:
+        """The runs to read for changed `paths`, or None to rediscover. A path is known when it
+        is a data, config or run file of a run already read; a path inside a hidden directory
+        (below a root) is skipped, since discovery never looks there (tuiboard.init writes its
+        files there first, then renames them into place: once a second for a live run)."""
         by_dir: dict[str, list[str]] = {}
         for name, ld in self._loaders.items():
             by_dir.setdefault(ld.files.path, []).append(name)
         targets: set[str] = set()
         for p in paths:
             p = os.path.abspath(p)
+            if self._hidden(p):
+                continue
             names = by_dir.get(os.path.dirname(p))
-            known = names and any(p in self._loaders[n].cursors for n in names)
+            known = names and any(_holds(self._loaders[n], p) for n in names)
             if not known:
                 return None
             targets.update(names or ())
         return sorted(targets)
+
+    def _hidden(self, path: str) -> bool:
+        for root in self._roots:
+            prefix = root.path.rstrip(os.sep) + os.sep
+            if path.startswith(prefix):
+                parts = path[len(prefix) :].split(os.sep)[:-1]
+                return any(part[:1] == "." for part in parts)
+        return False
 
     def _read(self, found: dict[str, discovery.RunFiles], names: Iterable[str]) -> Changes:
         changed: set[str] = set()
@@ -390,6 +404,12 @@ class Logdir:
         return Changes(
             frozenset(changed), frozenset(new), frozenset(), points, self.version, records, nbytes
         )
+
+
+def _holds(loader: RunLoader, path: str) -> bool:
+    """Whether `path` is a file the run already reads (data, config or run file)."""
+    files = loader.files
+    return path in loader.cursors or path in files.meta_files or path in files.config_files
 
 
 def open(*specs: str, load: bool = True) -> Logdir:
