@@ -1,8 +1,8 @@
 """Which directories under a logdir are runs, and which of their files feed them.
 
 Owns: the walk of a logdir (TensorBoard's rule: a directory directly holding an event file is a
-run, runs nest; plus directories holding a metric JSONL file, jsonl-runs.md), the per-run file
-lists, and the warnings for directories that cannot be read. It reads no file contents except
+run, runs nest; plus directories holding a metric JSONL file, jsonl-runs.md, or a W&B
+`*.wandb` file, wandb-format.md), the per-run file lists, and the warnings for directories that cannot be read. It reads no file contents except
 the first line of a metric-log candidate (through jsonl.sniff_metrics_state, cached by the caller).
 Must not import: textual, rich, or tuiboard modules other than core.types, core.jsonl,
 core.config.
@@ -11,7 +11,9 @@ The walk uses os.scandir: the file type comes with the directory entry, so there
 file or per directory. Symbolic links to directories are followed (one stat and a realpath, for
 links only), except a link to the directory holding it or to one of its ancestors (a loop) and a
 second link to a target already walked through a link. A directory reachable both directly and
-through a link appears under both names, as in TensorBoard. Hidden directories (".git",
+through a link appears under both names, as in TensorBoard, except through a link to a sibling
+(a directory in the same directory as the link): that directory is walked under its own name
+anyway, and such links are "latest" pointers (W&B's `wandb/latest-run`), not second runs. Hidden directories (".git",
 ".venv", ...) and __pycache__ are skipped.
 
 Speed (bench/bench_discovery.py, this 2-core machine, warm page cache): a logdir of 1,000 run
@@ -33,6 +35,10 @@ PROJECTOR_CONFIG = "projector_config.pbtxt"
 """TensorBoard's projector looks for this name in each run directory."""
 PROFILE_EMPTY = ".profile-empty"
 SKIPPED_DIRS = frozenset({"__pycache__"})
+WANDB_SUFFIX = ".wandb"
+"""W&B's run file, `run-<id>.wandb`."""
+WANDB_SUMMARY = "wandb-summary.json"
+"""Old W&B's summary (read into the run's RunMeta.summary when the directory is a run)."""
 _CONFIG_NAMES = frozenset(CONFIG_NAMES)
 
 
@@ -49,6 +55,10 @@ class RunFiles:
     """Metric logs (sniffed: their first line holds a step or time key)."""
     config_files: list[str] = field(default_factory=list)
     projector_configs: list[str] = field(default_factory=list)
+    wandb_files: list[str] = field(default_factory=list)
+    """W&B run files (`run-<id>.wandb`)."""
+    summary_files: list[str] = field(default_factory=list)
+    """Old W&B's `wandb-summary.json` beside the run's other files."""
 
 
 def is_event_file(name: str) -> bool:
@@ -137,6 +147,8 @@ class _Walk:
         jsonl: list[str] = []
         configs: list[str] = []
         projectors: list[str] = []
+        wandb: list[str] = []
+        summaries: list[str] = []
         subdirs: list[tuple[str, str, tuple[str, ...]]] = []
         cache = self.cache
         here = ""
@@ -155,6 +167,14 @@ class _Walk:
                     subdirs.append((base, entry.path, chain))
                     continue
                 here = here or os.path.realpath(path)
+                target = os.path.realpath(entry.path)
+                sibling = os.path.basename(target)
+                if (
+                    os.path.dirname(target) == here
+                    and sibling[:1] != "."
+                    and sibling not in SKIPPED_DIRS
+                ):
+                    continue  # a link to a sibling (wandb/latest-run): walked under its name
                 if self._follow(here, chain, entry.path):
                     subdirs.append((base, entry.path, (*chain, here)))
                 continue
@@ -165,6 +185,10 @@ class _Walk:
                 configs.append(entry.path)
             elif base == PROJECTOR_CONFIG:
                 projectors.append(entry.path)
+            elif base.endswith(WANDB_SUFFIX):
+                wandb.append(entry.path)
+            elif base == WANDB_SUMMARY:
+                summaries.append(entry.path)
             elif base.endswith(".jsonl") or base in FRAMEWORK_NAMES:
                 full = entry.path
                 self.candidates.add(full)
@@ -179,10 +203,11 @@ class _Walk:
         subdirs.sort(reverse=True)
         for base, full, links in subdirs:
             stack.append((full, base if name == "." else f"{name}/{base}", links))
-        if not events and not jsonl:
+        if not events and not jsonl and not wandb:
             return None
         events.sort()
         jsonl.sort()
+        wandb.sort()
         configs.sort()
         projectors.sort()
         return RunFiles(
@@ -192,6 +217,8 @@ class _Walk:
             jsonl_files=jsonl,
             config_files=configs,
             projector_configs=projectors,
+            wandb_files=wandb,
+            summary_files=summaries,
         )
 
 
