@@ -9,7 +9,7 @@ JSON lines (`--json`), a stable contract: one object per run, keys always presen
   run           str    the run name ("/"-separated, relative to its logdir)
   path          str    absolute directory
   formats       [str]  "tfevents" and/or "jsonl"
-  status        str    live | stalled | finished | diverged | damaged (the most severe)
+  status        str    live | stalled | finished | diverged | failed | damaged (the most severe)
   statuses      [str]  every status that applies, most severe first
   reason        str    one phrase explaining `status`
   reasons       [str]  the phrase of each of `statuses`, in the same order
@@ -492,6 +492,7 @@ STATUS_STYLE = {
     "finished": "blue",
     "stalled": "yellow",
     "damaged": "magenta",
+    "failed": "red",
     "diverged": "bold red",
 }
 
