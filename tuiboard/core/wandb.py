@@ -23,6 +23,9 @@ Rules (the spec leaves these to the reader; they are what W&B's own viewers show
   step the sample's index (0, 1, 2, ...): W&B charts them against time, not the training step,
   and samples are not tied to history rows; the app's relative / wall x axes show them as W&B
   does.
+- `RunMeta.resumed` is RunRecord.resumed or RunRecord.resume: offline, wandb cannot know whether
+  the id existed before, so every run started with `resume=` says so (each is its own directory
+  and its own run here, with its own steps).
 - Summary: updates and removes merged in file order, nested keys joined with "/", names with a
   leading "_" dropped, define_metric summaries kept as dicts ({"max": 0.9}), a media object as
   the dict of its fields. Config: the RunRecord's, then ConfigRecords in order; the caller
@@ -459,9 +462,14 @@ def read_wandb(buf: bytes, offset: int, file: str, state: WandbState) -> WandbRe
     u8, start, end = fr.data, fr.start, fr.end
     kinds = wi.classify(u8, start, end)
     base = state.records
-    slow_history = _bulk_history(batch, u8, kinds, end, base)
-    slow_summary = _bulk_summary(batch, u8, kinds, end, base)
-    slow = np.concatenate([kinds.other, slow_history, slow_summary])
+    slow_parts = [kinds.other]
+    # In slices: the temporaries of a slice stay in the CPU cache and in the allocator's heap
+    # (the loader has glibc map blocks over 1 MB afresh, which page-faults them on every use).
+    for recs in _slices(kinds.history):
+        slow_parts.append(_bulk_history(batch, u8, recs, kinds.sub_start, end, base))
+    for recs in _slices(kinds.summary):
+        slow_parts.append(_bulk_summary(batch, u8, recs, kinds.sub_start, end, base))
+    slow = np.concatenate(slow_parts)
     slow.sort()
     for i in slow.tolist():
         payload = bytes(u8[int(start[i]) : int(end[i])])
@@ -523,14 +531,26 @@ def _key_classes(state: WandbState, numbers: np.ndarray) -> tuple[np.ndarray, li
     return classes, names
 
 
+SLICE = 4096
+"""Records decoded in bulk together (about 60k items: temporaries of a few hundred KB)."""
+
+
+def _slices(recs: np.ndarray) -> list[np.ndarray]:
+    return [recs[i : i + SLICE] for i in range(0, recs.shape[0], SLICE)]
+
+
 def _bulk_history(
-    batch: _Batch, u8: np.ndarray, kinds: wi.Kinds, end: np.ndarray, base: int
+    batch: _Batch,
+    u8: np.ndarray,
+    recs: np.ndarray,
+    sub_start: np.ndarray,
+    end: np.ndarray,
+    base: int,
 ) -> np.ndarray:
     """History records in bulk; returns the record indices left for the Python path."""
-    recs = kinds.history
     if not recs.size:
         return recs
-    its = wi.items(u8, kinds.sub_start[recs], end[recs])
+    its = wi.items(u8, sub_start[recs], end[recs])
     state = batch.state
     numbers = state.keys.number(u8, its.key_start, its.key_end)
     classes, names = _key_classes(state, numbers)
@@ -586,14 +606,18 @@ def _bulk_history(
 
 
 def _bulk_summary(
-    batch: _Batch, u8: np.ndarray, kinds: wi.Kinds, end: np.ndarray, base: int
+    batch: _Batch,
+    u8: np.ndarray,
+    recs: np.ndarray,
+    sub_start: np.ndarray,
+    end: np.ndarray,
+    base: int,
 ) -> np.ndarray:
     """Summary records in bulk: only each key's last update counts; returns the records left
     for the Python path (those with removes or an unusual layout)."""
-    recs = kinds.summary
     if not recs.size:
         return recs
-    its = wi.items(u8, kinds.sub_start[recs], end[recs])
+    its = wi.items(u8, sub_start[recs], end[recs])
     state = batch.state
     numbers = state.keys.number(u8, its.key_start, its.key_end)
     if numbers.size:

@@ -199,10 +199,14 @@ def _records(
     """Join chunks into records. FULL chunks are records as they are; the others are joined
     in Python (about one per block)."""
     full = kd == FULL
+    pad = np.zeros(PAD, np.uint8)
     if bool(full.all()):
         start, end, where = hp + CHUNK_HEADER, hp + CHUNK_HEADER + ln, hp + offset
-        data = np.concatenate([u8, np.zeros(PAD, np.uint8)]) if n else np.zeros(PAD, np.uint8)
-        return Framed(data, start, end, where, limit, warnings)
+        return Framed(np.concatenate([u8, pad]), start, end, where, limit, warnings)
+    split = np.flatnonzero(~full)
+    # FULL chunks that fall inside a FIRST..LAST sequence cut it short (the sequential rule):
+    # the Python loop below sees only the other chunks, so it is told where FULL ones are.
+    full_at = hp[full]
     extra: list[bytes] = []
     extra_at = n
     rec_start: list[int] = []
@@ -211,17 +215,14 @@ def _records(
     parts: list[bytes] = []
     open_at = -1
     consumed = limit
-    hp_l, ln_l, kd_l = hp.tolist(), ln.tolist(), kd.tolist()
-    for q, length, kind in zip(hp_l, ln_l, kd_l, strict=True):
+    for q, length, kind in zip(hp[split].tolist(), ln[split].tolist(), kd[split].tolist(), strict=True):
         a = q + CHUNK_HEADER
-        if kind == FULL:
-            if open_at >= 0:
+        if open_at >= 0 and kind != FIRST:
+            between = int(np.searchsorted(full_at, q)) - int(np.searchsorted(full_at, open_at))
+            if between:
                 warnings.append(ReadWarning(file, "record cut short; dropped", open_at + offset))
                 open_at = -1
-            rec_start.append(a)
-            rec_end.append(a + length)
-            rec_where.append(q + offset)
-        elif kind == FIRST:
+        if kind == FIRST:
             if open_at >= 0:
                 warnings.append(ReadWarning(file, "record cut short; dropped", open_at + offset))
             open_at = q
@@ -240,16 +241,21 @@ def _records(
                 rec_where.append(open_at + offset)
                 extra_at += len(joined)
                 open_at = -1
+    if open_at >= 0 and int(np.searchsorted(full_at, open_at)) < full_at.size:
+        warnings.append(ReadWarning(file, "record cut short; dropped", open_at + offset))
+        open_at = -1
     if open_at >= 0:
         consumed = open_at  # its LAST chunk is not in the buffer yet: read it again later
-    start = np.array(rec_start, dtype=np.int64)
-    end = np.array(rec_end, dtype=np.int64)
-    where = np.array(rec_where, dtype=np.int64)
+    start = np.concatenate([full_at + CHUNK_HEADER, np.array(rec_start, dtype=np.int64)])
+    end = np.concatenate([full_at + CHUNK_HEADER + ln[full], np.array(rec_end, dtype=np.int64)])
+    where = np.concatenate([full_at + offset, np.array(rec_where, dtype=np.int64)])
     if open_at >= 0:
         keep = where < open_at + offset
         start, end, where = start[keep], end[keep], where[keep]
+    order = np.argsort(where, kind="stable")
+    start, end, where = start[order], end[order], where[order]
     tail = np.frombuffer(b"".join(extra), dtype=np.uint8) if extra else np.empty(0, np.uint8)
-    data = np.concatenate([u8, tail, np.zeros(PAD, np.uint8)])
+    data = np.concatenate([u8, tail, pad])
     return Framed(data, start, end, where, consumed, warnings)
 
 

@@ -44,9 +44,11 @@ def varint3(u8: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Varints of up to 3 bytes at positions `p`: (values, byte lengths); length 0 where the
     varint is longer (the caller treats that as "not handled here")."""
     b0 = u8[p].astype(np.int64)
+    one = b0 < 0x80
+    if bool(one.all()):
+        return b0, np.ones(p.shape[0], dtype=np.int64)  # the usual case: lengths under 128
     b1 = u8[p + 1].astype(np.int64)
     b2 = u8[p + 2].astype(np.int64)
-    one = b0 < 0x80
     two = ~one & (b1 < 0x80)
     three = ~one & ~two & (b2 < 0x80)
     value = np.where(
@@ -118,47 +120,80 @@ def items(u8: np.ndarray, start: np.ndarray, end: np.ndarray) -> Items:
     m = start.shape[0]
     bad = np.zeros(m, dtype=bool)
     pos = start.copy()
+    count = np.zeros(m, dtype=np.int64)
+    """Items found so far per message: an item's place within its message."""
     i_msg: list[np.ndarray] = []
+    i_rank: list[np.ndarray] = []
     i_start: list[np.ndarray] = []
     i_end: list[np.ndarray] = []
     active = np.flatnonzero(pos < end)
     while active.size:
         p = pos[active]
         tag = u8[p]
-        info = (tag == INFO_TAG[0]) & (u8[p + 1] == INFO_TAG[1])
+        tsize = np.ones(p.shape[0], dtype=np.int64)
+        info = tag == INFO_TAG[0]
+        if info.any():
+            info &= u8[p + 1] == INFO_TAG[1]
+            tsize[info] = 2
         item = tag == ITEM_TAG
-        step = tag == STEP_TAG
-        tsize = np.where(info, 2, 1)
         length, lsize = varint3(u8, p + tsize)
         cs = p + tsize + lsize
         ce = cs + length
         e = end[active]
-        wrong = ~(item | step | info) | (lsize == 0) | (ce > e)
+        wrong = ~(item | (tag == STEP_TAG) | info) | (lsize == 0) | (ce > e)
         if wrong.any():
             bad[active[wrong]] = True
-        take = item & ~wrong
-        i_msg.append(active[take])
-        i_start.append(cs[take])
-        i_end.append(ce[take])
+            item &= ~wrong
+        took = active[item]
+        i_msg.append(took)
+        i_rank.append(count[took])
+        count[took] += 1
+        i_start.append(cs[item])
+        i_end.append(ce[item])
         pos[active] = ce
         active = active[~wrong & (ce < e)]
-    if i_msg:
-        msg = np.concatenate(i_msg)
-        cs = np.concatenate(i_start)
-        ce = np.concatenate(i_end)
-        order = np.lexsort((cs, msg))
-        msg, cs, ce = msg[order], cs[order], ce[order]
-    else:
-        msg = cs = ce = np.empty(0, dtype=np.int64)
-    # The fields of every item: key fields, then value_json last.
-    k = cs.shape[0]
-    q = cs.copy()
+    k = int(count.sum())
+    msg = np.empty(k, dtype=np.int64)
+    cs = np.empty(k, dtype=np.int64)
+    ce = np.empty(k, dtype=np.int64)
+    if k:
+        # message-major order without a sort: each item's slot is its message's first slot
+        # plus its place within the message
+        first = np.cumsum(count) - count
+        for a, r, b, c in zip(i_msg, i_rank, i_start, i_end, strict=True):
+            slot = first[a] + r
+            msg[slot] = a
+            cs[slot] = b
+            ce[slot] = c
+    # The fields of every item: key fields, then value_json last. The usual item has one key
+    # field and short lengths: `0a|12 <kl> <key> 82 01 <vl> <value>`, checked for all at once.
     val_start = np.zeros(k, dtype=np.int64)
     val_end = np.zeros(k, dtype=np.int64)
     key_end = np.zeros(k, dtype=np.int64)
     item_bad = np.zeros(k, dtype=bool)
-    active = np.flatnonzero(q < ce)
-    item_bad[q >= ce] = True  # an empty item
+    if k:
+        t0 = u8[cs]
+        kl = u8[cs + 1].astype(np.int64)
+        vt = cs + 2 + kl
+        vl = u8[vt + 2].astype(np.int64)
+        single = (
+            ((t0 == KEY_TAGS[0]) | (t0 == KEY_TAGS[1]))
+            & (kl < 0x80)
+            & (u8[vt] == VALUE_TAG[0])
+            & (u8[vt + 1] == VALUE_TAG[1])
+            & (vl < 0x80)
+            & (vt + 3 + vl == ce)
+        )
+        key_end[single] = vt[single]
+        val_start[single] = vt[single] + 3
+        val_end[single] = ce[single]
+        rest = np.flatnonzero(~single)
+    else:
+        rest = np.empty(0, dtype=np.int64)
+    q = cs.copy()
+    empty = rest[q[rest] >= ce[rest]]
+    item_bad[empty] = True
+    active = rest[q[rest] < ce[rest]]
     while active.size:
         p = q[active]
         tag = u8[p]
@@ -185,8 +220,10 @@ def items(u8: np.ndarray, start: np.ndarray, end: np.ndarray) -> Items:
     item_bad |= key_end <= cs  # no key
     if item_bad.any():
         bad[msg[item_bad]] = True
-    keep = ~bad[msg]
-    return Items(msg[keep], cs[keep], key_end[keep], val_start[keep], val_end[keep], bad)
+    if bad.any():
+        keep = ~bad[msg]
+        return Items(msg[keep], cs[keep], key_end[keep], val_start[keep], val_end[keep], bad)
+    return Items(msg, cs, key_end, val_start, val_end, bad)
 
 
 class KeyTable:
@@ -276,11 +313,17 @@ class KeyTable:
         if cand.size:
             order = cand[np.argsort(out[cand], kind="stable")]
             cuts = np.flatnonzero(np.diff(out[order])) + 1
+            w = words(u8)
             for members in np.split(order, cuts):
-                ref = np.frombuffer(self.keys[int(out[members[0]])], dtype=np.uint8)[8:-8]
-                if ref.size:
-                    rows = u8[ks[members][:, None] + 8 + np.arange(ref.size)]
-                    wrong[members[(rows != ref).any(axis=1)]] = True
+                key = self.keys[int(out[members[0]])]
+                ref = words(np.frombuffer(key + bytes(8), dtype=np.uint8))
+                at = ks[members]
+                differs = np.zeros(members.shape[0], dtype=bool)
+                # the bytes between the first 8 and the last 8, a word at a time
+                for o in range(8, len(key) - 8, 8):
+                    o = min(o, len(key) - 16)
+                    differs |= w[at + o] != ref[o]
+                wrong[members[differs]] = True
         for i in np.flatnonzero(wrong).tolist():
             key = bytes(u8[ks[i] : ke[i]])
             number = self.by_bytes.get(key)
@@ -293,20 +336,27 @@ FINGERPRINT_EXACT = 16
 """Keys of up to this many bytes are fingerprinted whole (first 8 and last 8 bytes)."""
 
 
+def words(u8: np.ndarray) -> np.ndarray:
+    """A view of `u8` as the little-endian uint64 starting at every byte offset (unaligned,
+    overlapping): `words(u8)[i]` is bytes i..i+7. `u8` must end with at least 8 padding bytes."""
+    return np.ndarray(
+        shape=(max(0, u8.shape[0] - 7),), dtype="<u8", buffer=u8, strides=(1,)
+    )
+
+
 def fingerprint(
     u8: np.ndarray, ks: np.ndarray, ke: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per range: (its length, first 8 and last 8 bytes mixed into a uint64; the first 8 bytes;
-    the last 8 bytes). A range of up to 16 bytes is exactly (length, first 8, last 8)."""
+    the last 8 bytes). A range of up to 16 bytes is exactly (length, first 8, last 8); ranges
+    shorter than 8 bytes have a zero "last 8"."""
     length = ke - ks
-    span = np.arange(8)
-    head_at = ks[:, None] + span
-    head = np.where(span < length[:, None], u8[head_at], 0).astype(np.uint8)
-    tail_at = ke[:, None] - 8 + span
-    tail = np.where(tail_at >= ks[:, None], u8[np.maximum(tail_at, 0)], 0).astype(np.uint8)
-    h = np.ascontiguousarray(head).view(np.uint64).ravel()
-    t = np.ascontiguousarray(tail).view(np.uint64).ravel()
+    w = words(u8)
+    short = np.minimum(length, 8).astype(np.uint64)
     with np.errstate(over="ignore"):
+        mask = np.where(short >= 8, ~np.uint64(0), (np.uint64(1) << (short * np.uint64(8))) - 1)
+        h = w[ks] & mask
+        t = np.where(length >= 8, w[np.maximum(ke - 8, 0)], np.uint64(0))
         mixed = (
             h * np.uint64(0x9E3779B97F4A7C15)
             ^ ((t ^ np.uint64(0xC2B2AE3D27D4EB4F)) * np.uint64(0x165667B19E3779F9))
@@ -322,17 +372,28 @@ def numeric(u8: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> np.ndarray:
     return _NUMERIC_FIRST[u8[vs]] & (length > 0) & (length <= MAX_FLOAT_CHARS)
 
 
+def _texts(u8: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> np.ndarray:
+    """The ranges as a fixed-width bytes array (zero-filled past each range's end): one strided
+    gather of whole strings, then the bytes past each end cleared."""
+    length = ve - vs
+    width = max(1, int(length.max()))
+    if u8.shape[0] < width:
+        u8 = np.concatenate([u8, np.zeros(width, np.uint8)])
+    strings = np.ndarray(
+        shape=(u8.shape[0] - width + 1,), dtype=f"S{width}", buffer=u8, strides=(1,)
+    )[vs]
+    rows = strings.view(np.uint8).reshape(-1, width)
+    rows[np.arange(width) >= length[:, None]] = 0
+    return strings
+
+
 def parse_floats(u8: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """float64 of each numeric value_json (Go's JSON: `NaN`, `Infinity`, `-Infinity`, `-0`,
     exponents) and a bool mask of those that did not parse (NaN there)."""
     n = vs.shape[0]
     if n == 0:
         return np.empty(0, np.float64), np.zeros(0, bool)
-    width = int((ve - vs).max())
-    span = np.arange(width)
-    at = vs[:, None] + span
-    rows = np.where(span < (ve - vs)[:, None], u8[at], 0).astype(np.uint8)
-    text = np.ascontiguousarray(rows).view(f"S{width}").ravel()
+    text = _texts(u8, vs, ve)
     try:
         return text.astype(np.float64), np.zeros(n, bool)
     except ValueError:
@@ -355,16 +416,16 @@ def parse_ints(u8: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> tuple[np.ndarr
     if n == 0:
         return np.empty(0, np.int64), np.zeros(0, bool)
     length = ve - vs
-    width = max(1, int(length.max()))
-    span = np.arange(width)
-    rows = np.where(span < length[:, None], u8[vs[:, None] + span], 0).astype(np.uint8)
+    text = _texts(u8, vs, ve)
+    rows = text.view(np.uint8).reshape(n, -1)
+    inside = np.arange(rows.shape[1]) < length[:, None]
     digit = (rows >= 0x30) & (rows <= 0x39)
-    inside = span < length[:, None]
-    sign = rows[:, 0] == 0x2D
-    plain = np.where(inside, digit | ((span == 0) & sign[:, None]), True).all(axis=1)
-    plain &= (length > 0) & (length - sign <= 18) & (length - sign >= 1)
+    digit[:, 0] |= rows[:, 0] == 0x2D
+    sign = (rows[:, 0] == 0x2D).astype(np.int64)
+    plain = (digit | ~inside).all(axis=1) & (length - sign >= 1) & (length - sign <= 18)
     out = np.zeros(n, np.int64)
+    if bool(plain.all()):
+        return text.astype(np.int64), ~plain
     if plain.any():
-        text = np.ascontiguousarray(rows[plain]).view(f"S{width}").ravel()
-        out[plain] = text.astype(np.int64)
+        out[plain] = text[plain].astype(np.int64)
     return out, ~plain
