@@ -78,9 +78,7 @@ def ensure_run(steps: int) -> str:
     t = time.perf_counter()
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as fh:
         fh.write(GEN)
-    subprocess.run(
-        [sys.executable, fh.name, str(steps)], env=wandb_env(root), cwd=root, check=True
-    )
+    subprocess.run([sys.executable, fh.name, str(steps)], env=wandb_env(root), cwd=root, check=True)
     os.unlink(fh.name)
     open(os.path.join(root, "done"), "w").close()
     print(f"  written in {time.perf_counter() - t:.0f} s", flush=True)

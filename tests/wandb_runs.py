@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 MAIN = textwrap.dedent(
-    r'''
+    r"""
     import json, math, sys, time
     import numpy as np
     import wandb
@@ -121,11 +121,11 @@ MAIN = textwrap.dedent(
     out["resumed"] = {"id": "resumeme1", "parts": ids}
     with open(sys.argv[1], "w") as fh:
         json.dump(out, fh)
-    '''
+    """
 )
 
 KILLED = textwrap.dedent(
-    r'''
+    r"""
     import sys, time
     import wandb
     run = wandb.init(project="proj", name="killed")
@@ -135,7 +135,7 @@ KILLED = textwrap.dedent(
         run.log({"loss": 1 / (i + 1), "pad": pad})
         print(f"READY {i}", flush=True)
     time.sleep(600)
-    '''
+    """
 )
 
 

@@ -98,9 +98,7 @@ def test_every_logged_number_and_text_is_read_exactly(runs: WandbRuns) -> None:
     exp = runs.expected["kinds"]
     parsed, _, _ = read_whole(wandb_file(runs.run_dir(exp["id"])))
     assert parsed.warnings == []
-    texts = {
-        (tag, rec.step): rec.text for kind, tag, _, rec in parsed.values if kind == TEXT
-    }
+    texts = {(tag, rec.step): rec.text for kind, tag, _, rec in parsed.values if kind == TEXT}
     numbers: set[str] = set()
     for tag, step, value in exp["points"]:
         if isinstance(value, dict):
@@ -257,9 +255,7 @@ def test_latest_run_link_and_resumed_runs(runs: WandbRuns) -> None:
     dirs = sorted(p.name for p in (runs.root / "wandb").glob("offline-run-*"))
     assert names == [f"wandb/{d}" for d in dirs]  # three runs, no latest-run
     parts = runs.expected["resumed"]["parts"]
-    first, second = (
-        logdir.run(f"wandb/{runs.run_dir('resumeme1', i).name}") for i in range(2)
-    )
+    first, second = (logdir.run(f"wandb/{runs.run_dir('resumeme1', i).name}") for i in range(2))
     assert first is not None and second is not None
     # offline wandb cannot know whether the id existed: both ask to resume (RunRecord.resume)
     assert first.meta.resumed and second.meta.resumed
@@ -483,7 +479,7 @@ def test_incremental_reads_equal_a_whole_read(cuts: list[int]) -> None:
     state = WandbState()
     total = Parsed()
     offset = 0
-    ends = sorted({min(len(data), c * 7) for c in cuts}) + [len(data)]
+    ends = [*sorted({min(len(data), c * 7) for c in cuts}), len(data)]
     for end in ends:
         got = read_wandb(data[offset:end], offset, "f", state)
         merge(total, got.parsed)

@@ -2,8 +2,9 @@
 
 Owns: the walk of a logdir (TensorBoard's rule: a directory directly holding an event file is a
 run, runs nest; plus directories holding a metric JSONL file, jsonl-runs.md, or a W&B
-`*.wandb` file, wandb-format.md), the per-run file lists, and the warnings for directories that cannot be read. It reads no file contents except
-the first line of a metric-log candidate (through jsonl.sniff_metrics_state, cached by the caller).
+`*.wandb` file, wandb-format.md), the per-run file lists, and the warnings for directories
+that cannot be read. It reads no file contents except the first line of a metric-log candidate
+(through jsonl.sniff_metrics_state, cached by the caller).
 Must not import: textual, rich, or tuiboard modules other than core.types, core.jsonl,
 core.config.
 
@@ -13,8 +14,8 @@ links only), except a link to the directory holding it or to one of its ancestor
 second link to a target already walked through a link. A directory reachable both directly and
 through a link appears under both names, as in TensorBoard, except through a link to a sibling
 (a directory in the same directory as the link): that directory is walked under its own name
-anyway, and such links are "latest" pointers (W&B's `wandb/latest-run`), not second runs. Hidden directories (".git",
-".venv", ...) and __pycache__ are skipped.
+anyway, and such links are "latest" pointers (W&B's `wandb/latest-run`), not second runs.
+Hidden directories (".git", ".venv", ...) and __pycache__ are skipped.
 
 Speed (bench/bench_discovery.py, this 2-core machine, warm page cache): a logdir of 1,000 run
 directories with one event file each is discovered in about 8.5 ms (budget: 50 ms); a nested one

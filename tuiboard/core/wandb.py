@@ -34,6 +34,7 @@ Rules (the spec leaves these to the reader; they are what W&B's own viewers show
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import math
@@ -702,14 +703,12 @@ def _history(batch: _Batch, msg: bytes, seq: int, where: int) -> None:
                 value = loads(raw)
             except ValueError:
                 continue
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                if float(value).is_integer():
-                    step = int(value)
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if number and float(value).is_integer():
+                step = int(value)
         elif path == ("_timestamp",):
-            try:
+            with contextlib.suppress(ValueError):
                 wall = float(raw)
-            except ValueError:
-                pass
     batch.history(seq, step, wall, items, where)
 
 

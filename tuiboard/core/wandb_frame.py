@@ -215,7 +215,9 @@ def _records(
     parts: list[bytes] = []
     open_at = -1
     consumed = limit
-    for q, length, kind in zip(hp[split].tolist(), ln[split].tolist(), kd[split].tolist(), strict=True):
+    for q, length, kind in zip(
+        hp[split].tolist(), ln[split].tolist(), kd[split].tolist(), strict=True
+    ):
         a = q + CHUNK_HEADER
         if open_at >= 0 and kind != FIRST:
             between = int(np.searchsorted(full_at, q)) - int(np.searchsorted(full_at, open_at))

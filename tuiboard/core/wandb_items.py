@@ -260,7 +260,7 @@ class KeyTable:
         todo = np.flatnonzero(out < 0)
         if todo.size:
             # New fingerprints (or shared ones): one Python look-up per distinct one.
-            ufp, first, inverse = np.unique(fp[todo], return_index=True, return_inverse=True)
+            ufp, first = np.unique(fp[todo], return_index=True)
             for j, f in enumerate(ufp.tolist()):
                 i = int(todo[first[j]])
                 self._add(int(f), bytes(u8[ks[i] : ke[i]]))
@@ -339,9 +339,7 @@ FINGERPRINT_EXACT = 16
 def words(u8: np.ndarray) -> np.ndarray:
     """A view of `u8` as the little-endian uint64 starting at every byte offset (unaligned,
     overlapping): `words(u8)[i]` is bytes i..i+7. `u8` must end with at least 8 padding bytes."""
-    return np.ndarray(
-        shape=(max(0, u8.shape[0] - 7),), dtype="<u8", buffer=u8, strides=(1,)
-    )
+    return np.ndarray(shape=(max(0, u8.shape[0] - 7),), dtype="<u8", buffer=u8, strides=(1,))
 
 
 def fingerprint(

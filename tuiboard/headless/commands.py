@@ -127,8 +127,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p = sub.add_parser(
         "check",
         help="print unhealthy runs; exit 1 if one has a --fail-on status",
-        description="Print the runs that are stalled, diverged, failed or damaged. Exit status: 0 when "
-        "no run has a status in --fail-on, 1 when one does, 2 on a usage or input error "
+        description="Print the runs that are stalled, diverged, failed or damaged. Exit status: "
+        "0 when no run has a status in --fail-on, 1 when one does, 2 on a usage or input error "
         "(such as a logdir that does not exist).",
     )
     _common(p)
