@@ -510,3 +510,39 @@ def test_discovery_and_loader_with_a_live_file(tmp_path: Path) -> None:
     s = run.scalars("loss")
     assert dict(zip(s.step.tolist(), s.value.tolist(), strict=True)) == expected
     assert run.warnings == ()
+
+
+def test_old_wandb_files_keep_working(tmp_path: Path) -> None:
+    """wandb before 0.17 (files/ as it wrote them): wandb-history.jsonl, wandb-summary.json,
+    config.yaml with {desc, value} wrappers."""
+    files = tmp_path / "wandb" / "run-20200101_000000-abc" / "files"
+    files.mkdir(parents=True)
+    rows = [
+        {"_step": i, "_timestamp": 1.6e9 + i, "_runtime": i, "loss": 1 / (i + 1)} for i in range(4)
+    ]
+    (files / "wandb-history.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    summary = {"loss": 0.25, "_runtime": 3, "_wandb": {"runtime": 3}, "val": {"acc": 0.9}}
+    (files / "wandb-summary.json").write_text(json.dumps(summary))
+    (files / "config.yaml").write_text(
+        "wandb_version: 1\n\n_wandb:\n  desc: null\n  value:\n    cli_version: 0.12.0\n"
+        "lr:\n  desc: null\n  value: 0.01\n"
+    )
+    (run,) = tuiboard.open(str(tmp_path)).runs
+    assert run.name == "wandb/run-20200101_000000-abc/files"
+    assert run.scalars("loss").value.tolist() == [1 / (i + 1) for i in range(4)]
+    assert run.meta.summary == {"loss": 0.25, "val": {"acc": 0.9}}
+    assert run.config == {"lr": 0.01}
+
+
+def test_a_link_to_a_sibling_is_not_a_second_run(tmp_path: Path) -> None:
+    records, _ = synthetic(3)
+    for name in ("offline-run-1-a", "offline-run-2-b"):
+        (tmp_path / "wandb" / name).mkdir(parents=True)
+        (tmp_path / "wandb" / name / f"run-{name[-1]}.wandb").write_bytes(write_log(records))
+    os.symlink("offline-run-2-b", tmp_path / "wandb" / "latest-run")
+    other = tmp_path / "elsewhere" / "run"
+    other.mkdir(parents=True)
+    (other / "run-c.wandb").write_bytes(write_log(records))
+    os.symlink(other, tmp_path / "wandb" / "linked")  # not a sibling: followed as before
+    names = [r.name for r in tuiboard.open(str(tmp_path / "wandb")).runs]
+    assert names == ["linked", "offline-run-1-a", "offline-run-2-b"]
