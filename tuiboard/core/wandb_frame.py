@@ -57,19 +57,6 @@ class Framed:
     does not reach yet (0: nothing to skip)."""
 
 
-def _u16(u8: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return u8[p].astype(np.int64) | (u8[p + 1].astype(np.int64) << 8)
-
-
-def _u32(u8: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return (
-        u8[p].astype(np.uint32)
-        | (u8[p + 1].astype(np.uint32) << 8)
-        | (u8[p + 2].astype(np.uint32) << 16)
-        | (u8[p + 3].astype(np.uint32) << 24)
-    )
-
-
 def frame(buf: bytes, offset: int, file: str, skip_to: int = 0) -> Framed:
     """Cut `buf` (the file's bytes from absolute `offset`, which is the start of a record's
     first chunk, or 0) into records. Bytes before absolute `skip_to` are skipped (the rest of a
@@ -91,27 +78,24 @@ def frame(buf: bytes, offset: int, file: str, skip_to: int = 0) -> Framed:
     cut = (blocks + 1) * BLOCK - offset > n
     """The block goes on past the buffer: a chunk that does not fit is "later", not damage."""
     starts: list[np.ndarray] = []
-    lengths: list[np.ndarray] = []
-    kinds: list[np.ndarray] = []
-    crcs: list[np.ndarray] = []
     stop = np.full(blocks.size, -1, dtype=np.int64)
     """Per block: where an incomplete chunk starts (-1: the block was read to its end)."""
+    # unaligned little-endian views: the length field of a header at p is w16[p + 4]
+    w16 = np.ndarray(shape=(max(0, n - 1),), dtype="<u2", buffer=buf, strides=(1,))
     active = np.flatnonzero(pos < bend)
     while active.size:
         p = pos[active]
-        room = bend[active] - p
-        fits = room >= CHUNK_HEADER
-        short = ~fits
-        if short.any():
+        e = bend[active]
+        fits = p + CHUNK_HEADER <= e
+        if not fits.all():
             # Fewer than 7 bytes: the zero trailer at a block's end, or a header still to come.
-            later = short & cut[active]
+            later = ~fits & cut[active]
             stop[active[later]] = p[later]
-            active, p, room = active[fits], p[fits], room[fits]
+            active, p, e = active[fits], p[fits], e[fits]
             if not active.size:
                 break
-        length = _u16(u8, p + 4)
-        kind = u8[p + 6]
-        over = p + CHUNK_HEADER + length > bend[active]
+        nxt = p + CHUNK_HEADER + w16[p + 4]
+        over = nxt > e
         if over.any():
             later = over & cut[active]
             stop[active[later]] = p[later]
@@ -121,23 +105,18 @@ def frame(buf: bytes, offset: int, file: str, skip_to: int = 0) -> Framed:
                     ReadWarning(file, "chunk length runs past its block; block skipped", q + offset)
                 )
             keep = ~over
-            active, p, length, kind = active[keep], p[keep], length[keep], kind[keep]
+            active, p, nxt, e = active[keep], p[keep], nxt[keep], e[keep]
             if not active.size:
                 break
         starts.append(p)
-        lengths.append(length)
-        kinds.append(kind)
-        crcs.append(_u32(u8, p))
-        nxt = p + CHUNK_HEADER + length
         pos[active] = nxt
-        active = active[nxt < bend[active]]
+        active = active[nxt < e]
     if starts:
         hp = np.concatenate(starts)
-        ln = np.concatenate(lengths)
-        kd = np.concatenate(kinds)
-        cr = np.concatenate(crcs)
-        order = np.argsort(hp, kind="stable")
-        hp, ln, kd, cr = hp[order], ln[order], kd[order], cr[order]
+        hp.sort()
+        ln = w16[hp + 4].astype(np.int64)
+        kd = u8[hp + 6]
+        cr = np.ndarray(shape=(max(0, n - 3),), dtype="<u4", buffer=buf, strides=(1,))[hp]
     else:
         hp = ln = np.empty(0, dtype=np.int64)
         kd = np.empty(0, dtype=np.uint8)
@@ -215,19 +194,22 @@ def _records(
     parts: list[bytes] = []
     open_at = -1
     consumed = limit
-    for q, length, kind in zip(
-        hp[split].tolist(), ln[split].tolist(), kd[split].tolist(), strict=True
+    fulls_before = (np.cumsum(full) - full)[split].tolist()
+    """Per chunk of the loop: how many FULL chunks come before it."""
+    open_fulls = 0
+    for q, length, kind, before in zip(
+        hp[split].tolist(), ln[split].tolist(), kd[split].tolist(), fulls_before, strict=True
     ):
         a = q + CHUNK_HEADER
-        if open_at >= 0 and kind != FIRST:
-            between = int(np.searchsorted(full_at, q)) - int(np.searchsorted(full_at, open_at))
-            if between:
-                warnings.append(ReadWarning(file, "record cut short; dropped", open_at + offset))
-                open_at = -1
+        if open_at >= 0 and kind != FIRST and before != open_fulls:
+            # a FULL chunk came between its FIRST and this one
+            warnings.append(ReadWarning(file, "record cut short; dropped", open_at + offset))
+            open_at = -1
         if kind == FIRST:
             if open_at >= 0:
                 warnings.append(ReadWarning(file, "record cut short; dropped", open_at + offset))
             open_at = q
+            open_fulls = before
             parts = [buf[a : a + length]]
         elif open_at < 0:
             warnings.append(
@@ -243,7 +225,7 @@ def _records(
                 rec_where.append(open_at + offset)
                 extra_at += len(joined)
                 open_at = -1
-    if open_at >= 0 and int(np.searchsorted(full_at, open_at)) < full_at.size:
+    if open_at >= 0 and open_fulls < full_at.size:
         warnings.append(ReadWarning(file, "record cut short; dropped", open_at + offset))
         open_at = -1
     if open_at >= 0:
