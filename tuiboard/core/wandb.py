@@ -111,6 +111,8 @@ class WandbState:
     """Scalar tags seen (define_metric globs are resolved against them)."""
     changed: bool = False
     """The run facts or config changed in the last read."""
+    classes: tuple[np.ndarray, list[str]] | None = None
+    """What each key number is (see _key_classes), for the keys numbered so far."""
 
     def meta(self, run_dir: str) -> RunMeta:
         run = self.run
@@ -501,11 +503,14 @@ _STEP, _TIME, _SKIP, _PLAIN, _OTHER = 0, 1, 2, 3, 4
 """What a history key is: `_step`, `_timestamp`, another W&B key, a name, a media part."""
 
 
-def _key_classes(state: WandbState, numbers: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Per key number: its class and flat name (for every number up to the largest)."""
-    paths = state.paths
+def _key_classes(state: WandbState) -> tuple[np.ndarray, list[str]]:
+    """Per key number: its class and flat name (cached until new keys appear)."""
     keys = state.keys.keys
-    for number in np.unique(numbers).tolist():
+    cached = state.classes
+    if cached is not None and cached[0].shape[0] == len(keys):
+        return cached
+    paths = state.paths
+    for number in range(len(keys)):
         if number not in paths:
             try:
                 paths[number] = decode_key(keys[number])
@@ -529,6 +534,7 @@ def _key_classes(state: WandbState, numbers: np.ndarray) -> tuple[np.ndarray, li
         else:
             classes[number] = _PLAIN
         names[number] = "/".join(path)
+    state.classes = (classes, names)
     return classes, names
 
 
@@ -554,7 +560,7 @@ def _bulk_history(
     its = wi.items(u8, sub_start[recs], end[recs])
     state = batch.state
     numbers = state.keys.number(u8, its.key_start, its.key_end)
-    classes, names = _key_classes(state, numbers)
+    classes, names = _key_classes(state)
     cls = classes[numbers]
     m = recs.shape[0]
     bad = its.bad.copy()
@@ -581,6 +587,8 @@ def _bulk_history(
         idx, values = idx[~failed], values[~failed]
     seqs = base + recs
     num = numbers[idx]
+    if len(names) < 1 << 15:
+        num = num.astype(np.int16)  # a stable sort of int16 is a radix sort
     order = np.argsort(num, kind="stable")
     idx, values, num = idx[order], values[order], num[order]
     cuts = np.flatnonzero(np.diff(num)) + 1
