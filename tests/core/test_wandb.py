@@ -559,8 +559,7 @@ def test_a_link_to_a_sibling_is_not_a_second_run(tmp_path: Path) -> None:
 )
 def test_damaged_bytes_never_crash(flips: list[tuple[int, int]], cut: int) -> None:
     """Bytes changed anywhere (framing, protobuf, JSON) and the file cut anywhere: the reader
-    returns warnings and what it could read, never an exception; framing damage costs at most
-    the blocks it hit."""
+    returns warnings and what it could read, never an exception."""
     records, _ = synthetic(120, pad=200)
     records.insert(
         60, history_record(500, 500, {"img|_type": '"image-file"', "img|path": '"../x"'})

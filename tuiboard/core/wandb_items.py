@@ -120,51 +120,61 @@ def items(u8: np.ndarray, start: np.ndarray, end: np.ndarray) -> Items:
     m = start.shape[0]
     bad = np.zeros(m, dtype=bool)
     pos = start.copy()
-    count = np.zeros(m, dtype=np.int64)
-    """Items found so far per message: an item's place within its message."""
-    i_msg: list[np.ndarray] = []
-    i_rank: list[np.ndarray] = []
-    i_start: list[np.ndarray] = []
-    i_end: list[np.ndarray] = []
+    rows_msg: list[np.ndarray] = []
+    rows_start: list[np.ndarray] = []
+    rows_end: list[np.ndarray] = []
+    """Pass i: the messages whose i-th field is an item, and where that item is."""
     active = np.flatnonzero(pos < end)
     while active.size:
         p = pos[active]
         tag = u8[p]
-        tsize = np.ones(p.shape[0], dtype=np.int64)
-        info = tag == INFO_TAG[0]
-        if info.any():
-            info &= u8[p + 1] == INFO_TAG[1]
-            tsize[info] = 2
+        length = u8[p + 1].astype(np.int64)
         item = tag == ITEM_TAG
-        length, lsize = varint3(u8, p + tsize)
-        cs = p + tsize + lsize
+        simple = (length < 0x80) & (item | (tag == STEP_TAG))
+        if bool(simple.all()):
+            cs = p + 2  # the usual field: a one-byte tag and a one-byte length
+            wrong = None
+        else:
+            tsize = np.ones(p.shape[0], dtype=np.int64)
+            info = (tag == INFO_TAG[0]) & (u8[p + 1] == INFO_TAG[1])
+            tsize[info] = 2
+            length, lsize = varint3(u8, p + tsize)
+            cs = p + tsize + lsize
+            wrong = ~(item | (tag == STEP_TAG) | info) | (lsize == 0)
         ce = cs + length
         e = end[active]
-        wrong = ~(item | (tag == STEP_TAG) | info) | (lsize == 0) | (ce > e)
+        over = ce > e
+        wrong = over if wrong is None else wrong | over
         if wrong.any():
             bad[active[wrong]] = True
             item &= ~wrong
-        took = active[item]
-        i_msg.append(took)
-        i_rank.append(count[took])
-        count[took] += 1
-        i_start.append(cs[item])
-        i_end.append(ce[item])
+            going = ~wrong & (ce < e)
+        else:
+            going = ce < e
+        rows_msg.append(active[item])
+        rows_start.append(cs[item])
+        rows_end.append(ce[item])
         pos[active] = ce
-        active = active[~wrong & (ce < e)]
-    k = int(count.sum())
-    msg = np.empty(k, dtype=np.int64)
-    cs = np.empty(k, dtype=np.int64)
-    ce = np.empty(k, dtype=np.int64)
+        active = active[going]
+    # message-major order without a sort: pass i fills row i of an (passes x messages) table,
+    # read back column by column
+    passes = len(rows_msg)
+    k = sum(r.shape[0] for r in rows_msg)
     if k:
-        # message-major order without a sort: each item's slot is its message's first slot
-        # plus its place within the message
-        first = np.cumsum(count) - count
-        for a, r, b, c in zip(i_msg, i_rank, i_start, i_end, strict=True):
-            slot = first[a] + r
-            msg[slot] = a
-            cs[slot] = b
-            ce[slot] = c
+        present = np.zeros((passes, m), dtype=bool)
+        table_start = np.zeros((passes, m), dtype=np.int64)
+        table_end = np.zeros((passes, m), dtype=np.int64)
+        for i in range(passes):
+            took = rows_msg[i]
+            present[i, took] = True
+            table_start[i, took] = rows_start[i]
+            table_end[i, took] = rows_end[i]
+        order = present.T
+        cs = table_start.T[order]
+        ce = table_end.T[order]
+        msg = np.broadcast_to(np.arange(m, dtype=np.int64)[:, None], (m, passes))[order]
+    else:
+        msg = cs = ce = np.empty(0, dtype=np.int64)
     # The fields of every item: key fields, then value_json last. The usual item has one key
     # field and short lengths: `0a|12 <kl> <key> 82 01 <vl> <value>`, checked for all at once.
     val_start = np.zeros(k, dtype=np.int64)
@@ -381,7 +391,7 @@ def _texts(u8: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> np.ndarray:
         shape=(u8.shape[0] - width + 1,), dtype=f"S{width}", buffer=u8, strides=(1,)
     )[vs]
     rows = strings.view(np.uint8).reshape(-1, width)
-    rows[np.arange(width) >= length[:, None]] = 0
+    np.multiply(rows, np.arange(width) < length[:, None], out=rows)
     return strings
 
 
