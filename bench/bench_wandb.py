@@ -46,12 +46,14 @@ import tuiboard
 from tuiboard.core import logdir as _  # imports before the clock
 before = rss()
 t = time.perf_counter()
+c = time.process_time()
 ld = tuiboard.open(sys.argv[1])
 elapsed = time.perf_counter() - t
+cpu = time.process_time() - c
 after = rss()
 run = ld.runs[0]
 points = run.point_count
-print(elapsed, points, after - before, len(run.warnings))
+print(elapsed, points, after - before, cpu)
 """
 
 
@@ -88,13 +90,13 @@ def ensure_run(steps: int) -> str:
     return os.path.dirname(found[0])
 
 
-def ours(run_dir: str) -> tuple[float, int, int]:
+def ours(run_dir: str) -> tuple[float, int, int, float]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = subprocess.run(
         [sys.executable, "-c", LOAD, run_dir], env=env, capture_output=True, text=True, check=True
     ).stdout.split()
-    return float(out[0]), int(out[1]), int(out[2])
+    return float(out[0]), int(out[1]), int(out[2]), float(out[3])
 
 
 def theirs(run_dir: str) -> float | None:
@@ -147,18 +149,21 @@ def main() -> None:
     with open(path, "rb") as fh:
         fh.read()  # into the page cache: both readers start warm
     print(f"{path}: {size / 1e6:.1f} MB")
-    best_ours = best_theirs = float("inf")
+    best_ours = best_theirs = best_cpu = float("inf")
     points = held = 0
     for _ in range(3):
-        elapsed, points, held = ours(run_dir)
+        elapsed, points, held, cpu = ours(run_dir)
         best_ours = min(best_ours, elapsed)
+        best_cpu = min(best_cpu, cpu)
         got = theirs(run_dir)
         if got is not None:
             best_theirs = min(best_theirs, got)
     print(
         f"tuiboard.open: {best_ours:.3f} s for {points:,} points "
-        f"({points / best_ours / 1e6:.2f} M points/s), {held / max(points, 1):.1f} B/point held"
+        f"({points / best_ours / 1e6:.2f} M points/s; CPU {best_cpu:.3f} s), "
+        f"{held / max(points, 1):.1f} B/point held"
     )
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     if best_theirs < float("inf"):
         print(
             f"wandb leet inspect --summary (wandb's Go reader): {best_theirs:.3f} s "

@@ -591,3 +591,47 @@ def test_a_media_path_never_leaves_the_run(tmp_path: Path) -> None:
     parsed, _, _ = read_whole(path)
     assert not [r for k, _, _, r in parsed.values if k == IMAGES]
     assert any("leaves the run" in w.message for w in parsed.warnings)
+
+
+def summary_record(num: int, items: dict[str, str]) -> bytes:
+    body = b"".join(
+        field(1, b"".join(field(2, p.encode()) for p in k.split("|")) + field(16, v.encode()))
+        for k, v in items.items()
+    )
+    return varint(1 << 3) + varint(num) + field(3, body)
+
+
+@pytest.mark.parametrize("change", ["none", "extra", "missing"])
+def test_summary_from_paired_records(tmp_path: Path, change: str) -> None:
+    """wandb-core writes each history row's summary right before it; the reader decodes only the
+    ones that can matter (the last pair of each key, and every unpaired record). A decoded pair
+    whose keys are not its row's (a key with define_metric(summary="none"), or one more key)
+    makes it decode every summary record: the result is the merged state either way."""
+    records: list[bytes] = []
+    num = 1
+    last = 299
+    for step in range(last + 1):
+        row = {"loss": repr(1 / (step + 1)), "acc": repr(step / 300)}
+        if step % 100 == 0:
+            row["eval"] = repr(float(step))
+        paired = {"_step": str(step), "_timestamp": f"{1.7e9 + step}", **row}
+        if step == last and change == "extra":
+            paired["sneaky"] = "42"
+        if step == last and change == "missing":
+            del paired["acc"]
+        records.append(summary_record(num, {"_runtime": "0"}))
+        records.append(summary_record(num + 1, paired))
+        records.append(history_record(num + 2, step, row))
+        num += 3
+    records.append(summary_record(num, {"manual": '"set by hand"'}))
+    path = tmp_path / "run-x.wandb"
+    path.write_bytes(write_log(records))
+    _, state, _ = read_whole(path)
+    summary = state.meta("").summary
+    expected: dict[str, Any] = {"loss": 1 / 300, "acc": 299 / 300, "eval": 200.0}
+    expected["manual"] = "set by hand"
+    if change == "extra":
+        expected["sneaky"] = 42
+    if change == "missing":
+        expected["acc"] = 298 / 300  # the last pair holding it
+    assert summary == expected

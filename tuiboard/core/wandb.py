@@ -26,7 +26,10 @@ Rules (the spec leaves these to the reader; they are what W&B's own viewers show
 - `RunMeta.resumed` is RunRecord.resumed or RunRecord.resume: offline, wandb cannot know whether
   the id existed before, so every run started with `resume=` says so (each is its own directory
   and its own run here, with its own steps).
-- Summary: updates and removes merged in file order, nested keys joined with "/", names with a
+- Summary: wandb-core writes, before each history row, a summary record of that row's keys;
+  of those, only the last one of each key can matter and only those are decoded (with every
+  other summary record), which relies on wandb-core's construction (checked on every pair
+  decoded; see `_summaries`). Updates and removes merged in file order, nested keys joined with "/", names with a
   leading "_" dropped, define_metric summaries kept as dicts ({"max": 0.9}), a media object as
   the dict of its fields. Config: the RunRecord's, then ConfigRecords in order; the caller
   flattens and unwraps it (core.config).
@@ -260,6 +263,8 @@ class _Batch:
         self.warnings: list[ReadWarning] = []
         self.summary_ops: list[tuple[int, int, tuple[str, ...], bytes | None]] = []
         """(record seq, item order, path, value_json or None for a remove), applied sorted."""
+        self.history_last = np.full(0, -1, dtype=np.int64)
+        """Per key number: the last history record of this read holding it (-1: none)."""
 
     # -- points --------------------------------------------------------------------------------
 
@@ -470,8 +475,8 @@ def read_wandb(buf: bytes, offset: int, file: str, state: WandbState) -> WandbRe
     # (the loader has glibc map blocks over 1 MB afresh, which page-faults them on every use).
     for recs in _slices(kinds.history):
         slow_parts.append(_bulk_history(batch, u8, recs, kinds.sub_start, end, base))
-    for recs in _slices(kinds.summary):
-        slow_parts.append(_bulk_summary(batch, u8, recs, kinds.sub_start, end, base))
+    history_slow = np.concatenate(slow_parts[1:]) if len(slow_parts) > 1 else kinds.other[:0]
+    slow_parts += _summaries(batch, u8, kinds, end, base, history_slow)
     slow = np.concatenate(slow_parts)
     slow.sort()
     for i in slow.tolist():
@@ -598,6 +603,13 @@ def _bulk_history(
         msg = its.msg[part]
         tag = names[int(numbers[part[0]])]
         batch.arrays.setdefault(tag, []).append((seqs[msg], steps[msg], walls[msg], vals))
+    good = ~bad[its.msg]
+    last = batch.history_last
+    if last.shape[0] < len(names):
+        last = batch.history_last = np.concatenate(
+            [last, np.full(len(names) - last.shape[0], -1, dtype=np.int64)]
+        )
+    np.maximum.at(last, numbers[good], recs[its.msg[good]])
     # what is left of good records: text, bools, media, ... in Python, record by record
     rest = np.flatnonzero(keep & ~plain & (cls != _STEP) & (cls != _TIME) & (cls != _SKIP))
     if rest.size:
@@ -612,6 +624,66 @@ def _bulk_history(
             ]
             batch.history(int(seqs[r]), int(steps[r]), float(walls[r]), row, -1)
     return recs[bad]
+
+
+def _summaries(
+    batch: _Batch,
+    u8: np.ndarray,
+    kinds: wi.Kinds,
+    end: np.ndarray,
+    base: int,
+    history_slow: np.ndarray,
+) -> list[np.ndarray]:
+    """The summary records of a read, skipping those that cannot matter.
+
+    wandb-core writes, for every history row, a summary record of exactly that row's keys right
+    before it (wandb-format.md). Such a "paired" record is superseded, key by key, by the next
+    one of the same key, so of the paired records only those right before each key's last
+    history row of the read are decoded, with every unpaired one (runtime updates, the user's
+    `run.summary` changes). The pairing is checked on each paired record decoded (its keys are
+    its row's keys); when it does not hold, or a history record needed the Python path, every
+    summary record is decoded. Returns the records left for the Python path."""
+    summary = kinds.summary
+    if not summary.size:
+        return []
+    n = end.shape[0]
+    is_history = np.zeros(n + 1, dtype=bool)
+    is_history[kinds.history] = True
+    paired = is_history[summary + 1]
+    last = batch.history_last
+    rows = np.unique(last[last >= 0])
+    wanted = rows - 1
+    shortcut = not history_slow.size and bool(np.isin(wanted, summary[paired]).all())
+    if not shortcut:
+        return [
+            _bulk_summary(batch, u8, recs, kinds.sub_start, end, base) for recs in _slices(summary)
+        ]
+    chosen = np.union1d(summary[~paired], wanted)
+    mark = len(batch.summary_ops)
+    out = [_bulk_summary(batch, u8, recs, kinds.sub_start, end, base) for recs in _slices(chosen)]
+    if wanted.size and not _pairs_hold(batch, u8, wanted, kinds.sub_start, end):
+        del batch.summary_ops[mark:]
+        return [
+            _bulk_summary(batch, u8, recs, kinds.sub_start, end, base) for recs in _slices(summary)
+        ]
+    return out
+
+
+def _pairs_hold(
+    batch: _Batch, u8: np.ndarray, wanted: np.ndarray, sub_start: np.ndarray, end: np.ndarray
+) -> bool:
+    """Whether each of these summary records holds exactly the keys of the history row after
+    it (and both were decoded in bulk)."""
+    keys = batch.state.keys
+    s_items = wi.items(u8, sub_start[wanted], end[wanted])
+    h_items = wi.items(u8, sub_start[wanted + 1], end[wanted + 1])
+    if s_items.bad.any() or h_items.bad.any():
+        return False
+    s_keys = keys.number(u8, s_items.key_start, s_items.key_end)
+    h_keys = keys.number(u8, h_items.key_start, h_items.key_end)
+    s_pairs = np.unique(s_items.msg * (len(keys.keys) + 1) + s_keys)
+    h_pairs = np.unique(h_items.msg * (len(keys.keys) + 1) + h_keys)
+    return s_pairs.shape == h_pairs.shape and bool((s_pairs == h_pairs).all())
 
 
 def _bulk_summary(
