@@ -31,8 +31,9 @@ Rules (the spec leaves these to the reader; they are what W&B's own viewers show
   other summary record), which relies on wandb-core's construction (checked on every pair
   decoded; see `_summaries`). Updates and removes merged in file order, nested keys joined
   with "/", names with a leading "_" dropped, define_metric summaries kept as dicts
-  ({"max": 0.9}), a media object as the dict of its fields. Config: the RunRecord's, then ConfigRecords in order; the caller
-  flattens and unwraps it (core.config).
+  ({"max": 0.9}), a media object as the dict of its fields.
+- Config: the RunRecord's, then ConfigRecords in order; the caller flattens and unwraps it
+  (core.config).
 """
 
 from __future__ import annotations
