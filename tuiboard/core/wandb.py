@@ -258,8 +258,13 @@ class _Batch:
         self.state = state
         self.points: dict[str, tuple[list[int], list[int], list[float], list[float]]] = {}
         """Per tag, points from the Python path: seqs, steps, wall times, values."""
-        self.arrays: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
-        """Per tag, points from the bulk path: (seq, step, wall, value) arrays."""
+        self.arrays: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        """Per tag, points from the bulk path: (record index in the read, value) arrays; the
+        step and wall time of a record are in row_step / row_wall."""
+        self.row_step = np.zeros(0, dtype=np.int64)
+        self.row_wall = np.zeros(0, dtype=np.float64)
+        self.base = 0
+        """Records read before this read (a record's seq is base + its index)."""
         self.values: list[tuple[str, str, int, ValueRecord]] = []
         self.warnings: list[ReadWarning] = []
         self.summary_ops: list[tuple[int, int, tuple[str, ...], bytes | None]] = []
@@ -413,7 +418,15 @@ class _Batch:
     def scalars(self) -> dict[str, ScalarColumns]:
         out: dict[str, ScalarColumns] = {}
         for tag in {**self.points, **self.arrays}:
-            parts = list(self.arrays.get(tag, ()))
+            parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+            bulk = self.arrays.get(tag)
+            if bulk:
+                if len(bulk) == 1:
+                    rows, values = bulk[0]
+                else:
+                    rows = np.concatenate([r for r, _ in bulk])
+                    values = np.concatenate([v for _, v in bulk])
+                parts.append((rows + self.base, self.row_step[rows], self.row_wall[rows], values))
             if tag in self.points:
                 s, st, w, v = self.points[tag]
                 parts.append(
@@ -469,6 +482,9 @@ def read_wandb(buf: bytes, offset: int, file: str, state: WandbState) -> WandbRe
     batch = _Batch(file, state)
     batch.warnings.extend(fr.warnings)
     u8, start, end = fr.data, fr.start, fr.end
+    batch.base = state.records
+    batch.row_step = np.zeros(start.shape[0], dtype=np.int64)
+    batch.row_wall = np.full(start.shape[0], np.nan)
     kinds = wi.classify(u8, start, end)
     base = state.records
     slow_parts = [kinds.other]
@@ -584,6 +600,8 @@ def _bulk_history(
     tm = its.msg[is_time]
     wall_values, _ = wi.parse_floats(u8, its.val_start[is_time], its.val_end[is_time])
     walls[tm] = wall_values
+    batch.row_step[recs] = steps
+    batch.row_wall[recs] = walls
     keep = ~bad[its.msg]
     plain = keep & (cls == _PLAIN) & wi.numeric(u8, its.val_start, its.val_end)
     values, failed = wi.parse_floats(u8, its.val_start[plain], its.val_end[plain])
@@ -603,7 +621,7 @@ def _bulk_history(
             continue
         msg = its.msg[part]
         tag = names[int(numbers[part[0]])]
-        batch.arrays.setdefault(tag, []).append((seqs[msg], steps[msg], walls[msg], vals))
+        batch.arrays.setdefault(tag, []).append((recs[msg], vals))
     good = ~bad[its.msg]
     last = batch.history_last
     if last.shape[0] < len(names):
