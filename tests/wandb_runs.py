@@ -95,6 +95,14 @@ MAIN = textwrap.dedent(
     step = run.step
     run.log({"tbl": wandb.Table(columns=["a", "b"], data=[[1, "x"], [2, "y"]])})
     out_table = {"step": step, "columns": ["a", "b"]}
+    gallery = [(pixels // 2 + 10 * i).astype(np.uint8) for i in range(3)]
+    step = run.step
+    run.log({"gallery": [wandb.Image(g, caption=f"c{i}") for i, g in enumerate(gallery)]})
+    out_gallery = {"step": step, "pixels": [g.tolist() for g in gallery]}
+    step = run.step
+    wave = np.sin(np.arange(800) / 10) * 0.5
+    run.log({"sound": wandb.Audio(wave, sample_rate=8000, caption="beep")})
+    out_audio = {"step": step, "rate": 8000, "frames": 800}
     run.config.update({"later": 5, "batch": 32})
     run.name = "my run"
     run.tags = ["t1", "t2"]
@@ -105,7 +113,7 @@ MAIN = textwrap.dedent(
     run.finish(exit_code=3)
     out["kinds"] = {
         "id": run.id, "points": points, "hist": out_hist, "image": out_image,
-        "table": out_table,
+        "table": out_table, "gallery": out_gallery, "audio": out_audio,
     }
 
     # -- run B twice: the same id resumed (offline: a second directory) ---------------------

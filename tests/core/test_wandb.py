@@ -26,9 +26,11 @@ import tuiboard
 from tuiboard.core import wandb as wandb_reader
 from tuiboard.core import wandb_items
 from tuiboard.core.types import (
+    AUDIO,
     HISTOGRAMS,
     IMAGES,
     TEXT,
+    AudioValue,
     HistogramValue,
     ImageValue,
     Parsed,
@@ -157,8 +159,26 @@ def test_histogram_image_and_table(runs: WandbRuns) -> None:
     assert kind == "table" and isinstance(table, TensorValue)
     assert table.step == exp["table"]["step"]
     assert [c.decode() for c in table.data] == exp["table"]["columns"]
+    kind, gallery = by_tag["gallery"]  # a list of images under one key
+    assert kind == IMAGES and isinstance(gallery, ImageValue)
+    assert gallery.step == exp["gallery"]["step"] and len(gallery.images) == 3
+    decoded = [
+        np.asarray(Image.open(io.BytesIO(b)).convert("RGB")).tolist() for b in gallery.images
+    ]
+    assert sorted(decoded) == sorted(exp["gallery"]["pixels"])
+    kind, sound = by_tag["sound"]
+    assert kind == AUDIO and isinstance(sound, AudioValue)
+    assert (sound.step, sound.sample_rate, sound.num_channels, sound.length_frames) == (
+        exp["audio"]["step"],
+        exp["audio"]["rate"],
+        1,
+        exp["audio"]["frames"],
+    )
+    assert sound.labels == ("beep",) and sound.clips[0][:4] == b"RIFF"
     # the media objects' fields are not scalar series
-    assert not any(t.startswith(("media/img/", "hist/", "tbl/")) for t in parsed.scalars)
+    assert not any(
+        t.startswith(("media/img/", "hist/", "tbl/", "gallery/", "sound/")) for t in parsed.scalars
+    )
 
 
 def test_a_missing_media_file_is_a_warning(runs: WandbRuns, tmp_path: Path) -> None:

@@ -101,7 +101,13 @@ def test_export_every_kind(
     wandb_rows = [r for r in rows if r["run"] == name]
     assert [float(r["value"]) for r in wandb_rows] == [1 / (i + 1) for i in range(6)]
     assert {r["run"] for r in rows} >= {"tb", name}
-    expected_kinds = {"histograms": "hist", "images": "media/img", "text": "note", "table": "tbl"}
+    expected_kinds = {
+        "histograms": "hist",
+        "images": "media/img",
+        "text": "note",
+        "table": "tbl",
+        "audio": "sound",
+    }
     for kind, tag in expected_kinds.items():
         code, out = run_main(
             ["export", str(logdir), "--kind", kind, "--format", "jsonl", "--runs", "offline"],
@@ -113,10 +119,12 @@ def test_export_every_kind(
     save = tmp_path / "saved"
     code, _ = run_main(["export", str(logdir), "--kind", "images", "--save", str(save)], capsys)
     assert code == 0
-    (png,) = save.rglob("*.png")
-    (original,) = runs.run_dir(exp["id"]).rglob("*.png")
-    assert png.read_bytes() == original.read_bytes()
-    assert png.name.startswith(f"{exp['image']['step']}_")
+    saved = sorted(p.read_bytes() for p in save.rglob("*.png"))
+    originals = sorted(p.read_bytes() for p in runs.run_dir(exp["id"]).rglob("*.png"))
+    assert saved == originals  # media/img and the three of gallery, byte for byte
+    (single,) = [p for p in save.rglob("*.png") if p.parent.name == "img"]
+    assert single.parent.parent.name == "media"
+    assert single.name.startswith(f"{exp['image']['step']}_")
 
 
 def test_plot_and_compare(

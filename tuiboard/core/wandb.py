@@ -18,6 +18,8 @@ Rules (the spec leaves these to the reader; they are what W&B's own viewers show
   `histogram` -> a histogram (jsonl's `_wandb_histogram`), `image-file` -> an image whose bytes
   are read from the run's `files/<path>` (a missing file: a warning, no value), `table-file` ->
   kind "table": a TensorValue of the column names from the table's JSON file (shape (columns,)),
+  `images/separated` (a list of images under one key) -> one image value holding each file,
+  `audio-file` -> audio (rate, channels and length from the WAV header),
   any other `_type` -> kind `<_type>`: a TensorValue holding the object as JSON text.
 - System metrics (StatsRecord) are scalars `system/<key>` with the record's wall time, and as
   step the sample's index (0, 1, 2, ...): W&B charts them against time, not the training step,
@@ -52,11 +54,13 @@ import numpy as np
 from tuiboard.core import wandb_items as wi
 from tuiboard.core import wire
 from tuiboard.core.jsonl import _sample_histogram, _wandb_histogram
-from tuiboard.core.tfevents_values import sniff_image
+from tuiboard.core.tfevents_values import sniff_image, wav_info
 from tuiboard.core.types import (
+    AUDIO,
     HISTOGRAMS,
     IMAGES,
     TEXT,
+    AudioValue,
     ImageValue,
     Parsed,
     ReadWarning,
@@ -368,6 +372,32 @@ class _Batch:
                     images=(data,),
                 )
                 self.values.append((IMAGES, tag, seq, image))
+        elif kind == "images/separated":
+            # a list of wandb.Image logged under one key: one value, one image per file
+            names = obj.get("filenames")
+            files = (
+                [self._media_file(n, tag, step) for n in names] if isinstance(names, list) else []
+            )
+            images = tuple(data for data in files if data is not None)
+            if images:
+                value = ImageValue(
+                    step=step,
+                    wall_time=wall,
+                    width=_int(obj.get("width")),
+                    height=_int(obj.get("height")),
+                    content_type=sniff_image(images[0]),
+                    images=images,
+                )
+                self.values.append((IMAGES, tag, seq, value))
+        elif kind == "audio-file":
+            data = self._media_file(obj.get("path"), tag, step)
+            if data is not None:
+                rate, channels, frames = wav_info(data)
+                ctype = "audio/wav" if data[:4] == b"RIFF" else "application/octet-stream"
+                caption = obj.get("caption")
+                labels = (caption,) if isinstance(caption, str) else ()
+                audio = AudioValue(step, wall, rate, channels, frames, ctype, (data,), labels)
+                self.values.append((AUDIO, tag, seq, audio))
         elif kind == "table-file":
             data = self._media_file(obj.get("path"), tag, step)
             if data is None:
@@ -380,8 +410,8 @@ class _Batch:
                     ReadWarning(self.file, f"table {tag!r} at step {step} unreadable")
                 )
                 return
-            value = TensorValue(step, wall, TABLE, "string", (len(columns),), columns)
-            self.values.append((TABLE, tag, seq, value))
+            table_value = TensorValue(step, wall, TABLE, "string", (len(columns),), columns)
+            self.values.append((TABLE, tag, seq, table_value))
         else:
             name = str(kind) if kind else "object"
             text = json.dumps(obj, ensure_ascii=False, allow_nan=True).encode()
