@@ -64,6 +64,10 @@ def test_ls_json_lists_every_run_once_with_its_facts(
     for name, run in by_name.items():
         if name.startswith("wandb/") and name != kinds_name(runs):
             assert run["meta"]["exit_code"] == 0  # an exit code 0 is shown
+    code, out = run_main(["ls", str(logdir)], capsys)
+    lines = out.splitlines()
+    (at,) = [i for i, line in enumerate(lines) if line.startswith(f"{kinds_name(runs)}  [wandb]")]
+    assert lines[at + 1] == "  name 'my run'; tags t1, t2; exit code 3"
 
 
 def test_summary_and_check(
