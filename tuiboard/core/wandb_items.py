@@ -425,6 +425,14 @@ def parse_ints(u8: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> tuple[np.ndarr
         return np.empty(0, np.int64), np.zeros(0, bool)
     length = ve - vs
     text = _texts(u8, vs, ve)
+    first = u8[vs]
+    if int(length.max()) <= 18 and bool(
+        (((first >= 0x30) & (first <= 0x39)) | (first == 0x2D)).all()
+    ):
+        try:  # the usual case: every one is plain digits (numpy refuses "1.5", "1e3", "NaN")
+            return text.astype(np.int64), np.zeros(n, bool)
+        except ValueError:
+            pass
     rows = text.view(np.uint8).reshape(n, -1)
     inside = np.arange(rows.shape[1]) < length[:, None]
     digit = (rows >= 0x30) & (rows <= 0x39)
