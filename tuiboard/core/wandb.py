@@ -3,8 +3,9 @@
 Owns: turning the records of a `.wandb` file (/work/shared/docs/wandb-format.md) into a Parsed
 batch (scalars, histograms, images, text, tables and other media) and the run's RunMeta and
 config, resumably by byte offset (WandbState holds what later reads need). Framing is
-wandb_frame's; bulk decoding of history and summary records is wandb_items'; the records that
-path does not handle, and every other record type, are decoded here with core.wire.
+wandb_frame's; bulk decoding of history and summary records is wandb_items'; what values
+become is wandb_values'; the records the bulk path does not handle, and every other record
+type, are decoded here with core.wire.
 Must not import: textual, rich, protobuf, wandb, or tuiboard modules other than tuiboard.core.*.
 
 Rules (the spec leaves these to the reader; they are what W&B's own viewers show):
@@ -42,10 +43,8 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 import math
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,44 +52,29 @@ import numpy as np
 
 from tuiboard.core import wandb_items as wi
 from tuiboard.core import wire
-from tuiboard.core.jsonl import _sample_histogram, _wandb_histogram
-from tuiboard.core.tfevents_values import sniff_image, wav_info
 from tuiboard.core.types import (
-    AUDIO,
-    HISTOGRAMS,
-    IMAGES,
-    TEXT,
-    AudioValue,
-    ImageValue,
     Parsed,
     ReadWarning,
     RunMeta,
-    ScalarColumns,
-    TensorValue,
-    TextValue,
-    ValueRecord,
 )
 from tuiboard.core.wandb_frame import check_header, frame
+from tuiboard.core.wandb_values import (
+    SYSTEM_PREFIX,
+    Batch,
+    decode_item,
+    decode_key,
+    loads,
+    media_prefix,
+    put,
+    summary_dict,
+    timestamp_of,
+    to_float,
+)
 
-TABLE = "table"
-"""The kind of W&B tables (`wandb.Table`)."""
-SYSTEM_PREFIX = "system/"
-MAX_MEDIA_BYTES = 64 << 20
-"""Media files (images, table JSON) larger than this are not read (a warning says so)."""
 CONSOLE_LOG = os.path.join("files", "output.log")
 
 # Record fields (wandb_internal.proto).
 R_HISTORY, R_SUMMARY, R_CONFIG, R_STATS, R_METRIC, R_RUN, R_EXIT = 2, 3, 5, 7, 12, 17, 18
-_NUMERIC_START = frozenset(b"-0123456789NI")
-
-
-def _json_int(text: str) -> int | float:
-    return -0.0 if text == "-0" else int(text)
-
-
-def loads(raw: bytes | str) -> Any:
-    """Go's JSON as W&B writes it: NaN / Infinity / -Infinity bare, `-0`, exact big integers."""
-    return json.loads(raw, parse_int=_json_int)
 
 
 @dataclass(slots=True)
@@ -167,330 +151,6 @@ class WandbRead:
     """The file is not a W&B file: read it no more."""
 
 
-def summary_dict(raw: dict[tuple[str, ...], bytes]) -> dict[str, Any]:
-    """The merged summary as RunMeta wants it (see the module docstring)."""
-    media = {path[:-1] for path in raw if len(path) >= 2 and path[-1] == "_type"}
-    out: dict[str, Any] = {}
-    for path, value_json in raw.items():
-        if not path or path[0].startswith("_"):
-            continue
-        try:
-            value = loads(value_json)
-        except (ValueError, RecursionError):
-            value = value_json.decode("utf-8", "replace")
-        prefix = _media_prefix(path, media)
-        if prefix is None:
-            out["/".join(path)] = value
-            continue
-        obj = out.setdefault("/".join(prefix), {})
-        if isinstance(obj, dict):
-            _put(obj, path[len(prefix) :], value)
-    return out
-
-
-def _media_prefix(path: tuple[str, ...], media: set[tuple[str, ...]]) -> tuple[str, ...] | None:
-    if not media:
-        return None
-    for k in range(1, len(path)):
-        if path[:k] in media:
-            return path[:k]
-    return None
-
-
-def _put(obj: dict[str, Any], rest: tuple[str, ...], value: Any) -> None:
-    for part in rest[:-1]:
-        inner = obj.get(part)
-        if not isinstance(inner, dict):
-            inner = obj[part] = {}
-        obj = inner
-    obj[rest[-1]] = value
-
-
-def decode_key(blob: bytes) -> tuple[str, ...]:
-    """The nested key of an item from its encoded key fields (1 key, 2 nested_key)."""
-    parts: list[str] = []
-    key = ""
-    for fno, wt, a, c in wire.fields(blob, 0, len(blob)):
-        if wt != wire.LEN:
-            raise wire.DecodeError("key field is not a string")
-        if fno == 2:
-            parts.append(wire.text_at(blob, a, c))
-        elif fno == 1:
-            key = wire.text_at(blob, a, c)
-    return tuple(parts) if parts else (key,)
-
-
-def _item(b: bytes) -> tuple[tuple[str, ...], bytes]:
-    """One HistoryItem / SummaryItem / ConfigItem: (nested key, value as JSON text). The typed
-    fields of HistoryItem (3-8) are turned into JSON text too."""
-    parts: list[str] = []
-    key = ""
-    value = b"null"
-    for fno, wt, a, c in wire.fields(b, 0, len(b)):
-        if fno == 1 and wt == wire.LEN:
-            key = wire.text_at(b, a, c)
-        elif fno == 2 and wt == wire.LEN:
-            parts.append(wire.text_at(b, a, c))
-        elif fno == 16 and wt == wire.LEN:
-            value = b[a:c]
-        elif fno == 3:
-            value = b"null"
-        elif fno == 4 and wt == wire.VARINT:
-            value = b"true" if a else b"false"
-        elif fno == 5 and wt == wire.VARINT:
-            value = str((a >> 1) ^ -(a & 1)).encode()  # sint64
-        elif fno == 6 and wt == wire.FIXED64:
-            value = json.dumps(wire.double_at(b, wt, a)).encode()
-        elif fno == 7 and wt == wire.LEN:
-            value = json.dumps(wire.text_at(b, a, c), ensure_ascii=False).encode()
-        elif fno == 8 and wt == wire.LEN:
-            value = b[a:c]
-    return (tuple(parts) if parts else (key,)), value
-
-
-def _timestamp(b: bytes) -> float:
-    fs = wire.message_fields(b)
-    return wire.int_field(fs, 1) + wire.int_field(fs, 2) / 1e9
-
-
-class _Batch:
-    """What one read collects, then turns into a Parsed."""
-
-    def __init__(self, file: str, state: WandbState) -> None:
-        self.file = file
-        self.run_dir = os.path.dirname(file)
-        self.state = state
-        self.points: dict[str, tuple[list[int], list[int], list[float], list[float]]] = {}
-        """Per tag, points from the Python path: seqs, steps, wall times, values."""
-        self.arrays: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
-        """Per tag, points from the bulk path: (record index in the read, value) arrays; the
-        step and wall time of a record are in row_step / row_wall."""
-        self.row_step = np.zeros(0, dtype=np.int64)
-        self.row_wall = np.zeros(0, dtype=np.float64)
-        self.base = 0
-        """Records read before this read (a record's seq is base + its index)."""
-        self.values: list[tuple[str, str, int, ValueRecord]] = []
-        self.warnings: list[ReadWarning] = []
-        self.summary_ops: list[tuple[int, int, tuple[str, ...], bytes | None]] = []
-        """(record seq, item order, path, value_json or None for a remove), applied sorted."""
-        self.history_last = np.full(0, -1, dtype=np.int64)
-        """Per key number: the last history record of this read holding it (-1: none)."""
-
-    # -- points --------------------------------------------------------------------------------
-
-    def point(self, tag: str, seq: int, step: int, wall: float, value: float) -> None:
-        cols = self.points.get(tag)
-        if cols is None:
-            cols = self.points[tag] = ([], [], [], [])
-        cols[0].append(seq)
-        cols[1].append(step)
-        cols[2].append(wall)
-        cols[3].append(value)
-
-    def history(
-        self,
-        seq: int,
-        step: int,
-        wall: float,
-        items: Iterable[tuple[tuple[str, ...], bytes]],
-        where: int,
-    ) -> None:
-        """The items of one history row that the bulk path left (or all, for a record it did not
-        handle): everything but plain numbers."""
-        items = list(items)
-        media = {p[:-1] for p, _ in items if len(p) >= 2 and p[-1] == "_type"}
-        objects: dict[tuple[str, ...], dict[str, Any]] = {}
-        for path, raw in items:
-            if not path or path[0].startswith("_"):
-                continue
-            prefix = _media_prefix(path, media)
-            if prefix is not None:
-                try:
-                    value = loads(raw)
-                except (ValueError, RecursionError):
-                    continue
-                _put(objects.setdefault(prefix, {}), path[len(prefix) :], value)
-                continue
-            self.value("/".join(path), raw, seq, step, wall, where)
-        for prefix, obj in objects.items():
-            self.media("/".join(prefix), obj, seq, step, wall)
-
-    def value(self, tag: str, raw: bytes, seq: int, step: int, wall: float, where: int) -> None:
-        if raw[:1] and raw[0] in _NUMERIC_START:
-            try:
-                self.point(tag, seq, step, wall, float(raw))
-                return
-            except ValueError:
-                pass
-        try:
-            value = loads(raw)
-        except (ValueError, RecursionError):
-            self.warnings.append(
-                ReadWarning(self.file, f"history value of {tag!r} is not JSON; skipped", where)
-            )
-            return
-        self.decoded(tag, value, seq, step, wall)
-
-    def decoded(self, tag: str, value: Any, seq: int, step: int, wall: float) -> None:
-        kind = type(value)
-        if kind is bool:
-            self.point(tag, seq, step, wall, 1.0 if value else 0.0)
-        elif kind is int or kind is float:
-            self.point(tag, seq, step, wall, _to_float(value))
-        elif kind is str:
-            self.values.append((TEXT, tag, seq, TextValue(step, wall, (), (value,))))
-        elif kind is list:
-            hist = _sample_histogram(step, wall, value)
-            if hist is not None:
-                self.values.append((HISTOGRAMS, tag, seq, hist))
-        elif kind is dict:
-            if "_type" in value:
-                self.media(tag, value, seq, step, wall)
-                return
-            for key, inner in value.items():
-                self.decoded(f"{tag}/{key}", inner, seq, step, wall)
-
-    def media(self, tag: str, obj: dict[str, Any], seq: int, step: int, wall: float) -> None:
-        kind = obj.get("_type")
-        if kind == "histogram":
-            hist = _wandb_histogram(step, wall, obj)
-            if hist is not None:
-                self.values.append((HISTOGRAMS, tag, seq, hist))
-            else:
-                self.warnings.append(
-                    ReadWarning(self.file, f"histogram {tag!r} at step {step} unreadable")
-                )
-        elif kind == "image-file":
-            data = self._media_file(obj.get("path"), tag, step)
-            if data is not None:
-                image = ImageValue(
-                    step=step,
-                    wall_time=wall,
-                    width=_int(obj.get("width")),
-                    height=_int(obj.get("height")),
-                    content_type=sniff_image(data),
-                    images=(data,),
-                )
-                self.values.append((IMAGES, tag, seq, image))
-        elif kind == "images/separated":
-            # a list of wandb.Image logged under one key: one value, one image per file
-            names = obj.get("filenames")
-            files = (
-                [self._media_file(n, tag, step) for n in names] if isinstance(names, list) else []
-            )
-            images = tuple(data for data in files if data is not None)
-            if images:
-                value = ImageValue(
-                    step=step,
-                    wall_time=wall,
-                    width=_int(obj.get("width")),
-                    height=_int(obj.get("height")),
-                    content_type=sniff_image(images[0]),
-                    images=images,
-                )
-                self.values.append((IMAGES, tag, seq, value))
-        elif kind == "audio-file":
-            data = self._media_file(obj.get("path"), tag, step)
-            if data is not None:
-                rate, channels, frames = wav_info(data)
-                ctype = "audio/wav" if data[:4] == b"RIFF" else "application/octet-stream"
-                caption = obj.get("caption")
-                labels = (caption,) if isinstance(caption, str) else ()
-                audio = AudioValue(step, wall, rate, channels, frames, ctype, (data,), labels)
-                self.values.append((AUDIO, tag, seq, audio))
-        elif kind == "table-file":
-            data = self._media_file(obj.get("path"), tag, step)
-            if data is None:
-                return
-            try:
-                table = json.loads(data)
-                columns = tuple(str(c).encode() for c in table["columns"])
-            except (ValueError, KeyError, TypeError, RecursionError):
-                self.warnings.append(
-                    ReadWarning(self.file, f"table {tag!r} at step {step} unreadable")
-                )
-                return
-            table_value = TensorValue(step, wall, TABLE, "string", (len(columns),), columns)
-            self.values.append((TABLE, tag, seq, table_value))
-        else:
-            name = str(kind) if kind else "object"
-            text = json.dumps(obj, ensure_ascii=False, allow_nan=True).encode()
-            self.values.append((name, tag, seq, TensorValue(step, wall, name, "json", (), text)))
-
-    def _media_file(self, rel: Any, tag: str, step: int) -> bytes | None:
-        """A media file's bytes from the run's files/ directory (never outside it)."""
-        if not isinstance(rel, str) or not rel:
-            self.warnings.append(ReadWarning(self.file, f"{tag!r} at step {step}: no file path"))
-            return None
-        base = os.path.realpath(os.path.join(self.run_dir, "files"))
-        path = os.path.realpath(os.path.join(base, rel))
-        if os.path.commonpath([base, path]) != base:
-            self.warnings.append(
-                ReadWarning(self.file, f"{tag!r} at step {step}: file path leaves the run: {rel!r}")
-            )
-            return None
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_MEDIA_BYTES + 1)
-        except OSError as error:
-            why = error.strerror or type(error).__name__
-            self.warnings.append(ReadWarning(path, f"{tag!r} at step {step}: {why}"))
-            return None
-        if len(data) > MAX_MEDIA_BYTES:
-            self.warnings.append(
-                ReadWarning(path, f"larger than {MAX_MEDIA_BYTES} bytes, not read")
-            )
-            return None
-        return data
-
-    # -- result --------------------------------------------------------------------------------
-
-    def scalars(self) -> dict[str, ScalarColumns]:
-        out: dict[str, ScalarColumns] = {}
-        for tag in {**self.points, **self.arrays}:
-            parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-            bulk = self.arrays.get(tag)
-            if bulk:
-                if len(bulk) == 1:
-                    rows, values = bulk[0]
-                else:
-                    rows = np.concatenate([r for r, _ in bulk])
-                    values = np.concatenate([v for _, v in bulk])
-                parts.append((rows + self.base, self.row_step[rows], self.row_wall[rows], values))
-            if tag in self.points:
-                s, st, w, v = self.points[tag]
-                parts.append(
-                    (
-                        np.array(s, np.int64),
-                        np.array(st, np.int64),
-                        np.array(w, np.float64),
-                        np.array(v, np.float64),
-                    )
-                )
-            if len(parts) == 1:
-                seq, step, wall, value = parts[0]
-            else:
-                seq, step, wall, value = (np.concatenate(c) for c in zip(*parts, strict=True))
-            if seq.size > 1 and bool((seq[1:] < seq[:-1]).any()):
-                order = np.argsort(seq, kind="stable")
-                seq, step, wall, value = seq[order], step[order], wall[order], value[order]
-            out[tag] = ScalarColumns(step=step, wall_time=wall, value=value, seq=seq)
-        return out
-
-
-def _int(v: Any) -> int:
-    return (
-        int(v) if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) else 0
-    )
-
-
-def _to_float(v: int | float) -> float:
-    try:
-        return float(v)
-    except OverflowError:
-        return math.inf if v > 0 else -math.inf
-
-
 def read_wandb(buf: bytes, offset: int, file: str, state: WandbState) -> WandbRead:
     """Read the whole records of `buf` (the file's bytes from absolute `offset`)."""
     parsed = Parsed()
@@ -509,7 +169,7 @@ def read_wandb(buf: bytes, offset: int, file: str, state: WandbState) -> WandbRe
     fr = frame(buf, offset, file, state.skip_to)
     if fr.skip_to:
         state.skip_to = fr.skip_to
-    batch = _Batch(file, state)
+    batch = Batch(file, state)
     batch.warnings.extend(fr.warnings)
     u8, start, end = fr.data, fr.start, fr.end
     batch.base = state.records
@@ -581,7 +241,7 @@ def _key_classes(state: WandbState) -> tuple[np.ndarray, list[str]]:
             classes[number] = _TIME
         elif path[0].startswith("_"):
             classes[number] = _SKIP
-        elif _media_prefix(path, media) is not None or path[-1] == "_type":
+        elif media_prefix(path, media) is not None or path[-1] == "_type":
             classes[number] = _OTHER
         else:
             classes[number] = _PLAIN
@@ -599,7 +259,7 @@ def _slices(recs: np.ndarray) -> list[np.ndarray]:
 
 
 def _bulk_history(
-    batch: _Batch,
+    batch: Batch,
     u8: np.ndarray,
     recs: np.ndarray,
     sub_start: np.ndarray,
@@ -676,7 +336,7 @@ def _bulk_history(
 
 
 def _summaries(
-    batch: _Batch,
+    batch: Batch,
     u8: np.ndarray,
     kinds: wi.Kinds,
     end: np.ndarray,
@@ -719,7 +379,7 @@ def _summaries(
 
 
 def _pairs_hold(
-    batch: _Batch, u8: np.ndarray, wanted: np.ndarray, sub_start: np.ndarray, end: np.ndarray
+    batch: Batch, u8: np.ndarray, wanted: np.ndarray, sub_start: np.ndarray, end: np.ndarray
 ) -> bool:
     """Whether each of these summary records holds exactly the keys of the history row after
     it (and both were decoded in bulk)."""
@@ -736,7 +396,7 @@ def _pairs_hold(
 
 
 def _bulk_summary(
-    batch: _Batch,
+    batch: Batch,
     u8: np.ndarray,
     recs: np.ndarray,
     sub_start: np.ndarray,
@@ -766,7 +426,7 @@ def _bulk_summary(
     return recs[its.bad]
 
 
-def _apply_summary(batch: _Batch) -> None:
+def _apply_summary(batch: Batch) -> None:
     if not batch.summary_ops:
         return
     summary = batch.state.summary
@@ -784,7 +444,7 @@ def _apply_summary(batch: _Batch) -> None:
 # -- the Python path -----------------------------------------------------------------------------
 
 
-def _record(batch: _Batch, payload: bytes, seq: int, where: int) -> None:
+def _record(batch: Batch, payload: bytes, seq: int, where: int) -> None:
     """One record of any type, decoded with core.wire."""
     state = batch.state
     for fno, wt, a, c in wire.fields(payload, 0, len(payload)):
@@ -796,7 +456,7 @@ def _record(batch: _Batch, payload: bytes, seq: int, where: int) -> None:
             order = 0
             for f2, w2, a2, c2 in wire.fields(payload, a, c):
                 if w2 == wire.LEN and f2 in (1, 2):
-                    path, raw = _item(payload[a2:c2])
+                    path, raw = decode_item(payload[a2:c2])
                     batch.summary_ops.append((seq, order, path, raw if f2 == 1 else None))
                     order += 1
         elif fno == R_CONFIG:
@@ -816,12 +476,12 @@ def _record(batch: _Batch, payload: bytes, seq: int, where: int) -> None:
             state.changed = True
 
 
-def _history(batch: _Batch, msg: bytes, seq: int, where: int) -> None:
+def _history(batch: Batch, msg: bytes, seq: int, where: int) -> None:
     items: list[tuple[tuple[str, ...], bytes]] = []
     step_num = 0
     for fno, wt, a, c in wire.fields(msg, 0, len(msg)):
         if fno == 1 and wt == wire.LEN:
-            items.append(_item(msg[a:c]))
+            items.append(decode_item(msg[a:c]))
         elif fno == 2 and wt == wire.LEN:
             step_num = wire.int_field(wire.message_fields(msg[a:c]), 1)
     step = step_num
@@ -845,7 +505,7 @@ def _config(state: WandbState, msg: bytes) -> None:
     for fno, wt, a, c in wire.fields(msg, 0, len(msg)):
         if wt != wire.LEN or fno not in (1, 2):
             continue
-        path, raw = _item(msg[a:c])
+        path, raw = decode_item(msg[a:c])
         if fno == 2:
             _drop(state.config, path)
             continue
@@ -856,7 +516,7 @@ def _config(state: WandbState, msg: bytes) -> None:
         if len(path) == 1:
             state.config[path[0]] = value
         elif path:
-            _put(state.config, path, value)
+            put(state.config, path, value)
     state.changed = True
 
 
@@ -870,13 +530,13 @@ def _drop(obj: dict[str, Any], path: tuple[str, ...]) -> None:
         obj.pop(path[-1], None)
 
 
-def _stats(batch: _Batch, msg: bytes, seq: int) -> None:
+def _stats(batch: Batch, msg: bytes, seq: int) -> None:
     state = batch.state
     wall = math.nan
     items: list[tuple[str, bytes]] = []
     for fno, wt, a, c in wire.fields(msg, 0, len(msg)):
         if fno == 2 and wt == wire.LEN:
-            wall = _timestamp(msg[a:c])
+            wall = timestamp_of(msg[a:c])
         elif fno == 3 and wt == wire.LEN:
             key = ""
             raw = b""
@@ -894,7 +554,7 @@ def _stats(batch: _Batch, msg: bytes, seq: int) -> None:
         except (ValueError, RecursionError):
             continue
         if isinstance(value, int | float):
-            batch.point(SYSTEM_PREFIX + key, seq, step, wall, _to_float(value))
+            batch.point(SYSTEM_PREFIX + key, seq, step, wall, to_float(value))
 
 
 def _metric(state: WandbState, msg: bytes) -> None:
@@ -917,7 +577,7 @@ def _run(state: WandbState, msg: bytes) -> None:
     if 10 in fs:
         run["tags"] = tuple(v.decode("utf-8", "replace") for v in fs[10] if isinstance(v, bytes))
     if 17 in fs:
-        run["start_time"] = _timestamp(wire.sub(fs, 17))
+        run["start_time"] = timestamp_of(wire.sub(fs, 17))
     if wire.int_field(fs, 18) or wire.int_field(fs, 24):
         run["resumed"] = True
     if 4 in fs:
