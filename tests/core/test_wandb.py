@@ -261,7 +261,13 @@ def test_system_metrics(runs: WandbRuns) -> None:
     assert "system/memory_percent" in system and "system/cpu" in system
     mem = system["system/memory_percent"]
     assert len(mem) >= 3  # sampled every second for 3 s
-    assert mem.step.tolist() == list(range(len(mem)))  # the sample index
+    # a sample's step is the latest history row's before it (0 before the first row)
+    history_steps = {0} | {r.step for _, _, _, r in parsed.values}
+    for tag, cols in parsed.scalars.items():
+        if not tag.startswith("system/"):
+            history_steps |= set(cols.step.tolist())
+    assert set(mem.step.tolist()) <= history_steps
+    assert bool((np.diff(mem.step) >= 0).all())
     assert bool((np.diff(mem.wall_time) > 0).all())
     assert bool(((mem.value > 0) & (mem.value < 100)).all())
     loss_wall = parsed.scalars["loss"].wall_time
@@ -655,3 +661,50 @@ def test_summary_from_paired_records(tmp_path: Path, change: str) -> None:
     if change == "missing":
         expected["acc"] = 298 / 300  # the last pair holding it
     assert summary == expected
+
+
+def stats_record(num: int, seconds: int, items: dict[str, str]) -> bytes:
+    stamp = varint(1 << 3) + varint(seconds)
+    body = field(2, stamp) + b"".join(
+        field(3, field(1, k.encode()) + field(16, v.encode())) for k, v in items.items()
+    )
+    return varint(1 << 3) + varint(num) + field(7, body)
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_system_metrics_take_the_latest_history_step(tmp_path: Path, bulk: bool) -> None:
+    records = [stats_record(1, 1_700_000_000, {"cpu": "1.0"})]
+    num = 2
+    for step in range(0, 50, 10):
+        records.append(history_record(num, step, {"loss": "0.5"}))
+        records.append(stats_record(num + 1, 1_700_000_001 + step, {"cpu": f"{step}.5"}))
+        num += 2
+    path = tmp_path / "run-x.wandb"
+    path.write_bytes(write_log(records))
+    if bulk:
+        parsed, state, _ = read_whole(path)
+    else:
+        with patch.object(wandb_reader.wi, "classify", everything_slow):
+            parsed, state, _ = read_whole(path)
+    cpu = parsed.scalars["system/cpu"]
+    assert cpu.step.tolist() == [0, 0, 10, 20, 30, 40]
+    assert cpu.value.tolist() == [1.0, 0.5, 10.5, 20.5, 30.5, 40.5]
+    assert cpu.wall_time[0] == 1_700_000_000 and state.last_step == 40
+    # read in two parts: the second part's first sample takes the first part's last row
+    data = path.read_bytes()
+    state = WandbState()
+    first = read_wandb(data[: len(data) // 2], 0, "f", state)
+    rest = read_wandb(data[first.consumed :], first.consumed, "f", state)
+    steps = first.parsed.scalars["system/cpu"].step.tolist()
+    steps += rest.parsed.scalars["system/cpu"].step.tolist()
+    assert steps == [0, 0, 10, 20, 30, 40]
+
+
+def everything_slow(u8: np.ndarray, start: np.ndarray, end: np.ndarray) -> Any:
+    """wandb_items.classify that sends every record to the Python path."""
+    kinds = _classify(u8, start, end)
+    e = np.empty(0, np.int64)
+    return wandb_items.Kinds(e, e, np.arange(start.shape[0]), kinds.sub_start)
+
+
+_classify = wandb_items.classify

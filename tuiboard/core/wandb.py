@@ -23,9 +23,11 @@ Rules (the spec leaves these to the reader; they are what W&B's own viewers show
   `audio-file` -> audio (rate, channels and length from the WAV header),
   any other `_type` -> kind `<_type>`: a TensorValue holding the object as JSON text.
 - System metrics (StatsRecord) are scalars `system/<key>` with the record's wall time, and as
-  step the sample's index (0, 1, 2, ...): W&B charts them against time, not the training step,
-  and samples are not tied to history rows; the app's relative / wall x axes show them as W&B
-  does.
+  step the step of the latest history row written before the sample (0 before the first). W&B
+  charts them against time, and so do the app's relative / wall x axes; on a step axis they
+  sit at the training step they were sampled during. (A sample index would be a step count of
+  its own: a run that logs once an epoch but is sampled every 15 s would show thousands of
+  "steps" in `summary` and health.)
 - `RunMeta.resumed` is RunRecord.resumed or RunRecord.resume: offline, wandb cannot know whether
   the id existed before, so every run started with `resume=` says so (each is its own directory
   and its own run here, with its own steps).
@@ -88,7 +90,8 @@ class WandbState:
     paths: dict[int, tuple[str, ...]] = field(default_factory=dict)
     """Key number -> its nested key, decoded once."""
     records: int = 0
-    stats_index: int = 0
+    last_step: int = 0
+    """The step of the latest history row read (system metrics samples take it as step)."""
     run: dict[str, Any] = field(default_factory=dict)
     """RunRecord fields seen (later records override)."""
     config: dict[str, Any] = field(default_factory=dict)
@@ -186,6 +189,14 @@ def read_wandb(buf: bytes, offset: int, file: str, state: WandbState) -> WandbRe
     slow_parts += _summaries(batch, u8, kinds, end, base, history_slow)
     slow = np.concatenate(slow_parts)
     slow.sort()
+    bulk = np.zeros(start.shape[0], dtype=bool)
+    bulk[kinds.history] = True
+    bulk[history_slow] = False
+    batch.bulk_history_at = (
+        np.maximum.accumulate(np.where(bulk, np.arange(start.shape[0]), -1))
+        if start.shape[0]
+        else np.zeros(0, dtype=np.int64)
+    )
     for i in slow.tolist():
         payload = bytes(u8[int(start[i]) : int(end[i])])
         try:
@@ -195,6 +206,8 @@ def read_wandb(buf: bytes, offset: int, file: str, state: WandbState) -> WandbRe
                 ReadWarning(file, f"record not decodable ({error}); skipped", int(fr.where[i]))
             )
     _apply_summary(batch)
+    if start.shape[0]:
+        state.last_step = batch.history_step_at(start.shape[0] - 1)
     state.records += int(start.shape[0])
     parsed.scalars = batch.scalars()
     batch.values.sort(key=lambda v: v[2])
@@ -498,6 +511,7 @@ def _history(batch: Batch, msg: bytes, seq: int, where: int) -> None:
         elif path == ("_timestamp",):
             with contextlib.suppress(ValueError):
                 wall = float(raw)
+    batch.python_history = (seq - batch.base, step)
     batch.history(seq, step, wall, items, where)
 
 
@@ -531,7 +545,6 @@ def _drop(obj: dict[str, Any], path: tuple[str, ...]) -> None:
 
 
 def _stats(batch: Batch, msg: bytes, seq: int) -> None:
-    state = batch.state
     wall = math.nan
     items: list[tuple[str, bytes]] = []
     for fno, wt, a, c in wire.fields(msg, 0, len(msg)):
@@ -546,8 +559,7 @@ def _stats(batch: Batch, msg: bytes, seq: int) -> None:
                 elif f2 == 16 and w2 == wire.LEN:
                     raw = msg[a2:c2]
             items.append((key, raw))
-    step = state.stats_index
-    state.stats_index += 1
+    step = batch.history_step_at(seq - batch.base)
     for key, raw in items:
         try:
             value = loads(raw)

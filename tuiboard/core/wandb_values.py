@@ -157,12 +157,29 @@ class Batch:
         self.row_wall = np.zeros(0, dtype=np.float64)
         self.base = 0
         """Records read before this read (a record's seq is base + its index)."""
+        self.bulk_history_at = np.zeros(0, dtype=np.int64)
+        """Per record of the read: the latest history record at or before it that the bulk
+        path read (-1: none)."""
+        self.python_history = (-1, 0)
+        """(index, step) of the latest history record the Python path has read so far."""
         self.values: list[tuple[str, str, int, ValueRecord]] = []
         self.warnings: list[ReadWarning] = []
         self.summary_ops: list[tuple[int, int, tuple[str, ...], bytes | None]] = []
         """(record seq, item order, path, value_json or None for a remove), applied sorted."""
         self.history_last = np.full(0, -1, dtype=np.int64)
         """Per key number: the last history record of this read holding it (-1: none)."""
+
+    def history_step_at(self, index: int) -> int:
+        """The step of the latest history row at or before record `index` of this read (the
+        Python path reads records in order, so its latest is before `index`), else the last
+        one of earlier reads."""
+        bulk = int(self.bulk_history_at[index]) if index < self.bulk_history_at.shape[0] else -1
+        python_index, python_step = self.python_history
+        if bulk < 0 and python_index < 0:
+            return self.state.last_step
+        if bulk > python_index:
+            return int(self.row_step[bulk])
+        return python_step
 
     # -- points --------------------------------------------------------------------------------
 
