@@ -591,9 +591,19 @@ def test_damaged_bytes_never_crash(flips: list[tuple[int, int]], cut: int) -> No
         60, history_record(500, 500, {"img|_type": '"image-file"', "img|path": '"../x"'})
     )
     records.append(history_record(999, 999, {"h": '{"_type":"histogram","values":[1],"bins":[0]}'}))
-    data = bytearray(write_log(records))
-    for at, value in flips:
-        data[7 + at % (len(data) - 7)] = value
+    if cut % 2:  # damage the records themselves (framed with right CRCs) ...
+        payload = bytearray(b"".join(records))
+        for at, value in flips:
+            payload[at % len(payload)] = value
+        pieces, p = [], 0
+        for r in records:
+            pieces.append(bytes(payload[p : p + len(r)]))
+            p += len(r)
+        data = bytearray(write_log(pieces))
+    else:  # ... or the framed bytes
+        data = bytearray(write_log(records))
+        for at, value in flips:
+            data[7 + at % (len(data) - 7)] = value
     data = data[: max(7, cut % (len(data) + 1))]
     state = WandbState()
     offset = 0
@@ -708,3 +718,50 @@ def everything_slow(u8: np.ndarray, start: np.ndarray, end: np.ndarray) -> Any:
 
 
 _classify = wandb_items.classify
+
+
+def test_values_and_keys_at_the_very_end_of_a_buffer(tmp_path: Path) -> None:
+    """The last record of a buffer: a short value right at its end while a long value elsewhere
+    sets the width of the bulk parse, and a key length damaged to point far past the end."""
+    long_value = repr(-1.2345678901234567e-300)
+    records = [history_record(i + 1, i, {"a": long_value if i == 0 else "1"}) for i in range(20)]
+    data = write_log(records)
+    parsed = read_wandb(data, 0, "f", WandbState()).parsed
+    assert parsed.scalars["a"].value.tolist() == [float(long_value)] + [1.0] * 19
+    # the last record's "a" key length byte (after `0a L 12`) set to 127
+    record = records[-1]
+    at = record.rindex(b"\x12\x01a")
+    broken = record[: at + 1] + b"\x7f" + record[at + 2 :]
+    # keep the chunk CRC right: re-frame the records with the damaged one
+    data = write_log([*records[:-1], broken])
+    got = read_wandb(data, 0, "f", WandbState())
+    assert got.consumed == len(data)
+    assert len(got.parsed.scalars["a"]) >= 19
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(min_value=1, max_value=400), st.integers(0, 255)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_damage_near_the_end_of_a_buffer_never_crashes(flips: list[tuple[int, int]]) -> None:
+    """The bulk decoder reads a few bytes past fields; near the end of the bytes at hand a
+    damaged length must not send it past them. The records are damaged before framing, so
+    their CRCs are right and the decoder sees the damage."""
+    records = [
+        history_record(i + 1, i, {"a|b": repr(i / 7), "long": repr(-1.2345678901234567e-300)})
+        for i in range(30)
+    ]
+    tail = bytearray(b"".join(records[-3:]))
+    for back, value in flips:
+        tail[max(0, len(tail) - back)] = value
+    sizes = [len(r) for r in records[-3:]]
+    damaged = [bytes(tail[: sizes[0]]), bytes(tail[sizes[0] : sizes[0] + sizes[1]])]
+    damaged.append(bytes(tail[sizes[0] + sizes[1] :]))
+    data = write_log([*records[:-3], *damaged])
+    got = read_wandb(data, 0, "f", WandbState())
+    assert got.consumed == len(data)
+    assert len(got.parsed.scalars["a/b"]) >= 27

@@ -185,12 +185,14 @@ def items(u8: np.ndarray, start: np.ndarray, end: np.ndarray) -> Items:
         t0 = u8[cs]
         kl = u8[cs + 1].astype(np.int64)
         vt = cs + 2 + kl
-        vl = u8[vt + 2].astype(np.int64)
+        at = np.minimum(vt, ce)  # a damaged length must not read past the buffer
+        vl = u8[at + 2].astype(np.int64)
         single = (
             ((t0 == KEY_TAGS[0]) | (t0 == KEY_TAGS[1]))
             & (kl < 0x80)
-            & (u8[vt] == VALUE_TAG[0])
-            & (u8[vt + 1] == VALUE_TAG[1])
+            & (vt < ce)
+            & (u8[at] == VALUE_TAG[0])
+            & (u8[at + 1] == VALUE_TAG[1])
             & (vl < 0x80)
             & (vt + 3 + vl == ce)
         )
@@ -385,8 +387,9 @@ def _texts(u8: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> np.ndarray:
     gather of whole strings, then the bytes past each end cleared."""
     length = ve - vs
     width = max(1, int(length.max()))
-    if u8.shape[0] < width:
-        u8 = np.concatenate([u8, np.zeros(width, np.uint8)])
+    reach = int(vs.max()) + width
+    if reach > u8.shape[0]:  # a short value near the end, a long one elsewhere
+        u8 = np.concatenate([u8, np.zeros(reach - u8.shape[0], np.uint8)])
     strings = np.ndarray(
         shape=(u8.shape[0] - width + 1,), dtype=f"S{width}", buffer=u8, strides=(1,)
     )[vs]
