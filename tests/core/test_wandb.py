@@ -765,3 +765,22 @@ def test_damage_near_the_end_of_a_buffer_never_crashes(flips: list[tuple[int, in
     got = read_wandb(data, 0, "f", WandbState())
     assert got.consumed == len(data)
     assert len(got.parsed.scalars["a/b"]) >= 27
+
+
+def test_hostile_values_in_history(tmp_path: Path) -> None:
+    """A step beyond int64, an object nested as deep as JSON allows, a key with control
+    characters: warnings or plain data, never an exception."""
+    records = [
+        history_record(1, 0, {"loss": "1"}),
+        history_record(2, 1, {"_step": "9" * 400, "loss": "2"}),
+        history_record(
+            3, 2, {"deep": "[" * 900 + "]" * 900, "obj": '{"a":' * 400 + "1" + "}" * 400}
+        ),
+        history_record(4, 3, {"\x1b[31mred": "3", "loss": "4"}),
+    ]
+    path = tmp_path / "run-x.wandb"
+    path.write_bytes(write_log(records))
+    parsed, _, consumed = read_whole(path)
+    assert consumed == path.stat().st_size
+    assert parsed.scalars["loss"].value.tolist() == [1.0, 2.0, 4.0]
+    assert parsed.scalars["\x1b[31mred"].value.tolist() == [3.0]  # kept literally

@@ -503,10 +503,11 @@ def _history(batch: Batch, msg: bytes, seq: int, where: int) -> None:
         if path == ("_step",):
             try:
                 value = loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
-            number = isinstance(value, int | float) and not isinstance(value, bool)
-            if number and float(value).is_integer():
+            if type(value) is int and -(2**63) <= value < 2**63:
+                step = value
+            elif type(value) is float and value.is_integer() and abs(value) < 9.2e18:
                 step = int(value)
         elif path == ("_timestamp",):
             with contextlib.suppress(ValueError):

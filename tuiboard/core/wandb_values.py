@@ -234,7 +234,12 @@ class Batch:
                 ReadWarning(self.file, f"history value of {tag!r} is not JSON; skipped", where)
             )
             return
-        self.decoded(tag, value, seq, step, wall)
+        try:
+            self.decoded(tag, value, seq, step, wall)
+        except RecursionError:  # an object nested about as deep as json allows
+            self.warnings.append(
+                ReadWarning(self.file, f"history value of {tag!r} nested too deeply", where)
+            )
 
     def decoded(self, tag: str, value: Any, seq: int, step: int, wall: float) -> None:
         kind = type(value)
