@@ -48,6 +48,7 @@ from tuiboard.core.types import (
     MeshValue,
     PrCurveValue,
     ReadWarning,
+    RunMeta,
     TensorValue,
     TextValue,
     ValueRecord,
@@ -70,9 +71,25 @@ def ls_json(logdir: Logdir) -> dict[str, Any]:
                 "warnings": [w.to_json() for w in run.warnings],
             }
         )
+        meta = meta_json(run.meta)
+        if meta:
+            runs[-1]["meta"] = meta
     out: dict[str, Any] = {"runs": runs}
     if logdir.warnings:
         out["warnings"] = [w.to_json() for w in logdir.warnings]
+    return out
+
+
+def meta_json(meta: RunMeta) -> dict[str, Any]:
+    """What a run says about itself (RunMeta), only the fields it has: `display_name`,
+    `run_id`, `project`, `group`, `job_type`, `tags`, `notes`, `host`, `start_time`, `resumed`,
+    `exit_code`, `runtime`, `summary`, `step_metrics`, `console`. {} for runs without any."""
+    out: dict[str, Any] = {}
+    for name in RunMeta.__slots__:
+        value = getattr(meta, name)
+        if value is None or value is False or (isinstance(value, str | tuple | dict) and not value):
+            continue  # an exit code 0 is kept
+        out[name] = list(value) if isinstance(value, tuple) else _jsonable(value)
     return out
 
 
@@ -94,6 +111,14 @@ def write_ls(logdir: Logdir, out: IO[str], as_json: bool = False) -> None:
         if last is not None:
             head += f"  last step {last}"
         out.write(head + "\n")
+        meta = run.meta
+        facts = [f"name {meta.display_name!r}"] if meta.display_name else []
+        if meta.tags:
+            facts.append(f"tags {', '.join(meta.tags)}")
+        if meta.exit_code is not None:
+            facts.append(f"exit code {meta.exit_code}")
+        if facts:
+            out.write(f"  {_plain('; '.join(facts))}\n")
         for kind, tags in kinds.items():
             shown = ", ".join(_plain(t) for t in tags[:8])
             more = f", ... (+{len(tags) - 8})" if len(tags) > 8 else ""

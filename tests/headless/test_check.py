@@ -55,7 +55,7 @@ def check(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str
 def test_healthy_exits_0(healthy: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = check([str(healthy)], capsys)
     assert code == 0
-    assert out == "ok: 2 runs (2 live); failing on diverged,damaged,stalled\n"
+    assert out == "ok: 2 runs (2 live); failing on diverged,failed,damaged,stalled\n"
     assert check([str(healthy), "--quiet"], capsys) == (0, "")
 
 
@@ -71,7 +71,7 @@ def test_unhealthy_exits_1_and_lists_them(mixed: Path, capsys: pytest.CaptureFix
     assert "NaN in loss at step 3" in lines[0]
     assert lines[3] == (
         "3 failing: 4 runs (1 diverged, 1 damaged, 1 stalled, 1 live); "
-        "failing on diverged,damaged,stalled"
+        "failing on diverged,failed,damaged,stalled"
     )
 
 

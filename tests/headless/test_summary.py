@@ -39,6 +39,9 @@ KEYS = {
     "diverged",
     "tags",
     "time",
+    "display_name",
+    "exit_code",
+    "summary",
 }
 TAG_KEYS = {"family", "last", "last_step", "best", "best_step", "points"}
 

@@ -1,11 +1,12 @@
 """Which directories under a logdir are runs, and which of their files feed them.
 
 Owns: the walk of a logdir (TensorBoard's rule: a directory directly holding an event file is a
-run, runs nest; plus directories holding a metric JSONL file or CSV log, jsonl-runs.md), the
-per-run file lists, and the warnings for directories that cannot be read. It reads no file
-contents except the first line of a metric-log candidate (through jsonl.sniff_metrics_state and
-csvlog.sniff_csv_state, cached by the caller). A directory holding tuiboard.init's run file
-(core/runmeta.RUN_META) is a run too: it is one from its start, before its first metrics line.
+run, runs nest; plus directories holding a metric JSONL file or CSV log, jsonl-runs.md, or a
+W&B `*.wandb` file, wandb-format.md), the per-run file lists, and the warnings for directories
+that cannot be read. It reads no file contents except the first line of a metric-log candidate
+(through jsonl.sniff_metrics_state and csvlog.sniff_csv_state, cached by the caller). A directory
+holding tuiboard.init's run file (core/runmeta.RUN_META) is a run too: it is one from its start,
+before its first metrics line.
 Must not import: textual, rich, or tuiboard modules other than core.types, core.jsonl,
 core.csvlog, core.config, core.runmeta.
 
@@ -13,8 +14,10 @@ The walk uses os.scandir: the file type comes with the directory entry, so there
 file or per directory. Symbolic links to directories are followed (one stat and a realpath, for
 links only), except a link to the directory holding it or to one of its ancestors (a loop) and a
 second link to a target already walked through a link. A directory reachable both directly and
-through a link appears under both names, as in TensorBoard. Hidden directories (".git",
-".venv", ...) and __pycache__ are skipped.
+through a link appears under both names, as in TensorBoard, except through a link to a sibling
+(a directory in the same directory as the link): that directory is walked under its own name
+anyway, and such links are "latest" pointers (W&B's `wandb/latest-run`), not second runs.
+Hidden directories (".git", ".venv", ...) and __pycache__ are skipped.
 
 Speed (bench/bench_discovery.py, this 2-core machine, warm page cache): a logdir of 1,000 run
 directories with one event file each is discovered in about 8.5 ms (budget: 50 ms); a nested one
@@ -38,6 +41,10 @@ PROJECTOR_CONFIG = "projector_config.pbtxt"
 """TensorBoard's projector looks for this name in each run directory."""
 PROFILE_EMPTY = ".profile-empty"
 SKIPPED_DIRS = frozenset({"__pycache__"})
+WANDB_SUFFIX = ".wandb"
+"""W&B's run file, `run-<id>.wandb`."""
+WANDB_SUMMARY = "wandb-summary.json"
+"""Old W&B's summary (read into the run's RunMeta.summary when the directory is a run)."""
 _CONFIG_NAMES = frozenset(CONFIG_NAMES)
 
 
@@ -58,6 +65,10 @@ class RunFiles:
     projector_configs: list[str] = field(default_factory=list)
     meta_files: list[str] = field(default_factory=list)
     """tuiboard.init's run file (RUN_META): display name, tags, summary, exit code."""
+    wandb_files: list[str] = field(default_factory=list)
+    """W&B run files (`run-<id>.wandb`)."""
+    summary_files: list[str] = field(default_factory=list)
+    """Old W&B's `wandb-summary.json` beside the run's other files."""
 
 
 def is_event_file(name: str) -> bool:
@@ -149,6 +160,8 @@ class _Walk:
         configs: list[str] = []
         projectors: list[str] = []
         metas: list[str] = []
+        wandb: list[str] = []
+        summaries: list[str] = []
         subdirs: list[tuple[str, str, tuple[str, ...]]] = []
         here = ""
         for entry in listing:
@@ -166,6 +179,14 @@ class _Walk:
                     subdirs.append((base, entry.path, chain))
                     continue
                 here = here or os.path.realpath(path)
+                target = os.path.realpath(entry.path)
+                sibling = os.path.basename(target)
+                if (
+                    os.path.dirname(target) == here
+                    and sibling[:1] != "."
+                    and sibling not in SKIPPED_DIRS
+                ):
+                    continue  # a link to a sibling (wandb/latest-run): walked under its name
                 if self._follow(here, chain, entry.path):
                     subdirs.append((base, entry.path, (*chain, here)))
                 continue
@@ -178,6 +199,10 @@ class _Walk:
                 projectors.append(entry.path)
             elif base == RUN_META:
                 metas.append(entry.path)
+            elif base.endswith(WANDB_SUFFIX):
+                wandb.append(entry.path)
+            elif base == WANDB_SUMMARY:
+                summaries.append(entry.path)
             elif (base.endswith(".jsonl") or base in FRAMEWORK_NAMES) and self._sniffed(
                 entry.path, sniff_metrics_state
             ):
@@ -187,11 +212,12 @@ class _Walk:
         subdirs.sort(reverse=True)
         for base, full, links in subdirs:
             stack.append((full, base if name == "." else f"{name}/{base}", links))
-        if not events and not jsonl and not csvs and not metas:
+        if not events and not jsonl and not csvs and not metas and not wandb:
             return None
         events.sort()
         jsonl.sort()
         csvs.sort()
+        wandb.sort()
         configs.sort()
         projectors.sort()
         return RunFiles(
@@ -203,6 +229,8 @@ class _Walk:
             config_files=configs,
             projector_configs=projectors,
             meta_files=metas,
+            wandb_files=wandb,
+            summary_files=summaries,
         )
 
     def _sniffed(self, path: str, sniff: Callable[[str], bool | None]) -> bool:

@@ -14,15 +14,17 @@ A file that vanishes keeps the points already read, and the run gets a warning.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
 from tuiboard.core import config as config_mod
-from tuiboard.core import csvlog, jsonl, projector, runmeta, tfevents
+from tuiboard.core import csvlog, jsonl, projector, runmeta, tfevents, wandb
 from tuiboard.core.discovery import RunFiles
 from tuiboard.core.store import RunData, ScalarSeries, ValueSeries
 from tuiboard.core.types import (
@@ -42,6 +44,9 @@ chunk), and so peak memory, on big files. Measured on medium (85 MB, 1.28M point
 a point above baseline / events a second, fresh process, noisy machine): 16 MiB 51 / 3.8M,
 1 MiB 34 / 4.6M, 512 KiB 34 / 4.2M, 256 KiB 32 / 3.9M, 192 KiB 31.5 / 3.5M, 128 KiB 31.6 /
 2.8M. Held memory is ~31 at every size; each read costs ~0.3 ms of fixed numpy work."""
+WANDB_CHUNK = 8 << 20
+"""Bytes read per call from a `.wandb` file: its reader cuts all blocks of a buffer in lockstep
+(numpy passes over every block at once), so it wants many blocks a call; 8 MiB is 256 blocks."""
 RESERVE_HEADROOM = 1.125
 """Room reserved beyond a file's extrapolated points. Untouched, it costs no resident memory
 (large columns are anonymous mappings, see store._columns), and live appends fill it without
@@ -101,7 +106,7 @@ _trim = _glibc_malloc()
 class FileCursor:
     path: str
     fmt: str
-    """"tfevents", "jsonl" or "csv"."""
+    """"tfevents", "jsonl", "csv" or "wandb"."""
     inode: int = -1
     offset: int = 0
     """Absolute offset just past the last complete, handled record or line."""
@@ -111,6 +116,7 @@ class FileCursor:
     vanished: bool = False
     jsonl_state: jsonl.JsonlState | None = None
     csv_state: csvlog.CsvState | None = None
+    wandb_state: wandb.WandbState | None = None
     head: bytes = b""
     """The file's first bytes when first read: writers only append, so different first bytes
     under the same inode mean the file was rewritten in place (truncated and written again).
@@ -156,6 +162,7 @@ class RunLoader:
         found = {p: "tfevents" for p in self.files.event_files}
         found.update((p, "jsonl") for p in self.files.jsonl_files)
         found.update((p, "csv") for p in self.files.csv_files)
+        found.update((p, "wandb") for p in self.files.wandb_files)
         # Files read before and gone from the listing are checked too: they vanished.
         found.update((p, c.fmt) for p, c in self.cursors.items() if p not in found)
         wanted = sorted(found.items())
@@ -212,8 +219,9 @@ class RunLoader:
             self._warn(ReadWarning(cur.path, f"cannot open: {e.strerror or e}"))
             result.changed = True
             return
+        base = WANDB_CHUNK if cur.fmt == "wandb" else CHUNK
         try:
-            want = CHUNK
+            want = base
             first = True
             while cur.offset < cur.size:
                 fh.seek(cur.offset)
@@ -234,6 +242,14 @@ class RunLoader:
                         cur.csv_state = csvlog.CsvState()
                     consumed, parsed = csvlog.read_csv(buf, cur.offset, cur.path, cur.csv_state)
                     need = 0 if consumed or at_eof else len(buf) * 2
+                elif cur.fmt == "wandb":
+                    if cur.wandb_state is None:
+                        cur.wandb_state = wandb.WandbState()
+                    wgot = wandb.read_wandb(buf, cur.offset, cur.path, cur.wandb_state)
+                    consumed, parsed = wgot.consumed, wgot.parsed
+                    if wgot.fatal:
+                        cur.dead = True
+                    need = 0 if consumed or at_eof else len(buf) * 2
                 else:
                     if cur.jsonl_state is None:
                         cur.jsonl_state = jsonl.JsonlState()
@@ -249,12 +265,30 @@ class RunLoader:
                 if at_eof and consumed < len(buf):
                     break  # an incomplete tail: read it again when the file changes
                 # A chunk boundary; with nothing consumed, one record is bigger than the chunk.
-                want = max(want * 2, need) if consumed == 0 else CHUNK
+                want = max(want * 2, need) if consumed == 0 else base
         except OSError as e:
             self._warn(ReadWarning(cur.path, f"read failed: {e.strerror or e}", offset=cur.offset))
             result.changed = True
         finally:
             fh.close()
+        if cur.wandb_state is not None:
+            self._take_wandb(cur, result)
+
+    def _take_wandb(self, cur: FileCursor, result: ReadResult) -> None:
+        """A W&B file's run facts and config, after a read of it."""
+        state = cur.wandb_state
+        assert state is not None and self.data.config is not None
+        meta = state.meta(os.path.dirname(cur.path))
+        if not meta.summary and self.data.meta.summary and not state.summary:
+            meta = replace(meta, summary=self.data.meta.summary)  # old W&B's summary file
+        if meta != self.data.meta:
+            self.data.meta = meta
+            result.changed = True
+        if state.config:
+            flat = config_mod.flatten(config_mod.unwrap_wandb(state.config))
+            if any(self.data.config.get(k, _MISSING) != v for k, v in flat.items()):
+                self.data.config.update(flat)
+                result.changed = True
 
     def _reserve_ahead(self, parsed: Parsed, ratio: float) -> None:
         """After the first chunk of a long read: size each series for the rest of the file,
@@ -350,6 +384,7 @@ class RunLoader:
 
     def _read_configs(self, result: ReadResult) -> None:
         paths = list(self.files.config_files) + list(self.files.projector_configs)
+        paths += self.files.summary_files
         for path in paths:
             try:
                 mtime = os.stat(path).st_mtime
@@ -359,7 +394,14 @@ class RunLoader:
                 continue
             self.config_mtimes[path] = mtime
             result.changed = True
-            if path in self.files.projector_configs:
+            if path in self.files.summary_files:
+                summary, warns = read_summary_file(path)
+                if not self.data.meta.summary or not any(
+                    c.wandb_state is not None and c.wandb_state.summary
+                    for c in self.cursors.values()
+                ):
+                    self.data.meta = replace(self.data.meta, summary=summary)
+            elif path in self.files.projector_configs:
                 infos, warns = projector.read_projector(path)
                 self.data.embeddings = tuple(infos)
             else:
@@ -392,6 +434,25 @@ class RunLoader:
         # replaced by its updated count instead of piling up.
         self.file_warnings[(w.file, w.offset, w.line)] = w
         self.data.warnings = tuple(self.file_warnings.values())
+
+
+_MISSING = object()
+MAX_SUMMARY_BYTES = 16 << 20
+
+
+def read_summary_file(path: str) -> tuple[dict[str, Any], list[ReadWarning]]:
+    """Old W&B's `wandb-summary.json`: top-level keys as written (nested objects kept as dicts,
+    as W&B's summary holds them), keys starting with "_" (W&B's own) dropped."""
+    raw, problem = config_mod.read_small_file(path, MAX_SUMMARY_BYTES, "summary")
+    if raw is None:
+        return {}, [problem] if problem is not None else []
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as error:
+        return {}, [ReadWarning(path, f"summary is not valid JSON: {error}")]
+    if not isinstance(data, dict):
+        return {}, [ReadWarning(path, "summary is not a JSON object")]
+    return {str(k): v for k, v in data.items() if not str(k).startswith("_")}, []
 
 
 def _slice_seq(cols: ScalarColumns, lo: int | None, hi: int | None) -> ScalarColumns:

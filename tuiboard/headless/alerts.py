@@ -6,7 +6,7 @@ thread, in order, with the alert in environment variables; a failing, missing or
 is reported on stderr and never stops the watch). Must not import: textual, rich.
 
 Environment of the command (all strings; empty when unknown):
-  TUIBOARD_RUN     run name            TUIBOARD_STATUS  stalled | diverged | damaged
+  TUIBOARD_RUN     run name            TUIBOARD_STATUS  stalled | diverged | failed | damaged
   TUIBOARD_TAG     the tag concerned   TUIBOARD_STEP    its step
   TUIBOARD_VALUE   its value (Python float repr: 0.25, nan, inf)
   TUIBOARD_REASON  the one-phrase explanation

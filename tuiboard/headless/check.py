@@ -4,7 +4,7 @@ Owns: the exit codes, parsing `--fail-on`, and check's text and JSON output.
 Must not import: textual, rich.
 
 Exit codes (stable; cron, CI and Slurm epilogs rely on them):
-  0  no run has a status listed in --fail-on (default: stalled,diverged,damaged)
+  0  no run has a status listed in --fail-on (default: stalled,diverged,failed,damaged)
   1  at least one run has such a status
   2  usage or input error: bad arguments or regex, a logdir that does not exist
 An existing logdir with no runs at all exits 0 and says so on stderr.
@@ -30,7 +30,7 @@ EXIT_OK = 0
 EXIT_UNHEALTHY = 1
 EXIT_ERROR = 2
 
-DEFAULT_FAIL_ON = "stalled,diverged,damaged"
+DEFAULT_FAIL_ON = "stalled,diverged,failed,damaged"
 
 
 def parse_fail_on(text: str) -> frozenset[str]:

@@ -94,7 +94,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p = sub.add_parser(
         "summary",
         help="one row per run: status, step, rate, last and best values",
-        description="One row per run: status (live, stalled, finished, diverged, damaged), "
+        description="One row per run: status (live, stalled, finished, diverged, failed, damaged), "
         "last step, recent rate, time since the last write, and the last and best value of "
         "the chosen tags. A table on a terminal, aligned text when piped, JSON lines with "
         "--json. Exit status: 0, or 2 on a usage error.",
@@ -119,16 +119,16 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument(
         "--on-alert",
         metavar="CMD",
-        help="with --watch: run this shell command each time a run becomes stalled, diverged "
-        "or damaged; it gets TUIBOARD_RUN, TUIBOARD_STATUS, TUIBOARD_TAG, TUIBOARD_STEP, "
+        help="with --watch: run this shell command each time a run becomes stalled, diverged, "
+        "failed or damaged; it gets TUIBOARD_RUN, TUIBOARD_STATUS, TUIBOARD_TAG, TUIBOARD_STEP, "
         "TUIBOARD_VALUE, TUIBOARD_REASON",
     )
 
     p = sub.add_parser(
         "check",
         help="print unhealthy runs; exit 1 if one has a --fail-on status",
-        description="Print the runs that are stalled, diverged or damaged. Exit status: 0 when "
-        "no run has a status in --fail-on, 1 when one does, 2 on a usage or input error "
+        description="Print the runs that are stalled, diverged, failed or damaged. Exit status: "
+        "0 when no run has a status in --fail-on, 1 when one does, 2 on a usage or input error "
         "(such as a logdir that does not exist).",
     )
     _common(p)

@@ -12,6 +12,9 @@ JSON (`--json`), a stable contract: one object
              "runs": {run: {"last", "last_step", "best", "best_step", "points"}}}]
            the scalar tags every run has, by name; best as in summary.py
   unshared [str]   scalar tags some runs lack
+  summary  [{"key": str, "differs": bool, "values": {run: value}}]
+           the writers' own run summaries (W&B's: each key's last value, define_metric
+           summaries as {"max": ...}), as params; [] when no run has one
 Numbers that are not finite are "NaN", "Infinity", "-Infinity"; other values keep their JSON type.
 """
 
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuiboard.core.types import SCALARS
 from tuiboard.headless.health import ACCURACY, LOSS, fmt_number
-from tuiboard.headless.summary import TagStats, json_number, plain, tag_stats
+from tuiboard.headless.summary import TagStats, json_number, json_safe, plain, tag_stats
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -50,6 +53,8 @@ class Comparison:
     params: tuple[Param, ...]
     scalars: tuple[tuple[str, dict[str, TagStats]], ...]
     unshared: tuple[str, ...]
+    summary: tuple[Param, ...] = ()
+    """The runs' own summaries (RunMeta.summary), keyed as params are."""
 
 
 def _is_number(v: Any) -> bool:
@@ -63,17 +68,23 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def compare(runs: Sequence[Run]) -> Comparison:
-    names = [r.name for r in runs]
-    configs = [r.config for r in runs]
-    keys = sorted({k for c in configs for k in c})
+def _params(names: Sequence[str], dicts: Sequence[dict[str, Any]]) -> list[Param]:
+    keys = sorted({k for c in dicts for k in c})
     params = []
     for k in keys:
-        vals = {n: c[k] for n, c in zip(names, configs, strict=True) if k in c}
+        vals = {n: c[k] for n, c in zip(names, dicts, strict=True) if k in c}
         present = list(vals.values())
-        differs = len(vals) < len(runs) or any(not _same(present[0], v) for v in present[1:])
+        differs = len(vals) < len(names) or any(not _same(present[0], v) for v in present[1:])
         params.append(Param(k, differs, vals))
     params.sort(key=lambda p: (not p.differs, p.key))
+    return params
+
+
+def compare(runs: Sequence[Run]) -> Comparison:
+    names = [r.name for r in runs]
+    params = _params(names, [r.config for r in runs])
+    summaries = [r.meta.summary for r in runs]
+    summary = _params(names, summaries) if any(summaries) else []
     tag_sets = [set(r.tags(SCALARS)) for r in runs]
     shared = sorted(set.intersection(*tag_sets)) if tag_sets else []
     unshared = sorted(set.union(*tag_sets) - set(shared)) if tag_sets else []
@@ -86,11 +97,17 @@ def compare(runs: Sequence[Run]) -> Comparison:
                 per[r.name] = st
         scalars.append((tag, per))
     return Comparison(
-        tuple((r.name, r.path) for r in runs), tuple(params), tuple(scalars), tuple(unshared)
+        tuple((r.name, r.path) for r in runs),
+        tuple(params),
+        tuple(scalars),
+        tuple(unshared),
+        tuple(summary),
     )
 
 
 def _json_value(v: Any) -> Any:
+    if isinstance(v, dict):
+        return json_safe(v)  # a define_metric summary such as {"max": 0.9}
     if isinstance(v, float):
         return json_number(v)
     if v is None or isinstance(v, str | int | bool):
@@ -127,6 +144,14 @@ def comparison_json(c: Comparison) -> dict[str, Any]:
             for tag, per in c.scalars
         ],
         "unshared": list(c.unshared),
+        "summary": [
+            {
+                "key": p.key,
+                "differs": p.differs,
+                "values": {n: _json_value(v) for n, v in p.values.items()},
+            }
+            for p in c.summary
+        ],
     }
 
 
@@ -186,7 +211,21 @@ def plain_lines(c: Comparison, only_diff: bool = False) -> list[str]:
         shown = ", ".join(plain(t) for t in c.unshared[:10])
         more = f", ... (+{len(c.unshared) - 10})" if len(c.unshared) > 10 else ""
         out.append(f"not in every run: {shown}{more}")
+    if c.summary:
+        out += ["", "run summaries, as the writers recorded them (* = differs)"]
+        out += _aligned(_summary_grid(c, only_diff))
     return out
+
+
+def _summary_grid(c: Comparison, only_diff: bool) -> list[list[str]]:
+    names = [n for n, _ in c.runs]
+    grid = [["", "KEY", *names]]
+    for p in c.summary:
+        if only_diff and not p.differs:
+            continue
+        cells = [_param_cell(p.values.get(n, _MISSING)) for n in names]
+        grid.append(["*" if p.differs else "", p.key, *cells])
+    return grid
 
 
 def rich_tables(c: Comparison, only_diff: bool = False) -> list[RenderableType]:
@@ -218,4 +257,14 @@ def rich_tables(c: Comparison, only_diff: bool = False) -> list[RenderableType]:
         out.append(Text("  (no tag shared by every run)", style="dim"))
     if c.unshared:
         out.append(Text(plain("not in every run: " + ", ".join(c.unshared)), style="dim"))
+    if c.summary:
+        out.append(Text("run summaries, as the writers recorded them", style="bold"))
+        grid = _summary_grid(c, only_diff)
+        t = Table(header_style="bold")
+        for h in grid[0][1:]:
+            t.add_column(Text(plain(h)), overflow="fold")
+        for row in grid[1:]:
+            style = "bold yellow" if row[0] else "dim"
+            t.add_row(*(Text(plain(x), style=style) for x in row[1:]))
+        out.append(t)
     return out

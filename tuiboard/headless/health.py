@@ -7,13 +7,17 @@ Must not import: textual, rich.
 
 Statuses (a run may have several; `Health.status` is the most severe, `Health.statuses` all):
   diverged   a NaN or inf in a loss-like tag (its clean line), from the first step it appeared
+  failed     the writer recorded a non-zero exit code (W&B's exit record); the run is also
+             finished
   damaged    the reader reported warnings (bad records, unparsable lines, vanished files)
   stalled    no new data for longer than the stall limit: `stall_after` when given, else ten
              times the run's median interval between writes and at least 5 minutes
   finished   the writer closed the session (a SessionLog STOP, or an hparams session end) and
-             wrote no data after it (points within END_GRACE seconds of it still count as its)
+             wrote no data after it (points within END_GRACE seconds of it still count as its),
+             or recorded an exit code (W&B's exit record: 0 finished, else failed too)
   live       wrote recently (none of the above about its activity)
-Exactly one of live / stalled / finished is always present; diverged and damaged come on top.
+Exactly one of live / stalled / finished is always present; diverged, failed and damaged come
+on top.
 """
 
 from __future__ import annotations
@@ -38,10 +42,11 @@ STALLED = "stalled"
 FINISHED = "finished"
 DIVERGED = "diverged"
 DAMAGED = "damaged"
+FAILED = "failed"
 
-SEVERITY = (DIVERGED, DAMAGED, STALLED, FINISHED, LIVE)
+SEVERITY = (DIVERGED, FAILED, DAMAGED, STALLED, FINISHED, LIVE)
 """Every status, most severe first."""
-UNHEALTHY = frozenset({DIVERGED, DAMAGED, STALLED})
+UNHEALTHY = frozenset({DIVERGED, FAILED, DAMAGED, STALLED})
 """The statuses `check` fails on by default and `--on-alert` fires for."""
 
 MIN_STALL = 300.0
@@ -118,6 +123,8 @@ class RunFacts:
     """Step of the main tag's last point."""
     main_value: float | None
     """Value of the main tag's last point."""
+    exit_code: int | None = None
+    """The exit code the writer recorded (W&B's exit record); None when it recorded none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +210,7 @@ def run_facts(
         main_tag=main,
         main_step=main_step,
         main_value=main_value,
+        exit_code=run.meta.exit_code,
     )
 
 
@@ -266,7 +274,11 @@ def assess(facts: RunFacts, now: float, stall_after: float | None = None) -> Hea
     if facts.warnings:
         n = len(facts.warnings)
         found[DAMAGED] = f"{n} reader warning{'s' if n > 1 else ''}: {facts.warnings[0].message}"
-    if facts.session_end is not None:
+    if facts.exit_code is not None and facts.exit_code != 0:
+        found[FAILED] = f"exit code {facts.exit_code}"
+    if facts.exit_code is not None:
+        found[FINISHED] = f"exit code {facts.exit_code}"
+    elif facts.session_end is not None:
         found[FINISHED] = f"{facts.session_end.how} at step {facts.session_end.step}"
     elif idle is not None and idle > limit:
         found[STALLED] = f"no new data for {fmt_duration(idle)} (limit {fmt_duration(limit)})"

@@ -8,8 +8,8 @@ Rich is imported only by `rich_table` (a terminal is attached).
 JSON lines (`--json`), a stable contract: one object per run, keys always present:
   run           str    the run name ("/"-separated, relative to its logdir)
   path          str    absolute directory
-  formats       [str]  "tfevents" and/or "jsonl"
-  status        str    live | stalled | finished | diverged | damaged (the most severe)
+  formats       [str]  "tfevents", "jsonl" and/or "wandb"
+  status        str    live | stalled | finished | diverged | failed | damaged (the most severe)
   statuses      [str]  every status that applies, most severe first
   reason        str    one phrase explaining `status`
   reasons       [str]  the phrase of each of `statuses`, in the same order
@@ -27,6 +27,10 @@ JSON lines (`--json`), a stable contract: one object per run, keys always presen
                 only the selected tags the run has; best is the min (loss) or max (accuracy)
                 of the clean line, null for other families
   time          num    the clock the row was computed at (unix seconds)
+  display_name  str|null   the name the writer gave the run (W&B's display name)
+  exit_code     int|null   the exit code the writer recorded (W&B's exit record)
+  summary       {key: value}  the writer's own summary of the run (W&B's run summary: the last
+                value of each key, define_metric summaries as {"max": ...}); {} when none
 Numbers that are not finite are the strings "NaN", "Infinity", "-Infinity" (JSON has none).
 Values are the stored float32/float64 converted exactly: `float(run.scalars(tag).value[i])`.
 """
@@ -37,12 +41,12 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tuiboard.core.types import SCALARS
+from tuiboard.core.types import SCALARS, RunMeta
 from tuiboard.headless.health import (
     ACCURACY,
     LOSS,
@@ -105,6 +109,8 @@ class Row:
     """The selected tags this run has."""
     now: float
     """The clock the row was computed at."""
+    meta: RunMeta = field(default_factory=RunMeta)
+    """What the run says about itself (display name, exit code, summary)."""
     generation: int = 0
     """Changes whenever the run's data changed (unlike Run.version, also when a replaced file
     made the loader start the run afresh): what a watch compares to decide "something new"."""
@@ -263,6 +269,7 @@ class Summarizer:
                     points=c.points,
                     tags=stats,
                     now=now,
+                    meta=run.meta,
                     generation=c.generation,
                 )
             )
@@ -377,7 +384,24 @@ def row_json(row: Row) -> dict[str, Any]:
             for tag, st in row.tags.items()
         },
         "time": row.now,
+        "display_name": row.meta.display_name or None,
+        "exit_code": row.meta.exit_code,
+        "summary": json_safe(row.meta.summary),
     }
+
+
+def json_safe(value: Any) -> Any:
+    """A value for the JSON contract: non-finite floats as strings, containers recursively,
+    anything else as its str()."""
+    if isinstance(value, float):
+        return json_number(value)
+    if value is None or isinstance(value, str | int | bool):
+        return value
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return str(value)
 
 
 def json_lines(rows: Iterable[Row]) -> Iterator[str]:
@@ -492,6 +516,7 @@ STATUS_STYLE = {
     "finished": "blue",
     "stalled": "yellow",
     "damaged": "magenta",
+    "failed": "red",
     "diverged": "bold red",
 }
 
