@@ -45,7 +45,7 @@ from tuiboard.ui.screens.help import HelpScreen
 from tuiboard.ui.screens.prompt import PromptScreen
 from tuiboard.ui.screens.run_details import RunDetailsScreen
 from tuiboard.ui.screens.warnings import WarningsScreen
-from tuiboard.ui.view_state import SMOOTHING_STEP
+from tuiboard.ui.view_state import METRIC, SMOOTHING_STEP, X_AXES
 from tuiboard.ui.widgets.histograms_view import HistogramsView
 from tuiboard.ui.widgets.logs_pane import LogLines, LogsPane
 from tuiboard.ui.widgets.overview import OverviewView
@@ -80,7 +80,7 @@ class TuiboardApp(App[int]):
         Binding("o", "only_run", "Only the highlighted run (toggle)"),
         Binding("s", "smoothing(1)", "Smoothing +0.05"),
         Binding("S", "smoothing(-1)", "Smoothing -0.05"),
-        Binding("x", "cycle_x_axis", "X axis: step / relative / wall"),
+        Binding("x", "cycle_x_axis", "X axis: step / relative / wall (/ a tag's step metric)"),
         Binding("l", "toggle('log_y')", "Log y scale"),
         Binding("i", "toggle('ignore_outliers')", "Ignore outliers (5-95th pct)"),
         Binding("R", "toggle('raw_points')", "Raw points (restart handling off)"),
@@ -460,7 +460,8 @@ class TuiboardApp(App[int]):
         self.view_changed()
 
     def action_cycle_x_axis(self) -> None:
-        self.board.options = self.board.options.next_x_axis()
+        """`x`: step, relative, wall, and (while a run defines step metrics) metric."""
+        self.board.options = self.board.options.next_x_axis(self.board.has_step_metrics())
         self.view_changed()
 
     def set_x_axis(self, mode: str) -> None:
@@ -616,7 +617,7 @@ class TuiboardApp(App[int]):
             )
         yield SystemCommand("Smoothing +0.05", "More smoothing", lambda: self.action_smoothing(1))
         yield SystemCommand("Smoothing -0.05", "Less smoothing", lambda: self.action_smoothing(-1))
-        for mode in ("step", "relative", "wall"):
+        for mode in (*X_AXES, METRIC) if self.board.has_step_metrics() else X_AXES:
             yield SystemCommand(
                 f"X axis: {mode}",
                 "Horizontal axis of every chart",
