@@ -83,14 +83,18 @@ class LogLines(ScrollView, can_focus=True):
         width = max((len(s) for s in lines), default=0)
         self.virtual_size = Size(width, len(lines))
         if self.following:
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
         elif shift:
-            self.scroll_to(y=max(0, self.scroll_y - shift), animate=False, immediate=True)
+            self.scroll_to(
+                y=max(0, self.scroll_y - shift), animate=False, immediate=True, force=True
+            )
         self.refresh()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        following = round(new_value) >= self.max_scroll_y
+        self._set_following(round(new_value) >= self.max_scroll_y)
+
+    def _set_following(self, following: bool) -> None:
         if following != self.following:
             self.following = following
             pane = self.parent
@@ -116,11 +120,11 @@ class LogLines(ScrollView, can_focus=True):
         return strip.crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
 
     def action_follow(self) -> None:
-        self.following = True
-        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        self._set_following(True)
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
 
     def action_top(self) -> None:
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
 
     def action_search(self) -> None:
         self.query_ancestor(LogsPane).open_search()
@@ -143,7 +147,9 @@ class LogLines(ScrollView, can_focus=True):
         else:
             after = [i for i in found if i > middle]
             target = after[0] if after else found[0]
-        self.scroll_to(y=max(0, target - self.size.height // 2), animate=False, immediate=True)
+        self.scroll_to(
+            y=max(0, target - self.size.height // 2), animate=False, immediate=True, force=True
+        )
 
     def jump_to_last_match(self) -> bool:
         """Show the newest match (searching a log goes from its end). False: none."""
@@ -151,7 +157,9 @@ class LogLines(ScrollView, can_focus=True):
         if not found:
             return False
         target = found[-1]
-        self.scroll_to(y=max(0, target - self.size.height // 2), animate=False, immediate=True)
+        self.scroll_to(
+            y=max(0, target - self.size.height // 2), animate=False, immediate=True, force=True
+        )
         return True
 
 
