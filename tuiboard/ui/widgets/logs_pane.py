@@ -172,6 +172,7 @@ class LogsPane(Vertical):
         """The run whose logs are shown (None: no run has console output)."""
         self.paths: tuple[str, ...] = ()
         self._run_path = ""
+        self._display_name = ""
         self._target: tuple[str, tuple[str, ...]] | None = None
         """What the worker follows: (run, its console paths). Replaced whole (atomic)."""
         self._wake = threading.Event()
@@ -207,6 +208,7 @@ class LogsPane(Vertical):
             lines.show((), frozenset(), 0)
         self.run_name, self.paths = name, paths
         self._run_path = "" if run is None else run.path
+        self._display_name = "" if run is None else run.meta.display_name
         self._target = (name, paths) if name is not None and paths else None
         self._wake.set()
         self.show_title()
@@ -255,30 +257,33 @@ class LogsPane(Vertical):
     # -- title and search ------------------------------------------------------------------------
 
     def show_title(self) -> None:
+        """Logs  following  <run>  files/output.log · 9 lines: what matters first, for narrow
+        terminals (the run is named by the name the user gave it when it has one)."""
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" Logs ", style="bold reverse")
         if self.run_name is None:
             text.append("  no run with console output", style="dim")
-        else:
-            text.append(" ")
-            text.append(clean(self.run_name), style="bold")
-            if not self.paths:
-                text.append("  no console output", style="dim")
+            self.query_one("#logs-title", Static).update(text)
+            return
+        lines = self.log_lines
+        if self.paths:
+            if lines.following:
+                text.append(" following", style="green")
             else:
-                text.append(f"  {self._where()}", style="dim")
-                snap = self.snapshot
-                text.append(f" · {len(snap.lines):,} lines", style="dim")
-                if snap.dropped_lines or snap.skipped_bytes:
-                    text.append(" (the last 5,000 kept)", style="dim")
-                lines = self.log_lines
-                if lines.following:
-                    text.append(" · following", style="green")
-                else:
-                    text.append(" · paused: End/G follows", style="yellow")
-                if lines.pattern:
-                    text.append(f" · /{clean(lines.pattern)} {len(lines.matches())} matches")
-                for problem in snap.problems[:1]:
-                    text.append(f" · ⚠ {clean(problem)}", style="yellow")
+                text.append(" paused: End/G follows", style="yellow")
+        text.append("  ")
+        text.append(clean(self._display_name or self.run_name), style="bold")
+        if not self.paths:
+            text.append("  no console output", style="dim")
+        else:
+            snap = self.snapshot
+            text.append(f"  {self._where()} · {len(snap.lines):,} lines", style="dim")
+            if snap.dropped_lines or snap.skipped_bytes:
+                text.append(" (the last 5,000 kept)", style="dim")
+            if lines.pattern:
+                text.append(f" · /{clean(lines.pattern)} {len(lines.matches())} matches")
+            for problem in snap.problems[:1]:
+                text.append(f" · ⚠ {clean(problem)}", style="yellow")
         self.query_one("#logs-title", Static).update(text)
 
     def _where(self) -> str:
