@@ -83,12 +83,21 @@ class LogLines(ScrollView, can_focus=True):
         width = max((len(s) for s in lines), default=0)
         self.virtual_size = Size(width, len(lines))
         if self.following:
-            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+            self._stick()
+            self.call_after_refresh(self._stick)  # again once the scrollbars are laid out
         elif shift:
             self.scroll_to(
                 y=max(0, self.scroll_y - shift), animate=False, immediate=True, force=True
             )
         self.refresh()
+
+    def _stick(self) -> None:
+        """Following: scroll to the newest line (the layout may have moved the bottom)."""
+        if self.following:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._stick)
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
