@@ -338,3 +338,20 @@ async def test_console_paths_that_appear_later_open_the_pane(
         await until(pilot, lambda: pane(app).updates > 0)
         assert pane(app).display
         assert list(app.query_one(LogLines).lines) == wb.lines
+
+
+async def test_overview_keeps_every_point_in_metric_mode(logs: tuple[Logdir, Path]) -> None:
+    from tuiboard.ui.widgets.overview import OverviewView
+
+    logdir, _ = logs
+    set_meta(logdir, WB_RUN, wandb_meta((), step_metrics={"loss": "val/acc"}))
+    async with make_app(logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        app.set_x_axis("metric")
+        await pilot.pause()
+        placed = app.board.cache.get(WB_RUN, "loss", app.board.options)
+        assert placed is not None and len(placed) == len(EPOCHS)  # steps with a val/acc
+        row = app.query_one(OverviewView)._row(WB_RUN, "loss")
+        assert row is not None
+        assert len(row.y) == len(EPOCHS) * STEPS_PER_EPOCH and row.step == 39
+        assert row.last == pytest.approx(2.0 / 40)

@@ -145,10 +145,11 @@ class SeriesCache:
             return None
         metric_tag = step_metric(run, tag) if options.x_axis == METRIC else None
         metric_version = -1 if metric_tag is None else run.series_version(SCALARS, metric_tag)
-        key = (
+        axis = "step" if options.x_axis == METRIC and metric_tag is None else options.x_axis
+        key = (  # a tag without a step metric is drawn on steps: one entry serves both modes
             version,
             options.smoothing,
-            options.x_axis,
+            axis,
             options.raw_points,
             metric_tag,
             metric_version,
