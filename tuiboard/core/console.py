@@ -114,6 +114,9 @@ class ConsoleText:
         elif not self._in_string and s.isprintable():
             self._write(s)
             return
+        elif not self._in_string and "\r" in s and s.replace("\r", "").isprintable():
+            self._overwrites(s.split("\r"))
+            return
         while pos < n:
             if self._in_string:
                 end = _STRING_END.search(s, pos)
@@ -131,6 +134,21 @@ class ConsoleText:
             if m.start() > pos:
                 self._write(s[pos : m.start()])
             pos = self._control(s, m.start())
+
+    def _overwrites(self, parts: list[str]) -> None:
+        """Text separated by `\r` alone (a tqdm bar's states): the first part at the cursor, each
+        next one from column 0. Only a part longer than every later one can show, so only those
+        are written (a bar of 10,000 states costs a few writes)."""
+        self._write(parts[0])
+        shown: list[str] = []
+        longest = -1
+        for part in reversed(parts[1:]):
+            if len(part) > longest:
+                shown.append(part)
+                longest = len(part)
+        for part in reversed(shown):  # the last part is written last: the cursor ends after it
+            self._cursor = 0
+            self._write(part)
 
     def _control(self, s: str, i: int) -> int:
         """Apply the control character or escape sequence at `s[i]`; return where text resumes."""

@@ -135,9 +135,15 @@ class _FileTail:
         start = max(0, size - TAIL_BYTES)
         f.seek(start)
         data = f.read()
-        if start > 0:  # begin at a whole line
-            nl = data.find(b"\n")
-            cut = len(data) if nl < 0 else nl + 1
+        # Begin at a whole line, and at most max_lines lines before the end: older lines would
+        # only be dropped again (a 4 MiB tail of short lines holds ~50,000).
+        cut = len(data)
+        for _ in range(self.max_lines + 1):
+            cut = data.rfind(b"\n", 0, cut)
+            if cut < 0:
+                break
+        if cut >= 0 or start > 0:
+            cut = len(data) if cut < 0 else cut + 1
             data, start = data[cut:], start + cut
         self._reset(start)
         self.opened = True
