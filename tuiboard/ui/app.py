@@ -659,6 +659,12 @@ class TuiboardApp(App[int]):
         yield SystemCommand(
             "Show/hide run panel", "More room for charts", self.action_toggle_sidebar
         )
+        yield SystemCommand(
+            "Show/hide Logs pane", "The highlighted run's console output", self.action_toggle_logs
+        )
+        yield SystemCommand(
+            "Run details", "Id, tags, notes, exit code, summary, config", self.action_run_details
+        )
         shown = self.shown_tabs()
         for dash in DASHBOARDS:
             yield SystemCommand(
