@@ -99,6 +99,11 @@ class LogLines(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.call_after_refresh(self._stick)
 
+    def watch_show_horizontal_scrollbar(self, shown: bool) -> None:
+        # A line wider than the pane brings the horizontal scrollbar, which takes the last row:
+        # the bottom moved, and a following view follows it.
+        self.call_after_refresh(self._stick)
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self._set_following(round(new_value) >= self.max_scroll_y)
