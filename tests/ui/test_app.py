@@ -361,6 +361,8 @@ async def test_help_lists_every_key(tbx_logdir: Logdir) -> None:
         body = app.screen.query_one("#help-table", Static).content
         from rich.console import Console
 
+        from tuiboard.ui.widgets.logs_pane import LogLines
+
         console = Console(width=100, record=True)
         console.print(body)
         text = console.export_text()
@@ -369,6 +371,7 @@ async def test_help_lists_every_key(tbx_logdir: Logdir) -> None:
             *ChartScreen.BINDINGS,
             *HistogramsView.BINDINGS,
             *OverviewView.BINDINGS,
+            *LogLines.BINDINGS,
         ):
             assert binding.description in text  # type: ignore[union-attr]
         assert "ctrl+p" in text
@@ -429,12 +432,14 @@ def test_every_binding_has_its_action() -> None:
     from textual.binding import Binding
 
     from tuiboard.ui.screens.card import CardScreen
+    from tuiboard.ui.screens.run_details import RunDetailsScreen
     from tuiboard.ui.widgets.audio_view import AudioCard
     from tuiboard.ui.widgets.custom_scalars_view import CustomScalarsView
     from tuiboard.ui.widgets.embeddings_view import EmbeddingsView
     from tuiboard.ui.widgets.graph_view import GraphView
     from tuiboard.ui.widgets.hparams_view import HParamsView
     from tuiboard.ui.widgets.images_view import ImageCard
+    from tuiboard.ui.widgets.logs_pane import LogLines
     from tuiboard.ui.widgets.mesh_view import MeshCard
     from tuiboard.ui.widgets.pr_curves_view import PrCard
     from tuiboard.ui.widgets.run_panel import RunTree as Tree
@@ -464,6 +469,8 @@ def test_every_binding_has_its_action() -> None:
         EmbeddingsView,
         CustomScalarsView,
         ChartScroll,
+        LogLines,
+        RunDetailsScreen,
     ):
         for b in owner.BINDINGS:
             assert isinstance(b, Binding)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from rich.cells import cell_len
+
 from tuiboard.render.canvas import Canvas
 from tuiboard.render.numbers import (
     fmt_duration,
@@ -122,9 +124,12 @@ def draw_x_axis(
     axis_line: bool,
     axis_sid: int,
     text_sid: int,
+    name: str = "",
+    name_sid: int = 0,
 ) -> None:
     """The x axis under a plot of `row` rows: an axis line with ticks (when `axis_line`; the
-    plot is tall enough for it), then the tick labels placed without overlapping."""
+    plot is tall enough for it), then the tick labels placed without overlapping, and the
+    axis's `name` (clean text) at the right end of their row, cut to a third of the plot."""
     plot_cols = width - left
     if axis_line:
         canvas.put(row, label_w, "└" + "─" * plot_cols, axis_sid)
@@ -132,5 +137,13 @@ def draw_x_axis(
             if left <= c < width:
                 canvas.put(row, c, "┬", axis_sid)
     label_row = row + int(axis_line)
-    for col, lab in place_labels(tick_cols, labels, left if axis_line else 0, width):
+    end = width
+    if name and plot_cols >= 9:
+        name = "".join(c if cell_len(c) == 1 else "?" for c in name)  # one cell a character
+        keep = max(3, plot_cols // 3)
+        shown = name if len(name) <= keep else name[: keep - 1] + "…"
+        end = width - len(shown)
+        canvas.put(label_row, end, shown, name_sid)
+        end -= 1
+    for col, lab in place_labels(tick_cols, labels, left if axis_line else 0, end):
         canvas.put(label_row, col, lab, text_sid)

@@ -72,7 +72,11 @@ class ChartOptions:
     ignore_outliers: bool = False
     """Y range from the 5th-95th percentiles of the visible values (TensorBoard's option)."""
     x_mode: str = "step"
-    """"step" | "relative" (x in seconds since start, labelled 1m30s) | "wall" (unix time)."""
+    """"step" | "relative" (x in seconds since start, labelled 1m30s) | "wall" (unix time) |
+    any other name: numbers, ticked as steps are ("metric": a step metric's values)."""
+    x_label: str = ""
+    """Untrusted (a tag: a step metric's name): written at the right end of the x tick labels'
+    row, the ticks placed left of it ("" = none)."""
     x_range: tuple[float, float] | None = None
     """Zoomed x range in data units; None = the full extent of the series."""
     cursor_x: float | None = None
@@ -439,7 +443,18 @@ def draw_chart(
         xt, xl = x_ticks(x_lo, x_hi, plot_cols, opts.x_mode)
         tick_cols = [left + (round((t - x_lo) * sx) >> 1) for t in xt]
         draw_x_axis(
-            canvas, plot_rows, label_w, left, width, tick_cols, xl, x_axis_line, axis_sid, text_sid
+            canvas,
+            plot_rows,
+            label_w,
+            left,
+            width,
+            tick_cols,
+            xl,
+            x_axis_line,
+            axis_sid,
+            text_sid,
+            name=clean(opts.x_label),
+            name_sid=canvas.style(f"italic {theme.text}") if color else text_sid,
         )
 
     return ChartFrame(

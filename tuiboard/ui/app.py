@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane
 
-from tuiboard.core.logdir import Changes, Logdir
+from tuiboard.core.logdir import Changes, Logdir, Run
 from tuiboard.core.watch import Watcher
 from tuiboard.dashboards import DASHBOARDS
 from tuiboard.render.sanitize import clean
@@ -43,9 +43,11 @@ from tuiboard.ui.screens.card import CardScreen
 from tuiboard.ui.screens.chart import ChartScreen
 from tuiboard.ui.screens.help import HelpScreen
 from tuiboard.ui.screens.prompt import PromptScreen
+from tuiboard.ui.screens.run_details import RunDetailsScreen
 from tuiboard.ui.screens.warnings import WarningsScreen
-from tuiboard.ui.view_state import SMOOTHING_STEP
+from tuiboard.ui.view_state import METRIC, SMOOTHING_STEP, X_AXES
 from tuiboard.ui.widgets.histograms_view import HistogramsView
+from tuiboard.ui.widgets.logs_pane import LogLines, LogsPane
 from tuiboard.ui.widgets.overview import OverviewView
 from tuiboard.ui.widgets.run_panel import RunPanel, RunTree
 from tuiboard.ui.widgets.scalar_chart import ChartSource, ScalarChart
@@ -78,12 +80,14 @@ class TuiboardApp(App[int]):
         Binding("o", "only_run", "Only the highlighted run (toggle)"),
         Binding("s", "smoothing(1)", "Smoothing +0.05"),
         Binding("S", "smoothing(-1)", "Smoothing -0.05"),
-        Binding("x", "cycle_x_axis", "X axis: step / relative / wall"),
+        Binding("x", "cycle_x_axis", "X axis: step / relative / wall (/ a tag's step metric)"),
         Binding("l", "toggle('log_y')", "Log y scale"),
         Binding("i", "toggle('ignore_outliers')", "Ignore outliers (5-95th pct)"),
         Binding("R", "toggle('raw_points')", "Raw points (restart handling off)"),
         Binding("p", "pause", "Pause / resume live redraws"),
         Binding("b", "toggle_sidebar", "Show / hide the run panel"),
+        Binding("L", "toggle_logs", "Logs pane: the highlighted run's console output"),
+        Binding("I", "run_details", "Details of the highlighted run (id, tags, notes, summary)"),
         Binding("W", "warnings", "All warnings"),
         Binding("e", "export", "Export visible series to CSV"),
     ]
@@ -112,6 +116,8 @@ class TuiboardApp(App[int]):
         self._progress: tuple[int, int] | None = None
         self._last_update: float | None = None
         self._highlighted_run: str | None = None
+        self._logs_chosen = False
+        """The Logs pane was opened or closed (by `L` or once by itself): never auto-open it."""
         self.applied = 0
         """How many StoreChanged were applied (tests wait on it)."""
 
@@ -121,10 +127,12 @@ class TuiboardApp(App[int]):
         board = self.board
         with Horizontal(id="main"):
             yield RunPanel(board.selection, board.colour_of, id="run-panel")
-            with TabbedContent(id="tabs", initial="scalars"):
-                for dash in DASHBOARDS:
-                    with TabPane(dash.title, id=dash.name):
-                        yield dash.load_view()(board, id=f"{dash.name}-view")
+            with Vertical(id="content"):
+                with TabbedContent(id="tabs", initial="scalars"):
+                    for dash in DASHBOARDS:
+                        with TabPane(dash.title, id=dash.name):
+                            yield dash.load_view()(board, id=f"{dash.name}-view")
+                yield LogsPane(id="logs")
         yield StatusBar(id="status")
 
     def views(self) -> list[DashboardView]:
@@ -158,6 +166,7 @@ class TuiboardApp(App[int]):
 
     def on_mount(self) -> None:
         self._hidden_tabs: set[str] = set()
+        self.query_one(LogsPane).display = False
         self._sync_tabs()
         self._update_status()
         if self.follow_logdir:
@@ -211,6 +220,7 @@ class TuiboardApp(App[int]):
         runs = board.runs()
         self.query_one(RunPanel).sync(runs, self.clock(), set(changes.runs))
         self._sync_tabs()
+        self._sync_logs()
         for view in self.views():
             view.apply_changes(changes)
         for screen in self.screen_stack:
@@ -280,6 +290,61 @@ class TuiboardApp(App[int]):
     @on(RunHighlighted)
     def _run_highlighted(self, message: RunHighlighted) -> None:
         self._highlighted_run = message.run
+        self._sync_logs()
+
+    # -- the Logs pane -----------------------------------------------------------------------------
+
+    def logs_run(self) -> Run | None:
+        """The run the Logs pane shows: the highlighted one, else (a folder or nothing is
+        highlighted) the first run with console output."""
+        if self._highlighted_run is not None:
+            run = self.logdir.run(self._highlighted_run)
+            if run is not None:
+                return run
+        return next((r for r in self.logdir.runs if r.meta.console), None)
+
+    def _sync_logs(self) -> None:
+        pane = self.query_one(LogsPane)
+        pane.follow_run(self.logs_run())
+        if not self._logs_chosen and any(r.meta.console for r in self.logdir.runs):
+            self._logs_chosen = True  # the first console output seen: open the pane, once
+            self._show_logs(True, focus=False)
+
+    def _show_logs(self, show: bool, focus: bool) -> None:
+        pane = self.query_one(LogsPane)
+        if show == pane.display:
+            if show and focus:
+                pane.log_lines.focus()
+            return
+        pane.display = show
+        if show:
+            pane.start()
+            if focus:
+                pane.log_lines.focus()
+        else:
+            focused = self.focused
+            pane.stop()
+            if focused is not None and pane in focused.ancestors:
+                self.query_one(RunTree).focus()
+
+    def action_run_details(self) -> None:
+        """`I`: the highlighted run's details (a folder or nothing highlighted: say so)."""
+        from tuiboard.headless.health import assess, run_facts
+        from tuiboard.render.run_details import run_details
+
+        name = self._highlighted_run
+        run = None if name is None else self.logdir.run(name)
+        if run is None:
+            self.notify("highlight a run in the run panel first", severity="warning", markup=False)
+            return
+        health = assess(run_facts(run), self.clock())
+        statuses = list(zip(health.statuses, health.reasons, strict=True))
+        body = run_details(run.name, run.path, run.meta, run.config, statuses)
+        self.push_screen(RunDetailsScreen(f"Run {run.name}", body))
+
+    def action_toggle_logs(self) -> None:
+        self._logs_chosen = True
+        self._show_logs(not self.query_one(LogsPane).display, focus=True)
 
     @on(RunFilterChanged)
     def _run_filter(self, message: RunFilterChanged) -> None:
@@ -316,6 +381,7 @@ class TuiboardApp(App[int]):
             ("Full-screen chart", ChartScreen.BINDINGS),
             ("Histograms", HistogramsView.BINDINGS),
             ("Overview", OverviewView.BINDINGS),
+            ("Logs pane", LogLines.BINDINGS),
         ]
         for dash in DASHBOARDS[3:]:
             sections.append((dash.title, dash.load_view().help_bindings()))
@@ -394,7 +460,8 @@ class TuiboardApp(App[int]):
         self.view_changed()
 
     def action_cycle_x_axis(self) -> None:
-        self.board.options = self.board.options.next_x_axis()
+        """`x`: step, relative, wall, and (while a run defines step metrics) metric."""
+        self.board.options = self.board.options.next_x_axis(self.board.has_step_metrics())
         self.view_changed()
 
     def set_x_axis(self, mode: str) -> None:
@@ -550,7 +617,7 @@ class TuiboardApp(App[int]):
             )
         yield SystemCommand("Smoothing +0.05", "More smoothing", lambda: self.action_smoothing(1))
         yield SystemCommand("Smoothing -0.05", "Less smoothing", lambda: self.action_smoothing(-1))
-        for mode in ("step", "relative", "wall"):
+        for mode in (*X_AXES, METRIC) if self.board.has_step_metrics() else X_AXES:
             yield SystemCommand(
                 f"X axis: {mode}",
                 "Horizontal axis of every chart",
@@ -591,6 +658,12 @@ class TuiboardApp(App[int]):
         )
         yield SystemCommand(
             "Show/hide run panel", "More room for charts", self.action_toggle_sidebar
+        )
+        yield SystemCommand(
+            "Show/hide Logs pane", "The highlighted run's console output", self.action_toggle_logs
+        )
+        yield SystemCommand(
+            "Run details", "Id, tags, notes, exit code, summary, config", self.action_run_details
         )
         shown = self.shown_tabs()
         for dash in DASHBOARDS:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 from tuiboard.dashboards import CONFIG
 from tuiboard.render.theme import Theme, default_theme, run_color
-from tuiboard.ui.series import SeriesCache
+from tuiboard.ui.series import SeriesCache, step_metric
 from tuiboard.ui.view_state import RunSelection, ViewOptions, compile_filter
 
 if TYPE_CHECKING:
@@ -90,6 +90,20 @@ class Board:
         hit = self._run_kinds.get(name)
         return [] if hit is None else hit[1].get(kind, [])
 
+    def has_step_metrics(self) -> bool:
+        """Whether some run defines a step metric (the x axis then cycles through METRIC)."""
+        return any(r.meta.step_metrics for r in self.logdir.runs)
+
+    def x_label(self, tag: str) -> str:
+        """The x axis name of `tag`'s chart in METRIC mode: its step metric in the shown runs
+        (several, when runs disagree, joined by ", "), or "step" where it has none."""
+        names: set[str] = set()
+        for name in self.visible_runs():
+            run = self.logdir.run(name)
+            if run is not None and run.series_version(SCALARS, tag) >= 0:
+                names.add(step_metric(run, tag) or "step")
+        return ", ".join(sorted(names)) if names else "step"
+
     def tag_matches(self, tag: str) -> bool:
         regex = compile_filter(self.tag_pattern)
         return regex is None or regex.search(tag) is not None
@@ -103,3 +117,13 @@ def tag_group(tag: str) -> str:
     """TensorBoard's grouping: the prefix before the first "/" (tags without one: their own)."""
     head, sep, _ = tag.partition("/")
     return head if sep else tag
+
+
+SYSTEM_GROUP = "system"
+"""W&B's system metrics (cpu, memory, disk, network, GPU) are `system/<key>` tags: their group
+comes after the user's own groups in Scalars."""
+
+
+def group_order(group: str) -> tuple[bool, str]:
+    """Sort key of a Scalars group: by name, the system metrics' group last."""
+    return (group == SYSTEM_GROUP, group)

@@ -14,9 +14,10 @@ import numpy as np
 
 from tuiboard.core.types import SCALARS
 from tuiboard.render.smoothing import ema_debiased
+from tuiboard.ui.view_state import METRIC
 
 if TYPE_CHECKING:
-    from tuiboard.core.logdir import Logdir
+    from tuiboard.core.logdir import Logdir, Run
     from tuiboard.ui.view_state import ViewOptions
 
 
@@ -58,6 +59,27 @@ def x_values(step: np.ndarray, wall_time: np.ndarray, x_axis: str) -> np.ndarray
     return wall
 
 
+def metric_x(
+    step: np.ndarray, metric_step: np.ndarray, metric_value: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """x of each point on a step metric's axis: the metric's value at the point's step (the
+    last one written at that step), and which points have one (a finite one). numpy joins on
+    step: a sort of the metric's steps and one searchsorted, no loop over points."""
+    ms = np.asarray(metric_step, dtype=np.int64)
+    mv = np.asarray(metric_value, dtype=np.float64)
+    if ms.shape[0] == 0:
+        return np.full(step.shape[0], np.nan), np.zeros(step.shape[0], dtype=bool)
+    order = np.argsort(ms, kind="stable")
+    ms, mv = ms[order], mv[order]
+    last = np.ones(ms.shape[0], dtype=bool)  # the last value written at each step wins
+    last[:-1] = ms[1:] != ms[:-1]
+    ms, mv = ms[last], mv[last]
+    idx = np.minimum(np.searchsorted(ms, step), ms.shape[0] - 1)
+    x = mv[idx]
+    hit = (ms[idx] == step) & np.isfinite(x)
+    return x, hit
+
+
 def prepare(
     step: np.ndarray,
     wall_time: np.ndarray,
@@ -66,8 +88,11 @@ def prepare(
     *,
     run: str = "",
     tag: str = "",
+    metric: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PreparedSeries:
-    """Sort by step (JSONL lines may go backwards), smooth, and compute x."""
+    """Sort by step (JSONL lines may go backwards), smooth, and compute x. `metric`: the step
+    metric's (steps, values) when the x axis is METRIC and the tag has one; points at a step
+    without a metric value are dropped (smoothing is computed before, on every point)."""
     step = np.asarray(step, dtype=np.int64)
     if step.shape[0] > 1 and bool(np.any(step[1:] < step[:-1])):
         order = np.argsort(step, kind="stable")
@@ -75,10 +100,21 @@ def prepare(
     value64 = np.asarray(value, dtype=np.float64)
     wall64 = np.asarray(wall_time, dtype=np.float64)
     smoothed = np.asarray(ema_debiased(value64, options.smoothing), dtype=np.float64)
-    x = x_values(step, wall64, options.x_axis)
+    if metric is not None:
+        x, hit = metric_x(step, metric[0], metric[1])
+        if not bool(hit.all()):
+            x, step, wall64, value64, smoothed = (
+                x[hit],
+                step[hit],
+                wall64[hit],
+                value64[hit],
+                smoothed[hit],
+            )
+    else:
+        x = x_values(step, wall64, "step" if options.x_axis == METRIC else options.x_axis)
     if options.x_axis != "step" and x.shape[0] > 1 and not bool(np.all(x[1:] >= x[:-1])):
-        # Time can go backwards (clock changes, restarts): draw in time order, as TensorBoard;
-        # points without a time (NaN) go last, where the chart leaves them out.
+        # Time can go backwards (clock changes, restarts), a step metric need not grow: draw
+        # in x order, as TensorBoard; points without a time (NaN) go last, left out.
         order = np.argsort(x, kind="stable")
         x, step, wall64, value64, smoothed = (
             x[order],
@@ -107,7 +143,17 @@ class SeriesCache:
         version = run.series_version(SCALARS, tag)
         if version < 0:  # this run has no such tag
             return None
-        key = (version, options.smoothing, options.x_axis, options.raw_points)
+        metric_tag = step_metric(run, tag) if options.x_axis == METRIC else None
+        metric_version = -1 if metric_tag is None else run.series_version(SCALARS, metric_tag)
+        axis = "step" if options.x_axis == METRIC and metric_tag is None else options.x_axis
+        key = (  # a tag without a step metric is drawn on steps: one entry serves both modes
+            version,
+            options.smoothing,
+            axis,
+            options.raw_points,
+            metric_tag,
+            metric_version,
+        )
         hit = self._entries.get((run_name, tag))
         if hit is not None and hit[0] == key:
             return hit[1]
@@ -115,18 +161,42 @@ class SeriesCache:
         if len(data) == 0:
             self._entries.pop((run_name, tag), None)
             return None
-        prepared = prepare(data.step, data.wall_time, data.value, options, run=run_name, tag=tag)
+        metric = None
+        if metric_tag is not None:
+            if metric_version < 0:  # the metric is not logged (yet): nothing to place
+                m_step, m_value = np.empty(0, np.int64), np.empty(0)
+            else:
+                m = run.scalars(metric_tag, raw=options.raw_points)
+                m_step, m_value = m.step, m.value
+            metric = (m_step, m_value)
+        prepared = prepare(
+            data.step, data.wall_time, data.value, options, run=run_name, tag=tag, metric=metric
+        )
         self._entries[(run_name, tag)] = (key, prepared)
         self.computed += 1
         return prepared
 
-    def version_key(self, run_name: str, tag: str) -> int:
+    def version_key(self, run_name: str, tag: str) -> int | tuple[int, int]:
+        """Changes whenever the run's series of `tag` does (and, for a tag with a step metric,
+        whenever the metric's series does: its values are the x axis)."""
         run = self._logdir.run(run_name)
-        return -1 if run is None else run.series_version(SCALARS, tag)
+        if run is None:
+            return -1
+        version = run.series_version(SCALARS, tag)
+        metric_tag = step_metric(run, tag)
+        if version < 0 or metric_tag is None:
+            return version
+        return (version, run.series_version(SCALARS, metric_tag))
 
     def forget_run(self, run_name: str) -> None:
         for key in [k for k in self._entries if k[0] == run_name]:
             del self._entries[key]
+
+
+def step_metric(run: Run, tag: str) -> str | None:
+    """The tag whose values are `tag`'s x axis in METRIC mode (None: it has none)."""
+    metric = run.meta.step_metrics.get(tag)
+    return metric if metric and metric != tag else None
 
 
 def index_at(series: PreparedSeries, x: float) -> int | None:

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field, replace
 
 X_AXES = ("step", "relative", "wall")
 """The x-axis modes, in the order the key cycles them (TensorBoard's STEP / RELATIVE / WALL)."""
+METRIC = "metric"
+"""The fourth x mode, in the cycle only while some run defines a step metric (W&B's
+define_metric(step_metric=...)): a tag with one is drawn against that metric's value at the
+same step; a chart whose tag has none falls back to step (its axis says "step")."""
 
 SMOOTHING_STEP = 0.05
 
@@ -23,7 +27,7 @@ class ViewOptions:
     smoothing: float = 0.6
     """EMA weight in [0, 0.999]; 0 draws the raw line only."""
     x_axis: str = "step"
-    """One of X_AXES."""
+    """One of X_AXES, or METRIC."""
     log_y: bool = False
     ignore_outliers: bool = False
     """y range from the 5th-95th percentiles (TensorBoard's "ignore outliers in chart scaling")."""
@@ -33,9 +37,11 @@ class ViewOptions:
     def with_smoothing(self, value: float) -> ViewOptions:
         return replace(self, smoothing=round(min(0.999, max(0.0, value)), 3))
 
-    def next_x_axis(self) -> ViewOptions:
-        i = X_AXES.index(self.x_axis) if self.x_axis in X_AXES else 0
-        return replace(self, x_axis=X_AXES[(i + 1) % len(X_AXES)])
+    def next_x_axis(self, metric: bool = False) -> ViewOptions:
+        """The next x mode; METRIC is one of them when `metric` (some run has step metrics)."""
+        modes = (*X_AXES, METRIC) if metric else X_AXES
+        i = modes.index(self.x_axis) if self.x_axis in modes else -1
+        return replace(self, x_axis=modes[(i + 1) % len(modes)])
 
     def toggled(self, name: str) -> ViewOptions:
         return replace(self, **{name: not getattr(self, name)})

@@ -9,7 +9,7 @@ Must not import: tuiboard.core internals.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -25,6 +25,7 @@ from tuiboard.render.numbers import fmt_value
 from tuiboard.render.sanitize import clean
 from tuiboard.render.sparkline import sparkline
 from tuiboard.ui.messages import OpenChart
+from tuiboard.ui.view_state import METRIC
 from tuiboard.ui.widgets.lazy_tab import LazyTab
 
 if TYPE_CHECKING:
@@ -116,12 +117,15 @@ class OverviewView(LazyTab, Vertical):
     # -- data ------------------------------------------------------------------------------------
 
     def _row(self, run: str, tag: str) -> OverviewRow | None:
-        p = self.board.cache.get(run, tag, self.board.options)
+        options = self.board.options
+        if options.x_axis == METRIC:  # the table is about every point, not those placed on x
+            options = replace(options, x_axis="step")
+        p = self.board.cache.get(run, tag, options)
         if p is None:
             return None
         v = p.value
         finite = v[np.isfinite(v)]
-        order = np.argsort(p.step, kind="stable") if self.board.options.x_axis != "step" else None
+        order = np.argsort(p.step, kind="stable") if options.x_axis != "step" else None
         y = v if order is None else v[order]
         return OverviewRow(
             tag=tag,

@@ -74,7 +74,14 @@ def run_label(
         return text
     text.append("■ ", style=colour)
     text.append("☑ " if visible else "☐ ", style="" if visible else "dim")
-    text.append(clean(label), style="" if visible else "dim")
+    display_name = run.meta.display_name
+    if display_name and display_name not in (label, run.name):
+        # The name the user gave the run (W&B's display name) first, then the path's name dim:
+        # W&B names its directories offline-run-<date>_<time>-<id>, which fills the panel alone.
+        text.append(clean(display_name), style="" if visible else "dim")
+        text.append(f" {clean(label)}", style="dim")
+    else:
+        text.append(clean(label), style="" if visible else "dim")
     text.append(f" {format_step(run.last_step)}", style="dim")
     if run.last_write > 0:
         age = now - run.last_write

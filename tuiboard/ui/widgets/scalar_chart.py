@@ -24,6 +24,7 @@ from textual.widget import Widget
 
 from tuiboard.render.chart import ChartFrame, ChartOptions, ChartSeries, draw_chart
 from tuiboard.ui.messages import OpenChart
+from tuiboard.ui.view_state import METRIC
 
 if TYPE_CHECKING:
     from tuiboard.ui.board import Board
@@ -99,7 +100,7 @@ class ChartSource:
         """Changes whenever what this chart draws of `run` may have changed; None when the
         run has nothing for this chart."""
         v = board.cache.version_key(run, self.tag)
-        return None if v < 0 else v
+        return None if v == -1 else v
 
     def footer(self, board: Board, lines: list[ChartLine], width: int, full: bool) -> list[Text]:
         """Lines under the chart (warnings, a legend), each `width` cells; none here."""
@@ -158,6 +159,7 @@ class ScalarChart(Widget, can_focus=True):
             log_y=options.log_y,
             ignore_outliers=options.ignore_outliers,
             x_mode=options.x_axis,
+            x_label=self.board.x_label(self.source.tag) if options.x_axis == METRIC else "",
             x_range=self.x_range,
             cursor_x=self.cursor_x,
         )

@@ -21,7 +21,7 @@ from textual.widgets import Input, Static
 
 from tuiboard.core.types import SCALARS
 from tuiboard.render.sanitize import clean
-from tuiboard.ui.board import tag_group
+from tuiboard.ui.board import group_order, tag_group
 from tuiboard.ui.widgets.scalar_chart import ScalarChart
 
 if TYPE_CHECKING:
@@ -286,10 +286,11 @@ class ScalarsView(Vertical):
             else:
                 group.add_chart(chart)
         many = len(tags) > MANY_TAGS
-        for name, charts in sorted(fresh.items()):
+        for name, charts in sorted(fresh.items(), key=lambda item: group_order(item[0])):
             collapsed = many and bool(self._groups)
             group = ChartGroup(name, charts, collapsed, classes="chart-group")
-            later = sorted(g for g in self._groups if g > name)
+            key = group_order(name)
+            later = sorted((g for g in self._groups if group_order(g) > key), key=group_order)
             self._groups[name] = group
             if later:
                 scroll.mount(group, before=self._groups[later[0]])
@@ -325,7 +326,7 @@ class ScalarsView(Vertical):
 
     def visible_charts(self) -> list[ScalarChart]:
         out: list[ScalarChart] = []
-        for name in sorted(self._groups):
+        for name in sorted(self._groups, key=group_order):
             group = self._groups[name]
             if group.display and not group.collapsed:
                 out.extend(c for c in group.charts() if c.display)
