@@ -106,6 +106,23 @@ async def test_the_pane_follows_the_highlighted_run(logs: tuple[Logdir, Path]) -
         assert pane(app).run_name == WB_RUN
 
 
+async def test_away_and_back_before_the_worker_wakes_shows_the_lines_again(
+    logs: tuple[Logdir, Path],
+) -> None:
+    """Down, Down in the run panel faster than the worker polls: the pane cleared its lines when
+    the highlight left the run, so coming back must read them again (it stayed at 0 lines)."""
+    logdir, _ = logs
+    async with make_app(logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await until(pilot, lambda: len(app.query_one(LogLines).lines) > 0)
+        wb_run, plain = logdir.run(WB_RUN), logdir.run(PLAIN_RUN)
+        for _ in range(5):
+            pane(app).follow_run(plain)  # no await between: the worker cannot have woken
+            pane(app).follow_run(wb_run)
+            assert app.query_one(LogLines).lines == ()
+            await until(pilot, lambda: len(app.query_one(LogLines).lines) > 0, timeout=3)
+
+
 async def test_lines_appended_while_it_runs_appear_and_a_bar_shows_its_last_state(
     logs: tuple[Logdir, Path], wb: WandbConsole
 ) -> None:

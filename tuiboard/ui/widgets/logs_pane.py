@@ -187,8 +187,11 @@ class LogsPane(Vertical):
         self.paths: tuple[str, ...] = ()
         self._run_path = ""
         self._display_name = ""
-        self._target: tuple[str, tuple[str, ...]] | None = None
-        """What the worker follows: (run, its console paths). Replaced whole (atomic)."""
+        self._target: tuple[int, str, tuple[str, ...]] | None = None
+        """What the worker follows: (generation, run, its console paths). Replaced whole
+        (atomic). The generation counts follow_run's switches: a switch away and back before
+        the worker wakes still makes it start afresh (the pane cleared its lines meanwhile)."""
+        self._generation = 0
         self._wake = threading.Event()
         self.snapshot = ConsoleSnapshot()
         self.updates = 0
@@ -223,7 +226,8 @@ class LogsPane(Vertical):
         self.run_name, self.paths = name, paths
         self._run_path = "" if run is None else run.path
         self._display_name = "" if run is None else run.meta.display_name
-        self._target = (name, paths) if name is not None and paths else None
+        self._generation += 1
+        self._target = (self._generation, name, paths) if name is not None and paths else None
         self._wake.set()
         self.show_title()
 
@@ -244,16 +248,16 @@ class LogsPane(Vertical):
     @work(thread=True, exclusive=True, group="console-tail")
     def _tail(self) -> None:
         worker = get_current_worker()
-        following: tuple[str, tuple[str, ...]] | None = None
+        following: tuple[int, str, tuple[str, ...]] | None = None
         tail: ConsoleTail | None = None
         while not worker.is_cancelled:
             target = self._target
             fresh = target != following
             if fresh:
                 following = target
-                tail = None if target is None else ConsoleTail(target[1])
+                tail = None if target is None else ConsoleTail(target[2])
             if tail is not None and following is not None and (tail.poll() or fresh):
-                self.post_message(ConsoleUpdate(following[0], tail.snapshot()))
+                self.post_message(ConsoleUpdate(following[1], tail.snapshot()))
             self._wake.wait(POLL)
             self._wake.clear()
 
