@@ -55,7 +55,15 @@ from itertools import chain, compress
 
 import numpy as np
 
-from tuiboard.core.jsonl import EPOCH_KEY, STEP_KEYS, TIME_KEYS, UNIX_TIME_MIN
+from tuiboard.core.jsonl import (
+    EPOCH_KEY,
+    SNIFF_BYTES,
+    SNIFF_FIRST_BYTES,
+    STEP_KEYS,
+    TIME_KEYS,
+    UNIX_TIME_MIN,
+    sniff_head,
+)
 from tuiboard.core.types import Parsed, ReadWarning, ScalarColumns
 
 LIGHTNING_METRICS = "metrics.csv"
@@ -63,9 +71,6 @@ CSV_SUFFIXES = (".csv", ".tsv")
 KERAS_SUFFIXES = (".log", ".txt")
 SEPARATORS = (",", "\t", ";", "|")
 STEP_COLUMNS = (*STEP_KEYS, EPOCH_KEY)
-SNIFF_BYTES = 64 * 1024
-"""A header longer than this (thousands of metrics) is not a metric log's."""
-SNIFF_FIRST_BYTES = 4096
 MAX_HEADER_BYTES = 1 << 20
 """How much of a file's start the loader keeps to notice the header change (FileCursor.head)."""
 _STEP_LIMIT = 9.2e18
@@ -426,17 +431,7 @@ def _sniff_bytes(head: bytes, base: str) -> bool | None:
 def sniff_csv_state(path: str) -> bool | None:
     """Whether the file's header makes it a CSV metric log; None for "cannot tell yet" (no
     complete line, unreadable): a caller that caches answers must not cache None."""
-    base = os.path.basename(path)
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(SNIFF_FIRST_BYTES)
-            verdict = _sniff_bytes(head, base)
-            if verdict is None and len(head) == SNIFF_FIRST_BYTES:
-                head += handle.read(SNIFF_BYTES - SNIFF_FIRST_BYTES)
-                verdict = _sniff_bytes(head, base)
-    except OSError:
-        return None
-    return verdict
+    return sniff_head(path, _sniff_bytes)
 
 
 def read_header_line(path: str) -> bytes:

@@ -723,16 +723,22 @@ def sniff_metrics_file(path: str) -> bool:
 def sniff_metrics_state(path: str) -> bool | None:
     """sniff_metrics_file, with None for "cannot tell yet" (no complete line, file unreadable):
     a caller that caches answers must not cache None."""
+    return sniff_head(path, _sniff_bytes)
+
+
+def sniff_head(path: str, sniff: Callable[[bytes, str], bool | None]) -> bool | None:
+    """`sniff(first bytes, file name)` on the file's first line; None when it cannot tell yet
+    or the file cannot be read. Shared by the JSONL and CSV sniffers."""
     name = os.path.basename(path)
     try:
         with open(path, "rb") as handle:
             # A first line is short: 4 KiB decides almost always (a logdir may hold thousands
             # of JSONL data shards), the rest of the 64 KiB window only when needed.
             head = handle.read(SNIFF_FIRST_BYTES)
-            verdict = _sniff_bytes(head, name)
+            verdict = sniff(head, name)
             if verdict is None and len(head) == SNIFF_FIRST_BYTES:
                 head += handle.read(SNIFF_BYTES - SNIFF_FIRST_BYTES)
-                verdict = _sniff_bytes(head, name)
+                verdict = sniff(head, name)
     except OSError:
         return None
     return verdict
