@@ -62,6 +62,7 @@ from tuiboard.core.jsonl import (
     STEP_KEYS,
     TIME_KEYS,
     UNIX_TIME_MIN,
+    first_line,
     sniff_head,
 )
 from tuiboard.core.types import Parsed, ReadWarning, ScalarColumns
@@ -410,18 +411,9 @@ def _columns(state: CsvState, table: _Table, first: int) -> dict[str, ScalarColu
 
 def _sniff_bytes(head: bytes, base: str) -> bool | None:
     """Decide from the first bytes of a file; None when no complete line is there yet."""
-    window_full = len(head) >= SNIFF_BYTES
-    if head.startswith(b"\xef\xbb\xbf"):
-        head = head[3:]
-    start = 0
-    while True:
-        stop = head.find(b"\n", start)
-        if stop < 0:
-            return False if window_full else None
-        line = head[start:stop]
-        if line.strip():
-            break
-        start = stop + 1
+    line = first_line(head)
+    if not isinstance(line, bytes):
+        return line
     if b"\0" in line:
         return False  # binary
     header = parse_header(line.decode("utf-8", "replace"))

@@ -686,8 +686,9 @@ def bad_lines_warning(file: str, state: JsonlState) -> ReadWarning:
     )
 
 
-def _sniff_bytes(head: bytes, name: str) -> bool | None:
-    """Decide from the first bytes of a file; None when no complete line is there yet."""
+def first_line(head: bytes) -> bytes | bool | None:
+    """The first non-blank line of a file's first bytes (a UTF-8 BOM dropped); None when no
+    complete line is there yet, False when none ends within the sniff window (not a log)."""
     window_full = len(head) >= SNIFF_BYTES
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
@@ -695,13 +696,18 @@ def _sniff_bytes(head: bytes, name: str) -> bool | None:
     while True:
         stop = head.find(b"\n", start)
         if stop < 0:
-            if window_full:
-                return False  # no line ends within the window: not a metric log
-            return None
+            return False if window_full else None
         line = head[start:stop]
         if line.strip():
-            break
+            return line
         start = stop + 1
+
+
+def _sniff_bytes(head: bytes, name: str) -> bool | None:
+    """Decide from the first bytes of a file; None when no complete line is there yet."""
+    line = first_line(head)
+    if not isinstance(line, bytes):
+        return line
     try:
         obj = json.loads(line)
     except (ValueError, RecursionError):

@@ -181,12 +181,7 @@ def _scalar_cell(st: TagStats | None) -> str:
 
 def _grids(c: Comparison, only_diff: bool) -> tuple[list[list[str]], list[list[str]]]:
     names = [n for n, _ in c.runs]
-    params = [["", "KEY", *names]]
-    for p in c.params:
-        if only_diff and not p.differs:
-            continue
-        cells = [_param_cell(p.values.get(n, _MISSING)) for n in names]
-        params.append(["*" if p.differs else "", p.key, *cells])
+    params = _keyed_grid(names, c.params, only_diff)
     scal = [["TAG", *names]]
     for tag, per in c.scalars:
         scal.append([tag, *(_scalar_cell(per.get(n)) for n in names)])
@@ -218,9 +213,13 @@ def plain_lines(c: Comparison, only_diff: bool = False) -> list[str]:
 
 
 def _summary_grid(c: Comparison, only_diff: bool) -> list[list[str]]:
-    names = [n for n, _ in c.runs]
+    return _keyed_grid([n for n, _ in c.runs], c.summary, only_diff)
+
+
+def _keyed_grid(names: list[str], rows: Sequence[Param], only_diff: bool) -> list[list[str]]:
+    """A KEY x run grid of hyper-parameters or summaries, "*" marking keys that differ."""
     grid = [["", "KEY", *names]]
-    for p in c.summary:
+    for p in rows:
         if only_diff and not p.differs:
             continue
         cells = [_param_cell(p.values.get(n, _MISSING)) for n in names]
