@@ -5,7 +5,9 @@
 Writes the demo logdir (seed 0) to a temporary directory, opens the app headless at the given
 size with a fixed clock, and saves scalars.svg, chart.svg, histograms.svg, overview.svg,
 images.svg, text.svg, pr_curves.svg, hparams.svg, graph.svg, embeddings.svg, audio.svg, mesh.svg
-and custom_scalars.svg.
+and custom_scalars.svg; then, when wandb is installed (a test dependency), wandb.svg: a W&B run
+written by real wandb offline (tqdm bar, printed lines, define_metric) beside a tfevents run, with
+the Logs pane under the charts.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
+import sys
 import tempfile
+import textwrap
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -162,6 +167,72 @@ async def _shoot(logdir_path: str, out: Path, size: tuple[int, int]) -> list[Pat
     return saved
 
 
+WANDB_SCRIPT = textwrap.dedent(
+    """
+    import math, random, sys, time
+    import numpy as np, wandb
+    from tqdm import tqdm
+    random.seed(0)
+    run = wandb.init(project="cifar", name="resnet18-cosine", tags=["baseline"],
+                     notes="cosine schedule", config={"lr": 3e-4, "batch": 128})
+    run.define_metric("epoch")
+    run.define_metric("val/*", step_metric="epoch", summary="max")
+    step = 0
+    for epoch in range(4):
+        print(f"Epoch {epoch}: lr {3e-4 * (0.5 + 0.5 * math.cos(epoch / 4 * math.pi)):.2e}")
+        for _ in tqdm(range(50), desc=f"epoch {epoch}", file=sys.stdout, mininterval=0):
+            step += 1
+            loss = 2.5 * math.exp(-step / 60) + random.random() * 0.1
+            wandb.log({"train/loss": loss, "train/grad_norm": 1 + random.random()})
+        acc = 0.5 + 0.1 * epoch + random.random() * 0.02
+        wandb.log({"val/acc": acc, "epoch": epoch})
+        print(f"\\x1b[32mvalidation\\x1b[0m epoch {epoch}: acc {acc:.4f}")
+    wandb.finish()
+    """
+)
+
+
+def _write_wandb(root: str) -> bool:
+    """A real wandb run (offline, everything inside `root`) plus a tfevents run beside it;
+    False when wandb is not installed."""
+    env = dict(os.environ, WANDB_MODE="offline", WANDB_SILENT="true", HOME=root)
+    env.update({k: root for k in ("WANDB_DIR", "WANDB_CONFIG_DIR", "WANDB_CACHE_DIR")})
+    env["WANDB_DATA_DIR"] = root
+    script = os.path.join(root, "train.py")
+    with open(script, "w") as fh:
+        fh.write(WANDB_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, script], cwd=root, env=env, capture_output=True, timeout=300
+    )
+    if done.returncode != 0:
+        print("wandb.svg skipped: the wandb script failed (is wandb installed?)", file=sys.stderr)
+        return False
+    os.remove(script)
+    from tuiboard.writer import EventWriter
+
+    with EventWriter(os.path.join(root, "tb", "resnet50")) as w:
+        for s in range(0, 201, 2):
+            w.add_scalar("train/loss", 2.2 * 2.718 ** (-s / 70), s, wall_time=FIXED_TIME + s)
+    return True
+
+
+async def _shoot_wandb(root: str, out: Path, size: tuple[int, int]) -> Path:
+    logdir = tuiboard.open(root)
+    app = TuiboardApp(logdir, watch=False, clock=lambda: FIXED_TIME + 30)
+    async with app.run_test(size=size) as pilot:
+        await _settle(app, pilot)
+        from tuiboard.ui.widgets.logs_pane import LogsPane
+
+        pane = app.query_one(LogsPane)
+        for _ in range(100):
+            if pane.updates:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+        app.save_screenshot(filename="wandb.svg", path=str(out))
+    return out / "wandb.svg"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent))
@@ -177,6 +248,12 @@ def main() -> None:
                 os.utime(os.path.join(dirpath, name), (FIXED_TIME, FIXED_TIME))
         for path in asyncio.run(_shoot(tmp, out, (width, height))):
             print(path)
+    with tempfile.TemporaryDirectory(prefix="tuiboard-wandb-") as tmp:
+        if _write_wandb(tmp):
+            for dirpath, _, files in os.walk(tmp):
+                for name in files:
+                    os.utime(os.path.join(dirpath, name), (FIXED_TIME, FIXED_TIME))
+            print(asyncio.run(_shoot_wandb(tmp, out, (width, height))))
 
 
 if __name__ == "__main__":
