@@ -39,6 +39,13 @@ Rules (the spec leaves these to the reader; they are what W&B's own viewers show
   ({"max": 0.9}), a media object as the dict of its fields.
 - Config: the RunRecord's, then ConfigRecords in order; the caller flattens and unwraps it
   (core.config).
+- Console: OutputRawRecords (Record field 13) are the run's stdout and stderr as written, one
+  record per write (measured on 0.31.0: `print("x")` is two records, "x" and "\n"; every tqdm
+  update is one, "\r<bar>"), both streams in file order as in files/output.log. Their text is
+  kept joined into newline-ended lines, the last MAX_LINES of them (core.console's bound) plus
+  the line being written; a line longer than LINE_CHARS is compacted (what a `\r` overwrote
+  before its last `\r` is rendered by core.console: the same display, bounded memory). Escapes
+  are kept as written: the UI renders the lines through core.console, as for the file.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ import contextlib
 import fnmatch
 import math
 import os
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +62,7 @@ import numpy as np
 
 from tuiboard.core import wandb_items as wi
 from tuiboard.core import wire
+from tuiboard.core.console import MAX_LINE_CHARS, MAX_LINES, ConsoleText
 from tuiboard.core.types import (
     Parsed,
     ReadWarning,
@@ -77,6 +86,9 @@ CONSOLE_LOG = os.path.join("files", "output.log")
 
 # Record fields (wandb_internal.proto).
 R_HISTORY, R_SUMMARY, R_CONFIG, R_STATS, R_METRIC, R_RUN, R_EXIT = 2, 3, 5, 7, 12, 17, 18
+R_OUTPUT_RAW = 13
+LINE_CHARS = 16 * MAX_LINE_CHARS
+"""A console line held longer than this is compacted (see the module's rules)."""
 
 
 @dataclass(slots=True)
@@ -108,6 +120,33 @@ class WandbState:
     """The run facts or config changed in the last read."""
     classes: tuple[np.ndarray, list[str]] | None = None
     """What each key number is (see _key_classes), for the keys numbered so far."""
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_LINES))
+    """Console lines of the output records, each ending with "\\n", oldest first (bounded)."""
+    output_line: str = ""
+    """The console line being written (no newline yet)."""
+    output_dropped: int = 0
+    """Ended console lines that fell off the front of `output`."""
+    output_records: tuple[str, ...] | None = ()
+    """`output` and `output_line` as RunMeta holds them (None: out of date)."""
+
+    def add_output(self, text: str) -> None:
+        """One output record's text, appended to the console."""
+        self.output_records = None
+        if "\n" not in text:
+            line = self.output_line + text
+        else:
+            first, *middle, line = text.split("\n")
+            ended = [self.output_line + first, *middle[-MAX_LINES:]]
+            room = MAX_LINES - len(self.output)
+            self.output_dropped += max(0, len(ended) - room) + max(0, len(middle) - MAX_LINES)
+            self.output.extend(_bounded(s) + "\n" for s in ended)
+        self.output_line = _bounded(line)
+
+    def console_records(self) -> tuple[str, ...]:
+        if self.output_records is None:
+            last = (self.output_line,) if self.output_line else ()
+            self.output_records = (*self.output, *last)
+        return self.output_records
 
     def meta(self, run_dir: str) -> RunMeta:
         run = self.run
@@ -128,6 +167,8 @@ class WandbState:
             summary=summary_dict(self.summary),
             step_metrics=self.step_metrics(),
             console=(console,) if os.path.isfile(console) else (),
+            console_records=self.console_records(),
+            console_dropped=self.output_dropped,
         )
 
     def step_metrics(self) -> dict[str, str]:
@@ -487,6 +528,26 @@ def _record(batch: Batch, payload: bytes, seq: int, where: int) -> None:
                 state.exit_code -= 1 << 32
             state.runtime = float(wire.int_field(fs, 2))
             state.changed = True
+        elif fno == R_OUTPUT_RAW:
+            for f2, w2, a2, c2 in wire.fields(payload, a, c):
+                if f2 == 3 and w2 == wire.LEN and c2 > a2:
+                    state.add_output(wire.text_at(payload, a2, c2))
+                    state.changed = True
+
+
+def _bounded(line: str) -> str:
+    """A console line (no newline) of at most about LINE_CHARS characters that shows the same:
+    the part before its last `\\r` is replaced by how it displays (at most MAX_LINE_CHARS,
+    plain text), and what is left past LINE_CHARS is cut (a terminal shows only the first
+    MAX_LINE_CHARS columns of it anyway, unless escapes move the cursor back into it)."""
+    if len(line) <= LINE_CHARS:
+        return line
+    cut = line.rfind("\r")
+    if cut > 0:
+        head = ConsoleText(1)
+        head.feed(line[:cut])
+        line = head.current + line[cut:]
+    return line[:LINE_CHARS]
 
 
 def _history(batch: Batch, msg: bytes, seq: int, where: int) -> None:
