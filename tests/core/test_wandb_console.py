@@ -106,15 +106,15 @@ pieces = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(pieces, max_size=40))
-def test_compacting_long_lines_keeps_what_they_show(writes: list[list[str]]) -> None:
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(pieces, st.sampled_from([1, 40])), max_size=40))
+def test_compacting_long_lines_keeps_what_they_show(writes: list[tuple[list[str], int]]) -> None:
     """Records joined and compacted by the reader show what the stream shows (core/console.py
-    on the whole text), long `\\r`-rewritten lines included."""
+    on the whole text), long `\\r`-rewritten lines included (x40: long enough to compact)."""
     state = WandbState()
     stream = []
-    for w in writes:
-        text = "".join(w) * 40  # lines long enough to be compacted
+    for w, times in writes:
+        text = "".join(w) * times
         if text:
             state.add_output(text)
             stream.append(text)

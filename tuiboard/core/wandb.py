@@ -122,8 +122,11 @@ class WandbState:
     """What each key number is (see _key_classes), for the keys numbered so far."""
     output: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_LINES))
     """Console lines of the output records, each ending with "\\n", oldest first (bounded)."""
-    output_line: str = ""
-    """The console line being written (no newline yet)."""
+    output_line: list[str] = field(default_factory=list)
+    """The console line being written (no newline yet), in pieces (joined when it ends: a
+    progress bar's thousands of states are not copied again on each one)."""
+    output_chars: int = 0
+    """Characters in `output_line`."""
     output_dropped: int = 0
     """Ended console lines that fell off the front of `output`."""
     output_records: tuple[str, ...] | None = ()
@@ -132,19 +135,32 @@ class WandbState:
     def add_output(self, text: str) -> None:
         """One output record's text, appended to the console."""
         self.output_records = None
-        if "\n" not in text:
-            line = self.output_line + text
-        else:
-            first, *middle, line = text.split("\n")
-            ended = [self.output_line + first, *middle[-MAX_LINES:]]
-            room = MAX_LINES - len(self.output)
-            self.output_dropped += max(0, len(ended) - room) + max(0, len(middle) - MAX_LINES)
-            self.output.extend(_bounded(s) + "\n" for s in ended)
-        self.output_line = _bounded(line)
+        pending = self.output_line
+        if text == "\n":  # print's own write of its newline: most records
+            if len(self.output) == MAX_LINES:
+                self.output_dropped += 1
+            self.output.append("".join(pending) + "\n")  # bounded when its pieces came
+            self.output_line, self.output_chars = [], 0
+            return
+        if "\n" not in text:  # a piece of a line (print's text, a bar's state)
+            pending.append(text)
+            self.output_chars += len(text)
+            if self.output_chars > LINE_CHARS:
+                line = _bounded("".join(pending))
+                self.output_line, self.output_chars = [line], len(line)
+            return
+        first, *middle, last = text.split("\n")
+        pending.append(first)
+        ended = [_bounded("".join(pending)), *(_bounded(s) for s in middle[-MAX_LINES:])]
+        room = MAX_LINES - len(self.output)
+        self.output_dropped += max(0, len(ended) - room) + max(0, len(middle) - MAX_LINES)
+        self.output.extend(s + "\n" for s in ended)
+        last = _bounded(last)
+        self.output_line, self.output_chars = ([last] if last else []), len(last)
 
     def console_records(self) -> tuple[str, ...]:
         if self.output_records is None:
-            last = (self.output_line,) if self.output_line else ()
+            last = ("".join(self.output_line),) if self.output_line else ()
             self.output_records = (*self.output, *last)
         return self.output_records
 
@@ -529,10 +545,48 @@ def _record(batch: Batch, payload: bytes, seq: int, where: int) -> None:
             state.runtime = float(wire.int_field(fs, 2))
             state.changed = True
         elif fno == R_OUTPUT_RAW:
-            for f2, w2, a2, c2 in wire.fields(payload, a, c):
-                if f2 == 3 and w2 == wire.LEN and c2 > a2:
-                    state.add_output(wire.text_at(payload, a2, c2))
-                    state.changed = True
+            text = _output_text(payload, a, c)
+            if text:
+                state.add_output(text)
+                state.changed = True
+
+
+def _output_text(b: bytes, p: int, end: int) -> str:
+    """An OutputRawRecord's `line` (field 3); core.wire's rules, inlined: a record per write
+    makes this the reader's most frequent record after history."""
+    text = ""
+    varint = wire.varint
+    while p < end:
+        key = b[p]
+        if key < 0x80:
+            p += 1
+        else:
+            key, p = varint(b, p, end)
+        wt = key & 7
+        if key >> 3 == 0:
+            raise wire.DecodeError("field number 0")
+        if wt == wire.LEN:
+            n = b[p] if p < end else 0x80
+            if n < 0x80:
+                p += 1
+            else:
+                n, p = varint(b, p, end)
+            if n > end - p:
+                raise wire.DecodeError("length past end")
+            if key == 0x1A:  # field 3, length-delimited
+                text = b[p : p + n].decode("utf-8", errors="replace")
+            p += n
+        elif wt == wire.VARINT:
+            _, p = varint(b, p, end)
+        elif wt == wire.FIXED64:
+            p += 8
+        elif wt == wire.FIXED32:
+            p += 4
+        else:
+            raise wire.DecodeError(f"wire type {wt}")
+    if p != end:
+        raise wire.DecodeError("message overruns its end")
+    return text
 
 
 def _bounded(line: str) -> str:
