@@ -8,14 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tuiboard
 from tuiboard.core.console import MAX_LINE_CHARS, MAX_LINES, console_lines
 from tuiboard.core.console_tail import RecordsTail
 from tuiboard.core.types import RunMeta
-from tuiboard.core.wandb import LINE_CHARS, WandbState
+from tuiboard.core.wandb import HARD_LINE_CHARS, LINE_CHARS, WandbState
+from tuiboard.export import meta_json
 
 from ..wandb_console import WandbConsole, make_long_console, make_wandb_console
 from .test_wandb import read_whole, wandb_file
@@ -56,6 +57,8 @@ def test_records_are_the_printed_lines(wb: WandbConsole) -> None:
     assert all(r.endswith("\n") and "\n" not in r[:-1] for r in records)
     assert meta.console_dropped == 0
     assert meta.console == (str(wb.output_log),)  # the file is still there: both are known
+    ls = meta_json(meta)  # `ls --json` names the file, without the lines
+    assert ls["console"] == [str(wb.output_log)] and "console_records" not in ls
 
 
 def test_chunked_reads_hold_the_same_console(wb: WandbConsole, long: WandbConsole) -> None:
@@ -78,7 +81,7 @@ def test_a_long_console_is_bounded_and_shows_the_same_last_lines(long: WandbCons
     assert shown == long.lines[-MAX_LINES:]
     assert shown == console_lines(long.output_log.read_text(encoding="utf-8"))[-MAX_LINES:]
     assert records[0] == f"\x1b[2mline\x1b[0m {LONG_LINES + 2 - MAX_LINES}\n"
-    assert max(len(r) for r in records) <= LINE_CHARS + 1
+    assert max(len(r) for r in records) <= MAX_LINE_CHARS + 1
     # what the pane's worker shows: the same lines, the dropped ones counted
     tail = RecordsTail(records, meta.console_dropped)
     assert tail.poll() and not tail.poll()
@@ -101,7 +104,9 @@ def test_records_tail_renders_again_only_when_the_records_change(wb: WandbConsol
 
 
 pieces = st.lists(
-    st.sampled_from(["\r", "\n", "a", "bcd", "\x1b[2K", "\x1b[31m", "\b", "\t", "é" * 300]),
+    st.sampled_from(
+        ["\r", "\n", "a", "bcd", "\x1b[2K", "\x1b[31m", "\x1b[", "\x1b]0;t", "\b", "\t", "é" * 300]
+    ),
     max_size=60,
 )
 
@@ -118,6 +123,19 @@ def test_compacting_long_lines_keeps_what_they_show(writes: list[tuple[list[str]
         if text:
             state.add_output(text)
             stream.append(text)
+    whole = "".join(stream)
+    assume(max(len(line) for line in whole.split("\n")) < HARD_LINE_CHARS)
+    assert render(state.console_records()) == console_lines(whole)
+    records = state.console_records()
+    assert all(len(r) <= MAX_LINE_CHARS + 1 for r in records if r.endswith("\n"))
+
+
+@pytest.mark.parametrize("opened", ["\x1b]0;title", "\x1b]0;title\x07", "\x1b[", "\x1b[3"])
+def test_a_long_line_with_an_escape_open_before_its_last_return(opened: str) -> None:
+    """An OSC title left open swallows the `\\r` after it: compacting there would show what
+    the stream hides."""
+    stream = ["x" * 9000 + opened, *["\r" + "y" * (LINE_CHARS // 2)] * 8, "\x07 after\n", "z\n"]
+    state = WandbState()
+    for text in stream:
+        state.add_output(text)
     assert render(state.console_records()) == console_lines("".join(stream))
-    assert all(len(r) <= LINE_CHARS + 1 for r in state.console_records())
-    assert MAX_LINE_CHARS < LINE_CHARS

@@ -43,9 +43,11 @@ Rules (the spec leaves these to the reader; they are what W&B's own viewers show
   record per write (measured on 0.31.0: `print("x")` is two records, "x" and "\n"; every tqdm
   update is one, "\r<bar>"), both streams in file order as in files/output.log. Their text is
   kept joined into newline-ended lines, the last MAX_LINES of them (core.console's bound) plus
-  the line being written; a line longer than LINE_CHARS is compacted (what a `\r` overwrote
-  before its last `\r` is rendered by core.console: the same display, bounded memory). Escapes
-  are kept as written: the UI renders the lines through core.console, as for the file.
+  the line being written. Lines are kept as written (escapes, `\r` states: the UI renders them
+  through core.console, as for the file), except long ones, which are kept as they display
+  (the same display, bounded memory): an ended line longer than MAX_LINE_CHARS is rendered by
+  core.console; the line being written, once it grows past LINE_CHARS, has what comes before
+  its last `\r` rendered (cut at HARD_LINE_CHARS when that is not possible).
 """
 
 from __future__ import annotations
@@ -88,7 +90,10 @@ CONSOLE_LOG = os.path.join("files", "output.log")
 R_HISTORY, R_SUMMARY, R_CONFIG, R_STATS, R_METRIC, R_RUN, R_EXIT = 2, 3, 5, 7, 12, 17, 18
 R_OUTPUT_RAW = 13
 LINE_CHARS = 16 * MAX_LINE_CHARS
-"""A console line held longer than this is compacted (see the module's rules)."""
+"""The line being written is compacted when it grows past this (see the module's rules)."""
+HARD_LINE_CHARS = 1 << 20
+"""...and cut here when it cannot be (no `\r` outside an escape): the one case where what the
+records show may differ from the stream's display (a megabyte-long line without `\r`)."""
 
 
 @dataclass(slots=True)
@@ -127,6 +132,9 @@ class WandbState:
     progress bar's thousands of states are not copied again on each one)."""
     output_chars: int = 0
     """Characters in `output_line`."""
+    output_limit: int = LINE_CHARS
+    """`output_line` is compacted when it holds more characters than this (twice its size
+    after the last compaction: a line that cannot be made shorter is not tried on each piece)."""
     output_dropped: int = 0
     """Ended console lines that fell off the front of `output`."""
     output_records: tuple[str, ...] | None = ()
@@ -139,24 +147,26 @@ class WandbState:
         if text == "\n":  # print's own write of its newline: most records
             if len(self.output) == MAX_LINES:
                 self.output_dropped += 1
-            self.output.append("".join(pending) + "\n")  # bounded when its pieces came
+            self.output.append(_ended("".join(pending)) + "\n")
             self.output_line, self.output_chars = [], 0
             return
         if "\n" not in text:  # a piece of a line (print's text, a bar's state)
             pending.append(text)
             self.output_chars += len(text)
-            if self.output_chars > LINE_CHARS:
+            if self.output_chars > self.output_limit:
                 line = _bounded("".join(pending))
                 self.output_line, self.output_chars = [line], len(line)
+                self.output_limit = max(LINE_CHARS, 2 * len(line))
             return
         first, *middle, last = text.split("\n")
         pending.append(first)
-        ended = [_bounded("".join(pending)), *(_bounded(s) for s in middle[-MAX_LINES:])]
+        ended = [_ended("".join(pending)), *(_ended(s) for s in middle[-MAX_LINES:])]
         room = MAX_LINES - len(self.output)
         self.output_dropped += max(0, len(ended) - room) + max(0, len(middle) - MAX_LINES)
         self.output.extend(s + "\n" for s in ended)
         last = _bounded(last)
         self.output_line, self.output_chars = ([last] if last else []), len(last)
+        self.output_limit = max(LINE_CHARS, 2 * len(last))
 
     def console_records(self) -> tuple[str, ...]:
         if self.output_records is None:
@@ -589,19 +599,30 @@ def _output_text(b: bytes, p: int, end: int) -> str:
     return text
 
 
+def _ended(line: str) -> str:
+    """An ended console line (no newline) as kept: as written when it is short, else how it
+    displays (plain text of at most MAX_LINE_CHARS, which displays the same again: a newline
+    ends every escape, so a line displays alike alone or after others)."""
+    if len(line) <= MAX_LINE_CHARS:
+        return line
+    text = ConsoleText(1)
+    text.feed(line)
+    return text.current
+
+
 def _bounded(line: str) -> str:
-    """A console line (no newline) of at most about LINE_CHARS characters that shows the same:
-    the part before its last `\\r` is replaced by how it displays (at most MAX_LINE_CHARS,
-    plain text), and what is left past LINE_CHARS is cut (a terminal shows only the first
-    MAX_LINE_CHARS columns of it anyway, unless escapes move the cursor back into it)."""
+    """The line being written (no newline), shorter when it can be and showing the same: the
+    part before its last `\\r` replaced by how it displays (at most MAX_LINE_CHARS, plain text;
+    not when an escape is open there: an OSC title swallows the `\\r`). Cut at HARD_LINE_CHARS."""
     if len(line) <= LINE_CHARS:
         return line
     cut = line.rfind("\r")
     if cut > 0:
         head = ConsoleText(1)
         head.feed(line[:cut])
-        line = head.current + line[cut:]
-    return line[:LINE_CHARS]
+        if head.idle:  # else the `\r` is inside an escape (an OSC title swallows it)
+            line = head.current + line[cut:]
+    return line[:HARD_LINE_CHARS]
 
 
 def _history(batch: Batch, msg: bytes, seq: int, where: int) -> None:

@@ -245,10 +245,10 @@ class LogsPane(Vertical):
         self._run_path = "" if run is None else run.path
         self._run_id = "" if run is None else run.meta.run_id
         self._display_name = "" if run is None else run.meta.display_name
-        shown = name is not None and bool(paths or records)
+        has_lines = bool(paths or records)
         self._target = (
             (self._generation, name, paths, records, dropped)
-            if shown and name is not None
+            if name is not None and has_lines
             else None
         )
         self._wake.set()
