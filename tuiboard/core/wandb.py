@@ -40,14 +40,14 @@ Rules (the spec leaves these to the reader; they are what W&B's own viewers show
 - Config: the RunRecord's, then ConfigRecords in order; the caller flattens and unwraps it
   (core.config).
 - Console: OutputRawRecords (Record field 13) are the run's stdout and stderr as written, one
-  record per write (measured on 0.31.0: `print("x")` is two records, "x" and "\n"; every tqdm
-  update is one, "\r<bar>"), both streams in file order as in files/output.log. Their text is
+  record per write (measured on 0.31.0: `print("x")` is two records, "x" and "\\n"; every tqdm
+  update is one, "\\r<bar>"), both streams in file order as in files/output.log. Their text is
   kept joined into newline-ended lines, the last MAX_LINES of them (core.console's bound) plus
-  the line being written. Lines are kept as written (escapes, `\r` states: the UI renders them
+  the line being written. Lines are kept as written (escapes, `\\r` states: the UI renders them
   through core.console, as for the file), except long ones, which are kept as they display
   (the same display, bounded memory): an ended line longer than MAX_LINE_CHARS is rendered by
   core.console; the line being written, once it grows past LINE_CHARS, has what comes before
-  its last `\r` rendered (cut at HARD_LINE_CHARS when that is not possible).
+  its last `\\r` rendered (cut at HARD_LINE_CHARS when that is not possible).
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ R_OUTPUT_RAW = 13
 LINE_CHARS = 16 * MAX_LINE_CHARS
 """The line being written is compacted when it grows past this (see the module's rules)."""
 HARD_LINE_CHARS = 1 << 20
-"""...and cut here when it cannot be (no `\r` outside an escape): the one case where what the
-records show may differ from the stream's display (a megabyte-long line without `\r`)."""
+"""...and cut here when it cannot be (no `\\r` outside an escape): the one case where what the
+records show may differ from the stream's display (a megabyte-long line without `\\r`)."""
 
 
 @dataclass(slots=True)
