@@ -5,6 +5,8 @@ out of it: wandb's own `files/output.log` (wandb resolves `\\r` itself but keeps
 the script's raw stdout+stderr as a shell redirect would write it (`> console.txt 2>&1`, every
 `\\r` state of the bar kept). The script writes what it printed, as plain text, to
 `expected.json` beside them: the tests compare with that, never with our own output.
+`make_long_console` runs LONG_SCRIPT: more lines than the Logs pane keeps and a tqdm bar of
+thousands of states on one line (the bounds of the output records the `.wandb` file holds).
 """
 
 from __future__ import annotations
@@ -88,18 +90,57 @@ def wandb_env(root: Path) -> dict[str, str]:
     return env
 
 
+LONG_SCRIPT = textwrap.dedent(
+    r"""
+    import json, sys
+    import wandb
+    from tqdm import tqdm
+
+    lines, states = int(sys.argv[3]), int(sys.argv[4])
+    run = wandb.init(project="console-proj", name="long", dir=sys.argv[1])
+    expected = []
+    for i in range(lines):
+        print(f"\x1b[2mline\x1b[0m {i}", flush=True)
+        expected.append(f"line {i}")
+    bar = tqdm(total=states, desc="long", file=sys.stdout, ncols=60, mininterval=0,
+               miniters=1, bar_format="{desc}: {n_fmt}/{total_fmt} |{bar}|")
+    for i in range(states):
+        bar.update(1)
+    bar.close()
+    width = 60 - len(f"long: {states}/{states} ||")
+    expected.append(f"long: {states}/{states} |" + "\u2588" * width + "|")
+    print("done", flush=True)
+    expected.append("done")
+    run.log({"loss": 1.0})
+    with open(sys.argv[2], "w") as f:
+        json.dump({"lines": expected, "id": run.id}, f)
+    run.finish()
+    """
+)
+
+
 def make_wandb_console(root: Path) -> WandbConsole:
     """Run the script under real wandb in a subprocess; the logs it leaves."""
+    return _run_script(root, SCRIPT)
+
+
+def make_long_console(root: Path, lines: int, states: int) -> WandbConsole:
+    """LONG_SCRIPT: `lines` numbered lines (dimmed by an escape), then a tqdm bar of `states`
+    updates, then "done"."""
+    return _run_script(root, LONG_SCRIPT, str(lines), str(states))
+
+
+def _run_script(root: Path, text: str, *args: str) -> WandbConsole:
     root.mkdir(parents=True, exist_ok=True)
     script = root / "train.py"
-    script.write_text(SCRIPT)
+    script.write_text(text)
     logs = root / "logs"
     logs.mkdir()
     raw = root / "console.txt"
     expected = root / "expected.json"
     with open(raw, "wb") as out:
         subprocess.run(
-            [sys.executable, str(script), str(logs), str(expected)],
+            [sys.executable, str(script), str(logs), str(expected), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=wandb_env(root),

@@ -80,12 +80,18 @@ def ls_json(logdir: Logdir) -> dict[str, Any]:
     return out
 
 
+_NOT_IN_LS = frozenset({"console_records", "console_dropped"})
+
+
 def meta_json(meta: RunMeta) -> dict[str, Any]:
     """What a run says about itself (RunMeta), only the fields it has: `display_name`,
     `run_id`, `project`, `group`, `job_type`, `tags`, `notes`, `host`, `start_time`, `resumed`,
-    `exit_code`, `runtime`, `summary`, `step_metrics`, `console`. {} for runs without any."""
+    `exit_code`, `runtime`, `summary`, `step_metrics`, `console`. {} for runs without any.
+    Not the console lines a run file holds (`console_records`: up to 5,000 lines of raw text)."""
     out: dict[str, Any] = {}
     for name in RunMeta.__slots__:
+        if name in _NOT_IN_LS:
+            continue
         value = getattr(meta, name)
         if value is None or value is False or (isinstance(value, str | tuple | dict) and not value):
             continue  # an exit code 0 is kept

@@ -5,6 +5,7 @@ details screen, the system/ group, and the step-metric x axis."""
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.ui.conftest import make_app, started
+import tuiboard
+from tests.ui.conftest import FIXED_TIME, NOW_OFFSET, make_app, started
 from tests.ui.wandb_ui import (
     EPOCHS,
     PLAIN_RUN,
@@ -372,3 +374,58 @@ async def test_overview_keeps_every_point_in_metric_mode(logs: tuple[Logdir, Pat
         assert row is not None
         assert len(row.y) == len(EPOCHS) * STEPS_PER_EPOCH and row.step == 39
         assert row.last == pytest.approx(2.0 / 40)
+
+
+# -- the console the run file holds (no files/output.log) ----------------------------------------
+
+
+def records_only_run(root: Path, wb: WandbConsole, cut_at: bytes | None = None) -> Path:
+    """A copy of the real wandb run directory in `root` without files/output.log (deleted, as
+    a copied run dir may lack it). `cut_at`: the .wandb file ends just before these bytes (a run
+    wandb is still writing). Returns the copy's .wandb file."""
+    run = root / wb.run_dir.name
+    shutil.copytree(wb.run_dir, run)
+    (run / "files" / "output.log").unlink()
+    (wandb_file,) = run.glob("run-*.wandb")
+    if cut_at is not None:
+        data = wandb_file.read_bytes()
+        wandb_file.write_bytes(data[: data.index(cut_at)])
+    return wandb_file
+
+
+async def test_without_output_log_the_pane_shows_the_run_files_records(
+    tmp_path: Path, wb: WandbConsole
+) -> None:
+    records_only_run(tmp_path / "logs", wb)
+    logdir = tuiboard.open(str(tmp_path / "logs"))
+    (run,) = logdir.runs
+    assert run.meta.console == () and run.meta.console_records
+    async with make_app(logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await until(pilot, lambda: pane(app).updates > 0)
+        assert pane(app).display  # opened by itself: the run has console output
+        lines = app.query_one(LogLines)
+        assert list(lines.lines) == wb.lines
+        assert f"run-{wb.run_id}.wandb · output records · {len(wb.lines)} lines" in title(app)
+        assert "following" in title(app)
+        shown = "\n".join(str(lines.render_line(y).text) for y in range(lines.size.height))
+        assert "green and bold then plain" in shown and "[bold]not markup[/bold]" in shown
+        assert not FORBIDDEN.search(shown.replace("\n", ""))
+
+
+async def test_records_read_later_appear_in_the_pane(tmp_path: Path, wb: WandbConsole) -> None:
+    """wandb still writing: the reader reads more records, the pane shows them (the watcher
+    thread reads; the pane's worker renders)."""
+    wandb_file = records_only_run(tmp_path / "logs", wb, cut_at=b"warning on stderr")
+    full = (wb.run_dir / wandb_file.name).read_bytes()
+    before = wb.lines[: wb.lines.index("warning on stderr")]
+    logdir = tuiboard.open(str(tmp_path / "logs"), load=False)
+    app = TuiboardApp(logdir, poll=0.1, clock=lambda: FIXED_TIME + NOW_OFFSET)
+    async with app.run_test(size=SIZE) as pilot:
+        lines = app.query_one(LogLines)
+        await until(pilot, lambda: list(lines.lines) == before)
+        with open(wandb_file, "ab") as f:
+            f.write(full[wandb_file.stat().st_size :])
+        await until(pilot, lambda: list(lines.lines) == wb.lines)
+        assert pane(app).run_name is not None
+        assert "output records" in title(app)

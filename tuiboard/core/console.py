@@ -69,6 +69,12 @@ class ConsoleText:
         """The line being written (without its newline yet)."""
         return self._line
 
+    @property
+    def idle(self) -> bool:
+        """No escape sequence or string is open: the next character is read afresh (a `\\r`
+        fed now goes back to column 0)."""
+        return not (self._pending or self._in_string or self._skip)
+
     def display(self) -> list[str]:
         """Every line to show: the ended ones, then the current one when it holds anything."""
         out = list(self.lines)

@@ -1,7 +1,8 @@
 """Tail a run's console logs (W&B's `files/output.log`, ...) as display lines, reading only what
 changed: for a worker thread, never the UI thread.
 
-Owns: `ConsoleTail` (the files of one run, polled), `ConsoleSnapshot` (what a poll shows: an
+Owns: `ConsoleTail` (the files of one run, polled), `RecordsTail` (the console lines a run file
+holds, RunMeta.console_records, rendered the same way), `ConsoleSnapshot` (what a poll shows: an
 immutable tuple of lines) and the bounds: TAIL_BYTES (a log larger than this is read from its
 last TAIL_BYTES, whole lines only) and the line limit of core/console.py (5,000).
 Must not import: textual, rich, tuiboard.ui.
@@ -248,3 +249,43 @@ class ConsoleTail:
             problems=tuple(f.problem for f in self._files if f.problem),
             version=self._version,
         )
+
+
+class RecordsTail:
+    """The console lines a run file holds (RunMeta.console_records: raw, newline-ended, bounded
+    by the reader), rendered by core/console.py on a worker thread: the same `poll`/`snapshot`
+    contract as ConsoleTail. The owner hands it each new tuple with `update` (from the same
+    thread); `poll` renders the lines again when they changed (at most MAX_LINES: cheap)."""
+
+    def __init__(
+        self, records: tuple[str, ...], dropped: int = 0, max_lines: int = MAX_LINES
+    ) -> None:
+        self._records = records
+        self._dropped = dropped
+        self._shown: tuple[str, ...] | None = None
+        self._max_lines = max_lines
+        self._version = 0
+        self._snapshot = ConsoleSnapshot()
+
+    def update(self, records: tuple[str, ...], dropped: int) -> None:
+        """The reader read more: the lines as they are now, and how many fell off the front."""
+        self._records, self._dropped = records, dropped
+
+    def poll(self) -> bool:
+        """Render the lines if they changed since the last poll. True when they did."""
+        if self._shown is not None and self._shown == self._records:
+            return False
+        self._shown = self._records
+        text = ConsoleText(self._max_lines)
+        for piece in self._records:
+            text.feed(piece)
+        self._version += 1
+        self._snapshot = ConsoleSnapshot(
+            lines=tuple(text.display()),
+            dropped_lines=self._dropped + text.dropped,
+            version=self._version,
+        )
+        return True
+
+    def snapshot(self) -> ConsoleSnapshot:
+        return self._snapshot

@@ -285,6 +285,13 @@ class RunMeta:
     patterns are resolved by the reader when it can, else kept as given."""
     console: tuple[str, ...] = ()
     """Paths of the run's console logs (W&B's files/output.log), oldest first."""
+    console_records: tuple[str, ...] = ()
+    """The console the run file itself holds (W&B's output records), oldest first, as raw
+    lines each ending with "\\n" (the last one may be unended: the line being written), escapes
+    and `\\r` states as written (a long line: as it displays): render them with core.console.
+    Bounded (the last core.console.MAX_LINES lines). Empty when the file holds none."""
+    console_dropped: int = 0
+    """Ended lines of `console_records` no longer kept (they fell off the front)."""
 
 
 @dataclass(slots=True)

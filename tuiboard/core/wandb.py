@@ -39,6 +39,15 @@ Rules (the spec leaves these to the reader; they are what W&B's own viewers show
   ({"max": 0.9}), a media object as the dict of its fields.
 - Config: the RunRecord's, then ConfigRecords in order; the caller flattens and unwraps it
   (core.config).
+- Console: OutputRawRecords (Record field 13) are the run's stdout and stderr as written, one
+  record per write (measured on 0.31.0: `print("x")` is two records, "x" and "\\n"; every tqdm
+  update is one, "\\r<bar>"), both streams in file order as in files/output.log. Their text is
+  kept joined into newline-ended lines, the last MAX_LINES of them (core.console's bound) plus
+  the line being written. Lines are kept as written (escapes, `\\r` states: the UI renders them
+  through core.console, as for the file), except long ones, which are kept as they display
+  (the same display, bounded memory): an ended line longer than MAX_LINE_CHARS is rendered by
+  core.console; the line being written, once it grows past LINE_CHARS, has what comes before
+  its last `\\r` rendered (cut at HARD_LINE_CHARS when that is not possible).
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ import contextlib
 import fnmatch
 import math
 import os
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +64,7 @@ import numpy as np
 
 from tuiboard.core import wandb_items as wi
 from tuiboard.core import wire
+from tuiboard.core.console import MAX_LINE_CHARS, MAX_LINES, ConsoleText
 from tuiboard.core.types import (
     Parsed,
     ReadWarning,
@@ -77,6 +88,12 @@ CONSOLE_LOG = os.path.join("files", "output.log")
 
 # Record fields (wandb_internal.proto).
 R_HISTORY, R_SUMMARY, R_CONFIG, R_STATS, R_METRIC, R_RUN, R_EXIT = 2, 3, 5, 7, 12, 17, 18
+R_OUTPUT_RAW = 13
+LINE_CHARS = 16 * MAX_LINE_CHARS
+"""The line being written is compacted when it grows past this (see the module's rules)."""
+HARD_LINE_CHARS = 1 << 20
+"""...and cut here when it cannot be (no `\\r` outside an escape): the one case where what the
+records show may differ from the stream's display (a megabyte-long line without `\\r`)."""
 
 
 @dataclass(slots=True)
@@ -108,6 +125,54 @@ class WandbState:
     """The run facts or config changed in the last read."""
     classes: tuple[np.ndarray, list[str]] | None = None
     """What each key number is (see _key_classes), for the keys numbered so far."""
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_LINES))
+    """Console lines of the output records, each ending with "\\n", oldest first (bounded)."""
+    output_line: list[str] = field(default_factory=list)
+    """The console line being written (no newline yet), in pieces (joined when it ends: a
+    progress bar's thousands of states are not copied again on each one)."""
+    output_chars: int = 0
+    """Characters in `output_line`."""
+    output_limit: int = LINE_CHARS
+    """`output_line` is compacted when it holds more characters than this (twice its size
+    after the last compaction: a line that cannot be made shorter is not tried on each piece)."""
+    output_dropped: int = 0
+    """Ended console lines that fell off the front of `output`."""
+    output_records: tuple[str, ...] | None = ()
+    """`output` and `output_line` as RunMeta holds them (None: out of date)."""
+
+    def add_output(self, text: str) -> None:
+        """One output record's text, appended to the console."""
+        self.output_records = None
+        pending = self.output_line
+        if text == "\n":  # print's own write of its newline: most records
+            if len(self.output) == MAX_LINES:
+                self.output_dropped += 1
+            self.output.append(_ended("".join(pending)) + "\n")
+            self.output_line, self.output_chars = [], 0
+            return
+        if "\n" not in text:  # a piece of a line (print's text, a bar's state)
+            pending.append(text)
+            self.output_chars += len(text)
+            if self.output_chars > self.output_limit:
+                line = _bounded("".join(pending))
+                self.output_line, self.output_chars = [line], len(line)
+                self.output_limit = max(LINE_CHARS, 2 * len(line))
+            return
+        first, *middle, last = text.split("\n")
+        pending.append(first)
+        ended = [_ended("".join(pending)), *(_ended(s) for s in middle[-MAX_LINES:])]
+        room = MAX_LINES - len(self.output)
+        self.output_dropped += max(0, len(ended) - room) + max(0, len(middle) - MAX_LINES)
+        self.output.extend(s + "\n" for s in ended)
+        last = _bounded(last)
+        self.output_line, self.output_chars = ([last] if last else []), len(last)
+        self.output_limit = max(LINE_CHARS, 2 * len(last))
+
+    def console_records(self) -> tuple[str, ...]:
+        if self.output_records is None:
+            last = ("".join(self.output_line),) if self.output_line else ()
+            self.output_records = (*self.output, *last)
+        return self.output_records
 
     def meta(self, run_dir: str) -> RunMeta:
         run = self.run
@@ -128,6 +193,8 @@ class WandbState:
             summary=summary_dict(self.summary),
             step_metrics=self.step_metrics(),
             console=(console,) if os.path.isfile(console) else (),
+            console_records=self.console_records(),
+            console_dropped=self.output_dropped,
         )
 
     def step_metrics(self) -> dict[str, str]:
@@ -487,6 +554,75 @@ def _record(batch: Batch, payload: bytes, seq: int, where: int) -> None:
                 state.exit_code -= 1 << 32
             state.runtime = float(wire.int_field(fs, 2))
             state.changed = True
+        elif fno == R_OUTPUT_RAW:
+            text = _output_text(payload, a, c)
+            if text:
+                state.add_output(text)
+                state.changed = True
+
+
+def _output_text(b: bytes, p: int, end: int) -> str:
+    """An OutputRawRecord's `line` (field 3); core.wire's rules, inlined: a record per write
+    makes this the reader's most frequent record after history."""
+    text = ""
+    varint = wire.varint
+    while p < end:
+        key = b[p]
+        if key < 0x80:
+            p += 1
+        else:
+            key, p = varint(b, p, end)
+        wt = key & 7
+        if key >> 3 == 0:
+            raise wire.DecodeError("field number 0")
+        if wt == wire.LEN:
+            n = b[p] if p < end else 0x80
+            if n < 0x80:
+                p += 1
+            else:
+                n, p = varint(b, p, end)
+            if n > end - p:
+                raise wire.DecodeError("length past end")
+            if key == 0x1A:  # field 3, length-delimited
+                text = b[p : p + n].decode("utf-8", errors="replace")
+            p += n
+        elif wt == wire.VARINT:
+            _, p = varint(b, p, end)
+        elif wt == wire.FIXED64:
+            p += 8
+        elif wt == wire.FIXED32:
+            p += 4
+        else:
+            raise wire.DecodeError(f"wire type {wt}")
+    if p != end:
+        raise wire.DecodeError("message overruns its end")
+    return text
+
+
+def _ended(line: str) -> str:
+    """An ended console line (no newline) as kept: as written when it is short, else how it
+    displays (plain text of at most MAX_LINE_CHARS, which displays the same again: a newline
+    ends every escape, so a line displays alike alone or after others)."""
+    if len(line) <= MAX_LINE_CHARS:
+        return line
+    text = ConsoleText(1)
+    text.feed(line)
+    return text.current
+
+
+def _bounded(line: str) -> str:
+    """The line being written (no newline), shorter when it can be and showing the same: the
+    part before its last `\\r` replaced by how it displays (at most MAX_LINE_CHARS, plain text;
+    not when an escape is open there: an OSC title swallows the `\\r`). Cut at HARD_LINE_CHARS."""
+    if len(line) <= LINE_CHARS:
+        return line
+    cut = line.rfind("\r")
+    if cut > 0:
+        head = ConsoleText(1)
+        head.feed(line[:cut])
+        if head.idle:  # else the `\r` is inside an escape (an OSC title swallows it)
+            line = head.current + line[cut:]
+    return line[:HARD_LINE_CHARS]
 
 
 def _history(batch: Batch, msg: bytes, seq: int, where: int) -> None:

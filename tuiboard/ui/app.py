@@ -301,12 +301,12 @@ class TuiboardApp(App[int]):
             run = self.logdir.run(self._highlighted_run)
             if run is not None:
                 return run
-        return next((r for r in self.logdir.runs if r.meta.console), None)
+        return next((r for r in self.logdir.runs if _has_console(r)), None)
 
     def _sync_logs(self) -> None:
         pane = self.query_one(LogsPane)
         pane.follow_run(self.logs_run())
-        if not self._logs_chosen and any(r.meta.console for r in self.logdir.runs):
+        if not self._logs_chosen and any(_has_console(r) for r in self.logdir.runs):
             self._logs_chosen = True  # the first console output seen: open the pane, once
             self._show_logs(True, focus=False)
 
@@ -673,6 +673,11 @@ class TuiboardApp(App[int]):
                 lambda t=dash.name: self.action_show_tab(t),
             )
         yield SystemCommand("Keys (help)", "Every key binding", self.action_help)
+
+
+def _has_console(run: Run) -> bool:
+    """The run has console output for the Logs pane: log files, or lines in its run file."""
+    return bool(run.meta.console or run.meta.console_records)
 
 
 def run_app(logdir: Logdir, *, poll: float | None = None, tab: str | None = None) -> int:

@@ -1,9 +1,13 @@
 """The Logs pane: the console output of the run highlighted in the run panel (W&B's
-`files/output.log`, ...), under the charts, tailed live.
+`files/output.log`, ...), under the charts, tailed live. A run without console files whose run
+file holds its console (W&B's output records: RunMeta.console_records) shows those lines,
+updated as the reader reads more; the files win when there are both (they hold everything,
+the records only what wandb has flushed so far).
 
 Owns: `LogsPane` (a title line, the lines, a search box) and `LogLines` (a line-API scroll view
-of the last 5,000 lines). A worker thread owns the `ConsoleTail` of the run followed and polls
-it every POLL seconds (a stat; bytes only when the file changed); it posts `ConsoleUpdate`
+of the last 5,000 lines). A worker thread owns the `ConsoleTail` (or `RecordsTail`) of the run
+followed and polls it every POLL seconds (a stat; bytes only when the file changed; records
+rendered again only when the reader read more); it posts `ConsoleUpdate`
 with an immutable snapshot, and the UI thread only draws. Console text is made safe in core/
 (no escape sequence, no control character) and drawn as plain `Text`, never markup.
 Keys: End/G follow the tail, scrolling up stops following (back at the bottom follows again),
@@ -30,12 +34,15 @@ from textual.strip import Strip
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from tuiboard.core.console_tail import ConsoleSnapshot, ConsoleTail
+from tuiboard.core.console_tail import ConsoleSnapshot, ConsoleTail, RecordsTail
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.view_state import compile_filter
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Run
+
+_Target = tuple[int, str, tuple[str, ...], tuple[str, ...], int]
+"""(generation, run, console paths, console records, records dropped): see LogsPane._target."""
 
 POLL = 0.25
 """Seconds between two looks at the followed run's logs (one stat each)."""
@@ -185,12 +192,17 @@ class LogsPane(Vertical):
         self.run_name: str | None = None
         """The run whose logs are shown (None: no run has console output)."""
         self.paths: tuple[str, ...] = ()
+        self.records: tuple[str, ...] = ()
+        """The run file's console lines, shown when the run has no console files."""
+        self._records_dropped = 0
         self._run_path = ""
+        self._run_id = ""
         self._display_name = ""
-        self._target: tuple[int, str, tuple[str, ...]] | None = None
-        """What the worker follows: (generation, run, its console paths). Replaced whole
-        (atomic). The generation counts follow_run's switches: a switch away and back before
-        the worker wakes still makes it start afresh (the pane cleared its lines meanwhile)."""
+        self._target: _Target | None = None
+        """What the worker follows: (generation, run, its console paths, the records and how
+        many fell off their front). Replaced whole (atomic). The generation counts follow_run's
+        switches: a switch away and back before the worker wakes still makes it start afresh
+        (the pane cleared its lines meanwhile); new records of the same run do not."""
         self._generation = 0
         self._wake = threading.Event()
         self.snapshot = ConsoleSnapshot()
@@ -216,18 +228,29 @@ class LogsPane(Vertical):
         """Show `run`'s console logs (None or a run without any: say so)."""
         name = None if run is None else run.name
         paths = () if run is None else tuple(run.meta.console)
+        records = () if run is None or paths else run.meta.console_records
+        dropped = 0 if run is None or paths else run.meta.console_dropped
         if (name, paths) == (self.run_name, self.paths):
-            return
-        if name != self.run_name:
-            self.snapshot = ConsoleSnapshot()
-            lines = self.log_lines
-            lines.following = True
-            lines.show((), frozenset(), 0)
+            if records == self.records and dropped == self._records_dropped:
+                return
+        else:
+            if name != self.run_name:
+                self.snapshot = ConsoleSnapshot()
+                lines = self.log_lines
+                lines.following = True
+                lines.show((), frozenset(), 0)
+            self._generation += 1
         self.run_name, self.paths = name, paths
+        self.records, self._records_dropped = records, dropped
         self._run_path = "" if run is None else run.path
+        self._run_id = "" if run is None else run.meta.run_id
         self._display_name = "" if run is None else run.meta.display_name
-        self._generation += 1
-        self._target = (self._generation, name, paths) if name is not None and paths else None
+        has_lines = bool(paths or records)
+        self._target = (
+            (self._generation, name, paths, records, dropped)
+            if name is not None and has_lines
+            else None
+        )
         self._wake.set()
         self.show_title()
 
@@ -248,14 +271,28 @@ class LogsPane(Vertical):
     @work(thread=True, exclusive=True, group="console-tail")
     def _tail(self) -> None:
         worker = get_current_worker()
-        following: tuple[int, str, tuple[str, ...]] | None = None
-        tail: ConsoleTail | None = None
+        following: _Target | None = None
+        tail: ConsoleTail | RecordsTail | None = None
         while not worker.is_cancelled:
             target = self._target
-            fresh = target != following
-            if fresh:
+            fresh = False
+            if target != following:
+                if (
+                    target is not None
+                    and following is not None
+                    and target[:3] == following[:3]
+                    and isinstance(tail, RecordsTail)
+                ):
+                    tail.update(target[3], target[4])  # the reader read more of the run file
+                else:
+                    fresh = True
+                    if target is None:
+                        tail = None
+                    elif target[2]:
+                        tail = ConsoleTail(target[2])
+                    else:
+                        tail = RecordsTail(target[3], target[4])
                 following = target
-                tail = None if target is None else ConsoleTail(target[2])
             if tail is not None and following is not None and (tail.poll() or fresh):
                 self.post_message(ConsoleUpdate(following[1], tail.snapshot()))
             self._wake.wait(POLL)
@@ -284,14 +321,14 @@ class LogsPane(Vertical):
             self.query_one("#logs-title", Static).update(text)
             return
         lines = self.log_lines
-        if self.paths:
+        if self.paths or self.records:
             if lines.following:
                 text.append(" following", style="green")
             else:
                 text.append(" paused: End/G follows", style="yellow")
         text.append("  ")
         text.append(clean(self._display_name or self.run_name), style="bold")
-        if not self.paths:
+        if not self.paths and not self.records:
             text.append("  no console output", style="dim")
         else:
             snap = self.snapshot
@@ -305,6 +342,9 @@ class LogsPane(Vertical):
         self.query_one("#logs-title", Static).update(text)
 
     def _where(self) -> str:
+        if not self.paths:
+            name = f"run-{self._run_id}.wandb" if self._run_id else "the run file"
+            return f"{clean(name)} · output records"
         if len(self.paths) > 1:
             return f"{len(self.paths)} files"
         path = self.paths[0]
