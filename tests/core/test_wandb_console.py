@@ -5,6 +5,8 @@ wrote beside it; bounded on a run that prints more than the Logs pane keeps."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -37,8 +39,22 @@ def long(tmp_path_factory: pytest.TempPathFactory) -> WandbConsole:
 
 
 def meta_of(run_dir: Path) -> RunMeta:
-    (run,) = tuiboard.open(str(run_dir)).runs
-    return run.meta
+    """The run's meta as the records alone give it: read from a copy without files/output.log
+    (with the file, the file is the console and the records are not kept: see below)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / run_dir.name
+        shutil.copytree(run_dir, copy, symlinks=True)
+        (copy / "files" / "output.log").unlink()
+        (run,) = tuiboard.open(str(copy)).runs
+        return run.meta
+
+
+def test_with_its_console_file_the_records_are_not_kept(wb: WandbConsole) -> None:
+    assert (wb.run_dir / "files" / "output.log").is_file()
+    (run,) = tuiboard.open(str(wb.run_dir)).runs
+    assert run.meta.console == (str(wb.run_dir / "files" / "output.log"),)
+    assert run.meta.console_records == ()
+    assert meta_of(wb.run_dir).console_records  # the same run without the file: kept
 
 
 def render(records: tuple[str, ...]) -> list[str]:
@@ -56,9 +72,11 @@ def test_records_are_the_printed_lines(wb: WandbConsole) -> None:
     assert len(records) == len(wb.lines)
     assert all(r.endswith("\n") and "\n" not in r[:-1] for r in records)
     assert meta.console_dropped == 0
-    assert meta.console == (str(wb.output_log),)  # the file is still there: both are known
-    ls = meta_json(meta)  # `ls --json` names the file, without the lines
+    assert meta.console == ()  # read from a copy without the file
+    (run,) = tuiboard.open(str(wb.run_dir)).runs
+    ls = meta_json(run.meta)  # `ls --json` names the file, never the lines
     assert ls["console"] == [str(wb.output_log)] and "console_records" not in ls
+    assert "console_records" not in meta_json(meta)
 
 
 def test_chunked_reads_hold_the_same_console(wb: WandbConsole, long: WandbConsole) -> None:

@@ -289,7 +289,9 @@ class RunMeta:
     """The console the run file itself holds (W&B's output records), oldest first, as raw
     lines each ending with "\\n" (the last one may be unended: the line being written), escapes
     and `\\r` states as written (a long line: as it displays): render them with core.console.
-    Bounded (the last core.console.MAX_LINES lines). Empty when the file holds none."""
+    Bounded (the last core.console.MAX_LINES lines). Empty when the file holds none, and when
+    the run has a console file (`console`): that file is the whole console, so the records are
+    not kept (memory: hundreds of chatty runs)."""
     console_dropped: int = 0
     """Ended lines of `console_records` no longer kept (they fell off the front)."""
 

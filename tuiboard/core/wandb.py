@@ -139,9 +139,14 @@ class WandbState:
     """Ended console lines that fell off the front of `output`."""
     output_records: tuple[str, ...] | None = ()
     """`output` and `output_line` as RunMeta holds them (None: out of date)."""
+    output_file: bool = False
+    """The run has its console file (files/output.log, the whole console): the records are
+    not kept (a logdir of hundreds of chatty runs would hold 0.5-0.75 MB of lines each)."""
 
     def add_output(self, text: str) -> None:
         """One output record's text, appended to the console."""
+        if self.output_file:
+            return
         self.output_records = None
         pending = self.output_line
         if text == "\n":  # print's own write of its newline: most records
@@ -177,6 +182,11 @@ class WandbState:
     def meta(self, run_dir: str) -> RunMeta:
         run = self.run
         console = os.path.join(run_dir, CONSOLE_LOG)
+        has_file = os.path.isfile(console)
+        if has_file and not self.output_file:
+            self.output_file = True
+            self.output.clear()
+            self.output_line, self.output_chars, self.output_records = [], 0, ()
         return RunMeta(
             display_name=run.get("display_name", ""),
             run_id=run.get("run_id", ""),
@@ -192,7 +202,7 @@ class WandbState:
             runtime=self.runtime,
             summary=summary_dict(self.summary),
             step_metrics=self.step_metrics(),
-            console=(console,) if os.path.isfile(console) else (),
+            console=(console,) if has_file else (),
             console_records=self.console_records(),
             console_dropped=self.output_dropped,
         )
