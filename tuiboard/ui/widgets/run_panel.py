@@ -110,6 +110,10 @@ class RunTree(Tree[str]):
         self._run_nodes: dict[str, TreeNode[str]] = {}
         """Tree path ("a", "a/b") -> node; run names are their own paths."""
 
+    def run_count(self) -> int:
+        """How many runs the tree lists."""
+        return sum(1 for path, node in self._run_nodes.items() if node.data == path)
+
     def _runs_under(self, node: TreeNode[str]) -> tuple[str, ...]:
         out: list[str] = []
         stack = [node]
