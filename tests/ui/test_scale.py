@@ -25,7 +25,7 @@ def write_runs(root: Path, n: int) -> list[str]:
     with "loss" at steps 0..4 (value: the run's index, so a line tells its run)."""
     names = []
     for i in range(n):
-        name = f"sweep_{i // 10}/trial_{i:03d}"
+        name = f"sweep_{i // 10:02d}/trial_{i:03d}"
         d = root / name
         if i % 2 == 0:
             with EventWriter(str(d), filename="events.out.tfevents.1.test.0.0", start_time=T0) as w:
@@ -75,3 +75,40 @@ async def test_few_runs_have_no_note(tmp_path: Path) -> None:
         app = await started(pilot)
         assert [p.run for p in chart_series(app.board, "loss")[0]] == sorted(names)
         assert "shown runs drawn" not in loss_chart(app).draw(60, 16).plain
+
+
+async def test_the_run_panel_builds_only_the_rows_on_screen(tmp_path: Path) -> None:
+    names = write_runs(tmp_path, 1000)  # 1,100 lines with the sweep folders
+    logdir = tuiboard.open(str(tmp_path))
+    async with make_app(logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        tree = app.query_one(RunTree)
+        assert tree.run_count() == 1000
+        await pilot.pause()
+        tree.labels_built = 0
+        tree.repaint_labels()
+        await pilot.pause()
+        height = tree.size.height
+        # at most one build per row on screen (and one per row for the width: none, it is cheap)
+        assert 0 < tree.labels_built <= height
+        # the lines drawn are the runs' full lines: the first run shows its last step, 4
+        first = tree._run_nodes[sorted(names)[0]]
+        assert "trial_000" in str(first.label) and " 4 " in str(first.label) + " "
+        # moving to the end of the list builds the rows then on screen, not the ones passed
+        tree.focus()
+        tree.labels_built = 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert tree.cursor_node is tree._run_nodes[sorted(names)[-1]]
+        assert 0 < tree.labels_built <= 5 * height < 1100
+
+
+async def test_the_run_filter_finds_the_last_run(tmp_path: Path) -> None:
+    names = write_runs(tmp_path, 300)
+    logdir = tuiboard.open(str(tmp_path))
+    async with make_app(logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await pilot.press("f", *"trial_299$")
+        await pilot.pause()
+        assert [p.run for p in chart_series(app.board, "loss")[0]] == [sorted(names)[-1]]
+        assert "1/300 runs shown" in str(app.query_one("#run-summary").render())
