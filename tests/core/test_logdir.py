@@ -278,6 +278,22 @@ def test_first_load_in_growing_batches_shows_the_first_run_first(tmp_path: Path)
     assert "r03" not in [r.name for r in ld.runs]
 
 
+def test_refresh_iter_batches_grow_with_the_run_count(tmp_path: Path, monkeypatch) -> None:
+    """Many runs: batches past the ramp hold len/BATCHES runs, so a viewer's pass over every run
+    per batch stays linear in the number of runs (10,000 runs: bench_scale.py)."""
+    from tuiboard.core import logdir as logdir_mod
+
+    monkeypatch.setattr(logdir_mod, "BATCHES", 4)
+    for i in range(40):
+        write_run(tmp_path / f"r{i:02d}", range(2))
+    ld = tuiboard.open(str(tmp_path), load=False)
+    batches = list(ld.refresh_iter(most=4))
+    assert batches[0].new_runs == {f"r{i:02d}" for i in range(40)}
+    sizes = [len(ch.runs) for ch in batches[1:]]
+    assert sizes == [1, 2, 4, 8, 10, 10, 5]
+    assert all(r.point_count == 4 for r in ld.runs)  # 2 tags x 2 steps, every run read
+
+
 def test_file_rewritten_in_place_with_the_same_size_is_read_again(tmp_path: Path) -> None:
     write_run(tmp_path / "src1", range(1000, 1030))  # steps of one varint length: same size
     write_run(tmp_path / "src2", range(2000, 2030))

@@ -218,6 +218,11 @@ def parse_spec(specs: Sequence[str]) -> list[tuple[str, str]]:
     return named
 
 
+BATCHES = 16
+"""refresh_iter's batches after the 1, 2, 4, ... ramp: at most about this many, whatever the
+number of runs."""
+
+
 class Logdir:
     """One or more logdirs read into one store."""
 
@@ -315,6 +320,9 @@ class Logdir:
                     self._register(found[name])
                 self.store.version += 1
                 yield Changes(new_runs=new, version=self.version)
+            # At most about `BATCHES` batches past the ramp: each batch costs a viewer a pass over
+            # every run, so a fixed cap of `most` made 10,000 runs quadratic (bench_scale.py).
+            most = max(most, len(names) // BATCHES)
             i, size = 0, 1
             while i < len(names):
                 yield self._read(found, names[i : i + size])

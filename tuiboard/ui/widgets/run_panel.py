@@ -1,8 +1,11 @@
 """The side panel of runs: regex filter, a tree of runs with swatch, checkbox, step, age, marks.
 
-Owns: `RunPanel` (filter input + summary + tree) and `RunTree`. It shows the app's
-`RunSelection`; it never changes it itself, it posts `RunToggled` / `RunFilterChanged` /
-`RunHighlighted` / `ShowWarnings` and the app decides.
+Owns: `RunPanel` (filter input + summary + tree) and `RunTree`. Labels are virtual: a node
+holds only its short name, and a run's full line (swatch, checkbox, step, age, marks) is built
+when the line is drawn, so only the rows on screen are built; a store change or the clock's tick
+relabels nothing, it repaints the visible lines (10,000 runs: bench/bench_scale.py).
+It shows the app's `RunSelection`; it never changes it itself, it posts `RunToggled` /
+`RunFilterChanged` / `RunHighlighted` / `ShowWarnings` and the app decides.
 Must not import: tuiboard.core internals (it reads the Run objects it is handed), tuiboard.render
 beyond clean.
 """
@@ -19,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Static, Tree
+from textual.widgets._tree import TOGGLE_STYLE
 from textual.widgets.tree import TreeNode
 
 from tuiboard.render.sanitize import clean
@@ -95,6 +99,20 @@ def run_label(
     return text
 
 
+class RunNode(TreeNode[str]):
+    """A node whose `label` is its full line, built on demand from the run (see RunTree)."""
+
+    @property
+    def label(self) -> Text:
+        tree = self._tree
+        assert isinstance(tree, RunTree)
+        return tree.full_label(self)
+
+    @label.setter
+    def label(self, new_label: Text) -> None:
+        self.set_label(new_label)
+
+
 class RunTree(Tree[str]):
     """Runs by path. Node data is the run name (None for a folder that is not a run)."""
 
@@ -109,6 +127,54 @@ class RunTree(Tree[str]):
         self.guide_depth = 2
         self._run_nodes: dict[str, TreeNode[str]] = {}
         """Tree path ("a", "a/b") -> node; run names are their own paths."""
+        self.labeller: Callable[[TreeNode[str]], Text] | None = None
+        """Builds a node's full line (the panel's); None: the node's own label."""
+        self.labels_built = 0
+        """How many full lines were built (tests: only the visible rows are)."""
+        self.short_names: dict[int, str] = {}
+        """Node id -> its last path part as logged (untrusted: cleaned when drawn)."""
+
+    def _add_node(
+        self,
+        parent: TreeNode[str] | None,
+        label: Text,
+        data: str | None,
+        expand: bool = False,
+    ) -> TreeNode[str]:
+        node = RunNode(self, parent, self._new_id(), label, data, expanded=expand)
+        self._tree_nodes[node._id] = node
+        self._updates += 1
+        return node
+
+    def full_label(self, node: TreeNode[str]) -> Text:
+        """The node's whole line: built now from the run, never stored."""
+        if self.labeller is None:
+            return node._label.copy()
+        self.labels_built += 1
+        return self.labeller(node)
+
+    def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
+        label = self.full_label(node)
+        label.stylize(style)
+        if node._allow_expand:
+            icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
+            return Text.assemble((icon, base_style + TOGGLE_STYLE), label)
+        return Text.assemble(("", base_style), label)
+
+    def get_label_width(self, node: TreeNode[str]) -> int:
+        """The tree's virtual width without building the line: the name and room for the marks
+        (Tree builds every line's label to measure it, 10,000 of them on each change)."""
+        return node._label.cell_len + 16
+
+    def repaint_labels(self) -> None:
+        """The lines on screen are built again (the runs moved, or the clock); nothing else."""
+        self._line_cache.clear()
+        self._updates += 1
+        self.refresh()
+
+    def run_count(self) -> int:
+        """How many runs the tree lists."""
+        return sum(1 for path, node in self._run_nodes.items() if node.data == path)
 
     def _runs_under(self, node: TreeNode[str]) -> tuple[str, ...]:
         out: list[str] = []
@@ -176,8 +242,12 @@ class RunTree(Tree[str]):
             if child is None:
                 leaf = depth == len(parts)
                 child = parent.add(
-                    path, data=name if leaf else None, expand=True, allow_expand=not leaf
+                    Text(clean(parts[depth - 1]), no_wrap=True),
+                    data=name if leaf else None,
+                    expand=True,
+                    allow_expand=not leaf,
                 )
+                self.short_names[child._id] = parts[depth - 1]
                 self._run_nodes[path] = child
             elif not child.allow_expand and depth < len(parts):
                 child.allow_expand = True
@@ -192,6 +262,7 @@ class RunTree(Tree[str]):
             node.data = None
             return
         del self._run_nodes[name]
+        self.short_names.pop(node._id, None)
         node.remove()
 
 
@@ -203,6 +274,8 @@ class RunPanel(Vertical):
         self.selection = selection
         self._colour_of = colour_of
         self._nested = False
+        self._runs: dict[str, Run] = {}
+        self._now = 0.0
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter runs (regex)", id="run-filter")
@@ -230,41 +303,47 @@ class RunPanel(Vertical):
         event.stop()
         self.run_tree.focus()
 
-    def sync(self, runs: Sequence[Run], now: float, changed: set[str] | None = None) -> None:
-        """Bring the tree in line with the store: add new runs, drop removed ones, relabel.
+    def on_mount(self) -> None:
+        self.run_tree.labeller = self._label
 
-        `changed` limits relabelling to those runs (None relabels all: visibility or time moved).
-        """
+    def _label(self, node: TreeNode[str]) -> Text:
+        """A node's line from the run as it is now (built only for the lines drawn)."""
+        short = self.run_tree.short_names.get(node._id, "")
+        name = node.data
+        run = self._runs.get(name) if name is not None else None
+        if run is None:
+            return run_label(short, None, visible=True, colour="", now=self._now)
+        return run_label(
+            short,
+            run,
+            visible=self.selection.is_visible(run.name),
+            colour=self._colour_of(run.name),
+            now=self._now,
+        )
+
+    def sync(self, runs: Sequence[Run], now: float, changed: set[str] | None = None) -> None:
+        """Bring the tree in line with the store: add new runs, drop removed ones, and repaint
+        the lines on screen (labels are built when drawn, so `changed` needs no per-run work;
+        it is kept for callers that know it)."""
         tree = self.run_tree
         names = [r.name for r in runs]
+        self._runs = {r.name: r for r in runs}
+        self._now = now
         nested = any("/" in n for n in names)
         if nested != self._nested:
             self._nested = nested
             tree.clear()
             tree._run_nodes.clear()
-            changed = None
-        known = set(names)
+            tree.short_names.clear()
+        known = self._runs
         for name in [n for n, node in tree._run_nodes.items() if node.data == n and n not in known]:
             tree.remove_run(name)
-        for run in runs:
-            if changed is not None and run.name not in changed and run.name in tree._run_nodes:
-                continue
-            node = tree.ensure_node(run.name, nested)
-            label = run.name.rsplit("/", 1)[-1] if nested else run.name
-            node.set_label(
-                run_label(
-                    label,
-                    run,
-                    visible=self.selection.is_visible(run.name),
-                    colour=self._colour_of(run.name),
-                    now=now,
-                )
-            )
-        for path, node in tree._run_nodes.items():
-            if node.data is None:
-                node.set_label(
-                    run_label(path.rsplit("/", 1)[-1], None, visible=True, colour="", now=now)
-                )
+        run_nodes = tree._run_nodes
+        for name in names:
+            node = run_nodes.get(name)
+            if node is None or node.data != name:
+                tree.ensure_node(name, nested)
+        tree.repaint_labels()
         shown = len(self.selection.visible(names))
         summary = Text(f"{shown}/{len(names)} runs shown", style="dim", no_wrap=True)
         if self.selection.only is not None:

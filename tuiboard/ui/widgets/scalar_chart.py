@@ -6,7 +6,9 @@ chart draws: by default one scalar tag of every shown run; custom scalars charts
 `ChartSeries`. The widget keeps the versions it drew, so a live append redraws only charts whose
 series moved; the drawn frame is cached by (size, options, versions, zoom) and a cursor move
 only repaints the cursor's column on it (with 1,000 runs a full draw takes ~0.3 s, a cursor
-repaint ~ms).
+repaint ~ms). A chart draws at most MAX_RUNS_DRAWN runs (the first shown runs holding its tag, in
+name order) and says so under itself: 10,000 lines in a terminal chart are one smear, and drawing
+them took seconds per chart (bench/bench_scale.py). The run filter chooses which runs are drawn.
 Must not import: tuiboard.core internals.
 """
 
@@ -31,15 +33,26 @@ if TYPE_CHECKING:
     from tuiboard.ui.series import PreparedSeries
 
 
+MAX_RUNS_DRAWN = 100
+"""A Scalars chart draws the first this many shown runs holding its tag (a note says so)."""
+
+
 def chart_series(board: Board, tag: str) -> tuple[list[PreparedSeries], list[ChartSeries]]:
-    """Prepared series of the shown runs for `tag`, and the same as render/ ChartSeries."""
+    """Prepared series of the shown runs for `tag` (the first MAX_RUNS_DRAWN runs holding it),
+    and the same as render/ ChartSeries."""
     options = board.options
     prepared: list[PreparedSeries] = []
     series: list[ChartSeries] = []
     smoothing = options.smoothing > 0
+    held = 0
     for name in board.visible_runs():
+        if held >= MAX_RUNS_DRAWN:
+            break
         p = board.cache.get(name, tag, options)
-        if p is None or not p.placeable:
+        if p is None:
+            continue
+        held += 1
+        if not p.placeable:
             continue
         prepared.append(p)
         series.append(
@@ -144,7 +157,11 @@ class ScalarChart(Widget, can_focus=True):
     def data_changed(self, runs: set[str]) -> bool:
         """Refresh when a shown run among `runs` has a new version of this tag. True if so."""
         source = self.source
+        capped = len(self._drawn) >= MAX_RUNS_DRAWN and type(source) is ChartSource
+        last = max(self._drawn) if capped else ""
         for name in runs:
+            if capped and name > last:
+                continue  # after the runs drawn: not on this chart
             if not self.board.selection.is_visible(name):
                 continue
             if source.version(self.board, name) != self._drawn.get(name):
@@ -170,12 +187,30 @@ class ScalarChart(Widget, can_focus=True):
         board = self.board
         source = self.source
         lines = source.lines(board)
-        versions = tuple(
-            (run, v)
-            for run in board.visible_runs()
-            if (v := source.version(board, run)) is not None
-        )
+        visible = board.visible_runs()
+        held: list[tuple[str, Hashable]] = []
+        for run in visible:
+            v = source.version(board, run)
+            if v is not None:
+                held.append((run, v))
+                if len(held) >= MAX_RUNS_DRAWN and type(source) is ChartSource:
+                    break
+        versions = tuple(held)
         foot = source.footer(board, lines, width, self.FULL) if height > 3 else []
+        if (
+            len(held) >= MAX_RUNS_DRAWN
+            and type(source) is ChartSource
+            and visible[-1] > held[-1][0]
+        ):
+            note = Text(
+                f"first {MAX_RUNS_DRAWN} of {len(visible)} shown runs drawn"
+                " (filter runs to choose)",
+                style="dim",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+            note.truncate(width, pad=True)
+            foot = [*foot, note]
         foot = foot[: max(0, height - 4)]
         chart_h = height - len(foot)
         key = (width, chart_h, board.options, versions, self.x_range, board.theme)

@@ -1,0 +1,257 @@
+"""Benchmark of tuiboard at 10,000 small runs (issue 11, "10,000 runs"); not a test.
+
+Owns: generating the logdir once (cached under /tmp/tuiboard-bench-scale-<runs>): a nested sweep
+layout sweep_XX/group_Y/trial_ZZZZZ, half the runs tfevents written by tuiboard.writer.EventWriter,
+half JSONL runs written by JsonlWriter, each 3 scalar tags x 50 steps; and measuring against the
+issue's targets:
+
+- `tuiboard.open` cold (every run read)
+- `summary`: the headless command's whole work in process (open + rows + text), and
+  `python -m tuiboard summary LOGDIR` as a subprocess (target < 2 s)
+- a no-change `refresh()` (target < 100 ms)
+- the app's first paint with every run listed: Textual run_test headless, from start until the
+  run panel holds every run and the first Scalars chart drew (target < 1 s)
+- key-press latency in the run panel: `down` 100 times, per key
+- idle CPU of the app over ~10 s with nothing written (process CPU time delta, target < 1 %)
+
+    python bench/bench_scale.py [--runs 10000] [--idle 10] [--size 160x50] [--skip-app]
+    python bench/bench_scale.py --profile open|summary|refresh|app   (cProfile, top 25 by cumtime)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tuiboard.writer import EventWriter, JsonlWriter  # noqa: E402
+
+TAGS = ("train/loss", "val/acc", "optim/lr")
+STEPS = 50
+TARGETS = {
+    "summary subprocess (s)": 2.0,
+    "summary in process (s)": 2.0,
+    "no-change refresh (ms)": 100.0,
+    "app: runs listed + first chart (s)": 1.0,
+    "idle CPU (%)": 1.0,
+}
+
+
+def generate(root: Path, runs: int) -> None:
+    """`runs` runs under root/sweep_XX/group_Y/trial_ZZZZZ (100 per group, 10 groups a sweep);
+    even trials tfevents, odd ones JSONL. Written to root.tmp then renamed: a crash mid-way
+    leaves no half cache."""
+    tmp = root.with_name(root.name + ".tmp")
+    if tmp.exists():
+        import shutil
+
+        shutil.rmtree(tmp)
+    rng = np.random.default_rng(0)
+    now = time.time() - 86400.0
+    steps = np.arange(STEPS) * 10
+    for i in range(runs):
+        d = tmp / f"sweep_{i // 1000:02d}" / f"group_{(i // 100) % 10}" / f"trial_{i:05d}"
+        loss = np.exp(-np.linspace(0, 3, STEPS)) + rng.uniform(0, 0.05, STEPS)
+        acc = 1 - loss / 2
+        lr = 0.1 * 0.97 ** np.arange(STEPS)
+        start = now - i
+        if i % 2 == 0:
+            w = EventWriter(
+                str(d), filename="events.out.tfevents.0000000000.bench.0.0", start_time=start
+            )
+            for s in range(STEPS):
+                t = start + s
+                w.add_scalar(TAGS[0], float(loss[s]), int(steps[s]), wall_time=t)
+                w.add_scalar(TAGS[1], float(acc[s]), int(steps[s]), wall_time=t)
+                w.add_scalar(TAGS[2], float(lr[s]), int(steps[s]), wall_time=t)
+            w.close()
+        else:
+            with JsonlWriter(str(d)) as j:
+                for s in range(STEPS):
+                    j.log(
+                        int(steps[s]),
+                        {TAGS[0]: float(loss[s]), TAGS[1]: float(acc[s]), TAGS[2]: float(lr[s])},
+                        wall_time=start + s,
+                    )
+    tmp.rename(root)
+
+
+def logdir_for(runs: int) -> Path:
+    root = Path(f"/tmp/tuiboard-bench-scale-{runs}")
+    if not root.is_dir():
+        t = time.perf_counter()
+        generate(root, runs)
+        print(f"generated {runs} runs in {time.perf_counter() - t:.1f} s: {root}")
+    return root
+
+
+def headless(root: Path) -> dict[str, float]:
+    import tuiboard
+    from tuiboard.cli import main as cli_main
+
+    figures: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ld = tuiboard.open(str(root))
+    figures["tuiboard.open cold (s)"] = time.perf_counter() - t0
+    figures["runs read"] = float(len(ld.runs))
+    reps = []
+    for _ in range(5):
+        t = time.perf_counter()
+        ld.refresh()
+        reps.append(time.perf_counter() - t)
+    figures["no-change refresh (ms)"] = statistics.median(reps) * 1e3
+    out = io.StringIO()
+    t = time.perf_counter()
+    with contextlib.redirect_stdout(out):
+        cli_main(["summary", str(root)])
+    figures["summary in process (s)"] = time.perf_counter() - t
+    figures["summary lines"] = float(out.getvalue().count("\n"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "tuiboard", "summary", str(root)]
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, check=False)
+        times.append(time.perf_counter() - t)
+    figures["summary subprocess (s)"] = statistics.median(times)
+    return figures
+
+
+async def app_figures(
+    root: Path, runs: int, size: tuple[int, int], idle: float
+) -> dict[str, float]:
+    import tuiboard
+    from tuiboard.ui.app import TuiboardApp
+    from tuiboard.ui.widgets.run_panel import RunTree
+    from tuiboard.ui.widgets.scalar_chart import ScalarChart
+
+    figures: dict[str, float] = {}
+    drawn: list[float] = []
+    original = ScalarChart.draw
+
+    def timed_draw(self: ScalarChart, width: int, height: int):  # type: ignore[no-untyped-def]
+        out = original(self, width, height)
+        if not drawn:
+            drawn.append(time.perf_counter())
+        return out
+
+    ScalarChart.draw = timed_draw  # type: ignore[method-assign]
+    start = time.perf_counter()
+    logdir = tuiboard.open(str(root), load=False)
+    app = TuiboardApp(logdir)
+    async with app.run_test(size=size) as pilot:
+        tree = app.query_one(RunTree)
+
+        def listed() -> int:
+            return tree.run_count()
+
+        t_listed = None
+        while time.perf_counter() - start < 120:
+            if t_listed is None and listed() >= runs:
+                t_listed = time.perf_counter()
+            if t_listed is not None and drawn:
+                break
+            await pilot.pause(0.005)
+        end = time.perf_counter()
+        figures["app: runs listed (s)"] = (t_listed or end) - start
+        figures["app: first chart drawn (s)"] = (drawn[0] if drawn else end) - start
+        figures["app: runs listed + first chart (s)"] = end - start
+        # wait for the whole load, then keys
+        # (Logdir.stats walks every run: asked only once the load says it is done)
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 120:
+            await pilot.pause(0.05)
+            if app._progress is None and logdir.stats.points >= runs * len(TAGS) * STEPS:
+                break
+        figures["app: every run read (s)"] = time.perf_counter() - start
+        await pilot.pause(0.5)
+        tree.focus()
+        await pilot.pause()
+        t, c = time.perf_counter(), time.process_time()
+        for _ in range(100):
+            await pilot.press("down")
+        # wall time includes the Pilot's own waits for idle; CPU time is what the app spent
+        figures["run panel: key down, wall (ms/key)"] = (time.perf_counter() - t) * 10
+        figures["run panel: key down, CPU (ms/key)"] = (time.process_time() - c) * 10
+        await pilot.pause(1.0)
+        c0, w0 = time.process_time(), time.perf_counter()
+        await asyncio.sleep(idle)
+        figures["idle CPU (%)"] = (time.process_time() - c0) / (time.perf_counter() - w0) * 100
+    ScalarChart.draw = original  # type: ignore[method-assign]
+    return figures
+
+
+def profile(what: str, root: Path, runs: int, size: tuple[int, int]) -> None:
+    import tuiboard
+
+    prof = cProfile.Profile()
+    if what == "open":
+        prof.enable()
+        tuiboard.open(str(root))
+        prof.disable()
+    elif what == "summary":
+        from tuiboard.cli import main as cli_main
+
+        prof.enable()
+        with contextlib.redirect_stdout(io.StringIO()):
+            cli_main(["summary", str(root)])
+        prof.disable()
+    elif what == "refresh":
+        ld = tuiboard.open(str(root))
+        prof.enable()
+        for _ in range(5):
+            ld.refresh()
+        prof.disable()
+    else:
+        prof.enable()
+        asyncio.run(app_figures(root, runs, size, 1.0))
+        prof.disable()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats("tuiboard/", 40)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=10_000)
+    ap.add_argument("--idle", type=float, default=10.0)
+    ap.add_argument("--size", default="160x50")
+    ap.add_argument("--skip-app", action="store_true")
+    ap.add_argument("--skip-headless", action="store_true")
+    ap.add_argument("--profile", choices=("open", "summary", "refresh", "app"))
+    args = ap.parse_args()
+    root = logdir_for(args.runs)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    if args.profile:
+        profile(args.profile, root, args.runs, (width, height))
+        return
+    print(f"tuiboard at scale: {args.runs} runs x {len(TAGS)} tags x {STEPS} steps, {root}")
+    if not args.skip_headless:
+        show(headless(root))
+    if not args.skip_app:
+        show(asyncio.run(app_figures(root, args.runs, (width, height), args.idle)))
+
+
+def show(figures: dict[str, float]) -> None:
+    for name, value in figures.items():
+        target = TARGETS.get(name)
+        verdict = ""
+        if target is not None:
+            verdict = f"target < {target:g}: " + ("ok" if value < target else "MISSED")
+        print(f"  {name:40s} {value:10.3f}   {verdict}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
