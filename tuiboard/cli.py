@@ -139,10 +139,15 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = logdirs_from_flags(list(sys.argv[1:] if argv is None else argv))
     app_parser, cmd_parser = build_parser()
+    from tuiboard.core.source import RemoteUnavailable
+
     if args_list and args_list[0] in COMMANDS:
         args = cmd_parser.parse_args(args_list)
         try:
             return COMMANDS[args.command](args)
+        except RemoteUnavailable as error:  # s3:// without s3fs: which extra to install
+            print(f"tuiboard: {error}", file=sys.stderr)
+            return 2
         except BrokenPipeError:  # `tuiboard export logs | head`
             with contextlib.suppress(OSError):
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stdout for the rest of exit
@@ -150,7 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 130
     args = app_parser.parse_args(args_list)
-    return _run_app(args)
+    try:
+        return _run_app(args)
+    except RemoteUnavailable as error:
+        print(f"tuiboard: {error}", file=sys.stderr)
+        return 2
 
 
 def _open(specs: list[str]) -> Logdir:

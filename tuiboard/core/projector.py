@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tuiboard.core import source
 from tuiboard.core.config import read_small_file
 from tuiboard.core.types import EmbeddingInfo, ReadWarning
 
@@ -258,7 +259,7 @@ def _count_tsv(path: str, warnings: list[ReadWarning]) -> tuple[int, int] | None
             message = f"{size} bytes: too large to count its rows, shape unknown"
             warnings.append(ReadWarning(file=path, message=message))
             return None
-        with open(path, "rb") as handle:
+        with source.open_binary(path) as handle:
             rows = 0
             first_line = b""
             previous = 10  # a virtual newline before the file: a leading empty line is empty
