@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -144,7 +146,22 @@ def _stable(out: str) -> list[dict[str, object]]:
     return [{k: json.loads(line)[k] for k in STABLE} for line in out.splitlines()]
 
 
-def test_reupload_with_more_bytes_is_read_from_the_offset(s3, tmp_path: Path) -> None:
+def server_requests(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The request lines the moto server logged (werkzeug's access log, colours stripped) since
+    the last clear, each with its status: 'GET /bucket/key HTTP/1.1 206'."""
+    out = []
+    for r in caplog.records:
+        msg = re.sub(r"\x1b\[[0-9;]*m", "", r.getMessage())
+        if r.name == "werkzeug" and msg.count('"') >= 2:
+            _, request, rest = msg.split('"', 2)
+            out.append(f"{request} {rest.split()[0]}")
+    return out
+
+
+def test_reupload_with_more_bytes_is_read_from_the_offset(
+    s3, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="werkzeug")
     run = tmp_path / "run"
     w = SummaryWriter(str(run))
     for s in range(100):
@@ -159,16 +176,23 @@ def test_reupload_with_more_bytes_is_read_from_the_offset(s3, tmp_path: Path) ->
     assert ld.stats.bytes_read == first_size
 
     before, lists = src.requests, src.list_requests
+    caplog.clear()
     changes = ld.refresh()
     assert not changes
     assert (src.requests - before, src.list_requests - lists) == (1, 1)  # the listing only
+    (line,) = server_requests(caplog)  # what the server saw: one ListObjectsV2, no HEAD/GET
+    assert line.startswith(f"GET /{s3.bucket}?list-type=2"), line
 
     for s in range(100, 250):
         w.add_scalar("loss", float(s), s, walltime=T0 + s)
     w.flush()
     upload(s3, tmp_path, "live")  # the whole object again, longer
     before = src.requests
+    caplog.clear()
     changes = ld.refresh()
+    seen = server_requests(caplog)
+    assert len(seen) == 2 and seen[1].startswith(f"GET /{s3.bucket}/live/run/"), seen
+    assert seen[1].endswith(" 206"), seen  # a ranged GET (Partial Content)
     new_size = s3.head_object(Bucket=s3.bucket, Key=f"live/run/{event.name}")["ContentLength"]
     assert changes.bytes_read == new_size - first_size  # only the new bytes
     assert src.requests - before == 2  # one listing, one ranged GET
@@ -303,3 +327,33 @@ def test_local_logdir_never_imports_fsspec(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert res.stdout.split("\n")[:2] == ["", "False"], res.stdout
+
+
+def test_storage_option_reaches_fsspec_and_secrets_stay_unprinted(
+    s3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_runs(tmp_path / "logs")
+    upload(s3, tmp_path / "logs", "opt")
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    url = f"s3://{s3.bucket}/opt"
+    want = tuiboard_cmd("ls", url)
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # only the option says where the store is
+    got = tuiboard_cmd("ls", url, "--storage-option", f"endpoint_url={endpoint}")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == want.stdout and "tbx" in got.stdout
+    # A store that refuses (here: nothing listens at the endpoint) is one line, no traceback,
+    # and the secret given on the command line is never printed.
+    secret = "s3cr3t-Do-Not-Print"
+    bad = tuiboard_cmd(
+        "summary",
+        url,
+        "--storage-option=endpoint_url=http://127.0.0.1:9",
+        "--storage-option",
+        f"secret={secret}",
+        "--storage-option",
+        'config_kwargs={"retries": {"max_attempts": 1}, "connect_timeout": 2}',
+    )
+    assert bad.returncode == 2, (bad.stdout, bad.stderr)
+    assert "Traceback" not in bad.stderr and secret not in bad.stderr + bad.stdout
+    assert f"{url}: cannot list" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr

@@ -229,7 +229,9 @@ def parse_spec(specs: Sequence[str]) -> list[tuple[str, str]]:
 class Logdir:
     """One or more logdirs read into one store."""
 
-    def __init__(self, specs: Sequence[str], storage_options: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, specs: Sequence[str], storage_options: dict[str, object] | None = None
+    ) -> None:
         """`storage_options`: passed to fsspec for URL roots (raises source.RemoteUnavailable
         when a URL's fsspec package is missing)."""
         if not specs:
@@ -424,7 +426,7 @@ def _holds(loader: RunLoader, path: str) -> bool:
     return path in loader.cursors or path in files.meta_files or path in files.config_files
 
 
-def _make_root(name: str, path: str, storage_options: dict[str, str] | None) -> _Root:
+def _make_root(name: str, path: str, storage_options: dict[str, object] | None) -> _Root:
     if not is_url(path):
         return _Root(name, os.path.abspath(os.path.expanduser(path)), {})
     from tuiboard.core.remote import make_source
@@ -439,7 +441,9 @@ def _base_name(path: str) -> str:
     return os.path.basename(os.path.normpath(os.path.abspath(path)))
 
 
-def open(*specs: str, load: bool = True, storage_options: dict[str, str] | None = None) -> Logdir:
+def open(
+    *specs: str, load: bool = True, storage_options: dict[str, object] | None = None
+) -> Logdir:
     """Open one or more logdirs ("path", "name:path", or a URL such as "s3://bucket/logs",
     read through fsspec with `storage_options`) and read them (unless load=False: a viewer
     that shows progress calls refresh_iter() itself)."""

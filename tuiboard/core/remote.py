@@ -70,7 +70,7 @@ def install_hint(protocol: str) -> str:
     return f"install the fsspec package for {protocol}://"
 
 
-def make_source(url: str, storage_options: dict[str, str] | None = None) -> RemoteSource:
+def make_source(url: str, storage_options: dict[str, object] | None = None) -> RemoteSource:
     """A source for the root `url`, registered with core/source.py. Raises RemoteUnavailable
     (one line: which extra to install) when fsspec or the protocol's package is missing."""
     protocol = protocol_of(url)
@@ -83,7 +83,7 @@ def make_source(url: str, storage_options: dict[str, str] | None = None) -> Remo
             protocol,
             skip_instance_cache=True,
             use_listings_cache=False,  # every refresh must see the store as it is now
-            **(storage_options or {}),
+            **(source.STORAGE_OPTIONS if storage_options is None else storage_options),
         )
     except ImportError:
         raise RemoteUnavailable(url, protocol) from None

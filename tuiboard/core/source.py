@@ -36,6 +36,10 @@ class RemoteUnavailable(Exception):
     its protocol is unknown. The message is one line the user can act on."""
 
 
+STORAGE_OPTIONS: dict[str, object] = {}
+"""Process-wide fsspec options for URL roots opened without their own (the command line's
+`--storage-option KEY=VALUE`, set by cli.py once before any logdir is opened)."""
+
 _REMOTES: dict[str, RemoteSource] = {}
 """Root URL (no trailing "/") -> the source reading it. Filled by register(); a root opened
 again replaces its source (the latest listing wins)."""
