@@ -26,6 +26,10 @@ from datetime import datetime
 from typing import IO, Any, cast
 
 from tuiboard.core import discovery, source
+from tuiboard.core.config import CONFIG_NAMES
+from tuiboard.core.csvlog import is_csv_candidate
+from tuiboard.core.jsonl import FRAMEWORK_NAMES
+from tuiboard.core.runmeta import RUN_META
 from tuiboard.core.types import ReadWarning
 
 EXTRAS = {
@@ -41,10 +45,13 @@ FIRST_FETCH = 1 << 20
 """Bytes the first ranged GET of a file asks for at least (a sniff reads 4 KiB: one request)."""
 MAX_FETCH = 64 << 20
 """Largest single ranged GET; a longer read takes several (doubling from FIRST_FETCH)."""
-RECENT_BYTES = 32 << 20
+RECENT_BYTES = 64 << 20
 """Bytes of recent GETs kept (per source) so the next read of the same range is no request:
 the sniff of a JSONL file, the loader's head check and its first chunk are one GET. Dropped at
-each listing (the objects may have changed) and whenever the total would pass this."""
+each listing (the objects may have changed); past this total, the oldest go first."""
+HEAD_FETCH = 4096
+"""The head range prefetched for a file that grew: the loader's check of its first bytes
+(64) and a sniff's first read (4 KiB) are served from it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +122,12 @@ class RemoteSource:
         """Requests made: one per listing call, one per ranged read."""
         self.list_requests = 0
         self._lock = threading.Lock()
-        self._recent: dict[str, tuple[int, bytes, RemoteStat | None]] = {}
-        """URL -> (start, bytes, listing entry when fetched) of its latest GET."""
+        self._recent: dict[str, list[tuple[int, bytes]]] = {}
+        """URL -> (start, bytes) of its recent GETs under the current listing."""
         self._recent_bytes = 0
+        self._read_end: dict[str, tuple[int, RemoteStat]] = {}
+        """URL -> (end of the furthest range read, listing entry then): where the loader's
+        next read of the object starts when it grows (the prefetch's guess)."""
 
     def _count(self, listing: bool = False) -> None:
         with self._lock:
@@ -167,14 +177,19 @@ class RemoteSource:
             raise FileNotFoundError(url)
         return st
 
-    def read_range(self, url: str, start: int, end: int) -> bytes:
+    def read_range(self, url: str, start: int, end: int, need: int | None = None) -> bytes:
+        """Bytes [start, end) (fewer at the object's end). With `need`, bytes already held
+        that cover [start, need) are returned as they are (perhaps short of `end`): a file
+        reading ahead asks for more than it needs."""
         if end <= start:
             return b""
+        need = end if need is None else min(need, end)
         stamp = self.listing.get(url)
-        held = self._recent.get(url)
-        if held is not None and held[2] == stamp:
-            at, buf, _ = held
-            if at <= start and (end <= at + len(buf) or (stamp and at + len(buf) >= stamp.st_size)):
+        size = stamp.st_size if stamp is not None else None
+        for at, buf in self._recent.get(url, ()):
+            stop = at + len(buf)
+            if at <= start and (need <= stop or (size is not None and stop >= size)):
+                self._note_read(url, start + len(buf[start - at : end - at]), stamp)
                 return buf[start - at : end - at]
         self._count()
         try:
@@ -183,17 +198,69 @@ class RemoteSource:
             raise
         except Exception as error:
             raise OSError(f"{type(error).__name__}: {error}") from error
-        with self._lock:
-            if self._recent_bytes + len(data) > RECENT_BYTES:
-                self._recent.clear()
-                self._recent_bytes = 0
-            old = self._recent.pop(url, None)
-            if old is not None:
-                self._recent_bytes -= len(old[1])
-            if len(data) <= RECENT_BYTES:
-                self._recent[url] = (start, data, stamp)
-                self._recent_bytes += len(data)
+        self._keep(url, start, data)
+        self._note_read(url, start + len(data), stamp)
         return data
+
+    def _note_read(self, url: str, end: int, stamp: RemoteStat | None) -> None:
+        if stamp is not None:
+            held = self._read_end.get(url)
+            if held is None or held[1] != stamp or held[0] < end:
+                self._read_end[url] = (end, stamp)
+
+    def _keep(self, url: str, start: int, data: bytes) -> None:
+        if len(data) > RECENT_BYTES:
+            return
+        with self._lock:
+            while self._recent and self._recent_bytes + len(data) > RECENT_BYTES:
+                oldest = next(iter(self._recent))
+                self._recent_bytes -= sum(len(b) for _, b in self._recent.pop(oldest))
+            self._recent.setdefault(url, []).append((start, data))
+            self._recent_bytes += len(data)
+
+    def prefetch(self, urls: list[str]) -> int:
+        """Fetch in parallel (fsspec's cat_ranges: concurrent on async stores such as s3fs)
+        what reading `urls` is about to need: a new object's first FIRST_FETCH bytes; a grown
+        one's head and the bytes after the furthest range read before. Unchanged objects cost
+        nothing. Errors are left for the read itself to meet and report. Returns the number of
+        ranges fetched."""
+        paths: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        budget = RECENT_BYTES
+        for url in urls:
+            st = self.listing.get(url)
+            if st is None or st.st_size == 0:
+                continue
+            held = self._read_end.get(url)
+            if held is None:
+                want = [(0, min(st.st_size, FIRST_FETCH))]
+            elif held[1] == st or held[0] >= st.st_size:
+                continue
+            else:
+                at = min(held[0], st.st_size)
+                want = [(0, min(HEAD_FETCH, st.st_size))]
+                want.append((at, min(st.st_size, at + FIRST_FETCH)))
+            for lo, hi in want:
+                if hi > lo and budget >= hi - lo:
+                    budget -= hi - lo
+                    paths.append(url)
+                    starts.append(lo)
+                    ends.append(hi)
+        if not paths:
+            return 0
+        with self._lock:
+            self.requests += len(paths)
+        try:
+            got = self.fs.cat_ranges(
+                [self.fs_path(u) for u in paths], starts, ends, on_error="return"
+            )
+        except Exception:  # a prefetch is a hint: the reads themselves meet and report errors
+            return 0
+        for url, lo, data in zip(paths, starts, got, strict=False):
+            if isinstance(data, bytes):
+                self._keep(url, lo, data)
+        return len(paths)
 
     def open(self, url: str) -> IO[bytes]:
         st = self.listing.get(url)
@@ -247,7 +314,7 @@ class _RangeFile(io.RawIOBase):
         if not (lo <= self._pos and end <= hi):
             want = max(end - self._pos, self._fetch)
             stop = self._pos + want if self._size is None else min(self._size, self._pos + want)
-            self._buf = self._src.read_range(self._url, self._pos, stop)
+            self._buf = self._src.read_range(self._url, self._pos, stop, need=end)
             self._buf_at = self._pos
             self._fetch = min(self._fetch * 2, MAX_FETCH)
             lo, hi = self._buf_at, self._buf_at + len(self._buf)
@@ -315,10 +382,28 @@ def discover_remote(
     if not listing:
         return {}, [ReadWarning(file=src.url, message="no objects under this prefix")]
 
+    src.prefetch([u for u in listing if _may_read(u.rpartition("/")[2])])
+
     def listdir(path: str) -> list[_Entry]:
         return list(dirs.get(path, {}).values())
 
     return discovery.discover_listed(src.url, listdir, known_jsonl)
+
+
+_READ_NAMES = frozenset(
+    {*CONFIG_NAMES, *FRAMEWORK_NAMES, RUN_META, discovery.WANDB_SUMMARY, discovery.PROJECTOR_CONFIG}
+)
+
+
+def _may_read(name: str) -> bool:
+    """Whether discovery or the loader reads a file of this name (what is worth prefetching;
+    a checkpoint beside the logs is not)."""
+    return (
+        "tfevents" in name
+        or name.endswith((".jsonl", discovery.WANDB_SUFFIX))
+        or name in _READ_NAMES
+        or is_csv_candidate(name)
+    )
 
 
 def _why(error: OSError) -> str:
