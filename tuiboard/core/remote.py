@@ -85,12 +85,13 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
         import fsspec
     except ImportError:
         raise RemoteUnavailable(url, protocol) from None
+    options = source.STORAGE_OPTIONS if storage_options is None else storage_options
     try:
-        fs = fsspec.filesystem(
-            protocol,
+        # url_to_fs: the URL's own parts (ssh's host and port) become options too
+        fs, _ = fsspec.core.url_to_fs(
+            url,
             skip_instance_cache=True,
-            use_listings_cache=False,  # every refresh must see the store as it is now
-            **(source.STORAGE_OPTIONS if storage_options is None else storage_options),
+            **options,
         )
     except ImportError:
         raise RemoteUnavailable(url, protocol) from None
@@ -98,6 +99,8 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
         raise source.RemoteUnavailable(f"{url}: {error}") from None
     except TypeError as error:  # a storage option the filesystem does not take
         raise source.RemoteUnavailable(f"{url}: bad storage option: {error}") from None
+    except OSError as error:  # a filesystem that connects when made (ssh)
+        raise source.RemoteUnavailable(f"cannot open {url}: {_why(error)}") from None
     src = RemoteSource(url.rstrip("/"), protocol, fs)
     source.register(src)
     return src
@@ -116,6 +119,9 @@ class RemoteSource:
         """The root URL, no trailing "/"."""
         self.protocol = protocol
         self.fs = fs
+        stripped = fs._strip_protocol(url)
+        self._prefix = url[: -len(stripped)] if stripped and url.endswith(stripped) else ""
+        """What goes before a protocol-less path to make its URL ("s3://", "ssh://host:22")."""
         self.listing: dict[str, RemoteStat] = {}
         """URL -> the object's size and time, from the latest listing (replaced whole)."""
         self.requests = 0
@@ -136,10 +142,12 @@ class RemoteSource:
                 self.list_requests += 1
 
     def fs_path(self, url: str) -> str:
-        return url.split("://", 1)[1] if "://" in url else url
+        if self._prefix and url.startswith(self._prefix):
+            return url[len(self._prefix) :]
+        return str(self.fs._strip_protocol(url))
 
     def url_of(self, fs_path: str) -> str:
-        return f"{self.protocol}://{fs_path.lstrip('/') if self.protocol != 'ssh' else fs_path}"
+        return (self._prefix or f"{self.protocol}://") + fs_path
 
     # -- listing -----------------------------------------------------------------------------
 
@@ -149,6 +157,7 @@ class RemoteSource:
         root = self.fs_path(self.url)
         self._count(listing=True)
         try:
+            self.fs.invalidate_cache()  # every refresh must see the store as it is now
             found = self.fs.find(root, detail=True)
         except OSError:
             raise
