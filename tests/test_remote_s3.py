@@ -295,6 +295,24 @@ def test_missing_bucket_is_one_clear_line(s3) -> None:
     assert ld.runs == [] and ld.warnings[0].message.startswith("cannot list")
 
 
+def test_store_errors_on_refresh_keep_the_runs_on_screen(s3, tmp_path: Path) -> None:
+    write_runs(tmp_path / "logs")
+    upload(s3, tmp_path / "logs", "gone")
+    ld = tuiboard.open(f"s3://{s3.bucket}/gone")
+    before = [(r.name, r.point_count) for r in ld.runs]
+    assert len(before) == 2 and all(n > 0 for _, n in before)
+    for obj in s3.list_objects_v2(Bucket=s3.bucket)["Contents"]:
+        s3.delete_object(Bucket=s3.bucket, Key=obj["Key"])
+    s3.delete_bucket(Bucket=s3.bucket)  # the store now refuses every listing
+    ld.refresh()
+    assert [(r.name, r.point_count) for r in ld.runs] == before
+    (warning,) = ld.warnings
+    assert warning.message.startswith("cannot list") and "Traceback" not in warning.message
+    s3.create_bucket(Bucket=s3.bucket)  # back, empty: now the runs are really gone
+    ld.refresh()
+    assert ld.runs == []
+
+
 def test_missing_package_names_the_extra(s3) -> None:
     code = (
         "import sys; sys.modules['s3fs'] = None\n"

@@ -124,6 +124,8 @@ class RemoteSource:
         """What goes before a protocol-less path to make its URL ("s3://", "ssh://host:22")."""
         self.listing: dict[str, RemoteStat] = {}
         """URL -> the object's size and time, from the latest listing (replaced whole)."""
+        self.last_found: dict[str, discovery.RunFiles] = {}
+        """The runs of the latest listing that succeeded (kept while the store errors)."""
         self.requests = 0
         """Requests made: one per listing call, one per ranged read."""
         self.list_requests = 0
@@ -375,7 +377,10 @@ def discover_remote(
     try:
         listing = src.list_tree()
     except OSError as error:
-        return {}, [ReadWarning(file=src.url, message=f"cannot list: {_why(error)}")]
+        # The runs found last time stay (a store that errors for a while, expired credentials,
+        # throttling, must not empty the screen); their files are not read until it lists.
+        found = dict(src.last_found)
+        return found, [ReadWarning(file=src.url, message=f"cannot list: {_why(error)}")]
     dirs: dict[str, dict[str, _Entry]] = {src.url: {}}
     for url in listing:
         parent, _, base = url.rpartition("/")
@@ -389,6 +394,7 @@ def discover_remote(
             held[name] = _Entry(name, parent, True)
             parent = up
     if not listing:
+        src.last_found = {}
         return {}, [ReadWarning(file=src.url, message="no objects under this prefix")]
 
     src.prefetch([u for u in listing if _may_read(u.rpartition("/")[2])])
@@ -396,7 +402,9 @@ def discover_remote(
     def listdir(path: str) -> list[_Entry]:
         return list(dirs.get(path, {}).values())
 
-    return discovery.discover_listed(src.url, listdir, known_jsonl)
+    runs, warnings = discovery.discover_listed(src.url, listdir, known_jsonl)
+    src.last_found = runs
+    return runs, warnings
 
 
 _READ_NAMES = frozenset(
