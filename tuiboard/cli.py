@@ -9,6 +9,10 @@ start fast and work where no terminal is attached.
     tuiboard export LOGDIR ... [--kind K] [--format csv|jsonl] [--runs RE] [--tags RE]
                                [-o FILE] [--raw]
     tuiboard summary | check | compare | plot ...   headless monitoring (tuiboard/headless/)
+
+A LOGDIR may be a URL (s3://bucket/logs, gs://..., ssh://host/path: any fsspec protocol whose
+package is installed; core/remote.py); `--storage-option KEY=VALUE` (anywhere, repeatable)
+passes options to fsspec for them.
     tuiboard demo [DIR] [--live]
 
 Everywhere, TensorBoard's `--logdir DIR` and `--logdir_spec NAME:DIR,NAME2:DIR2` work too: they
@@ -33,6 +37,8 @@ from tuiboard.dashboards import tab_names
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Logdir
 
+REMOTE_POLL = 10.0
+"""Seconds between refreshes of a URL logdir in the app, unless --poll says otherwise."""
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 """Subcommand name -> handler; filled by the _cmd_* functions below."""
 
@@ -78,6 +84,36 @@ def logdirs_from_flags(argv: list[str]) -> list[str]:
     return rest[:at] + found + rest[at:]
 
 
+def storage_options_from_flags(argv: list[str]) -> tuple[list[str], dict[str, object]]:
+    """`--storage-option KEY=VALUE` (repeatable, anywhere): fsspec options for URL logdirs.
+    VALUE is read as JSON when it parses (true, 3, {"region_name": "x"}), else as a string."""
+    import json
+
+    rest: list[str] = []
+    opts: dict[str, object] = {}
+    i = 0
+    while i < len(argv):
+        name, eq, value = argv[i].partition("=")
+        if name != "--storage-option":
+            rest.append(argv[i])
+            i += 1
+            continue
+        if not eq:
+            if i + 1 >= len(argv):
+                raise SystemExit("tuiboard: --storage-option needs KEY=VALUE")
+            value = argv[i + 1]
+            i += 1
+        i += 1
+        key, sep, raw = value.partition("=")
+        if not sep or not key:
+            raise SystemExit("tuiboard: --storage-option needs KEY=VALUE")
+        try:
+            opts[key] = json.loads(raw)
+        except ValueError:
+            opts[key] = raw
+    return rest, opts
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """(the app's parser, the subcommands' parser)."""
     app = argparse.ArgumentParser(
@@ -87,7 +123,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "--logdir_spec NAME:DIR,... work here and in every subcommand.",
     )
     _logdir_args(app)
-    app.add_argument("--poll", type=float, metavar="SECONDS", help="poll instead of inotify (NFS)")
+    app.add_argument(
+        "--poll",
+        type=float,
+        metavar="SECONDS",
+        help="poll instead of inotify (NFS); URL logdirs always poll, every 10 s by default",
+    )
     app.add_argument("--demo", action="store_true", help="open the built-in demo, appending live")
     app.add_argument(
         "--tab",
@@ -138,11 +179,21 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = logdirs_from_flags(list(sys.argv[1:] if argv is None else argv))
+    args_list, storage_options = storage_options_from_flags(args_list)
+    if storage_options:
+        from tuiboard.core import source
+
+        source.STORAGE_OPTIONS.update(storage_options)
     app_parser, cmd_parser = build_parser()
+    from tuiboard.core.source import RemoteUnavailable
+
     if args_list and args_list[0] in COMMANDS:
         args = cmd_parser.parse_args(args_list)
         try:
             return COMMANDS[args.command](args)
+        except RemoteUnavailable as error:  # s3:// without s3fs: which extra to install
+            print(f"tuiboard: {error}", file=sys.stderr)
+            return 2
         except BrokenPipeError:  # `tuiboard export logs | head`
             with contextlib.suppress(OSError):
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stdout for the rest of exit
@@ -150,7 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             return 130
     args = app_parser.parse_args(args_list)
-    return _run_app(args)
+    try:
+        return _run_app(args)
+    except RemoteUnavailable as error:
+        print(f"tuiboard: {error}", file=sys.stderr)
+        return 2
 
 
 def _open(specs: list[str]) -> Logdir:
@@ -283,7 +338,10 @@ def _run_app(args: argparse.Namespace) -> int:
     try:
         from tuiboard.ui.app import run_app
 
-        return run_app(logdir, poll=args.poll, tab=args.tab)
+        poll = args.poll
+        if poll is None and any("://" in path for _, path in logdir.roots):
+            poll = REMOTE_POLL  # no inotify on an object store
+        return run_app(logdir, poll=poll, tab=args.tab)
     finally:
         if stop is not None:
             stop.set()

@@ -43,6 +43,7 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from tuiboard.core import source
 from tuiboard.core.types import ReadWarning
 
 CONFIG_NAMES = ("config.json", "config.yaml", "hparams.yaml", "params.yaml")
@@ -57,7 +58,7 @@ def read_small_file(path: str, limit: int, what: str) -> tuple[bytes | None, Rea
     """A settings file's bytes, or None and the warning why not (unreadable, or over `limit`
     bytes: then it is data, not settings). `what` names the file in the warning."""
     try:
-        with open(path, "rb") as handle:
+        with source.open_binary(path) as handle:
             raw = handle.read(limit + 1)
     except OSError as error:
         reason = error.strerror or type(error).__name__

@@ -55,6 +55,7 @@ from itertools import chain, compress
 
 import numpy as np
 
+from tuiboard.core import source
 from tuiboard.core.jsonl import (
     EPOCH_KEY,
     SNIFF_BYTES,
@@ -430,7 +431,7 @@ def read_header_line(path: str) -> bytes:
     """The file's bytes up to and including its first line break (the loader's FileCursor.head
     for a CSV file: a rewrite that changes the header changes them); what there is, if none."""
     try:
-        with open(path, "rb") as handle:
+        with source.open_binary(path) as handle:
             head = handle.read(SNIFF_FIRST_BYTES)
             while b"\n" not in head and len(head) < MAX_HEADER_BYTES:
                 more = handle.read(SNIFF_BYTES)

@@ -56,6 +56,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from tuiboard.core import source
 from tuiboard.core.tfevents_values import image_size, sniff_image
 from tuiboard.core.types import (
     HISTOGRAMS,
@@ -641,7 +642,7 @@ def read_media(base_dir: str, rel: Any) -> tuple[bytes | None, str]:
         return None, f"media path outside the run directory: {rel!r}"
     path = os.path.join(base_dir, *parts)
     try:
-        with open(path, "rb") as handle:
+        with source.open_binary(path) as handle:
             data = handle.read(MAX_MEDIA_BYTES + 1)
     except OSError as error:
         return None, f"media file {rel!r} not read: {error.strerror or type(error).__name__}"
@@ -737,7 +738,7 @@ def sniff_head(path: str, sniff: Callable[[bytes, str], bool | None]) -> bool | 
     or the file cannot be read. Shared by the JSONL and CSV sniffers."""
     name = os.path.basename(path)
     try:
-        with open(path, "rb") as handle:
+        with source.open_binary(path) as handle:
             # A first line is short: 4 KiB decides almost always (a logdir may hold thousands
             # of JSONL data shards), the rest of the 64 KiB window only when needed.
             head = handle.read(SNIFF_FIRST_BYTES)

@@ -10,6 +10,8 @@ CRC): a dead file is not read again unless it is replaced. A file that shrinks o
 inode) makes the whole run be read again from scratch into a fresh RunData, because its points are
 already mixed into the run's series; readers holding the old RunData keep a consistent view.
 A file that vanishes keeps the points already read, and the run gets a warning.
+Files are stat'ed and opened through core/source.py: os.stat and open for local paths, the last
+listing and ranged reads for a remote logdir's URLs (core/remote.py).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from tuiboard.core import config as config_mod
-from tuiboard.core import csvlog, jsonl, projector, runmeta, tfevents, wandb
+from tuiboard.core import csvlog, jsonl, projector, runmeta, source, tfevents, wandb
 from tuiboard.core.discovery import RunFiles
 from tuiboard.core.store import RunData, ScalarSeries, ValueSeries
 from tuiboard.core.types import (
@@ -61,7 +63,7 @@ HEAD_BYTES = 64
 
 def _read_head(path: str, n: int) -> bytes:
     try:
-        with open(path, "rb") as fh:
+        with source.open_binary(path) as fh:
             return fh.read(n)
     except OSError:
         return b""
@@ -171,7 +173,7 @@ class RunLoader:
             if cur is None:
                 cur = self.cursors[path] = FileCursor(path, fmt)
             try:
-                st = os.stat(path)
+                st = source.stat(path)
             except OSError:
                 if not cur.vanished and cur.inode != -1:
                     cur.vanished = True
@@ -214,7 +216,7 @@ class RunLoader:
 
     def _read_file(self, cur: FileCursor, result: ReadResult) -> None:
         try:
-            fh = open(cur.path, "rb")  # noqa: SIM115 - closed in finally, read in a loop
+            fh = source.open_binary(cur.path)  # closed in finally, read in a loop
         except OSError as e:
             self._warn(ReadWarning(cur.path, f"cannot open: {e.strerror or e}"))
             result.changed = True
@@ -387,7 +389,7 @@ class RunLoader:
         paths += self.files.summary_files
         for path in paths:
             try:
-                mtime = os.stat(path).st_mtime
+                mtime = source.stat(path).st_mtime
             except OSError:
                 continue
             if self.config_mtimes.get(path) == mtime:
@@ -415,7 +417,7 @@ class RunLoader:
         """tuiboard.init's run file -> RunData.meta (replaced whole when the file changes)."""
         for path in self.files.meta_files:
             try:
-                st = os.stat(path)
+                st = source.stat(path)
             except OSError:
                 continue
             stamp = (st.st_ino, st.st_mtime_ns)

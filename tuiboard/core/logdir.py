@@ -14,10 +14,11 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuiboard.core import discovery
 from tuiboard.core.loader import RunLoader
+from tuiboard.core.source import is_url
 from tuiboard.core.store import RunData, Scalars, Store
 from tuiboard.core.types import (
     HISTOGRAMS,
@@ -30,6 +31,9 @@ from tuiboard.core.types import (
     TagMeta,
     ValueRecord,
 )
+
+if TYPE_CHECKING:
+    from tuiboard.core.remote import RemoteSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +196,8 @@ class _Root:
     """Prefix of its runs' names ("" when there is only one root)."""
     path: str
     known_jsonl: dict[str, bool]
+    remote: RemoteSource | None = None
+    """The source of a URL root (core/remote.py); None for a local directory."""
 
 
 def parse_spec(specs: Sequence[str]) -> list[tuple[str, str]]:
@@ -200,7 +206,9 @@ def parse_spec(specs: Sequence[str]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for spec in specs:
         name, sep, path = spec.partition(":")
-        if sep and name and "/" not in name and path and not os.path.exists(spec):
+        if path.startswith("//"):  # a URL: s3://bucket/logs
+            out.append(("", spec))
+        elif sep and name and "/" not in name and path and not os.path.exists(spec):
             out.append((name, path))
         else:
             out.append(("", spec))
@@ -209,7 +217,7 @@ def parse_spec(specs: Sequence[str]) -> list[tuple[str, str]]:
     used: set[str] = set()
     named = []
     for name, path in out:
-        base = name or os.path.basename(os.path.normpath(os.path.abspath(path))) or "logdir"
+        base = name or _base_name(path) or "logdir"
         cand, i = base, 2
         while cand in used:
             cand, i = f"{base}_{i}", i + 1
@@ -226,13 +234,14 @@ number of runs."""
 class Logdir:
     """One or more logdirs read into one store."""
 
-    def __init__(self, specs: Sequence[str]) -> None:
+    def __init__(
+        self, specs: Sequence[str], storage_options: dict[str, object] | None = None
+    ) -> None:
+        """`storage_options`: passed to fsspec for URL roots (raises source.RemoteUnavailable
+        when a URL's fsspec package is missing)."""
         if not specs:
             specs = ["."]
-        self._roots = [
-            _Root(name, os.path.abspath(os.path.expanduser(path)), {})
-            for name, path in parse_spec(specs)
-        ]
+        self._roots = [_make_root(name, path, storage_options) for name, path in parse_spec(specs)]
         self.store = Store()
         self._loaders: dict[str, RunLoader] = {}
         self._views: dict[str, Run] = {}
@@ -277,12 +286,17 @@ class Logdir:
         found: dict[str, discovery.RunFiles] = {}
         warnings: list[ReadWarning] = []
         for root in self._roots:
-            if not os.path.isdir(root.path):
+            if root.remote is not None:
+                from tuiboard.core.remote import discover_remote
+
+                runs, warns = discover_remote(root.remote, root.known_jsonl)
+            elif not os.path.isdir(root.path):
                 warnings.append(
                     ReadWarning(root.path, "logdir does not exist or is not a directory")
                 )
                 continue
-            runs, warns = discovery.discover(root.path, root.known_jsonl)
+            else:
+                runs, warns = discovery.discover(root.path, root.known_jsonl)
             warnings.extend(warns)
             for rel, rf in runs.items():
                 name = rel if not root.name else (root.name if rel == "." else f"{root.name}/{rel}")
@@ -420,10 +434,28 @@ def _holds(loader: RunLoader, path: str) -> bool:
     return path in loader.cursors or path in files.meta_files or path in files.config_files
 
 
-def open(*specs: str, load: bool = True) -> Logdir:
-    """Open one or more logdirs ("path" or "name:path") and read them (unless load=False: a
-    viewer that shows progress calls refresh_iter() itself)."""
-    ld = Logdir(list(specs))
+def _make_root(name: str, path: str, storage_options: dict[str, object] | None) -> _Root:
+    if not is_url(path):
+        return _Root(name, os.path.abspath(os.path.expanduser(path)), {})
+    from tuiboard.core.remote import make_source
+
+    src = make_source(path, storage_options)
+    return _Root(name, src.url, {}, src)
+
+
+def _base_name(path: str) -> str:
+    if is_url(path):
+        return path.rstrip("/").rpartition("/")[2]
+    return os.path.basename(os.path.normpath(os.path.abspath(path)))
+
+
+def open(
+    *specs: str, load: bool = True, storage_options: dict[str, object] | None = None
+) -> Logdir:
+    """Open one or more logdirs ("path", "name:path", or a URL such as "s3://bucket/logs",
+    read through fsspec with `storage_options`) and read them (unless load=False: a viewer
+    that shows progress calls refresh_iter() itself)."""
+    ld = Logdir(list(specs), storage_options)
     if load:
         ld.refresh()
     return ld

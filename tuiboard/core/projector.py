@@ -14,11 +14,13 @@ tuiboard modules other than tuiboard.core.types.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 from typing import Any
 
 import numpy as np
 
+from tuiboard.core import source
 from tuiboard.core.config import read_small_file
 from tuiboard.core.types import EmbeddingInfo, ReadWarning
 
@@ -187,6 +189,14 @@ def _resolve(path: str, config_dir: str, config: str, warnings: list[ReadWarning
     a log is untrusted and must not make us read elsewhere on the machine."""
     if not path:
         return ""
+    if source.is_url(config_dir):  # a remote logdir: "/"-paths under the config's URL
+        scheme, _, rest = config_dir.partition("://")
+        joined = posixpath.normpath(posixpath.join("/" + rest, path))
+        if not joined.startswith("/" + rest.rstrip("/") + "/"):
+            message = f"asset path {path!r} resolves outside the config directory, not read"
+            warnings.append(ReadWarning(file=config, message=message))
+            return ""
+        return f"{scheme}://{joined[1:]}"
     candidate = os.path.expanduser(path)
     if not os.path.isabs(candidate):
         candidate = os.path.join(config_dir, candidate)
@@ -209,7 +219,10 @@ def read_projector(path: str) -> tuple[list[EmbeddingInfo], list[ReadWarning]]:
     except (TextFormatError, IndexError) as error:
         reason = str(error) or "truncated"
         return [], [ReadWarning(file=path, message=f"projector config not readable: {reason}")]
-    config_dir = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    if source.is_url(path):
+        config_dir = path.rpartition("/")[0]
+    else:
+        config_dir = os.path.realpath(os.path.dirname(os.path.abspath(path)))
     infos: list[EmbeddingInfo] = []
     for entry in config.get("embeddings", []):
         if not isinstance(entry, dict):
@@ -253,12 +266,12 @@ def read_projector(path: str) -> tuple[list[EmbeddingInfo], list[ReadWarning]]:
 def _count_tsv(path: str, warnings: list[ReadWarning]) -> tuple[int, int] | None:
     """(non-empty rows, tab-separated fields of the first row), counted in chunks of bytes."""
     try:
-        size = os.path.getsize(path)
+        size = source.stat(path).st_size
         if size > MAX_TSV_BYTES:
             message = f"{size} bytes: too large to count its rows, shape unknown"
             warnings.append(ReadWarning(file=path, message=message))
             return None
-        with open(path, "rb") as handle:
+        with source.open_binary(path) as handle:
             rows = 0
             first_line = b""
             previous = 10  # a virtual newline before the file: a leading empty line is empty

@@ -18,6 +18,7 @@ import json
 import math
 from typing import Any
 
+from tuiboard.core import source
 from tuiboard.core.types import ReadWarning, RunMeta
 
 RUN_META = "tuiboard-run.json"
@@ -27,7 +28,7 @@ MAX_RUN_META_BYTES = 16 * 1024 * 1024
 def read_run_meta(path: str) -> tuple[RunMeta | None, list[ReadWarning]]:
     """The RunMeta a run file describes, or None (and why) when it cannot be read."""
     try:
-        with open(path, "rb") as handle:
+        with source.open_binary(path) as handle:
             raw = handle.read(MAX_RUN_META_BYTES + 1)
     except OSError as error:
         why = error.strerror or type(error).__name__

@@ -175,7 +175,10 @@ def _open(specs: Sequence[str], load: bool = True) -> Logdir:
 
 
 def _missing_roots(logdir: Logdir) -> list[str]:
-    return [path for _, path in logdir.roots if not os.path.isdir(path)]
+    unlisted = {w.file for w in logdir.warnings if w.message.startswith("cannot list")}
+    return [
+        p for _, p in logdir.roots if p in unlisted or ("://" not in p and not os.path.isdir(p))
+    ]
 
 
 def _warn_logdir(logdir: Logdir, err: TextIO) -> None:
