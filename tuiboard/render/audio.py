@@ -33,7 +33,7 @@ from rich.text import Text
 from tuiboard.core.types import AUDIO, AudioValue
 from tuiboard.render.canvas import Canvas, fit_text, join_lines
 from tuiboard.render.numbers import fmt_bytes
-from tuiboard.render.plot_request import block_head, value_at_step
+from tuiboard.render.plot_request import block_head
 from tuiboard.render.raster import BRAILLE_BASE, braille_bits, rasterize
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme
@@ -352,9 +352,7 @@ def plot_blocks(req: PlotRequest) -> list[Text]:
         for tag in run.tags(AUDIO):
             if not req.tag_ok(tag):
                 continue
-            value = value_at_step(
-                (v for v in run.values(AUDIO, tag) if isinstance(v, AudioValue)), req.step
-            )
+            value = req.value(run, AUDIO, tag, AudioValue)
             if value is None:
                 continue
             meta = run.metadata(tag)

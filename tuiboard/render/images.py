@@ -40,7 +40,7 @@ from tuiboard.core.tfevents_values import MAX_IMAGE_PIXELS
 from tuiboard.core.types import IMAGES, ImageValue
 from tuiboard.render.canvas import fit_text, join_lines
 from tuiboard.render.numbers import fmt_bytes
-from tuiboard.render.plot_request import block_head, value_at_step
+from tuiboard.render.plot_request import block_head
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme
 
@@ -529,9 +529,7 @@ def plot_blocks(req: PlotRequest) -> list[Text]:
         for tag in run.tags(IMAGES):
             if not req.tag_ok(tag):
                 continue
-            value = value_at_step(
-                (v for v in run.values(IMAGES, tag) if isinstance(v, ImageValue)), req.step
-            )
+            value = req.value(run, IMAGES, tag, ImageValue)
             if value is None:
                 continue
             n = len(value.images)

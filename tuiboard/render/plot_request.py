@@ -58,6 +58,10 @@ class PlotRequest:
     def tag_ok(self, tag: str) -> bool:
         return self.tag_re is None or self.tag_re.search(tag) is not None
 
+    def value(self, run: Run, kind: str, tag: str, cls: type[_V]) -> _V | None:
+        """The run's `cls` value of `tag` shown at --step (value_at_step over its values)."""
+        return value_at_step((v for v in run.values(kind, tag) if isinstance(v, cls)), self.step)
+
 
 class _HasStep(Protocol):
     @property

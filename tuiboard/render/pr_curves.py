@@ -24,7 +24,7 @@ from tuiboard.core.types import PR_CURVES, PrCurveValue
 from tuiboard.render.axes import draw_x_axis, draw_y_axis, value_ticks, x_ticks
 from tuiboard.render.canvas import Canvas, fit_text, join_lines
 from tuiboard.render.numbers import fmt_value
-from tuiboard.render.plot_request import PlotRequest, value_at_step
+from tuiboard.render.plot_request import PlotRequest
 from tuiboard.render.raster import BRAILLE_BASE, braille_bits, rasterize
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme, run_color
@@ -197,9 +197,7 @@ def plot_blocks(req: PlotRequest) -> list[Text]:
         for i, run in enumerate(req.runs):
             if tag not in run.tags(PR_CURVES):
                 continue
-            value = value_at_step(
-                (v for v in run.values(PR_CURVES, tag) if isinstance(v, PrCurveValue)), req.step
-            )
+            value = req.value(run, PR_CURVES, tag, PrCurveValue)
             if value is not None:
                 curves.append((run.name, req.colours.get(run.name) or run_color(theme, i), value))
         if not curves:

@@ -2,7 +2,7 @@
 
 Owns: `text_renderable` (one TextValue as Markdown or literal text, laid out by rank),
 `text_lines` (the same as lines of exactly `width` cells, for scrolling and printing),
-`value_at_step` and `plot_blocks` (what `tuiboard plot --kind text` prints).
+`plot_blocks` (what `tuiboard plot --kind text` prints).
 Must not import: textual, tuiboard.ui.
 
 Layout by rank, as TensorBoard's `text_plugin.text_array_to_html`: rank 0 is one block; rank 1
@@ -36,7 +36,7 @@ from rich.text import Text
 
 from tuiboard.core.types import TEXT, TextValue
 from tuiboard.render.canvas import fit_text, join_lines
-from tuiboard.render.plot_request import PlotRequest, block_head, value_at_step
+from tuiboard.render.plot_request import PlotRequest, block_head
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme, default_theme, run_color
 
@@ -179,9 +179,7 @@ def plot_blocks(req: PlotRequest) -> list[Text]:
         for i, run in enumerate(req.runs):
             if tag not in run.tags(TEXT):
                 continue
-            value = value_at_step(
-                (v for v in run.values(TEXT, tag) if isinstance(v, TextValue)), req.step
-            )
+            value = req.value(run, TEXT, tag, TextValue)
             if value is None:
                 continue
             colour = req.colours.get(run.name) or run_color(theme, i)
