@@ -99,17 +99,22 @@ def decode_node_attrs(b: bytes, a: int, c: int) -> dict[str, AttrValue]:
     """The attr map (field 5) of the NodeDef at b[a:c], decoded."""
     out: dict[str, AttrValue] = {}
     for fno, wt, a2, c2 in wire.fields(b, a, c):
-        if fno != 5 or wt != LEN:
-            continue
-        key = ""
-        value = AttrValue("", None)
-        for f3, w3, a3, c3 in wire.fields(b, a2, c2):
-            if f3 == 1 and w3 == LEN:
-                key = wire.text_at(b, a3, c3)
-            elif f3 == 2 and w3 == LEN:
-                value = decode_attr_value(b, a3, c3)
-        out[key] = value
+        if fno == 5 and wt == LEN:
+            key, value = _attr_entry(b, a2, c2, 0)
+            out[key] = value
     return out
+
+
+def _attr_entry(b: bytes, a: int, c: int, depth: int) -> tuple[str, AttrValue]:
+    """One map<string, AttrValue> entry at b[a:c] (NodeDef.attr, NameAttrList.attr)."""
+    key = ""
+    value = AttrValue("", None)
+    for fno, wt, a2, c2 in wire.fields(b, a, c):
+        if fno == 1 and wt == LEN:
+            key = wire.text_at(b, a2, c2)
+        elif fno == 2 and wt == LEN:
+            value = decode_attr_value(b, a2, c2, depth)
+    return key, value
 
 
 def decode_attr_value(b: bytes, a: int, c: int, depth: int = 0) -> AttrValue:
@@ -179,13 +184,7 @@ def _name_attr_list(b: bytes, a: int, c: int, depth: int) -> tuple[str, dict[str
         if fno == 1 and wt == LEN:
             name = wire.text_at(b, a2, c2)
         elif fno == 2 and wt == LEN:
-            key = ""
-            value = AttrValue("", None)
-            for f3, w3, a3, c3 in wire.fields(b, a2, c2):
-                if f3 == 1 and w3 == LEN:
-                    key = wire.text_at(b, a3, c3)
-                elif f3 == 2 and w3 == LEN:
-                    value = decode_attr_value(b, a3, c3, depth + 1)
+            key, value = _attr_entry(b, a2, c2, depth + 1)
             attrs[key] = value
     return name, attrs
 
