@@ -24,6 +24,8 @@ from PIL import Image as PILImage
 import tuiboard
 from tuiboard.core.types import IMAGES
 
+from .wandb_runs import wandb_env
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # W&B's quickstart ("Track your first run"), verbatim but for its first line.
@@ -260,13 +262,6 @@ steps = []
 run.finish()
 json.dump({{"steps": steps, "warnings": caught}}, open("tuiboard.json", "w"))
 """
-
-
-def wandb_env(tmp: Path) -> dict[str, str]:
-    env = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "HOME": str(tmp)}
-    for var in ("WANDB_DIR", "WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR"):
-        env[var] = str(tmp)
-    return env
 
 
 @pytest.fixture(scope="module")

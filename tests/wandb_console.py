@@ -12,12 +12,13 @@ thousands of states on one line (the bounds of the output records the `.wandb` f
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+
+from .wandb_runs import wandb_env
 
 SCRIPT = textwrap.dedent(
     r"""
@@ -76,18 +77,6 @@ class WandbConsole:
     lines: list[str]
     """What the script printed, as a terminal shows it (from the script itself)."""
     run_id: str
-
-
-def wandb_env(root: Path) -> dict[str, str]:
-    """wandb offline and silent, every directory it touches under `root`."""
-    env = dict(os.environ)
-    for name in ("HOME", "WANDB_DIR", "WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR"):
-        d = root / name.lower()
-        d.mkdir(parents=True, exist_ok=True)
-        env[name] = str(d)
-    env.update(WANDB_MODE="offline", WANDB_SILENT="true", PYTHONUNBUFFERED="1")
-    env.pop("PYTHONPATH", None)
-    return env
 
 
 LONG_SCRIPT = textwrap.dedent(

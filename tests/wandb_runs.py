@@ -163,16 +163,17 @@ class WandbRuns:
 
 
 def wandb_env(root: Path) -> dict[str, str]:
+    """The environment every test runs real wandb in: offline, silent, unbuffered (the console
+    tests read its stdout as it is written), no API key, and every directory wandb touches
+    (home, config, cache, data) made under `root`, so nothing is written outside the test's
+    temp dir. `root` itself is WANDB_DIR: runs land in `root/wandb` unless `wandb.init(dir=)`.
+    The one helper for tests/wandb_console.py, tests/test_sdk.py and this module."""
     env = dict(os.environ)
-    env.update(
-        WANDB_MODE="offline",
-        WANDB_SILENT="true",
-        HOME=str(root / "home"),
-        WANDB_DIR=str(root),
-        WANDB_CONFIG_DIR=str(root / "config"),
-        WANDB_CACHE_DIR=str(root / "cache"),
-        WANDB_DATA_DIR=str(root / "data"),
-    )
+    for name in ("HOME", "WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR"):
+        d = root / name.lower()
+        d.mkdir(parents=True, exist_ok=True)
+        env[name] = str(d)
+    env.update(WANDB_MODE="offline", WANDB_SILENT="true", WANDB_DIR=str(root), PYTHONUNBUFFERED="1")
     env.pop("WANDB_API_KEY", None)
     return env
 
