@@ -1,9 +1,10 @@
 """Benchmark of the Graph tab on a 10,000-node graph, against TensorBoard's graphs plugin.
 
-Owns: writing the graph (TensorBoard's protos + EventFileWriter, as PyTorch's add_graph writes
-one: scoped names `ResNet/Sequential[layerK]/Bottleneck[B]/op.N`, each node with the `attr`
-string and `_output_shapes`, data inputs from the previous node, a skip connection every block,
-a control input now and then) to bench/data/graph/, and measuring
+Owns: writing the graph (tests/core/graph_writers.big_graph, the one the tests read: PyTorch's
+add_graph shape, scoped names `ResNet/Sequential[layerK]/Bottleneck[B]/op.N`, each node with the
+`attr` string and `_output_shapes`, data inputs from the previous node, a skip connection every
+block, a control input now and then; TensorBoard's EventFileWriter)
+to bench/data/graph/, and measuring
   1. tuiboard: `load_graph` (wire decoding + the scope tree with series: "tree ready"), then
      what the tab draws next: the first tree level's labels, the root's detail (op histogram),
      a search, a trace of the last node's inputs, the summary line; and, with --ui, the app
@@ -28,6 +29,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,49 +41,18 @@ from tuiboard.core.types import GRAPH  # noqa: E402
 from tuiboard.render.graph import group_detail, group_label, summary_text  # noqa: E402
 from tuiboard.render.theme import default_theme  # noqa: E402
 
-OPS = (
-    "aten::_convolution",
-    "aten::batch_norm",
-    "aten::relu",
-    "prim::Constant",
-    "aten::_convolution",
-    "aten::batch_norm",
-    "aten::add",
-    "aten::relu",
-)
-
 
 def generate(root: str, nodes: int) -> str:
-    """The run directory holding one graph of `nodes` nodes (kept when already written)."""
-    from tensorboard.compat.proto import event_pb2, graph_pb2, tensor_shape_pb2
-    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+    """The run directory holding one graph of `nodes` nodes (kept when already written): the
+    ResNet-like graph the tests read (tests/core/graph_writers.big_graph), written with
+    TensorBoard's EventFileWriter."""
+    from tests.core.graph_writers import big_graph, graph_event, write_events
 
     run = os.path.join(root, f"resnet_{nodes}")
     done = os.path.join(run, ".complete")
     if os.path.exists(done):
         return run
-    os.makedirs(run, exist_ok=True)
-    g = graph_pb2.GraphDef()
-    names: list[str] = []
-    shape = tensor_shape_pb2.TensorShapeProto(
-        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=s) for s in (32, 256, 56, 56)]
-    )
-    for i in range(nodes):
-        stage, block, k = i // 400, (i // 8) % 50, i % 8
-        name = f"ResNet/Sequential[layer{stage}]/Bottleneck[{block}]/{OPS[k].split('::')[1]}.{i}"
-        node = g.node.add(name=name, op=OPS[k])
-        if names:
-            node.input.append(names[-1])
-        if k == 6 and len(names) >= 8:
-            node.input.append(names[-8])
-        if k == 0 and len(names) >= 3:
-            node.input.append("^" + names[-3])
-        node.attr["attr"].s = b"{ value : 1}" if k == 3 else b"{}"
-        node.attr["_output_shapes"].list.shape.add().CopyFrom(shape)
-        names.append(name)
-    w = EventFileWriter(run)
-    w.add_event(event_pb2.Event(wall_time=time.time(), step=0, graph_def=g.SerializeToString()))
-    w.close()
+    write_events(Path(run), [graph_event(big_graph(nodes))])
     open(done, "w").close()
     return run
 
