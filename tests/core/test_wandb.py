@@ -166,6 +166,9 @@ def test_histogram_image_and_table(runs: WandbRuns) -> None:
         np.asarray(Image.open(io.BytesIO(b)).convert("RGB")).tolist() for b in gallery.images
     ]
     assert sorted(decoded) == sorted(exp["gallery"]["pixels"])
+    # each image keeps its own caption (wandb wrote caption=f"c{i}" for gallery[i])
+    assert [f"c{exp['gallery']['pixels'].index(d)}" for d in decoded] == list(gallery.captions)
+    assert image.captions == ()  # logged without a caption
     kind, sound = by_tag["sound"]
     assert kind == AUDIO and isinstance(sound, AudioValue)
     assert (sound.step, sound.sample_rate, sound.num_channels, sound.length_frames) == (

@@ -376,6 +376,17 @@ def test_bad_bytes_give_reasons_fast() -> None:
     assert image_info(v, 1).endswith(" · 5.0 kB")
 
 
+def test_image_info_ends_with_the_caption_shown_literally() -> None:
+    """A caption is log content: its first line, escapes and controls removed, markup kept as
+    text; an image without one (or a value without captions) ends with its size."""
+    png = encode(MNIST)
+    v = ImageValue(0, T0, 28, 28, "image/png", (png, png), ("\x1b[31mred[/] cat\nline 2", ""))
+    first, second = image_info(v, 0), image_info(v, 1)
+    assert first.endswith(" · red[/] cat") and "\x1b" not in first
+    plain = image_info(ImageValue(0, T0, 28, 28, "image/png", (png,)), 0)
+    assert second == plain and plain.startswith("28x28 PNG · ") and plain.count(" · ") == 1
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )

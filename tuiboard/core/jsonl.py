@@ -495,12 +495,14 @@ class _Batch:
             self.media_problems.append((self.line_base + seq + 1, f"{typed} without a path"))
             return None
         images: list[bytes] = []
-        for rel in paths:
+        captions: list[str] = []
+        for rel, caption in zip(paths, media_captions(obj, typed, len(paths)), strict=True):
             data, why = read_media(self.base_dir, rel)
             if data is None:
                 self.media_problems.append((self.line_base + seq + 1, why))
             else:
                 images.append(data)
+                captions.append(caption)
         if not images:
             return None
         width, height = obj.get("width"), obj.get("height")
@@ -513,6 +515,7 @@ class _Batch:
             height=height,
             content_type=sniff_image(images[0]),
             images=tuple(images),
+            captions=tuple(captions) if any(captions) else (),
         )
 
     def scalars(self) -> dict[str, ScalarColumns]:
@@ -630,6 +633,20 @@ def read_jsonl(
             state.first_media = min(batch.media_problems)
         parsed.warnings.append(media_warning(file, state))
     return end, parsed
+
+
+def media_captions(obj: dict[str, Any], typed: str, n: int) -> list[str]:
+    """The `n` captions of a W&B image object, "" where there is none: `caption` (a string) of
+    an image-file, `captions` (a list, one per file) of images/separated. Anything else that
+    W&B would not write (a number, a short list) gives "" rather than a guess."""
+    if typed == "image-file":
+        caption = obj.get("caption")
+        return [caption if isinstance(caption, str) else ""] * n
+    listed = obj.get("captions")
+    if not isinstance(listed, list):
+        return [""] * n
+    out = [c if isinstance(c, str) else "" for c in listed[:n]]
+    return out + [""] * (n - len(out))
 
 
 def read_media(base_dir: str, rel: Any) -> tuple[bytes | None, str]:

@@ -138,6 +138,9 @@ class ImageValue:
     """"image/png", "image/jpeg", ... sniffed from the bytes."""
     images: tuple[bytes, ...]
     """Encoded images (the tensor form may carry several per step)."""
+    captions: tuple[str, ...] = ()
+    """One caption per image (W&B's and tuiboard.Image's `caption`), "" where an image has
+    none; empty when no image has one (tfevents images never do)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tuiboard.core import wire
-from tuiboard.core.jsonl import _sample_histogram, _wandb_histogram
+from tuiboard.core.jsonl import _sample_histogram, _wandb_histogram, media_captions
 from tuiboard.core.tfevents_values import sniff_image, wav_info
 from tuiboard.core.types import (
     AUDIO,
@@ -280,6 +280,7 @@ class Batch:
                     height=as_int(obj.get("height")),
                     content_type=sniff_image(data),
                     images=(data,),
+                    captions=tuple(c for c in media_captions(obj, kind, 1) if c),
                 )
                 self.values.append((IMAGES, tag, seq, image))
         elif kind == "images/separated":
@@ -288,7 +289,13 @@ class Batch:
             files = (
                 [self._media_file(n, tag, step) for n in names] if isinstance(names, list) else []
             )
-            images = tuple(data for data in files if data is not None)
+            kept = [
+                (data, caption)
+                for data, caption in zip(files, media_captions(obj, kind, len(files)), strict=True)
+                if data is not None
+            ]
+            images = tuple(data for data, _ in kept)
+            captions = tuple(caption for _, caption in kept)
             if images:
                 value = ImageValue(
                     step=step,
@@ -297,6 +304,7 @@ class Batch:
                     height=as_int(obj.get("height")),
                     content_type=sniff_image(images[0]),
                     images=images,
+                    captions=captions if any(captions) else (),
                 )
                 self.values.append((IMAGES, tag, seq, value))
         elif kind == "audio-file":

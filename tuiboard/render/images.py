@@ -485,7 +485,8 @@ def frame_count(data: bytes) -> int:
 
 
 def image_info(value: ImageValue, index: int) -> str:
-    """One line about sample `index`: "28x28 PNG · 1.2 kB" (" · 12 frames" when animated).
+    """One line about sample `index`: "28x28 PNG · 1.2 kB" (" · 12 frames" when animated, then
+    the image's caption, its first line, when it has one).
     Sizes come from the image's own header when it can be read, else from the summary."""
     if not 0 <= index < len(value.images):
         return f"no sample {index + 1}"
@@ -510,7 +511,11 @@ def image_info(value: ImageValue, index: int) -> str:
     out = f"{w}x{h} {clean(fmt)}"
     if frames > 1:
         out += f" · {frames} frames"
-    return f"{out} · {fmt_bytes(len(data))}"
+    out = f"{out} · {fmt_bytes(len(data))}"
+    caption = value.captions[index] if index < len(value.captions) else ""
+    if caption.strip():
+        out += f" · {clean(caption.strip().splitlines()[0])}"
+    return out
 
 
 # -- plot --images -------------------------------------------------------------------------------
