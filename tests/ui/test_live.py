@@ -13,7 +13,9 @@ from textual.pilot import Pilot
 
 import tuiboard
 from tests.ui.conftest import FIXED_TIME, NOW_OFFSET, T0, TBX_RUNS
+from tuiboard.core.logdir import Changes
 from tuiboard.ui.app import TuiboardApp
+from tuiboard.ui.messages import LoadProgress, StoreChanged
 from tuiboard.ui.screens.chart import ChartScreen
 from tuiboard.ui.widgets.run_panel import RunTree
 from tuiboard.ui.widgets.scalar_chart import ScalarChart
@@ -102,3 +104,17 @@ async def test_pause_holds_redraws_and_new_runs_appear(tbx_root: Path) -> None:
         assert sorted(n for n in tree._run_nodes if tree._run_nodes[n].data == n) == sorted(
             (*TBX_RUNS, "c-new")
         )
+
+
+async def test_a_change_delivered_while_the_app_shuts_down_is_dropped(tbx_root: Path) -> None:
+    """The watcher thread may post a last StoreChanged / LoadProgress after the app began to
+    exit and its widgets are gone: it is dropped, not a NoMatches crash (seen once in CI)."""
+    app = live_app(tbx_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        name = next(iter(app.board.runs())).name
+    assert not app.is_running
+    changes = Changes(runs=frozenset({name}), points=1, version=app.board.logdir.store.version)
+    app._store_changed(StoreChanged(changes))
+    app._load_progress(LoadProgress(1, 2))
+    app._tick()

@@ -209,6 +209,8 @@ class TuiboardApp(App[int]):
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
         changes = message.changes
+        if not self.is_running:
+            return  # shutting down: the watcher's last message came after the widgets went
         if self._paused:
             self._pending = changes if self._pending is None else self._pending.merge(changes)
             return
@@ -234,6 +236,8 @@ class TuiboardApp(App[int]):
 
     @on(LoadProgress)
     def _load_progress(self, message: LoadProgress) -> None:
+        if not self.is_running:
+            return
         done, total = message.done, message.total
         self._progress = None if done >= total else (done, total)
         self.query_one(ScalarsView).show_progress(self._progress)
@@ -247,6 +251,8 @@ class TuiboardApp(App[int]):
 
     def _tick(self) -> None:
         """Ages in the run panel move with the clock; nothing else is redrawn."""
+        if not self.is_running:
+            return
         self.query_one(RunPanel).sync(self.board.runs(), self.clock(), None)
 
     def _store_counts(self) -> tuple[int, int, int]:
