@@ -80,3 +80,30 @@ def ema_loop(values: list[float], weight: float) -> list[float]:
         n += 1
         out.append(last / (1 - weight**n) if weight < 1 else last)
     return out
+
+
+UI_T0 = 1_795_690_000.0
+RUNS = {  # name -> (optimizer, steps, stride)
+    "lr=0.1_seed=0": ("adam", 30, 2),
+    "lr=0.1_seed=1": ("adam", 22, 3),
+    "lr=0.1_seed=2": ("adam", 40, 1),
+    "lr=0.01_seed=0": ("sgd", 35, 2),
+    "lr=0.01_seed=1": ("sgd", 28, 2),
+}
+
+
+def write_ui_seeds(root: Path) -> Path:
+    """RUNS written by tensorboardX (fixed wall times, pinned file times), a config.json each."""
+    from tensorboardX import SummaryWriter
+
+    from tests.ui.conftest import pin_mtimes
+
+    for k, (name, (opt, n, stride)) in enumerate(RUNS.items()):
+        rng = np.random.default_rng(k)
+        with SummaryWriter(str(root / name), flush_secs=1) as w:
+            for i in range(n):
+                value = 2.0 * np.exp(-i / (8 + k)) + float(rng.normal(0, 0.05))
+                w.add_scalar("loss", value, i * stride, walltime=UI_T0 + i * 2.0 + k)
+        (root / name / "config.json").write_text(json.dumps({"optimizer": opt}))
+    pin_mtimes(root)
+    return root
