@@ -173,3 +173,18 @@ async def test_palette_commands_change_centre_and_band(seeds_root: Path) -> None
         commands["Ungroup runs"].callback()
         await pilot.pause()
         assert not app.board.grouping.active
+
+
+async def test_runs_outside_groups_are_capped_and_said_so(
+    seeds_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tuiboard.ui.widgets import scalar_chart
+
+    monkeypatch.setattr(scalar_chart, "MAX_RUNS_DRAWN", 2)
+    async with make_app(tuiboard.open(str(seeds_root))).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await group_by(pilot, app, r"0\.01_seed=\d+")
+        assert lines(app) == [GROUP_KEY + "lr=*", "lr=0.1_seed=0", "lr=0.1_seed=1"]
+        chart = next(c for c in app.query(ScalarChart) if c.tag == "loss")
+        text = chart.draw(80, 20).plain
+        assert "first 2 runs outside groups drawn, 1 left out" in text

@@ -164,18 +164,24 @@ def grouped_lines(
     prepared: Sequence[PreparedSeries],
     series: Sequence[ChartSeries],
     options: ViewOptions,
-) -> list[Line]:
+    cap: int | None = None,
+) -> tuple[list[Line], int]:
     """A chart's lines with its groups aggregated (but expanded ones), each group at its
-    first run's place, in run order."""
+    first run's place, in run order; and how many runs drawn as themselves (ungrouped or
+    expanded) were left out, past the first `cap` of them (None: none is)."""
     groups = state.groups(visible)
     expanded = state.expanded
     group_of = {run: g for g in groups if g.name not in expanded for run in g.runs}
     by_run = {p.run: (p, s) for p, s in zip(prepared, series, strict=True)}
     out: list[Line] = []
     placed: set[str] = set()
+    alone = 0
     for p, s in zip(prepared, series, strict=True):
         g = group_of.get(p.run)
         if g is None:
+            alone += 1
+            if cap is not None and alone > cap:
+                continue
             ones = np.ones(s.y.shape[0])
             out.append((p.run, p.run, p.run, p, s, (p.value, p.smoothed, s.y, s.y, ones)))
             continue
@@ -184,4 +190,4 @@ def grouped_lines(
         placed.add(g.name)
         members = [by_run[r] for r in g.runs if r in by_run]
         out.append(state.line(tag, g, members, options))
-    return out
+    return out, 0 if cap is None else max(0, alone - cap)

@@ -97,6 +97,9 @@ class ChartSource:
     """The cursor table's number columns (after the name and the step)."""
     note = ""
     """Said on the full screen's hint line (how this chart departs from the options)."""
+    left_out = 0
+    """Grouped charts: runs drawn as themselves beyond the first MAX_RUNS_DRAWN, left out
+    (as of the last `lines`)."""
 
     def __init__(self, tag: str) -> None:
         self.tag = tag
@@ -119,8 +122,8 @@ class ChartSource:
             # Groups aggregate every shown run (not only the first MAX_RUNS_DRAWN).
             prepared, series = chart_series(board, self.tag, every=True)
             visible = board.visible_runs()
-            found = grouped_lines(
-                board.grouping, self.tag, visible, prepared, series, board.options
+            found, self.left_out = grouped_lines(
+                board.grouping, self.tag, visible, prepared, series, board.options, MAX_RUNS_DRAWN
             )
             return [ChartLine(*line) for line in found]
         prepared, series = chart_series(board, self.tag)
@@ -226,6 +229,16 @@ class ScalarChart(Widget, can_focus=True):
             note = Text(
                 f"first {MAX_RUNS_DRAWN} of {len(visible)} shown runs drawn"
                 " (filter runs to choose)",
+                style="dim",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+            note.truncate(width, pad=True)
+            foot = [*foot, note]
+        if source.grouped(board) and source.left_out:
+            note = Text(
+                f"first {MAX_RUNS_DRAWN} runs outside groups drawn, {source.left_out} left out"
+                " (filter runs or group them)",
                 style="dim",
                 no_wrap=True,
                 overflow="ellipsis",
