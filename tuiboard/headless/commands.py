@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from tuiboard.headless.alerts import Alert, AlertRunner, AlertTracker
 from tuiboard.headless.check import DEFAULT_FAIL_ON, EXIT_ERROR, parse_fail_on, write_check
+from tuiboard.headless.groups import add_group_args, spec_from_args
 from tuiboard.headless.health import SEVERITY, parse_duration
 from tuiboard.headless.summary import (
     RICH_TABLE_ROWS,
@@ -38,6 +39,7 @@ from tuiboard.headless.summary import (
 )
 
 if TYPE_CHECKING:
+    from tuiboard.core.grouping import GroupSpec
     from tuiboard.core.logdir import Logdir
 
 DEFAULT_WATCH = 2.0
@@ -123,6 +125,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "failed or damaged; it gets TUIBOARD_RUN, TUIBOARD_STATUS, TUIBOARD_TAG, TUIBOARD_STEP, "
         "TUIBOARD_VALUE, TUIBOARD_REASON",
     )
+    add_group_args(p)
 
     p = sub.add_parser(
         "check",
@@ -256,6 +259,28 @@ def print_summary(
         out.write(line + "\n")
 
 
+def print_group_summary(
+    logdir: Logdir, spec: GroupSpec, rows: list[Row], tags: list[str], out: TextIO, *, as_json: bool
+) -> None:
+    """`summary --group`: one row per group (headless/groups.py), JSON lines with --json."""
+    from tuiboard.headless.groups import (
+        group_json_lines,
+        group_plain_lines,
+        group_rows,
+        logdir_groups,
+    )
+    from tuiboard.headless.summary import json_number
+
+    chosen = [r for r in logdir.runs if r.name in {row.name for row in rows}]
+    grouped = group_rows(rows, logdir_groups(spec, chosen, logdir.runs), spec)
+    if as_json:
+        for line in group_json_lines(grouped, spec, json_number):
+            out.write(line + "\n")
+        return
+    for line in group_plain_lines(grouped, tags, spec, plain):
+        out.write(line + "\n")
+
+
 # --- summary ------------------------------------------------------------------------------------
 
 
@@ -275,6 +300,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
     """tuiboard summary: see add_parsers."""
     summarizer = _summarizer(args)
     _watch_seconds(args)
+    try:
+        spec = spec_from_args(args)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if spec is not None and args.watch is not None:
+        raise UsageError("--group/--group-by do not work with --watch (yet)")
     if args.on_alert and args.watch is None:
         raise UsageError("--on-alert needs --watch (alerts fire on changes seen while watching)")
     if args.watch is not None and args.watch <= 0:
@@ -285,6 +316,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     out = sys.stdout
     terminal = out.isatty()
+    if spec is not None:
+        rows, tags = summarizer.rows(logdir, time.time())
+        print_group_summary(logdir, spec, _sorted(rows, args.sort), tags, out, as_json=args.json)
+        return 0
     if args.watch is None:
         rows, tags = summarizer.rows(logdir, time.time())
         print_summary(_sorted(rows, args.sort), tags, out, as_json=args.json, terminal=terminal)

@@ -30,9 +30,11 @@ from rich.text import Text
 
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 from tuiboard.dashboards import BY_NAME
+from tuiboard.headless.groups import logdir_groups, spec_from_args
 from tuiboard.headless.plot_args import DEFAULT_HEIGHT, DEFAULT_WIDTH
 from tuiboard.render.canvas import fit_text, join_lines
 from tuiboard.render.chart import ChartOptions, ChartSeries, render_chart
+from tuiboard.render.group_series import describe_spec, drawn, grouped_series
 from tuiboard.render.histogram import distribution_chart, histogram_bars, histogram_stats
 from tuiboard.render.numbers import fmt_value
 from tuiboard.render.plot_request import PlotRequest
@@ -43,6 +45,7 @@ from tuiboard.render.theme import Theme, color_wanted, default_theme, run_color
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from tuiboard.core.grouping import GroupSpec
     from tuiboard.core.logdir import Logdir
     from tuiboard.core.types import HistogramValue
 
@@ -93,8 +96,10 @@ def plot_texts(
     ignore_outliers: bool = False,
     raw: bool = False,
     theme: Theme | None = None,
+    group: GroupSpec | None = None,
 ) -> list[Text]:
-    """The blocks to print, in tag order (each block: lines of exactly `width` cells)."""
+    """The blocks to print, in tag order (each block: lines of exactly `width` cells).
+    `group`: runs grouped into one line with a band each (render/group_series.py)."""
     _check_smoothing(smoothing)
     if width < 20 or height < 5:
         raise PlotUsageError("--width must be at least 20 and --height at least 5")
@@ -107,6 +112,7 @@ def plot_texts(
     data_kind = SCALARS if kind == "scalars" else HISTOGRAMS
     tag_names = sorted({t for r in chosen for t in r.tags(data_kind)})
     tag_names = [t for t in tag_names if tag_re is None or tag_re.search(t)]
+    groups = [] if group is None else logdir_groups(group, chosen, all_runs)
     blocks: list[Text] = []
     for tag in tag_names:
         if kind == "scalars":
@@ -127,8 +133,16 @@ def plot_texts(
             opts = ChartOptions(
                 title=tag, log_y=log_y, ignore_outliers=ignore_outliers, x_mode=x_mode
             )
+            if group is not None:
+                series = drawn(grouped_series(series, groups, group))
             chart = render_chart(series, opts, width, height, theme)
-            blocks.append(join_lines([chart, _legend(series, width, theme)]))
+            lines = [chart, _legend(series, width, theme)]
+            if group is not None:
+                note = Text(
+                    f"groups: {describe_spec(group)}", style=theme.faint if theme.color else ""
+                )
+                lines.append(fit_text(note, width))
+            blocks.append(join_lines(lines))
             continue
         for r in chosen:
             if tag not in r.tags(HISTOGRAMS):
@@ -240,6 +254,12 @@ def plot_main(args: argparse.Namespace) -> int:
     truecolor = os.environ.get("COLORTERM", "").lower() in ("truecolor", "24bit")
     dash = BY_NAME.get(args.kind)
     try:
+        try:
+            group = spec_from_args(args)
+        except ValueError as e:
+            raise PlotUsageError(str(e)) from None
+        if group is not None and args.kind != "scalars":
+            raise PlotUsageError("--group/--group-by draw scalars only")
         logdir = tuiboard.open(*(args.logdirs or ["."]))
         if dash is not None and dash.plot is not None:
             if chart_width < 20 or args.height < 5:
@@ -290,6 +310,7 @@ def plot_main(args: argparse.Namespace) -> int:
             ignore_outliers=args.ignore_outliers,
             raw=args.raw,
             theme=default_theme(color),
+            group=group,
         )
     except PlotUsageError as e:
         print(f"tuiboard plot: {e}", file=sys.stderr)

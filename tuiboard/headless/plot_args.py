@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from tuiboard.dashboards import plot_kind_names
+from tuiboard.headless.groups import add_group_args
 
 DEFAULT_HEIGHT = 15
 DEFAULT_WIDTH = 100
@@ -102,6 +103,7 @@ def add_plot_parser(
     p.add_argument(
         "--raw", action="store_true", help="every point as written (no restart handling)"
     )
+    add_group_args(p)
     colour = p.add_mutually_exclusive_group()
     colour.add_argument(
         "--color", dest="color", action="store_true", default=None, help="colour even when piped"

@@ -25,10 +25,13 @@ from textual.widgets import TabbedContent, TabPane
 from tuiboard.core.logdir import Changes, Logdir, Run
 from tuiboard.core.watch import Watcher
 from tuiboard.dashboards import DASHBOARDS
+from tuiboard.render.group_series import describe_spec
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import default_theme
 from tuiboard.ui.board import Board
+from tuiboard.ui.groups import BAND_LABELS, BANDS, CENTRES, GroupSpec
 from tuiboard.ui.messages import (
+    GroupToggled,
     LoadProgress,
     OpenCard,
     OpenChart,
@@ -46,6 +49,7 @@ from tuiboard.ui.screens.prompt import PromptScreen
 from tuiboard.ui.screens.run_details import RunDetailsScreen
 from tuiboard.ui.screens.warnings import WarningsScreen
 from tuiboard.ui.view_state import METRIC, SMOOTHING_STEP, X_AXES
+from tuiboard.ui.widgets.group_list import GroupList
 from tuiboard.ui.widgets.histograms_view import HistogramsView
 from tuiboard.ui.widgets.logs_pane import LogLines, LogsPane
 from tuiboard.ui.widgets.overview import OverviewView
@@ -90,6 +94,7 @@ class TuiboardApp(App[int]):
         Binding("I", "run_details", "Details of the highlighted run (id, tags, notes, summary)"),
         Binding("W", "warnings", "All warnings"),
         Binding("e", "export", "Export visible series to CSV"),
+        Binding("g", "group", "Group runs (regex on names, or cfg:key,key); Enter expands"),
     ]
 
     def __init__(
@@ -167,6 +172,7 @@ class TuiboardApp(App[int]):
             self.action_show_tab(tab)
 
     def on_mount(self) -> None:
+        self._mount_group_list()
         self._hidden_tabs: set[str] = set()
         self.query_one(LogsPane).display = False
         self._sync_tabs()
@@ -225,6 +231,7 @@ class TuiboardApp(App[int]):
         self.query_one(RunPanel).sync(runs, self.clock(), set(changes.runs))
         self._sync_tabs()
         self._sync_logs()
+        self._sync_groups()
         for view in self.views():
             view.apply_changes(changes)
         for screen in self.screen_stack:
@@ -290,6 +297,7 @@ class TuiboardApp(App[int]):
         """Options, filters or run visibility moved: every view redraws from its caches."""
         if runs_changed:
             self.query_one(RunPanel).sync(self.board.runs(), self.clock(), None)
+        self._sync_groups()
         for view in self.views():
             view.view_changed()
         for screen in self.screen_stack:
@@ -311,6 +319,84 @@ class TuiboardApp(App[int]):
     def _run_highlighted(self, message: RunHighlighted) -> None:
         self._highlighted_run = message.run
         self._sync_logs()
+
+    # -- run groups (ui/groups.py) ---------------------------------------------------------------
+
+    def _mount_group_list(self) -> None:
+        """The group list goes into the run panel, above its tree (hidden until `g`)."""
+        panel = self.query_one(RunPanel)
+        groups = GroupList(self.board.colour_of, id="group-list")
+        groups.display = False
+        trees = panel.query(RunTree)
+        panel.mount(groups, before=trees.first() if trees else None)
+
+    def _sync_groups(self) -> None:
+        grouping = self.board.grouping
+        widget = self.query_one(GroupList)
+        widget.display = grouping.active
+        if grouping.spec is not None:
+            title = f"{grouping.spec.describe()} · {describe_spec(grouping.spec)}"
+            groups = grouping.groups(self.board.visible_runs())
+            widget.show_groups(title, groups, grouping.expanded)
+
+    def set_grouping(self, spec: GroupSpec | None) -> None:
+        self.board.grouping.set_spec(spec)
+        self.view_changed()
+
+    def action_group(self) -> None:
+        """`g`: ask for the grouping: a regex cut out of run names, `cfg:key,key`, or
+        nothing to stop grouping."""
+        self._leave_chart_screens()
+        current = self.board.grouping.spec
+
+        def validate(text: str) -> str | None:
+            if not text.strip():
+                return None
+            try:
+                GroupSpec.parse(text)
+            except ValueError as e:
+                return str(e)
+            return None
+
+        def done(answer: str | None) -> None:
+            if answer is None:
+                return
+            if not answer.strip():
+                self.set_grouping(None)
+                return
+            centre = current.centre if current else "mean"
+            band = current.band if current else "minmax"
+            self.set_grouping(GroupSpec.parse(answer, centre, band))
+
+        self.push_screen(
+            PromptScreen(
+                "Group runs: a regex cut out of run names (seed=\\d+), or cfg:lr,optimizer; "
+                "empty: no groups",
+                current.describe() if current else "",
+                validate,
+            ),
+            done,
+        )
+
+    def set_group_style(self, centre: str | None = None, band: str | None = None) -> None:
+        """A group's line (mean / median) or band (minmax / std / iqr)."""
+        from dataclasses import replace
+
+        spec = self.board.grouping.spec
+        if spec is None:
+            self.notify("no groups: press g to group runs", severity="warning", markup=False)
+            return
+        expanded = self.board.grouping.expanded
+        self.board.grouping.set_spec(
+            replace(spec, centre=centre or spec.centre, band=band or spec.band)
+        )
+        self.board.grouping.expanded = expanded
+        self.view_changed()
+
+    @on(GroupToggled)
+    def _group_toggled(self, message: GroupToggled) -> None:
+        self.board.grouping.toggle(message.name)
+        self.view_changed()
 
     # -- the Logs pane -----------------------------------------------------------------------------
 
@@ -658,6 +744,25 @@ class TuiboardApp(App[int]):
             "Every point as written (restart handling off)",
             lambda: self.action_toggle("raw_points"),
         )
+        yield SystemCommand(
+            "Group runs…",
+            "A regex cut out of run names (seed=\\d+), or cfg:lr,optimizer",
+            self.action_group,
+        )
+        if self.board.grouping.active:
+            yield SystemCommand("Ungroup runs", "Draw every run", lambda: self.set_grouping(None))
+            for centre in CENTRES:
+                yield SystemCommand(
+                    f"Group line: {centre}",
+                    "What a group's line is",
+                    lambda c=centre: self.set_group_style(centre=c),
+                )
+            for band in BANDS:
+                yield SystemCommand(
+                    f"Group band: {BAND_LABELS[band]}",
+                    "What a group's band spans",
+                    lambda b=band: self.set_group_style(band=b),
+                )
         yield SystemCommand("Filter tags…", "Regex on tag names", self.action_prompt_tag_filter)
         yield SystemCommand("Filter runs…", "Regex on run names", self.action_prompt_run_filter)
         yield SystemCommand("Show all runs", "Tick every run", self.action_select_all)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 from tuiboard.dashboards import CONFIG
 from tuiboard.render.theme import Theme, default_theme, run_color
+from tuiboard.ui.groups import GroupState
 from tuiboard.ui.series import SeriesCache, step_metric
 from tuiboard.ui.view_state import RunSelection, ViewOptions, compile_filter
 
@@ -32,6 +33,8 @@ class Board:
         self.tag_pattern = ""
         """The tag regex filter as typed ("" = every tag)."""
         self.cache = SeriesCache(logdir)
+        self.grouping = GroupState(logdir)
+        """Run groups (`g`): which runs draw as one line with a band (ui/groups.py)."""
         self._tags_version = -1
         self._tags: dict[str, list[str]] = {}
         self._run_kinds: dict[str, tuple[int, dict[str, list[str]]]] = {}

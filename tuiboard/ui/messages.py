@@ -104,3 +104,12 @@ class OpenCard(Message):
         """The card's CardKey (run, tag, sample)."""
         self.index = index
         """The step position the card showed (None: the latest, following)."""
+
+
+class GroupToggled(Message):
+    """Expand a run group into its runs, or collapse it back (Enter on a group)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        """The group's name (untrusted)."""

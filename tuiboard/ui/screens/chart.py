@@ -28,6 +28,8 @@ from textual.widgets.data_table import RowKey
 
 from tuiboard.render.numbers import fmt_duration
 from tuiboard.render.sanitize import clean
+from tuiboard.ui.groups import GROUP_KEY, NO_STEP
+from tuiboard.ui.messages import GroupToggled
 from tuiboard.ui.series import index_at
 from tuiboard.ui.widgets.scalar_chart import ChartLine, ChartSource, ScalarChart
 
@@ -138,6 +140,9 @@ class ChartScreen(Screen[None]):
         Binding("plus,equals_sign", "zoom(1)", "Zoom x in around the cursor"),
         Binding("minus", "zoom(-1)", "Zoom x out"),
         Binding("0", "zoom_reset", "Reset zoom"),
+        Binding("up", "row(-1)", "Grouped runs: highlight the table's previous row", show=False),
+        Binding("down", "row(1)", "Grouped runs: highlight the table's next row", show=False),
+        Binding("enter", "expand", "Grouped runs: expand the highlighted group / collapse it"),
     ]
 
     def __init__(
@@ -173,13 +178,24 @@ class ChartScreen(Screen[None]):
         return self.query_one(FullChart)
 
     def on_mount(self) -> None:
-        table = self.query_one(CursorTable)
-        source = self.source
-        table.add_columns(source.name_column, "step", *source.columns, "relative", "wall time")
+        self._set_columns()
         self._recompute_xs()
         if self._xs.shape[0]:
             self.chart.cursor_x = float(self._xs[-1])
         self._update()
+
+    def _set_columns(self) -> None:
+        """The table's columns for what the chart draws now (groups have their own)."""
+        table = self.query_one(CursorTable)
+        source = self.source
+        columns = source.table_columns(self.board)
+        table.clear(columns=True)
+        table.add_columns(source.name_column, "step", *columns, "relative", "wall time")
+        self._columns = columns
+        self._table_runs = []
+        grouped = source.grouped(self.board)
+        table.cursor_type = "row" if grouped else "none"
+        table.show_cursor = grouped
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -297,6 +313,26 @@ class ChartScreen(Screen[None]):
         self.chart.refresh()
         self._update()
 
+    def action_row(self, delta: int) -> None:
+        table = self.query_one(CursorTable)
+        if table.show_cursor and table.row_count:
+            row = max(0, min(table.row_count - 1, table.cursor_row + delta))
+            table.move_cursor(row=row)
+
+    def action_expand(self) -> None:
+        """Enter: a highlighted group is drawn as its runs; a highlighted run of an expanded
+        group collapses that group back into one line."""
+        table = self.query_one(CursorTable)
+        if not table.show_cursor or not table.row_count:
+            return
+        key = self._table_runs[table.cursor_row] if table.cursor_row < len(self._table_runs) else ""
+        if key.startswith(GROUP_KEY):
+            self.post_message(GroupToggled(key[len(GROUP_KEY) :]))
+            return
+        group = self.board.grouping.group_of(key, self.board.visible_runs())
+        if group is not None and group.name in self.board.grouping.expanded:
+            self.post_message(GroupToggled(group.name))
+
     def action_close(self) -> None:
         self.dismiss()
 
@@ -316,7 +352,8 @@ class ChartScreen(Screen[None]):
             else "-"
         )
         rel = fmt_duration(row.relative) if np.isfinite(row.relative) else "-"
-        return (str(row.step), *(fmt_number(v) for v in row.columns), rel, wall)
+        step = "-" if row.step == NO_STEP else str(row.step)
+        return (step, *(fmt_number(v) for v in row.columns), rel, wall)
 
     def cursor_rows(self) -> list[CursorRow]:
         """Each line's point nearest the cursor (what the table shows, unformatted)."""
@@ -349,6 +386,8 @@ class ChartScreen(Screen[None]):
 
     def _update(self) -> None:
         self._axis = self.board.options.x_axis
+        if self.source.table_columns(self.board) != self._columns:
+            self._set_columns()
         table = self.query_one(CursorTable)
         found = self._cursor_lines()
         rows = [(row.key, self._cells(row)) for _, row in found]
@@ -364,6 +403,8 @@ class ChartScreen(Screen[None]):
         hint = Text(no_wrap=True, overflow="ellipsis")
         hint.append(clean(self.source.title), style="bold")
         hint.append("  ←/→ cursor · +/- zoom · 0 reset · esc back", style="dim")
+        if self.source.grouped(self.board):
+            hint.append(" · ↑/↓ enter: expand a group", style="dim")
         if chart.x_range is not None:
             hint.append("  [zoomed]", style="yellow")
         hint.append(f"  {self.board.options.describe()}", style="dim")

@@ -25,6 +25,7 @@ from textual.events import Click
 from textual.widget import Widget
 
 from tuiboard.render.chart import ChartFrame, ChartOptions, ChartSeries, draw_chart
+from tuiboard.ui.groups import GROUP_COLUMNS, grouped_lines
 from tuiboard.ui.messages import OpenChart
 from tuiboard.ui.view_state import METRIC
 
@@ -37,16 +38,19 @@ MAX_RUNS_DRAWN = 100
 """A Scalars chart draws the first this many shown runs holding its tag (a note says so)."""
 
 
-def chart_series(board: Board, tag: str) -> tuple[list[PreparedSeries], list[ChartSeries]]:
-    """Prepared series of the shown runs for `tag` (the first MAX_RUNS_DRAWN runs holding it),
-    and the same as render/ ChartSeries."""
+def chart_series(
+    board: Board, tag: str, every: bool = False
+) -> tuple[list[PreparedSeries], list[ChartSeries]]:
+    """Prepared series of the shown runs for `tag` (the first MAX_RUNS_DRAWN runs holding it;
+    `every`: all of them), and the same as render/ ChartSeries."""
+    cap = None if every else MAX_RUNS_DRAWN
     options = board.options
     prepared: list[PreparedSeries] = []
     series: list[ChartSeries] = []
     smoothing = options.smoothing > 0
     held = 0
     for name in board.visible_runs():
-        if held >= MAX_RUNS_DRAWN:
+        if cap is not None and held >= cap:
             break
         p = board.cache.get(name, tag, options)
         if p is None:
@@ -93,6 +97,9 @@ class ChartSource:
     """The cursor table's number columns (after the name and the step)."""
     note = ""
     """Said on the full screen's hint line (how this chart departs from the options)."""
+    left_out = 0
+    """Grouped charts: runs drawn as themselves beyond the first MAX_RUNS_DRAWN, left out
+    (as of the last `lines`)."""
 
     def __init__(self, tag: str) -> None:
         self.tag = tag
@@ -102,7 +109,23 @@ class ChartSource:
     def title(self) -> str:
         return self.tag
 
+    def grouped(self, board: Board) -> bool:
+        """Whether this chart draws run groups (Scalars charts while `g` groups runs)."""
+        return type(self) is ChartSource and board.grouping.active
+
+    def table_columns(self, board: Board) -> tuple[str, ...]:
+        """The cursor table's number columns now (a grouped chart has its own)."""
+        return GROUP_COLUMNS if self.grouped(board) else self.columns
+
     def lines(self, board: Board) -> list[ChartLine]:
+        if self.grouped(board):
+            # Groups aggregate every shown run (not only the first MAX_RUNS_DRAWN).
+            prepared, series = chart_series(board, self.tag, every=True)
+            visible = board.visible_runs()
+            found, self.left_out = grouped_lines(
+                board.grouping, self.tag, visible, prepared, series, board.options, MAX_RUNS_DRAWN
+            )
+            return [ChartLine(*line) for line in found]
         prepared, series = chart_series(board, self.tag)
         return [
             ChartLine(p.run, p.run, p.run, p, s, (p.value, p.smoothed))
@@ -157,7 +180,11 @@ class ScalarChart(Widget, can_focus=True):
     def data_changed(self, runs: set[str]) -> bool:
         """Refresh when a shown run among `runs` has a new version of this tag. True if so."""
         source = self.source
-        capped = len(self._drawn) >= MAX_RUNS_DRAWN and type(source) is ChartSource
+        capped = (
+            len(self._drawn) >= MAX_RUNS_DRAWN
+            and type(source) is ChartSource
+            and not source.grouped(self.board)
+        )
         last = max(self._drawn) if capped else ""
         for name in runs:
             if capped and name > last:
@@ -189,19 +216,16 @@ class ScalarChart(Widget, can_focus=True):
         lines = source.lines(board)
         visible = board.visible_runs()
         held: list[tuple[str, Hashable]] = []
+        capped = type(source) is ChartSource and not source.grouped(board)
         for run in visible:
             v = source.version(board, run)
             if v is not None:
                 held.append((run, v))
-                if len(held) >= MAX_RUNS_DRAWN and type(source) is ChartSource:
+                if len(held) >= MAX_RUNS_DRAWN and capped:
                     break
         versions = tuple(held)
         foot = source.footer(board, lines, width, self.FULL) if height > 3 else []
-        if (
-            len(held) >= MAX_RUNS_DRAWN
-            and type(source) is ChartSource
-            and visible[-1] > held[-1][0]
-        ):
+        if len(held) >= MAX_RUNS_DRAWN and capped and visible[-1] > held[-1][0]:
             note = Text(
                 f"first {MAX_RUNS_DRAWN} of {len(visible)} shown runs drawn"
                 " (filter runs to choose)",
@@ -211,9 +235,27 @@ class ScalarChart(Widget, can_focus=True):
             )
             note.truncate(width, pad=True)
             foot = [*foot, note]
+        if source.grouped(board) and source.left_out:
+            note = Text(
+                f"first {MAX_RUNS_DRAWN} runs outside groups drawn, {source.left_out} left out"
+                " (filter runs or group them)",
+                style="dim",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+            note.truncate(width, pad=True)
+            foot = [*foot, note]
         foot = foot[: max(0, height - 4)]
         chart_h = height - len(foot)
-        key = (width, chart_h, board.options, versions, self.x_range, board.theme)
+        key = (
+            width,
+            chart_h,
+            board.options,
+            versions,
+            self.x_range,
+            board.theme,
+            board.grouping.key() if source.grouped(board) else None,
+        )
         if key != self._key or self.frame is None:
             series = [line.series for line in lines]
             self.frame = draw_chart(series, self.chart_options(), width, chart_h, board.theme)
