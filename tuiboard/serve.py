@@ -174,7 +174,7 @@ def make_server(
             response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/")
         return response
 
-    class GuardedServer(Server):  # type: ignore[misc]
+    class GuardedServer(Server):
         """textual-serve's Server with the guard, and page URLs taken from the request's own
         Host (so `--host 0.0.0.0` gives the browser a websocket URL it can reach)."""
 
