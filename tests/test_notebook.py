@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tuiboard import notebook
+from tuiboard.notebook_app import running_servers
 from tuiboard.writer import EventWriter, JsonlWriter
 
 IPython = pytest.importorskip("IPython")
@@ -227,16 +228,19 @@ def test_app_embeds_a_served_app_as_an_iframe(shell: InteractiveShell, tmp_path:
         port = s.getsockname()[1]
     with capture_output() as cap:
         shell.run_line_magic("tuiboard", f"--app {tmp_path} --port {port}")
-    frame = cap.outputs[0].data["text/html"]
+        shell.run_line_magic("tuiboard", f"--app {tmp_path} --port {port}")  # reused
+    assert len(cap.outputs) == 2
+    frame = cap.outputs[1].data["text/html"]
     url = f"http://localhost:{port}/"
     assert "<iframe" in frame and f'src="{url}"' in frame
     with urllib.request.urlopen(url, timeout=10) as r:
         assert r.status == 200 and "data-session-websocket-url" in r.read().decode()
-    servers = list(notebook._SERVERS.values())
+    servers = running_servers()
+    assert len(servers) == 1
     with capture_output() as cap:
         shell.run_line_magic("tuiboard", "--stop")
     assert "1 server" in cap.stdout
-    assert all(s.proc.poll() is not None for s in servers)
+    assert servers[0].proc.poll() is not None and running_servers() == []
 
 
 # --- a real kernel ------------------------------------------------------------------------------

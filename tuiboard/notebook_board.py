@@ -1,0 +1,173 @@
+"""The board `%tuiboard` and `tuiboard.show()` display: a title, the summary table and the scalar
+charts, as one Rich renderable, and its two outputs.
+
+Owns: BoardOptions (what a board shows, validated), `board_renderable` (the summary table of
+headless/summary.py and the charts of headless/plot.py, `columns` per row), `to_html` (Rich's
+exporter, one <pre> of inline-styled spans on the dark background the palette is for), `to_text`
+(ANSI or plain, for a terminal) and Board (the object IPython displays: HTML in notebooks, text
+in a terminal).
+Untrusted text (run names, tags, paths) reaches the output only as Rich Text, never markup,
+cleaned of control characters; Rich's HTML exporter escapes it (`<script>` shows as text).
+Must not import: IPython, textual.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import sys
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from tuiboard.core.logdir import Logdir
+
+_HTML_FORMAT = (
+    '<pre style="white-space:pre;overflow-x:auto;line-height:1.25;margin:0;padding:0.6em;'
+    "background:#1c1c1c;color:#d7d7d7;font-family:Menlo,'DejaVu Sans Mono',consolas,"
+    "'Courier New',monospace\">{code}</pre>"
+)
+"""Rich's export as one <pre> (no <html>/<style>), on the dark background the palette is for."""
+
+
+@dataclass(frozen=True, slots=True)
+class BoardOptions:
+    """What a board shows; validated by `check`."""
+
+    logdirs: tuple[str, ...] = (".",)
+    tags: str | None = None
+    """Regex: the charts and the table's tag columns (default: every tag; loss/accuracy-like
+    columns)."""
+    runs: str | None = None
+    """Regex on run names."""
+    smoothing: float = 0.6
+    width: int = 100
+    """Cells across the whole board; the charts share it, `columns` per row."""
+    height: int = 12
+    """Lines per chart."""
+    columns: int = 2
+
+    def check(self) -> None:
+        """Raise ValueError on a bad regex, smoothing or size."""
+        for what, pattern in (("tags", self.tags), ("runs", self.runs)):
+            if pattern:
+                try:
+                    re.compile(pattern)
+                except re.error as e:
+                    raise ValueError(f"bad --{what} regex {pattern!r}: {e}") from None
+        if not 0.0 <= self.smoothing < 1.0 or math.isnan(self.smoothing):
+            raise ValueError(f"--smoothing must be in [0, 1), not {self.smoothing}")
+        if self.columns < 1 or self.chart_width < 20 or self.height < 5:
+            raise ValueError("each chart needs at least 20 cells (--width/--columns) and 5 lines")
+
+    @property
+    def chart_width(self) -> int:
+        return (self.width - 2 * (self.columns - 1)) // self.columns
+
+
+def board_renderable(logdir: Logdir, opts: BoardOptions, title: str) -> RenderableType:
+    """The title, the summary table, then the scalar charts (`columns` per row)."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from tuiboard.headless.plot import grid, plot_texts
+    from tuiboard.headless.summary import Summarizer, rich_table, styled_lines
+    from tuiboard.render.sanitize import clean
+    from tuiboard.render.theme import default_theme
+
+    rows, tags = Summarizer(tags_re=opts.tags, runs_re=opts.runs).rows(logdir, time.time())
+    parts: list[RenderableType] = [Text(clean(title), style="bold")]
+    if not rows:
+        where = ", ".join(clean(p) for p in opts.logdirs)
+        parts.append(Text(f"no runs found in {where} (yet)", style="dim"))
+        return Group(*parts)
+    from tuiboard.headless.summary import RICH_TABLE_ROWS
+
+    parts.append(
+        rich_table(rows, tags) if len(rows) <= RICH_TABLE_ROWS else styled_lines(rows, tags)
+    )
+    blocks = plot_texts(
+        logdir,
+        tags=opts.tags,
+        runs=opts.runs,
+        smoothing=opts.smoothing,
+        width=opts.chart_width,
+        height=opts.height,
+        theme=default_theme(True),
+    )
+    for block in grid(blocks, opts.columns):
+        parts.append(Text(""))
+        parts.append(block)
+    return Group(*parts)
+
+
+def _console(width: int, color: bool, record: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(
+        file=io.StringIO(),
+        record=record,
+        width=width,
+        color_system="truecolor" if color else None,
+        force_terminal=color,
+        force_jupyter=False,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+        legacy_windows=False,
+    )
+
+
+def to_html(renderable: RenderableType, width: int) -> str:
+    """The renderable as one <pre> of inline-styled spans (Rich escapes the text)."""
+    console = _console(width, color=True, record=True)
+    console.print(renderable, crop=False)
+    return str(console.export_html(inline_styles=True, code_format=_HTML_FORMAT))
+
+
+def to_text(renderable: RenderableType, width: int, color: bool) -> str:
+    """The renderable as terminal text, ANSI-coloured or plain."""
+    console = _console(width, color=color)
+    console.print(renderable, crop=False)
+    return str(console.file.getvalue())
+
+
+class Board:
+    """What `display()` shows: HTML for notebooks, text for a terminal (`__repr__`)."""
+
+    def __init__(self, renderable: RenderableType, width: int, text: str | None) -> None:
+        self.renderable = renderable
+        self.width = width
+        self._text = text
+        """The text/plain form; None: the whole board as terminal text (computed when asked)."""
+
+    def _repr_html_(self) -> str:
+        return to_html(self.renderable, self.width)
+
+    def __repr__(self) -> str:
+        if self._text is not None:
+            return self._text
+        from tuiboard.render.theme import color_wanted
+
+        return to_text(self.renderable, self.width, color_wanted(sys.stdout)).rstrip("\n")
+
+
+def title_line(opts: BoardOptions, logdir: Logdir, live: float | None) -> str:
+    where = " ".join(opts.logdirs)
+    head = f"tuiboard · {where} · {len(logdir.runs)} runs · {time.strftime('%H:%M:%S')}"
+    if live is not None:
+        head += f" · updating every {live:g} s (%tuiboard --stop)"
+    return head
+
+
+def make_board(logdir: Logdir, opts: BoardOptions, *, live: float | None, kernel: bool) -> Board:
+    """The board as it is now; in a kernel its text/plain form is one line (notebooks show the
+    HTML; a terminal gets the whole board as text)."""
+    title = title_line(opts, logdir, live)
+    renderable = board_renderable(logdir, opts, title)
+    return Board(renderable, opts.width, title if kernel else None)
