@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tuiboard import notebook
+from tuiboard import notebook, notebook_board
 from tuiboard.notebook_app import running_servers
 from tuiboard.writer import EventWriter, JsonlWriter
 
@@ -320,3 +320,23 @@ def test_in_a_kernel_the_output_updates_and_a_rerun_cell_replaces_its_view(
     _execute(kernel, "%tuiboard --stop", "c3")
     assert notebook.live_views() == []
     w.close()
+
+
+def test_many_tags_are_capped_and_a_missing_logdir_is_said(
+    shell: InteractiveShell, tmp_path: Path
+) -> None:
+    w = EventWriter(str(tmp_path / "logs" / "run"))
+    n = notebook_board.MAX_CHARTS + 4
+    for t in range(n):
+        w.add_scalar(f"m/{t:03d}", float(t), 0)
+        w.add_scalar(f"m/{t:03d}", float(t + 1), 1)
+    w.close()
+    with capture_output() as cap:
+        shell.run_line_magic("tuiboard", f"{tmp_path / 'logs'} --columns 1 --once")
+        shell.run_line_magic("tuiboard", f"{tmp_path / 'not-yet'} --once")
+    many = _plain(cap.outputs[0].data["text/html"])
+    assert sum(1 for line in many.splitlines() if line.lstrip().startswith("└┬")) == n - 4
+    assert f"m/{n - 5:03d}" in many and f"m/{n - 4:03d}" not in many.split("RUN", 1)[1][400:]
+    assert "and 4 more tags" in many
+    missing = _plain(cap.outputs[1].data["text/html"])
+    assert "does not exist" in missing and "no runs found" in missing

@@ -91,6 +91,10 @@ class LiveView:
         """Display updates sent so far."""
         self.error: BaseException | None = None
         """What stopped the updates, if anything did."""
+        from tuiboard.headless.summary import Summarizer
+
+        self._summarizer = Summarizer(tags_re=opts.tags, runs_re=opts.runs)
+        """Kept between updates: only the runs that changed are summarized again."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"tuiboard-{key}", daemon=True)
 
@@ -113,7 +117,13 @@ class LiveView:
                 changes = self.logdir.refresh()
                 if not changes and time.monotonic() - last < IDLE_REDRAW:
                     continue
-                board = make_board(self.logdir, self.opts, live=self.interval, kernel=True)
+                board = make_board(
+                    self.logdir,
+                    self.opts,
+                    live=self.interval,
+                    kernel=True,
+                    summarizer=self._summarizer,
+                )
                 if self._stop.is_set():
                     return
                 self.handle.update(board)

@@ -23,9 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from rich.text import Text
 
     from tuiboard.core.logdir import Logdir
+    from tuiboard.headless.summary import Summarizer
 
+MAX_CHARTS = 36
+"""Charts on one board at most (a logdir with hundreds of tags: choose some with --tags)."""
 _HTML_FORMAT = (
     '<pre style="white-space:pre;overflow-x:auto;line-height:1.25;margin:0;padding:0.6em;'
     "background:#1c1c1c;color:#d7d7d7;font-family:Menlo,'DejaVu Sans Mono',consolas,"
@@ -69,30 +73,64 @@ class BoardOptions:
         return (self.width - 2 * (self.columns - 1)) // self.columns
 
 
-def board_renderable(logdir: Logdir, opts: BoardOptions, title: str) -> RenderableType:
-    """The title, the summary table, then the scalar charts (`columns` per row)."""
+def _chart_tags(logdir: Logdir, opts: BoardOptions) -> tuple[str | None, int]:
+    """(the tag regex plot_texts gets, how many matching tags it leaves out): at most
+    MAX_CHARTS charts, the first tags by name."""
+    from tuiboard.core.types import SCALARS
+
+    run_re = re.compile(opts.runs) if opts.runs else None
+    tag_re = re.compile(opts.tags) if opts.tags else None
+    names = sorted(
+        {
+            t
+            for r in logdir.runs
+            if run_re is None or run_re.search(r.name)
+            for t in r.tags(SCALARS)
+            if tag_re is None or tag_re.search(t)
+        }
+    )
+    if len(names) <= MAX_CHARTS:
+        return opts.tags, 0
+    kept = "|".join(re.escape(t) for t in names[:MAX_CHARTS])
+    return f"^(?:{kept})$", len(names) - MAX_CHARTS
+
+
+def _line(text: str, style: str) -> Text:
+    """A line never wrapped nor cropped (a long path scrolls in the notebook's <pre>)."""
+    from rich.text import Text
+
+    return Text(text, style=style, no_wrap=True, overflow="ignore")
+
+
+def board_renderable(
+    logdir: Logdir, opts: BoardOptions, title: str, summarizer: Summarizer | None = None
+) -> RenderableType:
+    """The title, the summary table, then the scalar charts (`columns` per row). A summarizer
+    kept between calls (a live view's) recomputes only the runs that changed."""
     from rich.console import Group
     from rich.text import Text
 
     from tuiboard.headless.plot import grid, plot_texts
-    from tuiboard.headless.summary import Summarizer, rich_table, styled_lines
+    from tuiboard.headless.summary import RICH_TABLE_ROWS, Summarizer, rich_table, styled_lines
     from tuiboard.render.sanitize import clean
     from tuiboard.render.theme import default_theme
 
-    rows, tags = Summarizer(tags_re=opts.tags, runs_re=opts.runs).rows(logdir, time.time())
-    parts: list[RenderableType] = [Text(clean(title), style="bold")]
+    summarizer = summarizer or Summarizer(tags_re=opts.tags, runs_re=opts.runs)
+    rows, tags = summarizer.rows(logdir, time.time())
+    parts: list[RenderableType] = [_line(clean(title), "bold")]
+    for w in logdir.warnings:
+        parts.append(_line(clean(f"warning: {w.file}: {w.message}"), "yellow"))
     if not rows:
         where = ", ".join(clean(p) for p in opts.logdirs)
-        parts.append(Text(f"no runs found in {where} (yet)", style="dim"))
+        parts.append(_line(f"no runs found in {where} (yet)", "dim"))
         return Group(*parts)
-    from tuiboard.headless.summary import RICH_TABLE_ROWS
-
     parts.append(
         rich_table(rows, tags) if len(rows) <= RICH_TABLE_ROWS else styled_lines(rows, tags)
     )
+    chart_re, left_out = _chart_tags(logdir, opts)
     blocks = plot_texts(
         logdir,
-        tags=opts.tags,
+        tags=chart_re,
         runs=opts.runs,
         smoothing=opts.smoothing,
         width=opts.chart_width,
@@ -102,6 +140,9 @@ def board_renderable(logdir: Logdir, opts: BoardOptions, title: str) -> Renderab
     for block in grid(blocks, opts.columns):
         parts.append(Text(""))
         parts.append(block)
+    if left_out:
+        note = f"... and {left_out} more tags: choose with --tags REGEX (tags= in show())"
+        parts += [Text(""), Text(note, style="dim")]
     return Group(*parts)
 
 
@@ -159,15 +200,23 @@ class Board:
 
 def title_line(opts: BoardOptions, logdir: Logdir, live: float | None) -> str:
     where = " ".join(opts.logdirs)
-    head = f"tuiboard · {where} · {len(logdir.runs)} runs · {time.strftime('%H:%M:%S')}"
+    n = len(logdir.runs)
+    head = f"tuiboard · {where} · {n} run{'' if n == 1 else 's'} · {time.strftime('%H:%M:%S')}"
     if live is not None:
         head += f" · updating every {live:g} s (%tuiboard --stop)"
     return head
 
 
-def make_board(logdir: Logdir, opts: BoardOptions, *, live: float | None, kernel: bool) -> Board:
+def make_board(
+    logdir: Logdir,
+    opts: BoardOptions,
+    *,
+    live: float | None,
+    kernel: bool,
+    summarizer: Summarizer | None = None,
+) -> Board:
     """The board as it is now; in a kernel its text/plain form is one line (notebooks show the
     HTML; a terminal gets the whole board as text)."""
     title = title_line(opts, logdir, live)
-    renderable = board_renderable(logdir, opts, title)
+    renderable = board_renderable(logdir, opts, title, summarizer)
     return Board(renderable, opts.width, title if kernel else None)
