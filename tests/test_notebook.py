@@ -340,3 +340,22 @@ def test_many_tags_are_capped_and_a_missing_logdir_is_said(
     assert "and 4 more tags" in many
     missing = _plain(cap.outputs[1].data["text/html"])
     assert "does not exist" in missing and "no runs found" in missing
+
+
+def test_many_runs_are_aligned_lines_with_every_run(
+    shell: InteractiveShell, tmp_path: Path
+) -> None:
+    n = notebook_board.TABLE_ROWS + 2
+    for i in range(n):
+        w = EventWriter(str(tmp_path / f"trial_{i:02d}"))
+        w.add_scalar("loss", float(i), i)
+        w.close()
+    w = EventWriter(str(tmp_path / HOSTILE[0]))
+    w.add_scalar("loss", 1.0, 3)
+    w.close()
+    with capture_output() as cap:
+        shell.run_line_magic("tuiboard", f"{tmp_path} --once")
+    page = cap.outputs[0].data["text/html"]
+    plain = _plain(page)
+    assert [_row_step(plain, f"trial_{i:02d}") for i in range(n)] == list(range(n))
+    assert _row_step(plain, HOSTILE[0]) == 3 and "<script>" not in page
