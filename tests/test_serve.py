@@ -49,12 +49,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served(*args: str) -> Iterator[str]:
-    """`tuiboard serve ARGS --port P` running; yields its base URL."""
+def served(*args: str, cwd: Path | None = None) -> Iterator[str]:
+    """`tuiboard serve ARGS --port P` running (in `cwd`); yields its base URL."""
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tuiboard", "serve", *args, "--port", str(port)],
         env=_env(),
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -127,6 +128,27 @@ def test_page_and_websocket_show_the_demo_runs_without_token_on_localhost() -> N
     for word in _demo_words():
         assert word in screen, f"{word!r} not in the app's first frames:\n{screen[:2000]}"
     assert "Scalars" in screen  # the tab bar: the app itself, not a summary
+
+
+def test_a_logdir_is_served_through_the_shell_quoted(tmp_path: Path) -> None:
+    """textual-serve runs the app command through /bin/sh, with stdout a pipe: the app must
+    start anyway (the web driver) on exactly this logdir, and the shell run nothing else."""
+    logdir = tmp_path / "logs $(touch PWNED); touch PWNED2 '"
+    w = EventWriter(str(logdir / "run-one"))
+    w.add_scalar("loss", 1.0, 0)
+    w.close()
+
+    async def go(base: str) -> str:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.ws_connect(base.replace("http://", "ws://") + "/ws?width=100&height=30") as ws,
+        ):
+            return await _screen_until(ws, ["run-one", "Scalars"])
+
+    with served(str(logdir), cwd=tmp_path) as base:  # where `touch PWNED` would land
+        screen = asyncio.run(go(base))
+    assert "run-one" in screen and "Scalars" in screen, screen[:2000]
+    assert not list(tmp_path.glob("PWNED*"))
 
 
 def test_token_is_required_on_every_request_and_the_websocket() -> None:

@@ -334,7 +334,7 @@ def _run_app(args: argparse.Namespace) -> int:
     stop: threading.Event | None = None
     specs = list(args.logdirs)
     # textual-serve (`tuiboard serve`) runs the app with stdout a pipe and its web driver.
-    web = bool(os.environ.get("TEXTUAL_DRIVER"))
+    web = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
     if not args.demo and not web and not sys.stdout.isatty():
         from tuiboard.headless.commands import fallback_summary  # no terminal: print, exit 0
 
