@@ -127,9 +127,7 @@ def board_renderable(
         where = ", ".join(clean(p) for p in opts.logdirs)
         parts.append(_line(f"no runs found in {where} (yet)", "dim"))
         return Group(*parts)
-    parts.append(
-        rich_table(rows, tags) if len(rows) <= TABLE_ROWS else styled_lines(rows, tags)
-    )
+    parts.append(rich_table(rows, tags) if len(rows) <= TABLE_ROWS else styled_lines(rows, tags))
     chart_re, left_out = _chart_tags(logdir, opts)
     blocks = plot_texts(
         logdir,

@@ -22,15 +22,12 @@ checks for it and names the extra), textual, rich.
 from __future__ import annotations
 
 import argparse
-import hmac
-import ipaddress
 import json
 import os
 import shlex
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from tuiboard.dashboards import tab_names
 
@@ -83,6 +80,8 @@ def add_serve_parser(
 
 def is_loopback(host: str) -> bool:
     """Whether `host` (an address or name, maybe [bracketed]) only reaches this machine."""
+    import ipaddress  # here: cli.py imports this module to build its parser
+
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
@@ -117,6 +116,8 @@ def app_command(
 
 
 def _same_token(given: str | None, token: str) -> bool:
+    import hmac
+
     return given is not None and hmac.compare_digest(given.encode(), token.encode())
 
 
@@ -131,6 +132,8 @@ def refusal(
 ) -> tuple[int, str] | None:
     """Why a request is refused, as (HTTP status, message), or None when it may pass.
     See the module docstring for the rules."""
+    from urllib.parse import urlsplit
+
     if token is not None:
         if not (_same_token(query_token, token) or _same_token(cookie_token, token)):
             return 401, "tuiboard serve: this server needs its token: open /?token=TOKEN"
