@@ -209,6 +209,10 @@ def test_foreign_host_and_cross_site_websocket_are_refused() -> None:
                 rebound = r.status
             async with s.get(base + "/", headers={"Host": f"localhost:{port}"}) as r:
                 local = r.status
+            # Behind a TLS proxy: the page's own websocket URL is wss://, on the Host asked.
+            proxied = {"Host": f"localhost:{port}", "X-Forwarded-Proto": "https"}
+            async with s.get(base + "/", headers=proxied) as r:
+                assert f'data-session-websocket-url="wss://localhost:{port}/ws"' in await r.text()
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 async with s.ws_connect(
                     base.replace("http://", "ws://") + "/ws",

@@ -194,8 +194,12 @@ def make_server(
 
         @aiohttp_jinja2.template("app_index.html")
         async def handle_index(self, request: web.Request) -> dict[str, Any]:
-            base = f"{request.scheme}://{request.host}"
-            ws_scheme = "wss" if request.scheme == "https" else "ws"
+            # Behind a proxy that adds TLS, the page must name https/wss URLs (a browser
+            # blocks ws:// from an https page); the header only chooses this page's own links.
+            scheme = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0]
+            scheme = "https" if scheme.strip().lower() == "https" else "http"
+            base = f"{scheme}://{request.host}"
+            ws_scheme = "wss" if scheme == "https" else "ws"
             try:
                 font_size = int(request.query.get("fontsize", "16"))
             except ValueError:
