@@ -359,3 +359,16 @@ def test_many_runs_are_aligned_lines_with_every_run(
     plain = _plain(page)
     assert [_row_step(plain, f"trial_{i:02d}") for i in range(n)] == list(range(n))
     assert _row_step(plain, HOSTILE[0]) == 3 and "<script>" not in page
+
+
+def test_app_on_a_busy_port_says_so(shell: InteractiveShell, tmp_path: Path) -> None:
+    pytest.importorskip("textual_serve")
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(UsageError, match="in use"):
+            shell.run_line_magic("tuiboard", f"--app {tmp_path} --port {port}")
+    assert running_servers() == []

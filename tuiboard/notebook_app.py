@@ -66,8 +66,8 @@ def _wait_ready(server: AppServer, timeout: float) -> None:
             raise RuntimeError(f"tuiboard serve exited {server.proc.returncode}: {output}")
         try:
             with urllib.request.urlopen(server.url, timeout=2) as r:
-                if r.status == 200:
-                    return
+                if r.status == 200 and b"data-session-websocket-url" in r.read():
+                    return  # textual-serve's page, not whatever else answers there
         except (urllib.error.URLError, OSError):
             pass
         if time.monotonic() > deadline:
@@ -89,10 +89,17 @@ def start_app(
     key = (tuple(logdirs), host, port, token)
     with _LOCK:
         running = _SERVERS.get(key)
-    if running is not None and running.proc.poll() is None:
-        return running
+    if running is not None:
+        if running.proc.poll() is None:
+            return running
+        _terminate(running)  # it died: its log goes, a new one starts
     if port is None:
-        port = next(p for p in range(DEFAULT_PORT, DEFAULT_PORT + 100) if _port_free(host, p))
+        free = (p for p in range(DEFAULT_PORT, DEFAULT_PORT + 100) if _port_free(host, p))
+        port = next(free, None)
+        if port is None:
+            raise RuntimeError(f"no free port in {DEFAULT_PORT}-{DEFAULT_PORT + 99} on {host}")
+    elif not _port_free(host, port):
+        raise RuntimeError(f"port {port} on {host} is in use (TensorBoard?): give another --port")
     env = dict(os.environ)
     env.pop(TOKEN_ENV, None)
     if token:
