@@ -17,6 +17,10 @@ Logging without wandb (tuiboard/sdk*.py; `import tuiboard as wandb` runs W&B's q
 
 and PyTorch's `tuiboard.SummaryWriter(log_dir)` writing real tfevents (tuiboard/summary_writer.py).
 
+In notebooks (tuiboard/notebook.py), as `%tensorboard`: `%load_ext tuiboard` then `%tuiboard logs/`,
+or from Python `tuiboard.show("logs/", tags="loss")`: the summary table and the scalar charts,
+updating while training writes.
+
 Importing the package itself loads nothing heavy: the names below resolve on first use.
 """
 
@@ -40,6 +44,7 @@ __all__ = [
     "log",
     "login",
     "open",
+    "show",
 ]
 _SDK = ("init", "log", "finish", "login", "define_metric")
 _SDK_CURRENT = ("config", "summary", "run")
@@ -48,6 +53,7 @@ _SDK_CURRENT = ("config", "summary", "run")
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Changes, Logdir, Run, open
     from tuiboard.core.store import Scalars
+    from tuiboard.notebook import show
     from tuiboard.sdk import define_metric, finish, init, log, login
     from tuiboard.sdk_media import Histogram, Image
     from tuiboard.summary_writer import SummaryWriter
@@ -74,8 +80,26 @@ def __getattr__(name: str) -> Any:
         from tuiboard import sdk_media
 
         return getattr(sdk_media, name)
+    if name == "show":
+        from tuiboard.notebook import show
+
+        return show
     if name == "SummaryWriter":
         from tuiboard.summary_writer import SummaryWriter
 
         return SummaryWriter
     raise AttributeError(f"module 'tuiboard' has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext tuiboard`: registers the `%tuiboard` magic (tuiboard/notebook.py)."""
+    from tuiboard.notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """`%unload_ext tuiboard`: stops the live views and servers the magic started."""
+    from tuiboard.notebook import unload_ipython_extension as unload
+
+    unload(ipython)

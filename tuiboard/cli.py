@@ -14,6 +14,7 @@ A LOGDIR may be a URL (s3://bucket/logs, gs://..., ssh://host/path: any fsspec p
 package is installed; core/remote.py); `--storage-option KEY=VALUE` (anywhere, repeatable)
 passes options to fsspec for them.
     tuiboard demo [DIR] [--live]
+    tuiboard serve [LOGDIR ...] [--host H] [--port P] [--token T]   the app in a browser (serve.py)
 
 Everywhere, TensorBoard's `--logdir DIR` and `--logdir_spec NAME:DIR,NAME2:DIR2` work too: they
 are turned into LOGDIR arguments (`logdirs_from_flags`) before parsing.
@@ -119,7 +120,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     app = argparse.ArgumentParser(
         prog="tuiboard",
         description="TensorBoard for the terminal. Subcommands: ls, export, summary, check, "
-        "plot, compare, demo (tuiboard COMMAND --help). TensorBoard's --logdir DIR and "
+        "plot, compare, demo, serve (tuiboard COMMAND --help). TensorBoard's --logdir DIR and "
         "--logdir_spec NAME:DIR,... work here and in every subcommand.",
     )
     _logdir_args(app)
@@ -174,6 +175,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
 
     add_parsers(sub)
     add_plot_parser(sub)
+    from tuiboard.serve import add_serve_parser
+
+    add_serve_parser(sub)
     return app, top
 
 
@@ -315,12 +319,23 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 COMMANDS["plot"] = _cmd_plot
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from tuiboard.serve import serve_main
+
+    return serve_main(args)
+
+
+COMMANDS["serve"] = _cmd_serve
+
+
 def _run_app(args: argparse.Namespace) -> int:
     import tuiboard
 
     stop: threading.Event | None = None
     specs = list(args.logdirs)
-    if not args.demo and not sys.stdout.isatty():
+    # textual-serve (`tuiboard serve`) runs the app with stdout a pipe and its web driver.
+    web = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
+    if not args.demo and not web and not sys.stdout.isatty():
         from tuiboard.headless.commands import fallback_summary  # no terminal: print, exit 0
 
         return fallback_summary(specs)
