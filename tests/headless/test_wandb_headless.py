@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,20 @@ def test_plot_and_compare(
     assert {s["tag"] for s in data["scalars"]} == set()  # no scalar tag in all three
     code, out = run_main(["compare", str(wandb_dir / a), str(logdir / "tb")], capsys)
     assert code == 0 and "run summaries" in out and "val/acc" in out
+
+
+def test_plot_x_metric_draws_a_tag_against_its_step_metric(
+    runs: WandbRuns, logdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """wandb's define_metric("val/*", step_metric="epoch"): with --x metric, val/acc's x axis
+    is epoch (0..2 over its six steps 0..5) and is named so; loss, without a step metric, keeps
+    its steps (named "step"); without --x metric both are drawn against steps, unnamed."""
+    args = ["plot", str(logdir), "--runs", re.escape(kinds_name(runs)), "--no-color"]
+    args += ["--tags", "^(val/acc|loss)$", "--width", "60", "--height", "10"]
+    code, out = run_main([*args, "--x", "metric"], capsys)
+    assert code == 0
+    axes = [line.split() for line in out.splitlines() if line.lstrip().startswith("0 ")]
+    assert axes == [["0", "1", "2", "3", "4", "5", "step"], ["0", "0.5", "1", "1.5", "2", "epoch"]]
+    code, out = run_main(args, capsys)
+    axes = [line.split() for line in out.splitlines() if line.lstrip().startswith("0 ")]
+    assert code == 0 and axes == [["0", "1", "2", "3", "4", "5"]] * 2

@@ -30,9 +30,9 @@ from tests.wandb_console import WandbConsole, make_wandb_console
 from tuiboard.core.console import MAX_LINES
 from tuiboard.core.logdir import Logdir
 from tuiboard.render.run_details import STATUS_STYLES, run_details, status_style
+from tuiboard.render.scalar_series import metric_x
 from tuiboard.ui.app import TuiboardApp
 from tuiboard.ui.screens.run_details import RunDetailsScreen
-from tuiboard.ui.series import metric_x
 from tuiboard.ui.widgets.logs_pane import LogLines, LogsPane
 from tuiboard.ui.widgets.run_panel import RunTree
 from tuiboard.ui.widgets.scalar_chart import ScalarChart

@@ -45,8 +45,10 @@ from tuiboard.render.theme import Theme, color_wanted, default_theme, run_color
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import numpy as np
+
     from tuiboard.core.grouping import GroupSpec
-    from tuiboard.core.logdir import Logdir
+    from tuiboard.core.logdir import Logdir, Run
     from tuiboard.core.types import HistogramValue
 
 EXIT_OK = 0
@@ -123,15 +125,27 @@ def plot_texts(
                 s = r.scalars(tag, raw=raw)
                 if len(s) == 0:
                     continue
+                metric = _step_metric(r, tag, raw) if x_mode == "metric" else None
                 series.append(
                     prepare_series(
-                        r.name, colour[r.name], s.step, s.wall_time, s.value, smoothing, x_mode
+                        r.name,
+                        colour[r.name],
+                        s.step,
+                        s.wall_time,
+                        s.value,
+                        smoothing,
+                        x_mode,
+                        metric=metric,
                     )
                 )
             if not series:
                 continue
             opts = ChartOptions(
-                title=tag, log_y=log_y, ignore_outliers=ignore_outliers, x_mode=x_mode
+                title=tag,
+                log_y=log_y,
+                ignore_outliers=ignore_outliers,
+                x_mode=x_mode,
+                x_label=_x_label(chosen, tag) if x_mode == "metric" else "",
             )
             if group is not None:
                 series = drawn(grouped_series(series, groups, group))
@@ -150,12 +164,33 @@ def plot_texts(
             hs = r.histograms(tag)
             if not hs:
                 continue
+            hx = "step" if x_mode == "metric" else x_mode  # histograms have no step metric
             blocks.append(
-                _histogram_block(
-                    tag, r.name, hs, kind, width, height, x_mode, theme, colour[r.name]
-                )
+                _histogram_block(tag, r.name, hs, kind, width, height, hx, theme, colour[r.name])
             )
     return blocks
+
+
+def _step_metric(run: Run, tag: str, raw: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """The (steps, values) of `tag`'s step metric in `run` (W&B's define_metric(step_metric=),
+    RunMeta.step_metrics), or None when the tag has none there: it is drawn against its steps."""
+    name = _metric_name(run, tag)
+    if name is None or name not in run.tags(SCALARS):
+        return None
+    m = run.scalars(name, raw=raw)
+    return m.step, m.value
+
+
+def _metric_name(run: Run, tag: str) -> str | None:
+    name = run.meta.step_metrics.get(tag)
+    return name if name and name != tag else None
+
+
+def _x_label(runs: list[Run], tag: str) -> str:
+    """The x axis name with --x metric, as the app names it: the tag's step metric in the
+    chosen runs (several joined by ", " when runs disagree), "step" where it has none."""
+    names = {_metric_name(run, tag) or "step" for run in runs if tag in run.tags(SCALARS)}
+    return ", ".join(sorted(names)) if names else "step"
 
 
 def _histogram_block(

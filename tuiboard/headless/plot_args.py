@@ -82,10 +82,11 @@ def add_plot_parser(
     p.add_argument(
         "--x",
         dest="x_mode",
-        choices=("step", "relative", "wall"),
+        choices=("step", "relative", "wall", "metric"),
         default="step",
         help="x axis: step (default), relative (time since the run's first point), "
-        "wall (clock time)",
+        "wall (clock time), metric (a tag's W&B step metric, define_metric(step_metric=); "
+        "tags without one keep their steps)",
     )
     p.add_argument(
         "--columns",

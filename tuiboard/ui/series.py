@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tuiboard.core.types import SCALARS
+from tuiboard.render.scalar_series import metric_x
 from tuiboard.render.smoothing import ema_debiased
 from tuiboard.ui.view_state import METRIC
 
@@ -57,27 +58,6 @@ def x_values(step: np.ndarray, wall_time: np.ndarray, x_axis: str) -> np.ndarray
     if x_axis == "relative":
         return wall - float(np.nanmin(wall))
     return wall
-
-
-def metric_x(
-    step: np.ndarray, metric_step: np.ndarray, metric_value: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """x of each point on a step metric's axis: the metric's value at the point's step (the
-    last one written at that step), and which points have one (a finite one). numpy joins on
-    step: a sort of the metric's steps and one searchsorted, no loop over points."""
-    ms = np.asarray(metric_step, dtype=np.int64)
-    mv = np.asarray(metric_value, dtype=np.float64)
-    if ms.shape[0] == 0:
-        return np.full(step.shape[0], np.nan), np.zeros(step.shape[0], dtype=bool)
-    order = np.argsort(ms, kind="stable")
-    ms, mv = ms[order], mv[order]
-    last = np.ones(ms.shape[0], dtype=bool)  # the last value written at each step wins
-    last[:-1] = ms[1:] != ms[:-1]
-    ms, mv = ms[last], mv[last]
-    idx = np.minimum(np.searchsorted(ms, step), ms.shape[0] - 1)
-    x = mv[idx]
-    hit = (ms[idx] == step) & np.isfinite(x)
-    return x, hit
 
 
 def prepare(
