@@ -81,11 +81,9 @@ def test_summary_group_by_config_plain(seeds: Path, capsys: pytest.CaptureFixtur
         assert f"{mean:.6g} [{mean - std:.6g}, {mean + std:.6g}]" in body[name]
 
 
-def expected_chart(root: Path, smoothing: float, width: int, height: int) -> list[str]:
-    """The chart `plot --group 'seed=\\d+'` must print: each group's line and min-max band
-    computed here from EventAccumulator's values (TensorBoard's smoothing loop, the reference
-    aggregation loop), drawn by the same renderer, no colour."""
-    theme = default_theme(False)
+def reference_groups(root: Path, smoothing: float, band: bool) -> list[ChartSeries]:
+    """Each `seed=\\d+` group's line (and min-max band when `band`) computed here from
+    EventAccumulator's values (TensorBoard's smoothing loop, the reference aggregation loop)."""
     series = []
     for name, runs in groups_by_seed(root).items():
         per_run = []
@@ -93,17 +91,21 @@ def expected_chart(root: Path, smoothing: float, width: int, height: int) -> lis
             steps, values = tb_loss(root, run)
             per_run.append((steps, ema_loop(values, smoothing) if smoothing else values))
         union, rows = reference(per_run, "mean", "minmax")
-        series.append(
-            ChartSeries(
-                label=f"{name} ({len(runs)} runs)",
-                color="",
-                x=np.array(union),
-                y=np.array([r[0] for r in rows]),
-                lower=np.array([r[1] for r in rows]),
-                upper=np.array([r[2] for r in rows]),
-            )
-        )
-    chart = render_chart(series, ChartOptions(title="loss"), width, height, theme)
+        x, y = np.array(union), np.array([r[0] for r in rows])
+        if not band:
+            series.append(ChartSeries(name, "", x, y))
+            continue
+        lower, upper = np.array([r[1] for r in rows]), np.array([r[2] for r in rows])
+        label = f"{name} ({len(runs)} runs)"
+        series.append(ChartSeries(label=label, color="", x=x, y=y, lower=lower, upper=upper))
+    return series
+
+
+def expected_chart(root: Path, smoothing: float, width: int, height: int) -> list[str]:
+    """The chart `plot --group 'seed=\\d+'` must print: the reference groups drawn by the
+    same renderer, no colour."""
+    series = reference_groups(root, smoothing, band=True)
+    chart = render_chart(series, ChartOptions(title="loss"), width, height, default_theme(False))
     return chart.plain.split("\n")
 
 
@@ -125,16 +127,8 @@ def test_plot_group_draws_the_groups_from_event_accumulator_values(
 
 
 def expected_lines_only(root: Path, smoothing: float) -> list[str]:
-    theme = default_theme(False)
-    series = []
-    for name, runs in groups_by_seed(root).items():
-        per_run = []
-        for run in runs:
-            steps, values = tb_loss(root, run)
-            per_run.append((steps, ema_loop(values, smoothing) if smoothing else values))
-        union, rows = reference(per_run, "mean", "minmax")
-        series.append(ChartSeries(name, "", np.array(union), np.array([r[0] for r in rows])))
-    chart = render_chart(series, ChartOptions(title="loss"), 80, 16, theme)
+    series = reference_groups(root, smoothing, band=False)
+    chart = render_chart(series, ChartOptions(title="loss"), 80, 16, default_theme(False))
     return chart.plain.split("\n")[1:14]
 
 

@@ -226,25 +226,23 @@ class ScalarChart(Widget, can_focus=True):
         versions = tuple(held)
         foot = source.footer(board, lines, width, self.FULL) if height > 3 else []
         if len(held) >= MAX_RUNS_DRAWN and capped and visible[-1] > held[-1][0]:
-            note = Text(
-                f"first {MAX_RUNS_DRAWN} of {len(visible)} shown runs drawn"
-                " (filter runs to choose)",
-                style="dim",
-                no_wrap=True,
-                overflow="ellipsis",
-            )
-            note.truncate(width, pad=True)
-            foot = [*foot, note]
+            foot = [
+                *foot,
+                _note(
+                    f"first {MAX_RUNS_DRAWN} of {len(visible)} shown runs drawn"
+                    " (filter runs to choose)",
+                    width,
+                ),
+            ]
         if source.grouped(board) and source.left_out:
-            note = Text(
-                f"first {MAX_RUNS_DRAWN} runs outside groups drawn, {source.left_out} left out"
-                " (filter runs or group them)",
-                style="dim",
-                no_wrap=True,
-                overflow="ellipsis",
-            )
-            note.truncate(width, pad=True)
-            foot = [*foot, note]
+            foot = [
+                *foot,
+                _note(
+                    f"first {MAX_RUNS_DRAWN} runs outside groups drawn,"
+                    f" {source.left_out} left out (filter runs or group them)",
+                    width,
+                ),
+            ]
         foot = foot[: max(0, height - 4)]
         chart_h = height - len(foot)
         key = (
@@ -291,3 +289,10 @@ class ScalarChart(Widget, can_focus=True):
     def on_click(self, event: Click) -> None:
         if event.chain >= 2:
             self.post_message(OpenChart(self.tag, self.source))
+
+
+def _note(message: str, width: int) -> Text:
+    """A dim one-line note under a chart, cut to `width` cells."""
+    note = Text(message, style="dim", no_wrap=True, overflow="ellipsis")
+    note.truncate(width, pad=True)
+    return note
