@@ -27,21 +27,22 @@ _RUN_COLORS: tuple[str, ...] = (
     "#afaf5f",  # olive
     "#5fd7ff",  # cyan
 )
-# The same families for light backgrounds (textual-light's #E0E0E0 and lighter): cube colours
-# again, each at least 3:1 against #E0E0E0 (WCAG 2.1 SC 1.4.11, non-text contrast).
+# The same families, index for index, for light backgrounds (textual-light's #E0E0E0 and
+# lighter): cube colours again, each at least 3:1 against #E0E0E0 (WCAG 2.1 SC 1.4.11, non-text
+# contrast), so a run keeps its hue when the theme flips.
 _RUN_COLORS_LIGHT: tuple[str, ...] = (
     "#af5f00",  # orange
-    "#005fd7",  # blue
+    "#005faf",  # blue
     "#d7005f",  # pink
     "#5f8700",  # green
     "#875fd7",  # lavender
     "#00875f",  # teal
-    "#5f5f00",  # olive
+    "#875f00",  # ochre
     "#d70000",  # red
+    "#5f5f87",  # slate blue
     "#af00af",  # orchid
-    "#5f5f87",  # slate
+    "#5f5f00",  # olive
     "#0087af",  # cyan
-    "#875f5f",  # brown
 )
 
 # Colour-blind-safe palettes. The dark variants are the published colours, in the published
@@ -51,6 +52,7 @@ _RUN_COLORS_LIGHT: tuple[str, ...] = (
 # light variants keep each colour's CIELAB a* and b* (its hue and chroma) and map the palette's L*
 # range linearly onto [20, 52], so every colour reaches 3:1 on #E0E0E0 and the lightness steps
 # between colours, which is what a colour-blind reader tells them apart by, keep their order.
+# Light variants are index for index the dark ones: a run keeps its hue when the theme flips.
 # tests/render/test_theme.py checks both variants under simulated protanopia and deuteranopia.
 _OKABE_ITO = (
     # Okabe & Ito, "Color Universal Design (CUD): how to make figures and presentations that are
@@ -79,7 +81,7 @@ _TOL_BRIGHT = (
 _TOL_BRIGHT_LIGHT = ("#004270", "#0088a7", "#004f00", "#847900", "#a6223f", "#6d0043", "#797979")
 _TOL_MUTED = (
     # Paul Tol's "muted" qualitative scheme (same note); indigo #332288 and wine #882255 are left
-    # out on dark backgrounds (1.5:1 and 2.2:1 against #121212), kept in the light variant.
+    # out (1.5:1 and 2.2:1 against #121212; the light variant keeps the same seven).
     "#88ccee",  # cyan
     "#44aa99",  # teal
     "#117733",  # green
@@ -88,17 +90,7 @@ _TOL_MUTED = (
     "#cc6677",  # rose
     "#aa4499",  # purple
 )
-_TOL_MUTED_LIGHT = (
-    "#2c1d82",  # indigo
-    "#36809f",  # cyan
-    "#007263",  # teal
-    "#005817",  # green
-    "#626500",  # olive
-    "#897d2c",  # sand
-    "#99384c",  # rose
-    "#750a45",  # wine
-    "#861e77",  # purple
-)
+_TOL_MUTED_LIGHT = ("#337e9d", "#006456", "#003c00", "#525700", "#897d2c", "#83233a", "#68005c")
 _IBM = (
     # The "IBM Design Library" colour-blind-safe palette (ultramarine, indigo, magenta, orange,
     # gold), as collected with Okabe-Ito and Tol's in David Nichols' "Coloring for Colorblindness",
@@ -151,7 +143,7 @@ PALETTES: dict[str, Palette] = {
         ),
         Palette(
             "tol-muted",
-            "Paul Tol muted, colour-blind safe (7-9)",
+            "Paul Tol muted, colour-blind safe (7)",
             _TOL_MUTED,
             _TOL_MUTED_LIGHT,
             True,
@@ -184,6 +176,8 @@ class Theme:
     """False (NO_COLOR, or output piped): renderers emit no style at all, characters only."""
     highlight: str = "#ffd700"
     """Marks that must stand out from every run colour (the graph's traced nodes)."""
+    bar: str = "#5f87ff"
+    """Bars of counts (the graph's op histogram)."""
     palette: str = DEFAULT_PALETTE
     """The name of the palette `run_colors` came from (a key of PALETTES)."""
     dark: bool = True
@@ -207,6 +201,7 @@ def make_theme(palette: str = DEFAULT_PALETTE, *, light: bool = False, color: bo
             nan="#ff0000",
             color=color,
             highlight="#af5f00",
+            bar="#005fd7",
             palette=chosen.name,
             dark=False,
         )
@@ -226,6 +221,11 @@ def make_theme(palette: str = DEFAULT_PALETTE, *, light: bool = False, color: bo
 def default_theme(color: bool = True) -> Theme:
     """The built-in dark-terminal theme; `color=False` gives a theme that draws with no style."""
     return make_theme(color=color)
+
+
+def palette_names() -> list[str]:
+    """Every palette's name, the default first."""
+    return list(PALETTES)
 
 
 def next_palette(name: str, step: int = 1) -> str:
