@@ -233,3 +233,21 @@ def test_palette_names() -> None:
     assert next_palette("no-such") == DEFAULT_PALETTE
     with pytest.raises(ValueError, match="unknown palette"):
         make_theme("no-such")
+
+
+def test_colour_blind_palettes_need_24_bit() -> None:
+    """Why `plot` prints the colour-blind-safe palettes with 24-bit escapes: their nearest
+    256-colour neighbours (Rich's downgrade, what a 256-colour console prints) lose the safety."""
+
+    def down(colors: Sequence[str]) -> list[str]:
+        return [Color.parse(c).downgrade(ColorSystem.EIGHT_BIT).get_truecolor().hex for c in colors]
+
+    lost = [
+        (name, light)
+        for name, p in PALETTES.items()
+        if p.colour_blind_safe
+        for light in (False, True)
+        if min(min_delta_e(down(make_theme(name, light=light).run_colors), d) for d in MACHADO_2009)
+        < MIN_DELTA_E
+    ]
+    assert ("okabe-ito", True) in lost and ("tol-muted", False) in lost
