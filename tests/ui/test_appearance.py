@@ -3,14 +3,13 @@ the x axis) between runs of the app: the app is started again in the same config
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 import tomllib
 from rich.segment import Segment
 
-from tests.ui.conftest import make_app, started
+from tests.ui.conftest import FIXED_TIME, NOW_OFFSET, started
 from tuiboard.core.logdir import Logdir
 from tuiboard.core.settings import Settings
 from tuiboard.render.theme import PALETTES, make_theme
@@ -21,6 +20,17 @@ from tuiboard.ui.widgets.run_panel import RunPanel
 from tuiboard.ui.widgets.scalar_chart import ScalarChart
 
 pytestmark = pytest.mark.anyio
+
+
+def make_app(logdir: Logdir) -> TuiboardApp:
+    """The app as `tuiboard` starts it: with the user's settings file (the test's own
+    XDG_CONFIG_HOME, tests/conftest.py)."""
+    return TuiboardApp(
+        logdir,
+        watch=False,
+        clock=lambda: FIXED_TIME + NOW_OFFSET,
+        prefs=Preferences.from_environment(),
+    )
 
 
 def settings_file(config_home: Path) -> Path:
@@ -61,7 +71,7 @@ async def test_choices_come_back_in_the_next_run(tbx_logdir: Logdir, config_home
         app = await started(pilot)
         default = chart_colours(app)
         assert default & set(PALETTES["default"].dark)
-        await pilot.press("P")  # next palette: okabe-ito
+        await pilot.press("K")  # next palette: okabe-ito
         await pilot.press("s", "s")  # smoothing 0.6 -> 0.7
         await pilot.press("x")  # step -> relative
         await pilot.press("D")  # the light theme
@@ -125,7 +135,7 @@ async def test_changes_are_saved_once_at_exit(tbx_logdir: Logdir, config_home: P
     """Keys pressed and the app closed before the debounce fires: the file is written at exit."""
     async with make_app(tbx_logdir).run_test(size=(160, 45)) as pilot:
         await started(pilot)
-        await pilot.press("P", "P")
+        await pilot.press("K", "K")
     text = settings_file(config_home).read_text(encoding="utf-8")
     assert tomllib.loads(text) == {"palette": "tol-bright"}
 
@@ -146,7 +156,7 @@ async def test_damaged_file_gives_defaults_and_a_warning(
         assert app.board.options.smoothing == 0.6
         notes = [n.message for n in app._notifications]
         assert any("damaged" in n and "defaults used" in n for n in notes), notes
-        await pilot.press("P")  # the user's change replaces the damaged file
+        await pilot.press("K")  # the user's change replaces the damaged file
         saved = await wait_saved(pilot, path, {"palette": "okabe-ito"})
         assert saved == {"palette": "okabe-ito"}
 
@@ -175,7 +185,7 @@ async def test_flags_win_and_are_not_saved(tbx_logdir: Logdir, config_home: Path
     path.parent.mkdir(parents=True)
     path.write_text('palette = "ibm"\ntheme = "textual-dark"\n', encoding="utf-8")
     prefs = Preferences.from_environment(Settings(palette="tol-muted", theme="light"))
-    app = TuiboardApp(tbx_logdir, watch=False, clock=lambda: time.time(), prefs=prefs)
+    app = TuiboardApp(tbx_logdir, watch=False, prefs=prefs)
     async with app.run_test(size=(160, 45)) as pilot:
         await started(pilot)
         assert app.board.theme == make_theme("tol-muted", light=True)
@@ -197,7 +207,7 @@ async def test_no_settings_reads_and_writes_nothing(tbx_logdir: Logdir, config_h
     async with app.run_test(size=(160, 45)) as pilot:
         await started(pilot)
         assert app.board.theme.palette == "default"
-        await pilot.press("P", "s")
+        await pilot.press("K", "s")
     assert path.read_text(encoding="utf-8") == 'palette = "ibm"\n'
 
 
@@ -209,7 +219,7 @@ async def test_unwritable_config_dir_is_a_warning(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(blocker))
     async with make_app(tbx_logdir).run_test(size=(160, 45)) as pilot:
         app = await started(pilot)
-        await pilot.press("P")
+        await pilot.press("K")
         for _ in range(60):
             await pilot.pause(0.05)
             if any("settings not saved" in n.message for n in app._notifications):
@@ -252,3 +262,17 @@ async def test_palette_commands(tbx_logdir: Logdir) -> None:
         commands["Run panel narrower"].callback()
         await pilot.pause()
         assert app.query_one(RunPanel).outer_size.width == 28
+
+
+async def test_an_app_built_in_code_leaves_the_file_alone(
+    tbx_logdir: Logdir, config_home: Path
+) -> None:
+    """Benchmarks, screenshots and tests build TuiboardApp directly: no settings file."""
+    path = settings_file(config_home)
+    path.parent.mkdir(parents=True)
+    path.write_text('palette = "ibm"\n', encoding="utf-8")
+    async with TuiboardApp(tbx_logdir, watch=False).run_test(size=(160, 45)) as pilot:
+        app = await started(pilot)
+        assert app.board.theme.palette == "default"
+        await pilot.press("K", "s")
+    assert path.read_text(encoding="utf-8") == 'palette = "ibm"\n'

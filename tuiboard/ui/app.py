@@ -720,6 +720,8 @@ def run_app(
     # half-blocks) on import; that must happen before Textual takes the terminal over.
     import textual_image.widget  # noqa: F401
 
+    if prefs is None:
+        prefs = Preferences.from_environment()
     app = TuiboardApp(logdir, poll=poll, tab=tab, prefs=prefs)
     result = app.run()
     if app.prefs.error is not None:

@@ -4,7 +4,7 @@ x axis (core/settings.py reads and writes it).
 
 Owns: `Preferences` (the settings as loaded, command-line overrides, changes and their debounced
 save) and `AppearanceMixin`, the part of TuiboardApp that applies them: at start (flags win over
-the file), on `P` (next palette), `D` (light / dark), ctrl+arrows (panel sizes), on Textual's own
+the file), on `K` (next palette), `D` (light / dark), ctrl+arrows (panel sizes), on Textual's own
 theme picker, and in the command palette. Saving runs on a worker thread, SAVE_DELAY after the
 last change (a held key writes once), and at exit; a failed save or a damaged file is a warning
 in the app, never an exception. The file is never written inside the logdir.
@@ -54,7 +54,7 @@ LOGS_DEFAULT = 35
 """tuiboard.tcss's #logs height, in percent."""
 
 BINDINGS = [
-    Binding("P", "cycle_palette", "Run colours: next palette (colour-blind-safe ones too)"),
+    Binding("K", "cycle_palette", "Run colours: next palette (colour-blind-safe ones too)"),
     Binding("D", "toggle_dark", "Light / dark theme"),
     Binding("ctrl+left", f"resize_run_panel(-{RUN_PANEL_STEP})", "Run panel narrower"),
     Binding("ctrl+right", f"resize_run_panel({RUN_PANEL_STEP})", "Run panel wider"),
@@ -135,8 +135,10 @@ class AppearanceMixin:
 
     def init_appearance(self, prefs: Preferences | None, color: bool) -> None:
         """In __init__, once `board` exists: the palette and chart options from the settings
-        and flags (the Textual theme is set on mount, when the app can take it)."""
-        self.prefs = prefs if prefs is not None else Preferences.from_environment()
+        and flags (the Textual theme is set on mount, when the app can take it). No `prefs`: no
+        settings file (an app built in code, a test, a benchmark, the screenshots: never the
+        user's file); run_app and the command line pass the user's."""
+        self.prefs = prefs if prefs is not None else Preferences(None)
         self._appearance_warnings = list(self.prefs.warnings)
         self._save_timer: Timer | None = None
         if self.prefs.path is not None:
@@ -255,7 +257,7 @@ class AppearanceMixin:
         self._settings_changed(palette=name)
 
     def action_cycle_palette(self) -> None:
-        """`P`: the next palette; its name and what it is, in a notification."""
+        """`K`: the next palette; its name and what it is, in a notification."""
         name = next_palette(self.board.theme.palette)
         self.set_palette(name)
         self.notify(f"run colours: {name} ({PALETTES[name].title})", timeout=3, markup=False)
