@@ -178,6 +178,8 @@ class Theme:
     """Marks that must stand out from every run colour (the graph's traced nodes)."""
     bar: str = "#5f87ff"
     """Bars of counts (the graph's op histogram)."""
+    background: str = "#000000"
+    """What far things fade toward (the mesh's depth cue): about the background's colour."""
     palette: str = DEFAULT_PALETTE
     """The name of the palette `run_colors` came from (a key of PALETTES)."""
     dark: bool = True
@@ -202,6 +204,7 @@ def make_theme(palette: str = DEFAULT_PALETTE, *, light: bool = False, color: bo
             color=color,
             highlight="#af5f00",
             bar="#005fd7",
+            background="#e0e0e0",
             palette=chosen.name,
             dark=False,
         )

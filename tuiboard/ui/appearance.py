@@ -13,6 +13,7 @@ Must not import: tuiboard.core internals other than core.settings.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import fields, replace
 from pathlib import Path
@@ -81,6 +82,7 @@ class Preferences:
         self.overrides = overrides or Settings()
         self.dirty = False
         """A change not yet written."""
+        self._lock = threading.Lock()
         self.error: str | None = None
         """Why the save at exit failed (printed by run_app once the terminal is back)."""
 
@@ -104,11 +106,14 @@ class Preferences:
         return self.dirty
 
     def save(self) -> None:
-        """Write `kept` now (OSError to the caller)."""
+        """Write `kept` now (OSError to the caller). From the save worker or, at exit, the UI
+        thread: one at a time, each writing the newest `kept`, so the last write is the newest
+        settings whatever order the two run in."""
         if self.path is None:
             return
-        self.dirty = False
-        save_settings(self.path, self.kept)
+        with self._lock:
+            self.dirty = False
+            save_settings(self.path, self.kept)
 
 
 class AppearanceMixin:
