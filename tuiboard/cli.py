@@ -34,6 +34,7 @@ from typing import IO, TYPE_CHECKING
 
 from tuiboard import __version__
 from tuiboard.dashboards import tab_names
+from tuiboard.render.theme import palette_names
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Logdir
@@ -136,6 +137,24 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         choices=tab_names(),
         metavar="NAME",
         help="open on this tab (as soon as a run has its kind): " + ", ".join(tab_names()),
+    )
+    app.add_argument(
+        "--palette",
+        choices=palette_names(),
+        metavar="NAME",
+        help="run colours: " + ", ".join(palette_names()) + " (all but default are "
+        "colour-blind safe; default: the settings file's, else default)",
+    )
+    app.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="light, dark, or any Textual theme name (default: the settings file's, else dark)",
+    )
+    app.add_argument(
+        "--no-settings",
+        action="store_true",
+        help="neither read nor write the settings file (as TUIBOARD_NO_SETTINGS=1); it lives in "
+        "$XDG_CONFIG_HOME/tuiboard/settings.toml, else ~/.config/tuiboard/settings.toml",
     )
     app.add_argument("--version", action="version", version=f"tuiboard {__version__}")
 
@@ -351,12 +370,16 @@ def _run_app(args: argparse.Namespace) -> int:
         specs = [root]
     logdir = tuiboard.open(*(specs or ["."]), load=False)
     try:
+        from tuiboard.core.settings import Settings, settings_path
         from tuiboard.ui.app import run_app
+        from tuiboard.ui.appearance import Preferences
 
         poll = args.poll
         if poll is None and any("://" in path for _, path in logdir.roots):
             poll = REMOTE_POLL  # no inotify on an object store
-        return run_app(logdir, poll=poll, tab=args.tab)
+        overrides = Settings(palette=args.palette, theme=args.theme)  # flags win, unsaved
+        prefs = Preferences(None if args.no_settings else settings_path(), overrides)
+        return run_app(logdir, poll=poll, tab=args.tab, prefs=prefs)
     finally:
         if stop is not None:
             stop.set()

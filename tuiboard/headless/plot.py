@@ -6,7 +6,8 @@ cli.py imports without loading Rich) and
 or the latest histogram of each tag as bars, or distributions).
 Must not import: textual or tuiboard.ui (it runs where no terminal is attached).
 
-Colours follow the app: run i of the logdir's sorted runs gets run_color(theme, i); smoothing is
+Colours follow the app: run i of the logdir's sorted runs gets run_color(theme, i) of --palette
+(for a light terminal with --theme light; the app's settings file is not read); smoothing is
 TensorBoard's debiased EMA on the full step-sorted series before any downsampling. Output is
 plain text (no escape codes at all) when stdout is not a terminal or NO_COLOR is set, unless
 --color is given.
@@ -40,7 +41,14 @@ from tuiboard.render.numbers import fmt_value
 from tuiboard.render.plot_request import PlotRequest
 from tuiboard.render.sanitize import clean
 from tuiboard.render.scalar_series import prepare_series
-from tuiboard.render.theme import Theme, color_wanted, default_theme, run_color
+from tuiboard.render.theme import (
+    DEFAULT_PALETTE,
+    Theme,
+    color_wanted,
+    default_theme,
+    make_theme,
+    run_color,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -271,6 +279,12 @@ def write_blocks(
         console.print(b)
 
 
+def _theme(args: argparse.Namespace, color: bool) -> Theme:
+    """--palette and --theme (light: colours for a light terminal background)."""
+    palette = getattr(args, "palette", None) or DEFAULT_PALETTE
+    return make_theme(palette, light=getattr(args, "theme", "dark") == "light", color=color)
+
+
 def plot_main(args: argparse.Namespace) -> int:
     """The `plot` subcommand. See the module docstring for exit codes."""
     import tuiboard
@@ -301,7 +315,7 @@ def plot_main(args: argparse.Namespace) -> int:
                 raise PlotUsageError("--width must be at least 20 and --height at least 5")
             _check_smoothing(args.smoothing)
             run_re = _regex(args.runs, "run")
-            theme = default_theme(color)
+            theme = _theme(args, color)
             all_runs = logdir.runs
             request = PlotRequest(
                 runs=[r for r in all_runs if run_re is None or run_re.search(r.name)],
@@ -344,7 +358,7 @@ def plot_main(args: argparse.Namespace) -> int:
             log_y=args.log_y,
             ignore_outliers=args.ignore_outliers,
             raw=args.raw,
-            theme=default_theme(color),
+            theme=_theme(args, color),
             group=group,
         )
     except PlotUsageError as e:
@@ -354,5 +368,9 @@ def plot_main(args: argparse.Namespace) -> int:
         what = "histogram" if args.kind != "scalars" else "scalar"
         print(f"tuiboard plot: no {what} tag matched (see tuiboard ls)", file=sys.stderr)
         return EXIT_NOTHING
-    write_blocks(grid(blocks, columns), out, width, color)
+    # The default palette is exact in the 256-colour cube (so is its light variant): 256-colour
+    # output loses nothing. The colour-blind-safe ones are not, and their 256-colour neighbours
+    # are not colour-blind safe (tests/render/test_theme.py): 24-bit where the terminal takes it.
+    exact = getattr(args, "palette", None) in (None, DEFAULT_PALETTE)
+    write_blocks(grid(blocks, columns), out, width, color, truecolor=truecolor and not exact)
     return EXIT_OK

@@ -1,7 +1,7 @@
 """The `plot` subcommand's argument parser, apart from plot.py so that building the command line
 loads no renderer (and so no Rich) for the other, plain-text subcommands.
 
-Must not import: rich, textual, tuiboard.render.
+Must not import: rich, textual, tuiboard.render (but render/theme.py: plain data, no Rich).
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import argparse
 
 from tuiboard.dashboards import plot_kind_names
 from tuiboard.headless.groups import add_group_args
+from tuiboard.render.theme import DEFAULT_PALETTE, palette_names
 
 DEFAULT_HEIGHT = 15
 DEFAULT_WIDTH = 100
@@ -105,6 +106,21 @@ def add_plot_parser(
         "--raw", action="store_true", help="every point as written (no restart handling)"
     )
     add_group_args(p)
+    p.add_argument(
+        "--palette",
+        choices=palette_names(),
+        default=DEFAULT_PALETTE,
+        metavar="NAME",
+        help="run colours: "
+        + ", ".join(palette_names())
+        + " (all but default are colour-blind safe; default: default)",
+    )
+    p.add_argument(
+        "--theme",
+        choices=("dark", "light"),
+        default="dark",
+        help="colours for a dark (default) or light terminal background",
+    )
     colour = p.add_mutually_exclusive_group()
     colour.add_argument(
         "--color", dest="color", action="store_true", default=None, help="colour even when piped"

@@ -164,7 +164,7 @@ def group_label(
         name_style += " reverse"
     label.append(clean(g.label) or "(root)", style=_s(theme, name_style))
     if traced:
-        label.append(f" ◆{fmt_int(traced)}", style=_s(theme, "bold #ffd700"))
+        label.append(f" ◆{fmt_int(traced)}", style=_s(theme, f"bold {theme.highlight}"))
     count = h.count(gid)
     if g.kind == SERIES:
         label.append(f"  {fmt_int(count)} × {clean(g.op)}", style=_s(theme, theme.faint))
@@ -182,10 +182,10 @@ def node_label(
     label = Text(no_wrap=True, overflow="ellipsis")
     style = "reverse" if matched else ""
     if traced:
-        style = (style + " bold #ffd700").strip()
+        style = f"{style} bold {theme.highlight}".strip()
     label.append(clean(h.leaf_label[i]) or "(unnamed)", style=_s(theme, style))
     if traced:
-        label.append(" ◆", style=_s(theme, "bold #ffd700"))
+        label.append(" ◆", style=_s(theme, f"bold {theme.highlight}"))
     label.append(f"  {clean(h.graph.ops[i])}", style=_s(theme, theme.faint))
     return label
 
@@ -241,7 +241,7 @@ def histogram_lines(
         if k < len(shown):
             eighths = round(n / top * bar_w * 8)
             bar = "█" * (eighths // 8) + ("▏▎▍▌▋▊▉"[eighths % 8 - 1] if eighths % 8 else "")
-        line.append(bar.ljust(bar_w), style=_s(theme, "#5f87ff"))
+        line.append(bar.ljust(bar_w), style=_s(theme, theme.bar))
         line.append(" " + fmt_int(n).rjust(num_w))
         out.append(fit_text(line, width))
     return out

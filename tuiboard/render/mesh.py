@@ -26,8 +26,10 @@ Choices, stated once:
   away are left out, with the vertices only they use. `back_faces` shows every face (x-ray).
   No faces: one dot per vertex.
 - A cell's colour is that of its dot nearest the camera: the vertex colour (interpolated along
-  an edge) where colours are given, else the run's colour; both darkened with distance (a depth
-  cue, 8 levels: the far side of the sphere at 45 %), since a wireframe shows front and back.
+  an edge) where colours are given, else the run's colour; both faded toward the theme's
+  background with distance (a depth cue, 8 levels: the far side of the sphere at 45 % of its
+  colour; darkened on a dark background, lightened on a light one), since a wireframe shows
+  front and back.
 """
 
 from __future__ import annotations
@@ -183,14 +185,16 @@ def _rgb_of(colour: str) -> int:
     return (triplet.red << 16) | (triplet.green << 8) | triplet.blue
 
 
-def _shade(rgb: np.ndarray, depth: np.ndarray, near: float) -> np.ndarray:
-    """rgb (k, 3) darkened by distance: 100 % at the sphere's front, _FAR_SHADE at its back,
+def _shade(rgb: np.ndarray, depth: np.ndarray, near: float, fade_to: int = 0) -> np.ndarray:
+    """rgb (k, 3) faded toward `fade_to` (0xRRGGBB, the theme's background: black on a dark
+    one, so darkened) by distance: 100 % itself at the sphere's front, _FAR_SHADE at its back,
     in _SHADES steps; each channel rounded to a multiple of 8 (255 stays 255); packed as
     0xRRGGBB ints."""
     t = np.clip((depth - near) / 2.0, 0.0, 1.0)
     level = np.minimum((t * _SHADES).astype(np.int64), _SHADES - 1)
-    factor = 1.0 - (1.0 - _FAR_SHADE) * level / (_SHADES - 1)
-    c = np.clip(np.rint(rgb * factor[:, None]), 0, 255).astype(np.int64)
+    factor = (1.0 - (1.0 - _FAR_SHADE) * level / (_SHADES - 1))[:, None]
+    back = np.array([fade_to >> 16, (fade_to >> 8) & 255, fade_to & 255], dtype=np.float64)
+    c = np.clip(np.rint(rgb * factor + back * (1.0 - factor)), 0, 255).astype(np.int64)
     # To 32 levels a channel (steps of 8, invisible in a braille dot): colours interpolated
     # along edges then repeat, so neighbouring cells share spans and styles are reused.
     c = np.minimum(((c + 4) >> 3) << 3, 255)
@@ -268,7 +272,7 @@ def mesh_text(
 ) -> Text:
     """`sample` seen through `camera` in exactly `cols` x `rows` braille cells: a wireframe of
     its faces, or its vertices as dots; coloured (when `theme.color`) by vertex colour, else
-    `colour`, darkened with distance.
+    `colour`, faded toward the theme's background with distance.
 
     Hidden lines go as TensorBoard's viewer hides them (three.js draws a mesh's front side
     only): the sides of the faces turned to the camera are drawn, and the vertices they use;
@@ -329,7 +333,17 @@ def mesh_text(
         np.minimum.at(zbuf, cell, d)
         win = np.flatnonzero(d <= zbuf[cell])
         keys[cell[win]] = _winner_colours(
-            sample, edges, src[win], x[win], y[win], px, py, depth, colour, camera
+            sample,
+            edges,
+            src[win],
+            x[win],
+            y[win],
+            px,
+            py,
+            depth,
+            colour,
+            camera,
+            _rgb_of(theme.background),
         )
     return _cells_text(bits, keys.reshape(rows, cols), theme.color)
 
@@ -345,6 +359,7 @@ def _winner_colours(
     depth: np.ndarray,
     colour: str,
     camera: Camera,
+    fade_to: int = 0,
 ) -> np.ndarray:
     """0xRRGGBB of the dots that won their cells: a vertex's own colour and distance, or, on an
     edge, both interpolated at the dot's place along it. `src` < N names a vertex, N + e edge e."""
@@ -366,7 +381,7 @@ def _winner_colours(
         rgb = np.broadcast_to(
             np.array([one >> 16, (one >> 8) & 255, one & 255], dtype=np.float64), (x.shape[0], 3)
         )
-    return _shade(rgb, d, 1.0 / math.sin(_half_fov(camera)) - 1.0)
+    return _shade(rgb, d, 1.0 / math.sin(_half_fov(camera)) - 1.0, fade_to)
 
 
 def mesh_info(sample: MeshSample) -> str:

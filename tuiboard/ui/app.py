@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -27,7 +28,8 @@ from tuiboard.core.watch import Watcher
 from tuiboard.dashboards import DASHBOARDS
 from tuiboard.render.group_series import describe_spec
 from tuiboard.render.sanitize import clean
-from tuiboard.render.theme import default_theme
+from tuiboard.ui.appearance import BINDINGS as APPEARANCE_BINDINGS
+from tuiboard.ui.appearance import AppearanceMixin, Preferences
 from tuiboard.ui.board import Board
 from tuiboard.ui.groups import BAND_LABELS, BANDS, CENTRES, GroupSpec
 from tuiboard.ui.messages import (
@@ -62,7 +64,7 @@ if TYPE_CHECKING:
 from tuiboard.ui.widgets.status_bar import Status, StatusBar
 
 
-class TuiboardApp(App[int]):
+class TuiboardApp(AppearanceMixin, App[int]):
     """TensorBoard in the terminal."""
 
     CSS_PATH = "tuiboard.tcss"
@@ -95,6 +97,7 @@ class TuiboardApp(App[int]):
         Binding("W", "warnings", "All warnings"),
         Binding("e", "export", "Export visible series to CSV"),
         Binding("g", "group", "Group runs (regex on names, or cfg:key,key); Enter expands"),
+        *APPEARANCE_BINDINGS,
     ]
 
     def __init__(
@@ -105,12 +108,14 @@ class TuiboardApp(App[int]):
         watch: bool = True,
         clock: Callable[[], float] = time.time,
         tab: str | None = None,
+        prefs: Preferences | None = None,
     ) -> None:
         super().__init__()
         self.wanted_tab = tab
         """--tab: opened as soon as that tab is shown (None once reached or the user moved)."""
-        self.board = Board(logdir, default_theme(color=not os.environ.get("NO_COLOR")))
+        self.board = Board(logdir)
         self.logdir = logdir
+        self.init_appearance(prefs, color=not os.environ.get("NO_COLOR"))  # settings + flags
         self.poll = poll
         self.follow_logdir = watch
         self.clock = clock
@@ -175,6 +180,7 @@ class TuiboardApp(App[int]):
         self._mount_group_list()
         self._hidden_tabs: set[str] = set()
         self.query_one(LogsPane).display = False
+        self.start_appearance()
         self._sync_tabs()
         self._update_status()
         if self.follow_logdir:
@@ -194,8 +200,10 @@ class TuiboardApp(App[int]):
     def on_resize(self, event: events.Resize) -> None:
         # At 80 columns the run panel gives room to the charts.
         self.query_one("#main").set_class(event.size.width < 110, "narrow")
+        self.apply_panel_sizes()
 
     def on_unmount(self) -> None:
+        self.flush_settings()
         if self._watcher is not None:
             self._watcher.stop()
 
@@ -304,6 +312,7 @@ class TuiboardApp(App[int]):
             if isinstance(screen, ChartScreen | CardScreen):
                 screen.view_changed()
         self._update_status()
+        self.note_options()  # smoothing and x axis go to the settings file
 
     @on(RunToggled)
     def _run_toggled(self, message: RunToggled) -> None:
@@ -797,6 +806,7 @@ class TuiboardApp(App[int]):
                 "Switch tab" if dash.name in shown else "No run has this kind yet",
                 lambda t=dash.name: self.action_show_tab(t),
             )
+        yield from self.appearance_commands()
         yield SystemCommand("Keys (help)", "Every key binding", self.action_help)
 
 
@@ -805,8 +815,15 @@ def _has_console(run: Run) -> bool:
     return bool(run.meta.console or run.meta.console_records)
 
 
-def run_app(logdir: Logdir, *, poll: float | None = None, tab: str | None = None) -> int:
+def run_app(
+    logdir: Logdir,
+    *,
+    poll: float | None = None,
+    tab: str | None = None,
+    prefs: Preferences | None = None,
+) -> int:
     """Run the app on a logdir (opened with load=False: the watcher reads it, showing progress).
+    `prefs`: the settings file and the command line's overrides (default: the user's file).
 
     Returns the process exit code.
     """
@@ -814,5 +831,10 @@ def run_app(logdir: Logdir, *, poll: float | None = None, tab: str | None = None
     # half-blocks) on import; that must happen before Textual takes the terminal over.
     import textual_image.widget  # noqa: F401
 
-    result = TuiboardApp(logdir, poll=poll, tab=tab).run()
+    if prefs is None:
+        prefs = Preferences.from_environment()
+    app = TuiboardApp(logdir, poll=poll, tab=tab, prefs=prefs)
+    result = app.run()
+    if app.prefs.error is not None:
+        print(f"tuiboard: {app.prefs.error}", file=sys.stderr)
     return int(result or 0)

@@ -460,7 +460,8 @@ class CardsView(LazyTab, VerticalScroll):
     def body_key(self, card: Card, value: ValueRecord, width: int, height: int) -> Hashable:
         """What the body's drawing depends on (the cache key of a SLOW view)."""
         opts = tuple(sorted(card.options.items()))
-        return (card.key, value.step, value.wall_time, width, height, card.full, opts)
+        theme = self.board.theme  # a palette or light/dark change draws again
+        return (card.key, value.step, value.wall_time, width, height, card.full, opts, theme)
 
     def draw_body(self, card: Card, value: ValueRecord, width: int, height: int) -> RenderableType:
         """The dashboard's drawing of one value. SLOW views: called on a worker thread."""

@@ -356,7 +356,10 @@ class GraphView(LazyTab, Horizontal):
             at = f"{self.match_index + 1}/" if self.match_index >= 0 else ""
             hint.append(f" {at}{fmt_int(len(self.matches))} matches", style="bold")
         if self.trace_from is not None:
-            hint.append(f" · ◆ {fmt_int(len(self.traced))} traced", style="bold #ffd700")
+            hint.append(
+                f" · ◆ {fmt_int(len(self.traced))} traced",
+                style=f"bold {self.board.theme.highlight}",
+            )
         if self.stats_tag is not None:
             hint.append(f" · stats {clean(self.stats_tag)}")
         if not self.series:
@@ -400,7 +403,11 @@ class GraphView(LazyTab, Horizontal):
             listed = [int(i) for i in self.traced[:TRACE_LISTED]]
             options.append(
                 Option(
-                    Text(f"Traced inputs ({len(self.traced)})", style="bold #ffd700"), disabled=True
+                    Text(
+                        f"Traced inputs ({len(self.traced)})",
+                        style=f"bold {self.board.theme.highlight}",
+                    ),
+                    disabled=True,
                 )
             )
             for i in listed:
