@@ -104,3 +104,15 @@ class OpenCard(Message):
         """The card's CardKey (run, tag, sample)."""
         self.index = index
         """The step position the card showed (None: the latest, following)."""
+
+
+class RunPinned(Message):
+    """The user pinned (or unpinned) these runs in the run panel (`P`): drawn on top."""
+
+    def __init__(self, runs: tuple[str, ...]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+class CursorMoved(Message):
+    """A chart moved the linked cursor (Board.cursor): every chart draws it again."""
