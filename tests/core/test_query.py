@@ -20,14 +20,18 @@ from tuiboard.core.query import (
     And,
     Compare,
     Field,
+    InfoCache,
     Node,
     Not,
     Or,
     QueryError,
+    RunInfo,
     Word,
     compile_filter,
     is_query,
+    matches,
     parse,
+    predicate,
 )
 from tuiboard.headless.health import SEVERITY, assess, run_facts
 
@@ -286,3 +290,35 @@ def test_statuses_are_read_only_when_asked(logdir: Logdir) -> None:
     assert g.uses_status
     g.select(logdir.runs)
     assert set(asked) <= {r.name for r in logdir.runs}
+
+
+_vocab = st.sampled_from(["base", "baseline", "adam", "sgd", "0.01", "*loss", "val/acc", "x", ""])
+_run_leaves: st.SearchStrategy[Node] = st.one_of(
+    st.builds(Word, _vocab),
+    st.builds(Field, st.sampled_from(FIELDS), _vocab),
+    st.builds(
+        Compare,
+        st.sampled_from(["lr", "optimizer", "model.depth", "model/width"]),
+        st.sampled_from(["=", "!=", "<", "<=", ">", ">="]),
+        st.sampled_from(["0.01", "1e-3", "adam", "SGD", "4", "nan"]),
+    ),
+)
+_run_trees: st.SearchStrategy[Node] = st.recursive(
+    _run_leaves,
+    lambda kids: st.one_of(
+        st.builds(Not, kids),
+        st.builds(And, st.lists(kids, min_size=2, max_size=3).map(tuple)),
+        st.builds(Or, st.lists(kids, min_size=2, max_size=3).map(tuple)),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(tree=_run_trees)
+def test_the_compiled_predicate_agrees_with_the_tree(logdir: Logdir, tree: Node) -> None:
+    test = predicate(tree)
+    cache = InfoCache(statuses)
+    for run in logdir.runs:
+        info = RunInfo(run, statuses)
+        assert test(info) == matches(tree, info) == test(cache.info(run))

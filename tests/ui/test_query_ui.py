@@ -195,3 +195,26 @@ async def test_click_puts_the_linked_cursor(tbx_logdir: Logdir) -> None:
         assert x is not None and x % 10 == 0  # a step that was written
         assert abs(x - frame.x_at(col)) <= 10
         assert readout(app, "acc/top1").startswith(f"step {int(x)} ")
+
+
+async def test_the_filter_follows_live_data(tbx_logdir: Logdir, tbx_root: Path) -> None:
+    """A query on data: a run that logs the tag later, and a new run that has it, join the
+    filter as the store changes (only the changed runs are looked at again)."""
+    from tensorboardX import SummaryWriter
+
+    async with make_app(tbx_logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        app.query_one("#run-filter", Input).value = "has:extra/*"
+        await pilot.pause()
+        assert app.board.visible_runs() == []
+        with SummaryWriter(str(tbx_root / "b"), flush_secs=1, filename_suffix=".2") as w:
+            w.add_scalar("extra/x", 1.0, 1000)
+        with SummaryWriter(str(tbx_root / "c"), flush_secs=1) as w:
+            w.add_scalar("extra/y", 2.0, 0)
+        changes = tbx_logdir.refresh()
+        assert changes.runs >= {"b", "c"}
+        app.apply_changes(changes)
+        await pilot.pause()
+        assert app.board.visible_runs() == ["b", "c"]
+        assert "2/4 runs shown" in summary_text(app)
+        assert drawn_runs(app, "extra/x") == ["b"]

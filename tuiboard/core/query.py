@@ -388,6 +388,7 @@ class RunInfo:
     statuses_of: Callable[[Run], Collection[str]] = _no_statuses
     """The run's statuses (headless/health.py's assess); the default knows none."""
     _texts: tuple[str, ...] | None = field(default=None, repr=False)
+    _blob: str | None = field(default=None, repr=False)
     _tags: tuple[str, ...] | None = field(default=None, repr=False)
     _data_tags: frozenset[str] | None = field(default=None, repr=False)
     _config: dict[str, Any] | None = field(default=None, repr=False)
@@ -400,6 +401,12 @@ class RunInfo:
             parts = (self.run.name, meta.display_name, *meta.tags, meta.notes)
             self._texts = tuple(p.casefold() for p in parts if p)
         return self._texts
+
+    def blob(self) -> str:
+        """`texts()` joined by NUL: one substring search finds a word in any of them."""
+        if self._blob is None:
+            self._blob = "\0".join(self.texts())
+        return self._blob
 
     def names(self) -> tuple[str, ...]:
         meta = self.run.meta
@@ -424,6 +431,35 @@ class RunInfo:
         if self._statuses is None:
             self._statuses = frozenset(s.lower() for s in self.statuses_of(self.run))
         return self._statuses
+
+
+class InfoCache:
+    """RunInfo of each run, kept while the run's version stays (the loader moves it for any
+    change: data, config, run facts), so a filter worked out again after a store change reads
+    only the runs that changed. Statuses move with the clock too: `new_clock` forgets them."""
+
+    def __init__(self, statuses_of: Callable[[Run], Collection[str]] = _no_statuses) -> None:
+        self.statuses_of = statuses_of
+        self._infos: dict[str, tuple[Run, int, RunInfo]] = {}
+
+    def info(self, run: Run) -> RunInfo:
+        hit = self._infos.get(run.name)
+        version = run.version
+        if hit is not None and hit[0] is run and hit[1] == version:
+            return hit[2]
+        info = RunInfo(run, self.statuses_of)
+        self._infos[run.name] = (run, version, info)
+        return info
+
+    def new_clock(self) -> None:
+        for _, _, info in self._infos.values():
+            info._statuses = None
+
+    def retain(self, names: Collection[str]) -> None:
+        """Forget the runs not among `names` (they went away)."""
+        if len(self._infos) > len(names):
+            for gone in set(self._infos) - set(names):
+                del self._infos[gone]
 
 
 def _is_glob(text: str) -> bool:
@@ -496,8 +532,61 @@ def compare_value(value: Any, op: str, wanted: str) -> bool:
     return left >= right  # type: ignore[operator]
 
 
+Predicate = Callable[[RunInfo], bool]
+
+
+def predicate(node: Node) -> Predicate:
+    """The query as one function of a RunInfo, built once (no dispatch on node types per run);
+    `predicate(node)(info) == matches(node, info)`."""
+    if isinstance(node, Word):
+        w = node.text.casefold()
+        if not w:
+            return lambda info: True
+        if "\0" in w:
+            return lambda info: any(w in t for t in info.texts())
+        return lambda info: w in info.blob()
+    if isinstance(node, And):
+        parts = tuple(predicate(c) for c in node.children)
+        return lambda info: all(p(info) for p in parts)
+    if isinstance(node, Or):
+        parts = tuple(predicate(c) for c in node.children)
+        return lambda info: any(p(info) for p in parts)
+    if isinstance(node, Not):
+        inner = predicate(node.child)
+        return lambda info: not inner(info)
+    if isinstance(node, Compare):
+        key, op, value = node.key, node.op, node.value
+        return lambda info: _compare(info, key, op, value)
+    name, value = node.name, node.value
+    if name == "tag":
+        if _is_glob(value):
+            rx = _glob(value, True)
+            return lambda info: any(rx.match(t) for t in info.tags())
+        v = value.casefold()
+        return lambda info: v in info.tags()
+    if name == "name":
+        if _is_glob(value):
+            rx = _glob(value, True)
+            return lambda info: any(rx.match(n.casefold()) for n in info.names())
+        v = value.casefold()
+        return lambda info: any(v in n.casefold() for n in info.names())
+    if name == "has":
+        if _is_glob(value):
+            rx = _glob(value, False)
+            return lambda info: any(rx.match(t) for t in info.data_tags())
+        return lambda info: value in info.data_tags()
+    v = value.casefold()
+    return lambda info: v in info.statuses()
+
+
+def _compare(info: RunInfo, key: str, op: str, value: str) -> bool:
+    found, have = config_value(info.config(), key)
+    return found and compare_value(have, op, value)
+
+
 def matches(node: Node, info: RunInfo) -> bool:
-    """Whether the run `info` describes satisfies the query `node`."""
+    """Whether the run `info` describes satisfies the query `node` (the reference for
+    `predicate`, which the filters use)."""
     if isinstance(node, Word):
         w = node.text.casefold()
         return any(w in t for t in info.texts()) if w else True
@@ -574,6 +663,8 @@ class RunFilter:
     regex: re.Pattern[str] | None = None
     query: Node | None = None
     statuses_of: Callable[[Run], Collection[str]] = _no_statuses
+    test: Predicate | None = field(default=None, compare=False, repr=False)
+    """`predicate(query)`, built by compile_filter."""
 
     @property
     def everything(self) -> bool:
@@ -583,14 +674,28 @@ class RunFilter:
     def uses_status(self) -> bool:
         return self.query is not None and uses_status(self.query)
 
-    def matches(self, run: Run) -> bool:
+    def matches(self, run: Run, cache: InfoCache | None = None) -> bool:
+        """Whether the filter keeps `run` (with `cache`: what it read of the run before, while
+        the run's version is the same; the cache's statuses_of is used then)."""
         if self.query is not None:
-            return matches(self.query, RunInfo(run, self.statuses_of))
+            info = cache.info(run) if cache is not None else RunInfo(run, self.statuses_of)
+            test = self.test if self.test is not None else predicate(self.query)
+            return test(info)
         return self.regex is None or self.regex.search(run.name) is not None
 
-    def select(self, runs: Iterable[Run]) -> list[Run]:
+    def select(self, runs: Iterable[Run], cache: InfoCache | None = None) -> list[Run]:
         """The runs that match, in their order."""
-        return [r for r in runs if self.matches(r)]
+        if self.query is None and self.regex is None:
+            return list(runs)
+        if self.query is not None:
+            test = self.test if self.test is not None else predicate(self.query)
+            if cache is not None:
+                return [r for r in runs if test(cache.info(r))]
+            statuses_of = self.statuses_of
+            return [r for r in runs if test(RunInfo(r, statuses_of))]
+        regex = self.regex
+        assert regex is not None
+        return [r for r in runs if regex.search(r.name) is not None]
 
 
 def compile_filter(
@@ -608,7 +713,8 @@ def compile_filter(
     if not text.strip():
         return RunFilter(text)
     if is_query(text):
-        return RunFilter(text, query=parse(text, statuses=statuses), statuses_of=statuses_of)
+        query = parse(text, statuses=statuses)
+        return RunFilter(text, query=query, statuses_of=statuses_of, test=predicate(query))
     body = text[len(REGEX_PREFIX) :] if text.startswith(REGEX_PREFIX) else text
     offset = len(text) - len(body)
     flags = re.IGNORECASE if ignore_case else 0

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tuiboard.core.query import InfoCache
 from tuiboard.core.types import SCALARS, RunMeta
 from tuiboard.headless.health import (
     ACCURACY,
@@ -199,6 +200,8 @@ class Summarizer:
         self.tags_re = re.compile(tags_re) if tags_re else None
         self.runs_filter = run_filter(runs_re, statuses_of=self._statuses) if runs_re else None
         """--runs: a regex or a query (headless/run_query.py); raises QueryError when bad."""
+        self._infos = InfoCache(self._statuses)
+        """What the query read of each run, kept per run version (--watch asks every tick)."""
         self._now = 0.0
         """The `now` of the rows being made (a `status:` query reads health at it)."""
         self.stall_after = stall_after
@@ -216,7 +219,10 @@ class Summarizer:
         self._now = time.time() if now is None else now
         runs = logdir.runs
         if self.runs_filter is not None:
-            runs = self.runs_filter.select(runs)
+            if self.runs_filter.uses_status:
+                self._infos.new_clock()
+            self._infos.retain([r.name for r in runs])
+            runs = self.runs_filter.select(runs, self._infos)
         return runs
 
     def _statuses(self, run: Run) -> tuple[str, ...]:

@@ -222,7 +222,7 @@ class TuiboardApp(App[int]):
         for name in changes.removed_runs:
             board.cache.forget_run(name)
         runs = board.runs()
-        kept_moved = board.refresh_run_filter(self.clock())
+        kept_moved = board.refresh_run_filter(self.clock(), changes.runs | changes.removed_runs)
         self.query_one(RunPanel).sync(runs, self.clock(), set(changes.runs))
         self._sync_tabs()
         self._sync_logs()

@@ -8,9 +8,10 @@ Must not import: textual.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from tuiboard.core.query import QueryError, RunFilter
+from tuiboard.core.query import InfoCache, QueryError, RunFilter
 from tuiboard.core.query import compile_filter as compile_run_filter
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 from tuiboard.dashboards import CONFIG
@@ -47,6 +48,8 @@ class Board:
         """(store version, filter) that `selection.matched` was worked out for."""
         self._facts: dict[str, tuple[int, RunFacts]] = {}
         """Run name -> (run.version, its health facts), for `status:` queries."""
+        self._infos = InfoCache(self._statuses)
+        """What queries read of each run, kept per run version."""
         self._now = 0.0
         self.cursor: tuple[str, float] | None = None
         """The linked cursor: (x axis mode, x) where the user last put a chart's cursor; every
@@ -74,9 +77,10 @@ class Board:
         self.refresh_run_filter(now)
         return None
 
-    def refresh_run_filter(self, now: float) -> bool:
+    def refresh_run_filter(self, now: float, changed: Collection[str] | None = None) -> bool:
         """Work out again which runs the filter keeps, when the store moved (or, for a status
-        query, the clock). True when the kept runs changed."""
+        query, the clock). `changed`: the runs that changed (or went away) since the last call,
+        when known: only those are looked at again. True when the kept runs changed."""
         rf = self._run_filter
         if rf is None or rf.everything:
             matched = None
@@ -84,9 +88,29 @@ class Board:
             key = (self.logdir.version, rf)
             if key == self._filter_key and not rf.uses_status:
                 return False
-            self._filter_key = key
+            last, self._filter_key = self._filter_key, key
             self._now = now
-            matched = frozenset(r.name for r in rf.select(self.logdir.runs))
+            if rf.uses_status:
+                self._infos.new_clock()
+            old = self.selection.matched
+            if (
+                changed is not None
+                and old is not None
+                and last is not None
+                and last[1] is rf
+                and not rf.uses_status
+            ):
+                kept = set(old)
+                for name in changed:
+                    run = self.logdir.run(name)
+                    kept.discard(name)
+                    if run is not None and rf.matches(run, self._infos):
+                        kept.add(name)
+                matched = frozenset(kept)
+            else:
+                runs = self.logdir.runs
+                self._infos.retain([r.name for r in runs])
+                matched = frozenset(r.name for r in rf.select(runs, self._infos))
         changed = matched != self.selection.matched
         self.selection.matched = matched
         return changed
