@@ -171,6 +171,14 @@ def test_regex_or_query(text: str, query: bool) -> None:
     assert is_query(text) is query
 
 
+@pytest.mark.parametrize("text", ["(" * 5000 + ")" * 5000, "a{99999999999}"])
+def test_regexes_python_refuses_by_raising_are_query_errors(text: str) -> None:
+    with pytest.raises(QueryError):
+        compile_filter(text)
+    literal = compile_filter(text, lenient_regex=True).regex
+    assert literal is not None and literal.search(text)
+
+
 def test_bad_regex_is_an_error_or_literal() -> None:
     with pytest.raises(QueryError) as info:
         compile_filter("re:a(")

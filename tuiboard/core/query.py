@@ -720,9 +720,12 @@ def compile_filter(
     flags = re.IGNORECASE if ignore_case else 0
     try:
         regex = re.compile(body, flags)
-    except re.error as e:
+    except (re.error, RecursionError, OverflowError) as e:
+        # re.compile recurses per nesting level and refuses huge repeat counts by raising
         if lenient_regex:
             regex = re.compile(re.escape(body), flags)
-        else:
+        elif isinstance(e, re.error):
             raise QueryError(f"bad regex: {e.msg}", offset + (e.pos or 0)) from None
+        else:
+            raise QueryError(f"bad regex: {e}", offset) from None
     return RunFilter(text, regex=regex)

@@ -56,4 +56,5 @@ def explain(error: QueryError, text: str, flag: str = "--runs") -> str:
     """`error` as lines for stderr: what, then the text and a caret under the fault."""
     what = "query" if is_query(text) else "regex"
     line = _CONTROL.sub(" ", text)  # one cell each: the caret stays under the fault
-    return f"bad {flag} {what}: {error.message}\n  {line}\n  {' ' * error.position}^"
+    message = error.message.removeprefix("bad regex: ")
+    return f"bad {flag} {what}: {message}\n  {line}\n  {' ' * error.position}^"
