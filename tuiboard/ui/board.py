@@ -2,7 +2,9 @@
 
 Owns: `Board`, the one object widgets read from (they get it at construction, which keeps them
 testable without the app). It answers "which runs are shown", "which tags exist", "what colour
-is this run"; it never reads files (the watcher thread does) and never draws.
+is this run"; it never reads files (the watcher thread does) and never draws. It holds the run
+filter in force (a regex or a query, core/query.py: the runs a query keeps are worked out again
+when the store moves, from what it read of each run per version) and the linked cursor.
 Must not import: textual.
 """
 
