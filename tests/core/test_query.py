@@ -1,8 +1,9 @@
-"""The run query language (core/query.py): the parser on any text (Hypothesis: it never fails
-but with a QueryError, and its printer reads back), the regex-or-query rule, and queries over a
-logdir written by real writers (tuiboard.init with tags, notes and nested configs; tensorboardX
-with a NaN loss, a config.yaml and add_hparams; our EventWriter). What each query keeps is
-worked out from what the writers were given (tests/query_runs.py), not from a run of ours."""
+"""The run query language (core/query.py) and run filters (core/run_filter.py): the parser on
+any text (Hypothesis: it never fails but with a QueryError, and its printer reads back), the
+regex-or-query rule, the compiled predicate against the tree, and queries over a logdir written
+by real writers (tuiboard.init with tags, notes and nested configs; tensorboardX with a NaN loss,
+a config.yaml and add_hparams; our EventWriter). What each query keeps is worked out from what
+the writers were given (tests/query_runs.py), not from a run of ours."""
 
 from __future__ import annotations
 
@@ -20,19 +21,15 @@ from tuiboard.core.query import (
     And,
     Compare,
     Field,
-    InfoCache,
     Node,
     Not,
     Or,
     QueryError,
-    RunInfo,
     Word,
-    compile_filter,
     is_query,
-    matches,
     parse,
-    predicate,
 )
+from tuiboard.core.run_filter import InfoCache, RunInfo, compile_filter, matches, predicate
 from tuiboard.headless.health import SEVERITY, assess, run_facts
 
 # --- the parser on any text ------------------------------------------------------------------

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, TextIO
 from rich.console import Console
 from rich.text import Text
 
-from tuiboard.core.query import QueryError, RunFilter
+from tuiboard.core.query import QueryError
+from tuiboard.core.run_filter import RunFilter
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 from tuiboard.dashboards import BY_NAME
 from tuiboard.headless.plot_args import DEFAULT_HEIGHT, DEFAULT_WIDTH

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
-from tuiboard.core.query import QueryError, RunFilter, compile_filter, is_query
+from tuiboard.core.query import QueryError, is_query
+from tuiboard.core.run_filter import RunFilter, compile_filter
 from tuiboard.headless.health import SEVERITY, assess, run_facts
 
 if TYPE_CHECKING:

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tuiboard.core.query import InfoCache
+from tuiboard.core.run_filter import InfoCache
 from tuiboard.core.types import SCALARS, RunMeta
 from tuiboard.headless.health import (
     ACCURACY,

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from tuiboard.core.query import InfoCache, QueryError, RunFilter
-from tuiboard.core.query import compile_filter as compile_run_filter
+from tuiboard.core.query import QueryError
+from tuiboard.core.run_filter import InfoCache, RunFilter
+from tuiboard.core.run_filter import compile_filter as compile_run_filter
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 from tuiboard.dashboards import CONFIG
 from tuiboard.render.theme import Theme, default_theme, run_color
