@@ -6,7 +6,7 @@ start fast and work where no terminal is attached.
     tuiboard [LOGDIR ...] [--poll S] [--tab NAME]   the app (no argument: the current directory)
     tuiboard --demo                      the app on the built-in demo, appending live
     tuiboard ls LOGDIR ... [--json]
-    tuiboard export LOGDIR ... [--kind K] [--format csv|jsonl] [--runs RE] [--tags RE]
+    tuiboard export LOGDIR ... [--kind K] [--format csv|jsonl] [--runs QUERY] [--tags RE]
                                [-o FILE] [--raw]
     tuiboard summary | check | compare | plot ...   headless monitoring (tuiboard/headless/)
 
@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING
 
 from tuiboard import __version__
+from tuiboard.core.query import RUNS_HELP
 from tuiboard.dashboards import tab_names
 from tuiboard.render.theme import palette_names
 
@@ -169,7 +170,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     _logdir_args(p)
     p.add_argument("--kind", default="scalars", help="scalars (default), histograms, images, ...")
     p.add_argument("--format", choices=["csv", "jsonl"], default="csv")
-    p.add_argument("--runs", metavar="REGEX", help="only runs whose name matches")
+    p.add_argument("--runs", metavar="QUERY", help=RUNS_HELP)
     p.add_argument("--tags", metavar="REGEX", help="only tags that match")
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     p.add_argument(
@@ -267,6 +268,15 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from tuiboard.export import export_scalars, export_values, inside_logdir, save_media
 
+    if args.runs:
+        from tuiboard.core.query import QueryError
+        from tuiboard.headless.run_query import explain, run_filter
+
+        try:
+            run_filter(args.runs)
+        except QueryError as e:
+            print(f"tuiboard export: error: {explain(e, args.runs)}", file=sys.stderr)
+            return 2
     logdir = _open(args.logdirs)
     if args.save is not None:
         if args.kind not in ("images", "audio"):

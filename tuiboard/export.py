@@ -170,12 +170,12 @@ def _jsonable(v: Any) -> Any:
 def select(
     logdir: Logdir, kind: str, runs_re: str | None, tags_re: str | None
 ) -> Iterator[tuple[Run, str]]:
-    """(run, tag) pairs of a kind, runs then tags sorted by name, filtered by regex (search)."""
-    rr = re.compile(runs_re) if runs_re else None
+    """(run, tag) pairs of a kind, runs then tags sorted by name; `runs_re` is --runs (a regex
+    on the name or a query: headless/run_query.py), `tags_re` a regex searched in the tag."""
+    from tuiboard.headless.run_query import run_filter
+
     tr = re.compile(tags_re) if tags_re else None
-    for run in logdir.runs:
-        if rr is not None and not rr.search(run.name):
-            continue
+    for run in run_filter(runs_re).select(logdir.runs):
         for tag in run.tags(kind):
             if tr is None or tr.search(tag):
                 yield run, tag

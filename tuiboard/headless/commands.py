@@ -22,10 +22,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from tuiboard.core.query import RUNS_HELP, QueryError
 from tuiboard.headless.alerts import Alert, AlertRunner, AlertTracker
 from tuiboard.headless.check import DEFAULT_FAIL_ON, EXIT_ERROR, parse_fail_on, write_check
 from tuiboard.headless.groups import add_group_args, spec_from_args
 from tuiboard.headless.health import SEVERITY, parse_duration
+from tuiboard.headless.run_query import explain, run_filter
 from tuiboard.headless.summary import (
     RICH_TABLE_ROWS,
     Row,
@@ -67,7 +69,7 @@ def _duration(text: str) -> float:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("logdirs", nargs="*", metavar="LOGDIR", help="directories to read (default: .)")
-    p.add_argument("--runs", metavar="REGEX", help="only runs whose name matches")
+    p.add_argument("--runs", metavar="QUERY", help=RUNS_HELP)
     p.add_argument(
         "--tags",
         "-t",
@@ -153,7 +155,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "error (fewer than two runs).",
     )
     p.add_argument("paths", nargs="+", metavar="RUN", help="run directories or logdirs")
-    p.add_argument("--runs", metavar="REGEX", help="only runs whose name matches")
+    p.add_argument("--runs", metavar="QUERY", help=RUNS_HELP)
     p.add_argument("--only-diff", action="store_true", help="only the keys that differ")
     p.add_argument("--json", action="store_true", help="one JSON object (a stable contract)")
 
@@ -168,6 +170,16 @@ def _regex(text: str | None, what: str) -> str | None:
         re.compile(text)
     except re.error as e:
         raise UsageError(f"bad {what} regex {text!r}: {e}") from None
+    return text
+
+
+def _checked_runs(text: str | None) -> str | None:
+    """--runs must be a good regex or query (the Summarizer and compare compile it again)."""
+    if text:
+        try:
+            run_filter(text)
+        except QueryError as e:
+            raise UsageError(explain(e, text)) from None
     return text
 
 
@@ -192,7 +204,7 @@ def _warn_logdir(logdir: Logdir, err: TextIO) -> None:
 def _summarizer(args: argparse.Namespace) -> Summarizer:
     return Summarizer(
         tags_re=_regex(args.tags, "--tags"),
-        runs_re=_regex(args.runs, "--runs"),
+        runs_re=_checked_runs(args.runs),
         stall_after=args.stall_after,
         since=args.since,
     )
@@ -523,12 +535,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """tuiboard compare: see add_parsers."""
     from tuiboard.headless.compare import compare, plain_lines, rich_tables, write_json
 
-    runs_re = _regex(args.runs, "--runs")
+    _checked_runs(args.runs)
     logdir = _open(args.paths)
     _warn_logdir(logdir, sys.stderr)
-    runs = logdir.runs
-    if runs_re is not None:
-        runs = [r for r in runs if re.search(runs_re, r.name)]
+    runs = run_filter(args.runs).select(logdir.runs)
     if len(runs) < 2:
         found = ", ".join(plain(r.name) for r in runs) or "none"
         raise UsageError(f"compare needs at least two runs (found: {found})")

@@ -29,10 +29,13 @@ from typing import TYPE_CHECKING, TextIO
 from rich.console import Console
 from rich.text import Text
 
+from tuiboard.core.query import QueryError
+from tuiboard.core.run_filter import RunFilter
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 from tuiboard.dashboards import BY_NAME
 from tuiboard.headless.groups import logdir_groups, spec_from_args
 from tuiboard.headless.plot_args import DEFAULT_HEIGHT, DEFAULT_WIDTH
+from tuiboard.headless.run_query import explain, run_filter
 from tuiboard.render.canvas import fit_text, join_lines
 from tuiboard.render.chart import ChartOptions, ChartSeries, render_chart
 from tuiboard.render.group_series import describe_spec, drawn, grouped_series
@@ -77,6 +80,13 @@ def _regex(pattern: str | None, what: str) -> re.Pattern[str] | None:
         raise PlotUsageError(f"bad {what} regex {pattern!r}: {e}") from None
 
 
+def _runs_filter(text: str | None) -> RunFilter:
+    try:
+        return run_filter(text)
+    except QueryError as e:
+        raise PlotUsageError(explain(e, text or "")) from None
+
+
 def _check_smoothing(smoothing: float) -> None:
     if not 0.0 <= smoothing < 1.0 or math.isnan(smoothing):
         raise PlotUsageError(f"--smoothing must be in [0, 1), not {smoothing}")
@@ -115,10 +125,9 @@ def plot_texts(
         raise PlotUsageError("--width must be at least 20 and --height at least 5")
     theme = theme or default_theme()
     tag_re = _regex(tags, "tag")
-    run_re = _regex(runs, "run")
     all_runs = logdir.runs
     colour = {r.name: run_color(theme, i) for i, r in enumerate(all_runs)}
-    chosen = [r for r in all_runs if run_re is None or run_re.search(r.name)]
+    chosen = _runs_filter(runs).select(all_runs)
     data_kind = SCALARS if kind == "scalars" else HISTOGRAMS
     tag_names = sorted({t for r in chosen for t in r.tags(data_kind)})
     tag_names = [t for t in tag_names if tag_re is None or tag_re.search(t)]
@@ -314,11 +323,11 @@ def plot_main(args: argparse.Namespace) -> int:
             if chart_width < 20 or args.height < 5:
                 raise PlotUsageError("--width must be at least 20 and --height at least 5")
             _check_smoothing(args.smoothing)
-            run_re = _regex(args.runs, "run")
+            runs_filter = _runs_filter(args.runs)
             theme = _theme(args, color)
             all_runs = logdir.runs
             request = PlotRequest(
-                runs=[r for r in all_runs if run_re is None or run_re.search(r.name)],
+                runs=runs_filter.select(all_runs),
                 tag_re=_regex(args.tags, "tag"),
                 step=getattr(args, "step", None),
                 width=chart_width,

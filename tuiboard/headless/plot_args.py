@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from tuiboard.core.query import RUNS_HELP
 from tuiboard.dashboards import plot_kind_names
 from tuiboard.headless.groups import add_group_args
 from tuiboard.render.theme import DEFAULT_PALETTE, palette_names
@@ -35,7 +36,7 @@ def add_plot_parser(
     )
     p.add_argument("logdirs", nargs="*", metavar="LOGDIR", help="directories to read (default: .)")
     p.add_argument("--tags", "-t", metavar="REGEX", help="tags to plot (default: every tag)")
-    p.add_argument("--runs", metavar="REGEX", help="only runs whose name matches")
+    p.add_argument("--runs", metavar="QUERY", help=RUNS_HELP)
     p.add_argument(
         "--kind",
         choices=KINDS,

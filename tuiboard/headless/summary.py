@@ -40,12 +40,14 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tuiboard.core.run_filter import InfoCache
 from tuiboard.core.types import SCALARS, RunMeta
 from tuiboard.headless.health import (
     ACCURACY,
@@ -60,6 +62,7 @@ from tuiboard.headless.health import (
     run_facts,
     tag_family,
 )
+from tuiboard.headless.run_query import run_filter
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -195,7 +198,12 @@ class Summarizer:
         since: float | None = None,
     ) -> None:
         self.tags_re = re.compile(tags_re) if tags_re else None
-        self.runs_re = re.compile(runs_re) if runs_re else None
+        self.runs_filter = run_filter(runs_re, statuses_of=self._statuses) if runs_re else None
+        """--runs: a regex or a query (headless/run_query.py); raises QueryError when bad."""
+        self._infos = InfoCache(self._statuses)
+        """What the query read of each run, kept per run version (--watch asks every tick)."""
+        self._now = 0.0
+        """The `now` of the rows being made (a `status:` query reads health at it)."""
         self.stall_after = stall_after
         self.since = since
         """Only runs that wrote within this many seconds before `now` get a row (None: all)."""
@@ -205,11 +213,23 @@ class Summarizer:
         self._tags_key: tuple[tuple[str, int], ...] = ()
         self._tags: list[str] = []
 
-    def runs(self, logdir: Logdir) -> list[Run]:
+    def runs(self, logdir: Logdir, now: float | None = None) -> list[Run]:
+        """The runs --runs keeps (a `status:` query: their status at `now`, default the
+        clock)."""
+        self._now = time.time() if now is None else now
         runs = logdir.runs
-        if self.runs_re is not None:
-            runs = [r for r in runs if self.runs_re.search(r.name)]
+        if self.runs_filter is not None:
+            if self.runs_filter.uses_status:
+                self._infos.new_clock()
+            self._infos.retain([r.name for r in runs])
+            runs = self.runs_filter.select(runs, self._infos)
         return runs
+
+    def _statuses(self, run: Run) -> tuple[str, ...]:
+        facts = self._entry(run).facts
+        if run.last_write != facts.last_write:  # as in rows(): a touch moves no version
+            facts = replace(facts, last_write=run.last_write)
+        return assess(facts, self._now, self.stall_after).statuses
 
     def _entry(self, run: Run) -> _Cached:
         c = self._cache.get(run.name)
@@ -230,7 +250,7 @@ class Summarizer:
     def rows(self, logdir: Logdir, now: float) -> tuple[list[Row], list[str]]:
         """(rows in run-name order, the selected tags). Tags are chosen over every run that
         --runs keeps, even those --since leaves out, so columns stay put while watching."""
-        runs = self.runs(logdir)
+        runs = self.runs(logdir, now)
         if len(self._cache) > len(runs):
             live = {r.name for r in runs}
             for gone in set(self._cache) - live:

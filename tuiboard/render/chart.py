@@ -11,10 +11,10 @@ percentiles); then each layer (a run's faint raw line, then its line) is reduced
 lowest, highest and last point of each dot column of the plot (the rasteriser's own columns, so
 spikes, extremes and the last point are drawn exactly as the full series would be), and every
 layer is rasterised at once by raster.draw_layers, where the layer drawn later owns a shared
-cell's colour (raw lines first, then the lines, in series order). A series' band (margin
-charts) is filled by raster.band_bits into the cells no line touches, in a dim colour, and counts
-in the y range. A series' mark goes on its last visible point; NaN/inf points are marked
-separately at their x, over everything.
+cell's colour (raw lines first, then the lines, in series order, pinned ones last and bold). A
+series' band (margin charts) is filled by raster.band_bits into the cells no line touches, in a
+dim colour, and counts in the y range. A series' mark goes on its last visible point; NaN/inf
+points are marked separately at their x, over everything.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from tuiboard.render.raster import BRAILLE_BASE, band_bits, draw_layers
 from tuiboard.render.sanitize import clean
 from tuiboard.render.theme import Theme
 
+PIN_MARK = "◆"
 NAN_MARK = "×"
 POS_INF_MARK = "▲"
 NEG_INF_MARK = "▼"
@@ -59,6 +60,9 @@ class ChartSeries:
     mark: str = ""
     """One single-cell character drawn on the last visible point of `y` (which of a run's
     several lines this is, as TensorBoard's per-series symbols), or ""."""
+    pinned: bool = False
+    """The user pinned the run: its line is drawn after (over) every unpinned one, in bold,
+    with PIN_MARK on its last point when it has no mark of its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,17 +350,18 @@ def draw_chart(
     canvas = Canvas(width, body_h)
 
     log_y = opts.log_y
+    series = sorted(series, key=lambda s: s.pinned)  # stable: pinned lines last, on top
     prepared = [
         _Prepared(
             np.asarray(s.x, dtype=np.float64),
             _transform(s.y, log_y),
             None if s.raw_y is None else _transform(s.raw_y, log_y),
-            s.color,
+            f"bold {s.color}" if s.pinned and color else s.color,
             np.asarray(s.y, dtype=np.float64),
             None
             if s.lower is None or s.upper is None
             else (_transform(s.lower, log_y), _transform(s.upper, log_y)),
-            s.mark,
+            s.mark or (PIN_MARK if s.pinned else ""),
         )
         for s in series
     ]
@@ -375,11 +380,11 @@ def draw_chart(
     for p in prepared:
         if p.raw is not None:
             layer_data.append((p.x, p.raw))
-            layer_styles.append(f"dim {p.color}")
+            layer_styles.append(f"dim {p.color.removeprefix('bold ')}")
     for p in prepared:
         layer_data.append((p.x, p.y))
         layer_styles.append(p.color)
-    bands = [(p.x, p.band, p.color) for p in prepared if p.band is not None]
+    bands = [(p.x, p.band, p.color.removeprefix("bold ")) for p in prepared if p.band is not None]
     range_data = layer_data + [(bx, b) for bx, band, _ in bands for b in band]
     yr = _y_range(range_data, x_lo, x_hi, opts.ignore_outliers)
     if yr is None:
@@ -528,4 +533,4 @@ def _mark_last(
     col = min(max(round((float(p.x[k]) - x_lo) * sx) >> 1, 0), cols - 1)
     row = min(max(round((y_hi - float(p.y[k])) * sy) >> 2, 0), rows - 1)
     codes[row, col] = ord(p.mark[0])
-    styles[row, col] = canvas.style(f"bold {p.color}")
+    styles[row, col] = canvas.style(f"bold {p.color.removeprefix('bold ')}")

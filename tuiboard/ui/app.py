@@ -30,15 +30,17 @@ from tuiboard.render.group_series import describe_spec
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.appearance import BINDINGS as APPEARANCE_BINDINGS
 from tuiboard.ui.appearance import AppearanceMixin, Preferences
-from tuiboard.ui.board import Board
+from tuiboard.ui.board import Board, run_filter_error
 from tuiboard.ui.groups import BAND_LABELS, BANDS, CENTRES, GroupSpec
 from tuiboard.ui.messages import (
+    CursorMoved,
     GroupToggled,
     LoadProgress,
     OpenCard,
     OpenChart,
     RunFilterChanged,
     RunHighlighted,
+    RunPinned,
     RunToggled,
     ShowWarnings,
     StoreChanged,
@@ -80,7 +82,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
             for n in range(1, 10)
         ),
         Binding("slash", "tag_filter", "Filter tags (regex)"),
-        Binding("f", "run_filter", "Filter runs (regex)"),
+        Binding("f", "run_filter", "Filter runs (regex, or a query: tag:x cfg.lr>=1e-3 ...)"),
         Binding("a", "select_all", "Show all runs"),
         Binding("n", "select_none", "Hide all runs"),
         Binding("o", "only_run", "Only the highlighted run (toggle)"),
@@ -236,6 +238,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
         for name in changes.removed_runs:
             board.cache.forget_run(name)
         runs = board.runs()
+        kept_moved = board.refresh_run_filter(self.clock(), changes.runs | changes.removed_runs)
         self.query_one(RunPanel).sync(runs, self.clock(), set(changes.runs))
         self._sync_tabs()
         self._sync_logs()
@@ -245,6 +248,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
         for screen in self.screen_stack:
             if isinstance(screen, ChartScreen | CardScreen):
                 screen.apply_changes(changes)
+        if kept_moved:  # the filter keeps other runs now (a query on tags, config, data)
+            self.view_changed(runs_changed=True)
         self._last_update = self.clock()
         self.applied += 1
         self._update_status()
@@ -265,8 +270,12 @@ class TuiboardApp(AppearanceMixin, App[int]):
         )
 
     def _tick(self) -> None:
-        """Ages in the run panel move with the clock; nothing else is redrawn."""
+        """Ages in the run panel move with the clock; nothing else is redrawn, unless a
+        `status:` filter keeps other runs now (a run stalled)."""
         if not self.is_running:
+            return
+        if self.board.filter_uses_clock and self.board.refresh_run_filter(self.clock()):
+            self.view_changed(runs_changed=True)
             return
         self.query_one(RunPanel).sync(self.board.runs(), self.clock(), None)
 
@@ -463,8 +472,23 @@ class TuiboardApp(AppearanceMixin, App[int]):
 
     @on(RunFilterChanged)
     def _run_filter(self, message: RunFilterChanged) -> None:
-        self.board.selection.pattern = message.pattern
+        """A bad query keeps the previous filter and says why under the filter box."""
+        error = self.board.set_run_filter(message.pattern, self.clock())
+        self.query_one(RunPanel).show_filter_error(error)
+        if error is None:
+            self.view_changed(runs_changed=True)
+
+    @on(RunPinned)
+    def _run_pinned(self, message: RunPinned) -> None:
+        self.board.toggle_pins(message.runs)
         self.view_changed(runs_changed=True)
+
+    @on(CursorMoved)
+    def _cursor_moved(self, message: CursorMoved) -> None:
+        """The linked cursor moved: every chart of the grids draws it (charts off screen
+        draw when shown)."""
+        for chart in self.screen_stack[0].query(ScalarChart):
+            chart.refresh()
 
     @on(OpenChart)
     def _open_chart(self, message: OpenChart) -> None:
@@ -547,6 +571,14 @@ class TuiboardApp(AppearanceMixin, App[int]):
 
     def action_run_filter(self) -> None:
         self.screen.set_focus(self.query_one("#run-filter"))
+
+    def action_pin_run(self) -> None:
+        """Pin / unpin the highlighted run (a folder: the runs under it)."""
+        self.query_one(RunTree).action_pin_run()
+
+    def action_clear_cursor(self) -> None:
+        self.board.set_cursor(None)
+        self.post_message(CursorMoved())
 
     def action_select_all(self) -> None:
         self.board.selection.hidden.clear()
@@ -634,7 +666,14 @@ class TuiboardApp(AppearanceMixin, App[int]):
             if answer is not None:
                 self.query_one("#run-filter").value = answer  # type: ignore[attr-defined]
 
-        self.push_screen(PromptScreen("Run filter (regex)", self.board.selection.pattern), done)
+        self.push_screen(
+            PromptScreen(
+                "Run filter (regex, or a query: tag:x cfg.lr>=1e-3 has:val/acc status:diverged)",
+                self.board.selection.pattern,
+                run_filter_error,
+            ),
+            done,
+        )
 
     # -- export ----------------------------------------------------------------------------------
 
@@ -683,7 +722,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
                 self.notify, "nothing visible to export", severity="warning", markup=False
             )
             return 0
-        runs_re = "^(?:" + "|".join(re.escape(r) for r in runs) + ")$"
+        runs_re = "re:^(?:" + "|".join(re.escape(r) for r in runs) + ")$"
         tags_re = "^(?:" + "|".join(re.escape(t) for t in tags) + ")$"
         try:
             with open(path, "w", encoding="utf-8", newline="") as out:
@@ -773,7 +812,17 @@ class TuiboardApp(AppearanceMixin, App[int]):
                     lambda b=band: self.set_group_style(band=b),
                 )
         yield SystemCommand("Filter tags…", "Regex on tag names", self.action_prompt_tag_filter)
-        yield SystemCommand("Filter runs…", "Regex on run names", self.action_prompt_run_filter)
+        yield SystemCommand(
+            "Filter runs…",
+            "Regex on run names, or a query (tag:x cfg.lr>=1e-3 has:val/acc status:diverged)",
+            self.action_prompt_run_filter,
+        )
+        yield SystemCommand(
+            "Pin / unpin the highlighted run", "Draw it on top of every chart", self.action_pin_run
+        )
+        yield SystemCommand(
+            "Clear the linked cursor", "Charts without the cursor line", self.action_clear_cursor
+        )
         yield SystemCommand("Show all runs", "Tick every run", self.action_select_all)
         yield SystemCommand("Hide all runs", "Untick every run", self.action_select_none)
         yield SystemCommand(

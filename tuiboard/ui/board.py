@@ -2,23 +2,30 @@
 
 Owns: `Board`, the one object widgets read from (they get it at construction, which keeps them
 testable without the app). It answers "which runs are shown", "which tags exist", "what colour
-is this run"; it never reads files (the watcher thread does) and never draws.
+is this run"; it never reads files (the watcher thread does) and never draws. It holds the run
+filter in force (a regex or a query, core/query.py: the runs a query keeps are worked out again
+when the store moves, from what it read of each run per version) and the linked cursor.
 Must not import: textual.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
+from tuiboard.core.query import QueryError
+from tuiboard.core.run_filter import InfoCache, RunFilter
+from tuiboard.core.run_filter import compile_filter as compile_run_filter
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 from tuiboard.dashboards import CONFIG
 from tuiboard.render.theme import Theme, default_theme, run_color
 from tuiboard.ui.groups import GroupState
 from tuiboard.ui.series import SeriesCache, step_metric
-from tuiboard.ui.view_state import RunSelection, ViewOptions, compile_filter
+from tuiboard.ui.view_state import METRIC, RunSelection, ViewOptions, compile_filter
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Logdir, Run
+    from tuiboard.headless.health import RunFacts
 
 
 class Board:
@@ -41,6 +48,114 @@ class Board:
         """Run name -> (run.version, run.kinds()) as last seen."""
         self._kinds: set[str] = set()
         """Data kinds with at least one tag in some run (+ "config" when a run has one)."""
+        self._run_filter: RunFilter | None = None
+        """The run filter in force (the last one typed that compiled)."""
+        self._filter_key: tuple[int, RunFilter] | None = None
+        """(store version, filter) that `selection.matched` was worked out for."""
+        self._facts: dict[str, tuple[int, RunFacts]] = {}
+        """Run name -> (run.version, its health facts), for `status:` queries."""
+        self._infos = InfoCache(self._statuses)
+        """What queries read of each run, kept per run version."""
+        self._now = 0.0
+        self.cursor: tuple[str, float] | None = None
+        """The linked cursor: (x axis mode, x) where the user last put a chart's cursor; every
+        chart draws it while the x axis is still that mode (see `linked_cursor`)."""
+
+    # -- the run filter --------------------------------------------------------------------------
+
+    def set_run_filter(self, text: str, now: float) -> str | None:
+        """Filter runs by `text` (a regex or a query, core/query.py). A bad query changes
+        nothing and its error is returned; a bad regex is searched literally (as one types)."""
+        from tuiboard.headless.health import SEVERITY
+
+        try:
+            rf = compile_run_filter(
+                text,
+                ignore_case=True,
+                lenient_regex=True,
+                statuses=SEVERITY,
+                statuses_of=self._statuses,
+            )
+        except QueryError as e:
+            return str(e)
+        self._run_filter = rf
+        self.selection.pattern = text
+        self.refresh_run_filter(now)
+        return None
+
+    def refresh_run_filter(self, now: float, changed: Collection[str] | None = None) -> bool:
+        """Work out again which runs the filter keeps, when the store moved (or, for a status
+        query, the clock). `changed`: the runs that changed (or went away) since the last call,
+        when known: only those are looked at again. True when the kept runs changed."""
+        rf = self._run_filter
+        if rf is None or rf.everything:
+            matched = None
+        else:
+            key = (self.logdir.version, rf)
+            if key == self._filter_key and not rf.uses_status:
+                return False
+            last, self._filter_key = self._filter_key, key
+            self._now = now
+            if rf.uses_status:
+                self._infos.new_clock()
+            old = self.selection.matched
+            if (
+                changed is not None
+                and old is not None
+                and last is not None
+                and last[1] is rf
+                and not rf.uses_status
+            ):
+                kept = set(old)
+                for name in changed:
+                    run = self.logdir.run(name)
+                    kept.discard(name)
+                    if run is not None and rf.matches(run, self._infos):
+                        kept.add(name)
+                matched = frozenset(kept)
+            else:
+                runs = self.logdir.runs
+                self._infos.retain([r.name for r in runs])
+                matched = frozenset(r.name for r in rf.select(runs, self._infos))
+        changed = matched != self.selection.matched
+        self.selection.matched = matched
+        return changed
+
+    @property
+    def filter_uses_clock(self) -> bool:
+        return self._run_filter is not None and self._run_filter.uses_status
+
+    def _statuses(self, run: Run) -> tuple[str, ...]:
+        from tuiboard.headless.health import assess, run_facts
+
+        hit = self._facts.get(run.name)
+        if hit is None or hit[0] != run.version:
+            hit = (run.version, run_facts(run))
+            self._facts[run.name] = hit
+        return assess(hit[1], self._now).statuses
+
+    # -- pins and the linked cursor ------------------------------------------------------------
+
+    def toggle_pins(self, names: tuple[str, ...]) -> bool:
+        """Pin the runs, or unpin them when all are pinned. True when they are pinned now."""
+        pinned = self.selection.pinned
+        if names and all(n in pinned for n in names):
+            pinned.difference_update(names)
+            return False
+        pinned.update(names)
+        return True
+
+    def linked_cursor(self) -> float | None:
+        """The linked cursor's x on the current x axis (step, relative or wall), or None: none
+        set, set on another axis, or the axis is a step metric (each chart's own)."""
+        cursor = self.cursor
+        mode = self.options.x_axis
+        if cursor is None or cursor[0] != mode or mode == METRIC:
+            return None
+        return cursor[1]
+
+    def set_cursor(self, x: float | None) -> None:
+        self.cursor = None if x is None else (self.options.x_axis, x)
 
     # -- runs ------------------------------------------------------------------------------------
 
@@ -51,6 +166,15 @@ class Board:
 
     def visible_runs(self) -> list[str]:
         return self.selection.visible([r.name for r in self.runs()])
+
+    def chart_runs(self) -> list[str]:
+        """The shown runs in the order charts take them: pinned ones first (so a chart that
+        draws only its first runs still draws them), then the others, each in name order."""
+        visible = self.visible_runs()
+        pinned = self.selection.pinned
+        if not pinned:
+            return visible
+        return [n for n in visible if n in pinned] + [n for n in visible if n not in pinned]
 
     def colour_of(self, name: str) -> str:
         index = self.selection.colour_index.get(name)
@@ -114,6 +238,18 @@ class Board:
     def visible_tags(self, kind: str = SCALARS) -> list[str]:
         regex = compile_filter(self.tag_pattern)
         return [t for t in self.tags(kind) if regex is None or regex.search(t) is not None]
+
+
+def run_filter_error(text: str) -> str | None:
+    """Why `text` is not a run filter (a bad query), or None (a query, a regex, or a bad regex,
+    which the run filter searches literally)."""
+    from tuiboard.headless.health import SEVERITY
+
+    try:
+        compile_run_filter(text, lenient_regex=True, statuses=SEVERITY)
+    except QueryError as e:
+        return str(e)
+    return None
 
 
 def tag_group(tag: str) -> str:

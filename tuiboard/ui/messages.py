@@ -113,3 +113,15 @@ class GroupToggled(Message):
         super().__init__()
         self.name = name
         """The group's name (untrusted)."""
+
+
+class RunPinned(Message):
+    """The user pinned (or unpinned) these runs in the run panel (`P`): drawn on top."""
+
+    def __init__(self, runs: tuple[str, ...]) -> None:
+        super().__init__()
+        self.runs = runs
+
+
+class CursorMoved(Message):
+    """A chart moved the linked cursor (Board.cursor): every chart draws it again."""

@@ -1,7 +1,7 @@
 """The user's view choices: chart options and which runs are shown, in one place.
 
 Owns: `ViewOptions` (smoothing, x axis, log y, outliers, raw points) and `RunSelection`
-(hidden runs, run regex filter, "only this run", stable run colours).
+(hidden runs, run filter, "only this run", pinned runs, stable run colours).
 Must not import: textual, tuiboard.render (this is plain state, testable without a terminal).
 """
 
@@ -81,10 +81,15 @@ class RunSelection:
     hidden: set[str] = field(default_factory=set)
     """Runs the user unticked."""
     pattern: str = ""
-    """The run regex filter as typed ("" = every run)."""
+    """The run filter as typed ("" = every run): a regex or a query (core/query.py)."""
     only: str | None = None
     """When set, only this run is drawn ("show only the selected run")."""
     colour_index: dict[str, int] = field(default_factory=dict)
+    matched: frozenset[str] | None = None
+    """When `pattern` is a query (core/query.py): the names of the runs it keeps, as last
+    worked out by the Board (None: `pattern` is a regex searched in the name)."""
+    pinned: set[str] = field(default_factory=set)
+    """Runs drawn on top of every chart (`P`); a pinned run is drawn only while shown."""
 
     def note_runs(self, names: list[str]) -> None:
         for name in names:
@@ -92,6 +97,8 @@ class RunSelection:
                 self.colour_index[name] = len(self.colour_index)
 
     def matches(self, name: str) -> bool:
+        if self.matched is not None:
+            return name in self.matched
         regex = compile_filter(self.pattern)
         return regex is None or regex.search(name) is not None
 
@@ -101,9 +108,12 @@ class RunSelection:
         return name not in self.hidden and self.matches(name)
 
     def visible(self, names: list[str]) -> list[str]:
-        regex = compile_filter(self.pattern)
         if self.only is not None:
             return [n for n in names if n == self.only]
+        if self.matched is not None:
+            matched = self.matched
+            return [n for n in names if n not in self.hidden and n in matched]
+        regex = compile_filter(self.pattern)
         return [
             n
             for n in names

@@ -4,7 +4,8 @@ Owns: `ChartScreen`. The cursor walks the x values of the chart's lines (left/ri
 shows each line's nearest point (step, raw, smoothed, time; the chart's source names the number
 columns: a margin chart shows value, lower and upper). Zoom narrows the x range around the
 cursor; live data keeps the cursor and zoom where the user put them (a cursor on the last point
-follows new points, like `tail -f`).
+follows new points, like `tail -f`). The cursor is the linked one (Board.cursor): it opens
+where the grid's cursor is, and where the user moves it every grid chart's cursor goes.
 Must not import: tuiboard.core internals.
 """
 
@@ -29,8 +30,9 @@ from textual.widgets.data_table import RowKey
 from tuiboard.render.numbers import fmt_duration
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.groups import GROUP_KEY, NO_STEP
-from tuiboard.ui.messages import GroupToggled
+from tuiboard.ui.messages import CursorMoved, GroupToggled
 from tuiboard.ui.series import index_at
+from tuiboard.ui.view_state import METRIC
 from tuiboard.ui.widgets.scalar_chart import ChartLine, ChartSource, ScalarChart
 
 if TYPE_CHECKING:
@@ -180,8 +182,11 @@ class ChartScreen(Screen[None]):
     def on_mount(self) -> None:
         self._set_columns()
         self._recompute_xs()
+        linked = self.board.linked_cursor()
         if self._xs.shape[0]:
-            self.chart.cursor_x = float(self._xs[-1])
+            x = self.nearest_x(linked) if linked is not None else None
+            self.chart.cursor_x = float(self._xs[-1]) if x is None else x
+            self._at_end = self.chart.cursor_x >= float(self._xs[-1])
         self._update()
 
     def _set_columns(self) -> None:
@@ -277,8 +282,12 @@ class ChartScreen(Screen[None]):
             self._set_cursor(float(self._xs[-1 if end else 0]))
 
     def _set_cursor(self, x: float) -> None:
+        """Move the cursor (the user did): the linked cursor of every chart follows."""
         chart = self.chart
         chart.cursor_x = x
+        if self.board.options.x_axis != METRIC:
+            self.board.set_cursor(x)
+            self.post_message(CursorMoved())
         self._at_end = bool(self._xs.shape[0]) and x >= float(self._xs[-1])
         if chart.x_range is not None:
             lo, hi = chart.x_range

@@ -1,11 +1,12 @@
-"""The side panel of runs: regex filter, a tree of runs with swatch, checkbox, step, age, marks.
+"""The side panel of runs: run filter, a tree of runs with swatch, checkbox, pin, step, age, marks.
 
 Owns: `RunPanel` (filter input + summary + tree) and `RunTree`. Labels are virtual: a node
 holds only its short name, and a run's full line (swatch, checkbox, step, age, marks) is built
 when the line is drawn, so only the rows on screen are built; a store change or the clock's tick
 relabels nothing, it repaints the visible lines (10,000 runs: bench/bench_scale.py).
 It shows the app's `RunSelection`; it never changes it itself, it posts `RunToggled` /
-`RunFilterChanged` / `RunHighlighted` / `ShowWarnings` and the app decides.
+`RunFilterChanged` / `RunHighlighted` / `RunPinned` / `ShowWarnings` and the app decides; a bad
+query's error is shown under the filter (`show_filter_error`), the previous filter kept.
 Must not import: tuiboard.core internals (it reads the Run objects it is handed), tuiboard.render
 beyond clean.
 """
@@ -26,7 +27,13 @@ from textual.widgets._tree import TOGGLE_STYLE
 from textual.widgets.tree import TreeNode
 
 from tuiboard.render.sanitize import clean
-from tuiboard.ui.messages import RunFilterChanged, RunHighlighted, RunToggled, ShowWarnings
+from tuiboard.ui.messages import (
+    RunFilterChanged,
+    RunHighlighted,
+    RunPinned,
+    RunToggled,
+    ShowWarnings,
+)
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Run
@@ -35,6 +42,9 @@ if TYPE_CHECKING:
 LIVE_SECONDS = 120.0
 """A run that wrote within this many seconds gets the live marker."""
 
+
+PIN_MARK = "▲ "
+"""Before a pinned run's name (drawn on top of every chart)."""
 
 WARNING_MARK_STYLE = Style(color="yellow") + Style.from_meta({"run_warnings": True})
 """The style of a run's warning mark; its meta tells a click on the mark from one on the row."""
@@ -70,6 +80,7 @@ def run_label(
     visible: bool,
     colour: str,
     now: float,
+    pinned: bool = False,
 ) -> Text:
     """The tree line of a run. Every log string goes through clean() into a plain Text."""
     text = Text(no_wrap=True, overflow="ellipsis")
@@ -78,6 +89,8 @@ def run_label(
         return text
     text.append("■ ", style=colour)
     text.append("☑ " if visible else "☐ ", style="" if visible else "dim")
+    if pinned:
+        text.append(PIN_MARK, style=f"bold {colour}")
     display_name = run.meta.display_name
     if display_name and display_name not in (label, run.name):
         # The name the user gave the run (W&B's display name) first, then the path's name dim:
@@ -119,6 +132,7 @@ class RunTree(Tree[str]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_run", "Show/hide run", show=False),
         Binding("w", "warnings", "Run warnings (or click its ⚠ mark)", show=False),
+        Binding("P", "pin_run", "Pin / unpin the run: drawn on top of every chart", show=False),
     ]
 
     def __init__(self, **kwargs: object) -> None:
@@ -195,6 +209,12 @@ class RunTree(Tree[str]):
             panel = self.panel
             visible = not all(panel.is_visible(r) for r in runs)
             self.post_message(RunToggled(runs, visible))
+
+    def action_pin_run(self) -> None:
+        node = self.cursor_node
+        runs = self._runs_under(node) if node is not None else ()
+        if runs:
+            self.post_message(RunPinned(runs))
 
     def action_warnings(self) -> None:
         node = self.cursor_node
@@ -276,6 +296,8 @@ class RunPanel(Vertical):
         self._nested = False
         self._runs: dict[str, Run] = {}
         self._now = 0.0
+        self._filter_error: str | None = None
+        """Why the text in the filter box is not in force (a bad query), or None."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter runs (regex)", id="run-filter")
@@ -319,6 +341,7 @@ class RunPanel(Vertical):
             visible=self.selection.is_visible(run.name),
             colour=self._colour_of(run.name),
             now=self._now,
+            pinned=run.name in self.selection.pinned,
         )
 
     def sync(self, runs: Sequence[Run], now: float, changed: set[str] | None = None) -> None:
@@ -349,4 +372,22 @@ class RunPanel(Vertical):
         if self.selection.only is not None:
             summary.append(" · only ", style="dim")
             summary.append(clean(self.selection.only), style="bold")
+        pinned = sum(1 for n in self.selection.pinned if n in known)
+        if pinned:
+            summary.append(f" · {pinned} pinned", style="dim")
+        if self._filter_error is not None:
+            summary = _error_line(self._filter_error)
         self.query_one("#run-summary", Static).update(summary)
+
+    def show_filter_error(self, error: str | None) -> None:
+        """Say why the typed filter is not in force (None: it is); the summary line shows it
+        until the filter compiles again."""
+        self._filter_error = error
+        if error is not None:
+            self.query_one("#run-summary", Static).update(_error_line(error))
+
+
+def _error_line(error: str) -> Text:
+    line = Text(f"✗ {clean(error)}", style="red")  # wraps: up to 4 lines (tuiboard.tcss)
+    line.append(" (previous filter kept)", style="dim")
+    return line

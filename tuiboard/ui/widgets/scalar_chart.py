@@ -8,12 +8,18 @@ series moved; the drawn frame is cached by (size, options, versions, zoom) and a
 only repaints the cursor's column on it (with 1,000 runs a full draw takes ~0.3 s, a cursor
 repaint ~ms). A chart draws at most MAX_RUNS_DRAWN runs (the first shown runs holding its tag, in
 name order) and says so under itself: 10,000 lines in a terminal chart are one smear, and drawing
-them took seconds per chart (bench/bench_scale.py). The run filter chooses which runs are drawn.
+them took seconds per chart (bench/bench_scale.py). The run filter chooses which runs are drawn;
+pinned runs come first among them (Board.chart_runs) and are drawn last, on top.
+The linked cursor (Board.cursor, in the x axis' units: the same step, the same time since each
+run's start, or the same wall time) is drawn on every grid chart with a line under it holding
+each run's value there; `[`/`]` (`{`/`}`: 10 points) or a click move it, backspace removes it.
+Under a step-metric x axis there is none (each chart's x is its own metric).
 Must not import: tuiboard.core internals.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -25,8 +31,10 @@ from textual.events import Click
 from textual.widget import Widget
 
 from tuiboard.render.chart import ChartFrame, ChartOptions, ChartSeries, draw_chart
+from tuiboard.render.numbers import fmt_duration, fmt_value
 from tuiboard.ui.groups import GROUP_COLUMNS, grouped_lines
-from tuiboard.ui.messages import OpenChart
+from tuiboard.ui.messages import CursorMoved, OpenChart
+from tuiboard.ui.series import index_at
 from tuiboard.ui.view_state import METRIC
 
 if TYPE_CHECKING:
@@ -49,7 +57,8 @@ def chart_series(
     series: list[ChartSeries] = []
     smoothing = options.smoothing > 0
     held = 0
-    for name in board.visible_runs():
+    pinned = board.selection.pinned
+    for name in board.chart_runs():
         if cap is not None and held >= cap:
             break
         p = board.cache.get(name, tag, options)
@@ -66,6 +75,7 @@ def chart_series(
                 x=p.x,
                 y=p.smoothed if smoothing else p.value,
                 raw_y=p.value if smoothing else None,
+                pinned=name in pinned,
             )
         )
     return prepared, series
@@ -148,6 +158,11 @@ class ScalarChart(Widget, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open the chart full screen", show=False),
+        Binding("left_square_bracket", "cursor(-1)", "Linked cursor: previous point", show=False),
+        Binding("right_square_bracket", "cursor(1)", "Linked cursor: next point", show=False),
+        Binding("left_curly_bracket", "cursor(-10)", "Linked cursor: 10 points back", show=False),
+        Binding("right_curly_bracket", "cursor(10)", "Linked cursor: 10 points on", show=False),
+        Binding("backspace", "clear_cursor", "Linked cursor off", show=False),
     ]
     FULL: ClassVar[bool] = False
     """The full-screen chart (its source may say more under it)."""
@@ -217,7 +232,7 @@ class ScalarChart(Widget, can_focus=True):
         visible = board.visible_runs()
         held: list[tuple[str, Hashable]] = []
         capped = type(source) is ChartSource and not source.grouped(board)
-        for run in visible:
+        for run in board.chart_runs():
             v = source.version(board, run)
             if v is not None:
                 held.append((run, v))
@@ -243,8 +258,10 @@ class ScalarChart(Widget, can_focus=True):
                     width,
                 ),
             ]
-        foot = foot[: max(0, height - 4)]
-        chart_h = height - len(foot)
+        cursor = self.cursor_x if self.FULL else board.linked_cursor()
+        readout = int(cursor is not None and not self.FULL and height > 6)
+        foot = foot[: max(0, height - 4 - readout)]
+        chart_h = height - len(foot) - readout
         key = (
             width,
             chart_h,
@@ -253,6 +270,7 @@ class ScalarChart(Widget, can_focus=True):
             self.x_range,
             board.theme,
             board.grouping.key() if source.grouped(board) else None,
+            tuple(sorted(board.selection.pinned)),
         )
         if key != self._key or self.frame is None:
             series = [line.series for line in lines]
@@ -263,11 +281,14 @@ class ScalarChart(Widget, can_focus=True):
             self._foot = foot
             self._text = None
             self.renders += 1
-        if self._text is not None and self._text_cursor == self.cursor_x:
+        if self._text is not None and self._text_cursor == cursor:
             return self._text
-        text = self.frame.text(self.cursor_x)
-        if self._foot:
-            text = Text("\n", no_wrap=True, overflow="crop").join([text, *self._foot])
+        text = self.frame.text(cursor)
+        below = [*self._foot]
+        if readout and cursor is not None:
+            below.append(cursor_readout(lines, cursor, board.options.x_axis, width))
+        if below:
+            text = Text("\n", no_wrap=True, overflow="crop").join([text, *below])
         if self._empty and height > 1:
             lines = text.split("\n")
             if len(lines) > 1:
@@ -276,7 +297,7 @@ class ScalarChart(Widget, can_focus=True):
                 lines[1] = hint
                 text = Text("\n", no_wrap=True, overflow="crop").join(lines)
         self._text = text
-        self._text_cursor = self.cursor_x
+        self._text_cursor = cursor
         return text
 
     def render(self) -> Text:
@@ -287,8 +308,90 @@ class ScalarChart(Widget, can_focus=True):
         self.post_message(OpenChart(self.tag, self.source))
 
     def on_click(self, event: Click) -> None:
+        """A click on the plot puts the linked cursor there; a double click opens the chart."""
         if event.chain >= 2:
             self.post_message(OpenChart(self.tag, self.source))
+            return
+        offset = event.get_content_offset(self)
+        frame = self.frame
+        if offset is None or frame is None or frame.canvas is None or self.FULL:
+            return
+        col = offset.x - frame.left
+        if 0 <= col < frame.plot_cols and 1 <= offset.y <= frame.plot_rows:
+            self._move_cursor_to(frame.x_at(col))
+
+    # -- the linked cursor -------------------------------------------------------------------
+
+    def cursor_xs(self) -> np.ndarray:
+        """Sorted unique x of this chart's lines: the positions its cursor keys walk."""
+        parts = [
+            line.prepared.x[np.isfinite(line.prepared.x)]
+            for line in self.source.lines(self.board)
+            if len(line.prepared)
+        ]
+        return np.unique(np.concatenate(parts)) if parts else np.empty(0)
+
+    def _move_cursor_to(self, x: float) -> None:
+        xs = self.cursor_xs()
+        if xs.shape[0] == 0 or self.board.options.x_axis == METRIC:
+            return
+        i = min(int(np.searchsorted(xs, x, side="left")), xs.shape[0] - 1)
+        if i > 0 and x - float(xs[i - 1]) <= float(xs[i]) - x:
+            i -= 1
+        self.board.set_cursor(float(xs[i]))
+        self.post_message(CursorMoved())
+
+    def action_cursor(self, delta: int) -> None:
+        """Move the linked cursor over this chart's points (none yet: start at the last)."""
+        xs = self.cursor_xs()
+        if xs.shape[0] == 0 or self.board.options.x_axis == METRIC:
+            return
+        x = self.board.linked_cursor()
+        if x is None:
+            j = xs.shape[0] - 1
+        else:
+            i = int(np.searchsorted(xs, x, side="left"))
+            if delta < 0:
+                j = max(0, i + delta)
+            else:
+                at = i < xs.shape[0] and float(xs[i]) == x
+                j = min(xs.shape[0] - 1, i + delta - (0 if at else 1))
+        self.board.set_cursor(float(xs[j]))
+        self.post_message(CursorMoved())
+
+    def action_clear_cursor(self) -> None:
+        self.board.set_cursor(None)
+        self.post_message(CursorMoved())
+
+
+def cursor_readout(lines: list[ChartLine], x: float, x_axis: str, width: int) -> Text:
+    """The line under a grid chart while the linked cursor is on: where it is, then each
+    line's drawn value at its point nearest the cursor (runs whose points do not reach the
+    cursor are left out), pinned runs first, in the run's colour; cut to `width`."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(x_text(x, x_axis), style="bold")
+    shown = sorted(lines, key=lambda line: not line.series.pinned)
+    for line in shown:
+        p = line.prepared
+        if len(p) == 0 or not (float(p.x[0]) <= x <= float(p.x[-1])):
+            continue
+        i = index_at(p, x)
+        if i is None:
+            continue
+        text.append("  ")
+        text.append("■", style=line.series.color)
+        text.append(f" {fmt_value(float(line.series.y[i]))}")
+    text.truncate(width, pad=True)
+    return text
+
+
+def x_text(x: float, x_axis: str) -> str:
+    """The cursor's x as the axis counts it: a step, a duration since start, or a clock time."""
+    if x_axis == "relative":
+        return f"+{fmt_duration(x)}"
+    if x_axis == "wall":
+        return time.strftime("%H:%M:%S", time.localtime(x))
+    return f"step {int(x)}" if float(x).is_integer() else f"x {x:.6g}"
 
 
 def _note(message: str, width: int) -> Text:
