@@ -151,15 +151,77 @@ class RunLoader:
     )
     meta_stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
     """(inode, mtime_ns) of each run file when last read: it is replaced whole when rewritten."""
+    stamps: list[tuple[str, int, int, int]] | None = None
+    """unchanged()'s memory of every file's stat after the last refresh (None: to be taken)."""
 
     @classmethod
     def new(cls, files: RunFiles) -> RunLoader:
         return cls(files=files, data=RunData(name=files.name, path=files.path))
 
+    def unchanged(self) -> bool:
+        """Whether refresh() with the same RunFiles would find nothing to do: every file read
+        before has the inode, size and mtime it had, and every config and run file its stamp.
+        One stat per file and little else: what a no-change refresh of many runs costs. False
+        (refresh decides) on any doubt: a file missing, not read yet, gone from the listing or
+        changed."""
+        stamps = self.stamps
+        if stamps is None:
+            stamps = self.stamps = self._stamps()
+            if stamps is None:
+                return False
+        stat = source.stat
+        try:
+            for path, ino, size, mtime in stamps:
+                st = stat(path)
+                if st.st_mtime_ns != mtime or st.st_size != size or st.st_ino != ino:
+                    return False
+        except OSError:
+            return False
+        return True
+
+    def _stamps(self) -> list[tuple[str, int, int, int]] | None:
+        """(path, inode, size, mtime_ns) that unchanged() expects of each file (-1: any), or
+        None when the run's state is not one unchanged() can vouch for."""
+        files = self.files
+        cursors = self.cursors
+        listed = (
+            len(files.event_files)
+            + len(files.jsonl_files)
+            + len(files.csv_files)
+            + len(files.wandb_files)
+        )
+        if len(cursors) != listed:
+            return None  # a file not read yet, or one gone from the listing
+        out: list[tuple[str, int, int, int]] = []
+        stat = source.stat
+        try:
+            for cur in cursors.values():
+                if cur.vanished or cur.inode == -1:
+                    return None
+                st = stat(cur.path)
+                if st.st_mtime != cur.mtime or st.st_size != cur.size or st.st_ino != cur.inode:
+                    return None
+                out.append((cur.path, cur.inode, cur.size, st.st_mtime_ns))
+            for paths in (files.config_files, files.projector_configs, files.summary_files):
+                for path in paths:
+                    st = stat(path)
+                    if self.config_mtimes.get(path) != st.st_mtime:
+                        return None
+                    out.append((path, st.st_ino, st.st_size, st.st_mtime_ns))
+            for path in files.meta_files:
+                st = stat(path)
+                if self.meta_stamps.get(path) != (st.st_ino, st.st_mtime_ns):
+                    return None
+                out.append((path, st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            return None
+        return out
+
     def refresh(self, files: RunFiles | None = None) -> ReadResult:
         """Read what is new in every file of the run. `files` is the latest discovery result."""
         if files is not None:
             self.files = files
+        self.stamps = None
         result = ReadResult()
         found = {p: "tfevents" for p in self.files.event_files}
         found.update((p, "jsonl") for p in self.files.jsonl_files)

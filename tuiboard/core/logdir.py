@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tuiboard.core import discovery
@@ -198,6 +198,8 @@ class _Root:
     known_jsonl: dict[str, bool]
     remote: RemoteSource | None = None
     """The source of a URL root (core/remote.py); None for a local directory."""
+    dir_cache: discovery.DirCache = field(default_factory=dict)
+    """Directory listings kept between walks of a local root (discovery.discover)."""
 
 
 def parse_spec(specs: Sequence[str]) -> list[tuple[str, str]]:
@@ -296,7 +298,7 @@ class Logdir:
                 )
                 continue
             else:
-                runs, warns = discovery.discover(root.path, root.known_jsonl)
+                runs, warns = discovery.discover(root.path, root.known_jsonl, root.dir_cache)
             warnings.extend(warns)
             for rel, rf in runs.items():
                 name = rel if not root.name else (root.name if rel == "." else f"{root.name}/{rel}")
@@ -405,6 +407,8 @@ class Logdir:
                 ld = self._register(rf)
                 new.add(name)
             first_read = not ld.cursors
+            if rf is ld.files and not first_read and ld.unchanged():
+                continue  # the same files (the discovery cache's object), none of them changed
             res = ld.refresh(rf)
             if res.reset:
                 # A file shrank or was replaced: read the whole run again into fresh data.
