@@ -565,6 +565,76 @@ def preread_small(loaders: list[RunLoader]) -> int:
     return done
 
 
+def read_group(group: list[RunFiles], preread_min: int = 8) -> list[tuple[RunLoader, ReadResult]]:
+    """Runs never read, read whole (a worker's share in read_in_workers); with at least
+    `preread_min` of them, their small event files first in one batch (preread_small)."""
+    loaders = [RunLoader.new(files) for files in group]
+    if len(loaders) >= preread_min:
+        preread_small(loaders)
+    out = []
+    for ld in loaders:
+        files = ld.files
+        res = ld.refresh(files)
+        if res.reset:  # a file shrank or was replaced while being read: once more, afresh
+            ld = RunLoader.new(files)
+            res = ld.refresh(files)
+            res.changed = True
+        out.append((ld, res))
+    return out
+
+
+WORKER_WAIT = 0.05
+"""How often the parent checks that a worker it waits for is still alive (seconds)."""
+
+
+def read_in_workers(
+    groups: list[list[RunFiles]], preread_min: int = 8
+) -> list[tuple[RunLoader, ReadResult]]:
+    """Read runs never read in parallel: groups[0] in this process, each other group in a
+    forked worker process that sends its loaders back pickled (ScalarSeries pickle their
+    published cells only). A worker that dies or fails is replaced by reading its group here,
+    so the result is the same as reading every group here, in group order. The caller makes
+    sure forking is safe (a single thread) and worth it (bench/bench_load.py)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    started = []
+    for group in groups[1:]:
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_worker, args=(group, preread_min, send), daemon=True)
+        proc.start()
+        send.close()
+        started.append((proc, recv, group))
+    out = read_group(groups[0], preread_min)
+    for proc, recv, group in started:
+        got: list[tuple[RunLoader, ReadResult]] | None = None
+        try:
+            while not recv.poll(WORKER_WAIT):
+                if not proc.is_alive() and not recv.poll(0):
+                    break
+            else:
+                got = recv.recv()
+        except (EOFError, OSError):
+            got = None
+        finally:
+            recv.close()
+        proc.join(timeout=1.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        if got is None or len(got) != len(group):
+            got = read_group(group, preread_min)  # the worker failed: read its runs here
+        out.extend(got)
+    return out
+
+
+def _worker(group: list[RunFiles], preread_min: int, send: Any) -> None:
+    try:
+        send.send(read_group(group, preread_min))
+    finally:
+        send.close()
+
+
 _MISSING = object()
 MAX_SUMMARY_BYTES = 16 << 20
 

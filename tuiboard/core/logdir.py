@@ -10,6 +10,7 @@ watcher's). Every accessor of Run may be called from any thread and returns a co
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tuiboard.core import discovery
-from tuiboard.core.loader import RunLoader, preread_small
+from tuiboard.core.loader import (
+    ReadResult,
+    RunLoader,
+    preread_small,
+    read_in_workers,
+)
 from tuiboard.core.source import is_url
 from tuiboard.core.store import RunData, Scalars, Store
 from tuiboard.core.types import (
@@ -412,11 +418,27 @@ class Logdir:
                 new.add(name)
             if not ld.cursors:
                 fresh.append(ld)
-        if len(fresh) >= PREREAD_MIN_RUNS:
+        done: dict[str, ReadResult] = {}
+        groups = _parallel_groups(fresh)
+        if groups is not None:
+            for ld, res in read_in_workers(groups, PREREAD_MIN_RUNS):
+                name = ld.files.name
+                self._loaders[name] = ld
+                done[name] = res
+        elif len(fresh) >= PREREAD_MIN_RUNS:
             preread_small(fresh)  # many small runs never read: their event files in one batch
         for name in names:
             rf = found[name]
             ld = self._loaders[name]
+            if name in done:
+                res = done[name]
+                self._views[name] = Run(ld.data)
+                self.store.runs[name] = ld.data
+                changed.add(name)
+                points += res.points
+                records += res.records
+                nbytes += res.bytes_read
+                continue
             first_read = not ld.cursors
             if rf is ld.files and not first_read and ld.unchanged():
                 continue  # the same files (the discovery cache's object), none of them changed
@@ -441,6 +463,48 @@ class Logdir:
         return Changes(
             frozenset(changed), frozenset(new), frozenset(), points, self.version, records, nbytes
         )
+
+
+PARALLEL_MIN_BYTES = 24 << 20
+"""Runs never read holding at least this many bytes (local files) are read by worker
+processes, one per core (loader.read_in_workers); below it a fork and the pickled results
+cost more than they save (bench/bench_load.py)."""
+PARALLEL = True
+"""Off: every read in this process (TUIBOARD_WORKERS=1 in the environment does the same)."""
+
+
+def _parallel_groups(fresh: list[RunLoader]) -> list[list[discovery.RunFiles]] | None:
+    """The runs never read split into one group a worker (balanced by bytes), or None to read
+    them here: a single core, a small load, a URL, threads (forking a process with other
+    threads running may copy a lock held mid-operation: the app's first load runs beside its
+    UI thread), or no fork on this platform."""
+    if not PARALLEL or len(fresh) < 2 or os.environ.get("TUIBOARD_WORKERS") == "1":
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(cores or 1, len(fresh))
+    if workers < 2 or threading.active_count() > 1 or not hasattr(os, "fork"):
+        return None
+    sizes: list[tuple[int, discovery.RunFiles]] = []
+    total = 0
+    for ld in fresh:
+        rf = ld.files
+        n = 0
+        for path in (*rf.event_files, *rf.jsonl_files, *rf.csv_files, *rf.wandb_files):
+            if "://" in path:
+                return None
+            with contextlib.suppress(OSError):
+                n += os.stat(path).st_size
+        sizes.append((n, rf))
+        total += n
+    if total < PARALLEL_MIN_BYTES:
+        return None
+    groups: list[list[discovery.RunFiles]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for n, rf in sorted(sizes, key=lambda x: -x[0]):  # biggest first, to the lightest group
+        i = loads.index(min(loads))
+        groups[i].append(rf)
+        loads[i] += n
+    return [g for g in groups if g]
 
 
 def _holds(loader: RunLoader, path: str) -> bool:

@@ -107,6 +107,17 @@ class ScalarSeries:
     def version(self) -> int:
         return self._state.version
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled (a worker process's read, loader.read_in_workers) with its published cells
+        only; rebuilt with the same capacity, whose unused cells cost no memory (_columns)."""
+        s = self._state
+        keep = None if s.keep is None else s.keep[: s.k]
+        n = s.n
+        return (
+            _rebuilt_series,
+            (self.restarts, s.step[:n], s.wall[:n], s.value[:n], s.step.shape[0], keep, s.version),
+        )
+
     def __len__(self) -> int:
         s = self._state
         return s.n if s.keep is None else s.k
@@ -224,6 +235,29 @@ class ScalarSeries:
         keep = np.array(idx[:cut], dtype=_keep_dtype(s.n))  # fresh: readers keep the old one
         self._state = s._replace(keep=keep, k=cut, version=s.version + 1)
         return True
+
+
+def _rebuilt_series(
+    restarts: bool,
+    step: np.ndarray,
+    wall: np.ndarray,
+    value: np.ndarray,
+    cap: int,
+    keep: np.ndarray | None,
+    version: int,
+) -> ScalarSeries:
+    series = ScalarSeries(restarts)
+    n = step.shape[0]
+    if n:
+        new_step, new_wall, new_value = _columns(max(cap, n), value.dtype)
+        new_step[:n] = step
+        new_wall[:n] = wall
+        new_value[:n] = value
+        step, wall, value = new_step, new_wall, new_value
+    k = 0 if keep is None else keep.shape[0]
+    kept = None if keep is None else np.array(keep)
+    series._state = _State(step, wall, value, n, kept, k, version)
+    return series
 
 
 def _keep_dtype(raw_points: int) -> type[np.signedinteger[Any]]:
