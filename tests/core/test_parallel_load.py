@@ -190,3 +190,26 @@ def test_a_pickled_series_keeps_its_points_capacity_and_clean_line() -> None:
         )
     )
     assert back.snapshot().step.tolist() == [0, 1, 2, 3, 4, 5, 6, 7]
+
+
+def test_histograms_from_a_worker_share_their_edges_and_one_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_logdir(tmp_path)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    parallel = load(tmp_path, True, monkeypatch)
+    serial = load(tmp_path, False, monkeypatch)
+    for name in ("run1", "run2", "run3", "run4"):
+        a, b = parallel.run(name), serial.run(name)
+        assert a is not None and b is not None
+        hists, want = a.histograms("w", raw=True), b.histograms("w", raw=True)
+        assert len(hists) == len(want) >= 4
+        for h, w in zip(hists, want, strict=True):
+            assert np.array_equal(h.left, w.left) and np.array_equal(h.right, w.right)
+            assert np.array_equal(h.counts, w.counts) and h.step == w.step
+            # left and right are views of one edges array, as the reader makes them
+            assert h.right.ctypes.data == h.left.ctypes.data + h.left.itemsize
+        # packed into blocks (one a read, or one a series from a worker), never an
+        # allocation per array
+        blocks = {id(h.counts.base) for h in hists}
+        assert len(blocks) <= len({id(h.counts.base) for h in want}) < len(hists)

@@ -26,12 +26,23 @@ from typing import Any
 import numpy as np
 
 from tuiboard.core import config as config_mod
-from tuiboard.core import csvlog, jsonl, projector, runmeta, source, tfevents, wandb
+from tuiboard.core import (
+    csvlog,
+    jsonl,
+    projector,
+    runmeta,
+    source,
+    tfevents,
+    tfevents_values,
+    wandb,
+)
 from tuiboard.core.discovery import RunFiles
 from tuiboard.core.store import RunData, ScalarSeries, ValueSeries
 from tuiboard.core.types import (
+    HISTOGRAMS,
     HPARAMS,
     SESSION_START,
+    HistogramValue,
     HParamsValue,
     Parsed,
     ReadWarning,
@@ -607,13 +618,18 @@ def read_in_workers(
         started.append((proc, recv, group))
     out = read_group(groups[0], preread_min)
     for proc, recv, group in started:
-        got: list[tuple[RunLoader, ReadResult]] | None = None
+        got: list[tuple[RunLoader, ReadResult]] | None = []
         try:
-            while not recv.poll(WORKER_WAIT):
-                if not proc.is_alive() and not recv.poll(0):
-                    break
-            else:
-                got = recv.recv()
+            # messages of a few MB: the parent holds one at a time, not the whole pickle
+            while got is not None and len(got) < len(group):
+                while not recv.poll(WORKER_WAIT):
+                    if not proc.is_alive() and not recv.poll(0):
+                        got = None
+                        break
+                else:
+                    for ld, res in recv.recv():
+                        _repack(ld.data)
+                        got.append((ld, res))
         except (EOFError, OSError):
             got = None
         finally:
@@ -622,15 +638,45 @@ def read_in_workers(
         if proc.is_alive():
             proc.kill()
             proc.join()
-        if got is None or len(got) != len(group):
+        if got is None:
             got = read_group(group, preread_min)  # the worker failed: read its runs here
         out.extend(got)
+    if _trim is not None:
+        _trim(0)  # the received pickles' pages
     return out
+
+
+def _repack(data: RunData) -> None:
+    """A run received from a worker: its histograms back in one block a series (as read)."""
+    assert data.values is not None
+    for (kind, _), series in data.values.items():
+        if kind == HISTOGRAMS:
+            series.repacked(_pack_histograms)
+
+
+def _pack_histograms(records: list[ValueRecord]) -> list[ValueRecord]:
+    hists = [r for r in records if isinstance(r, HistogramValue)]
+    if len(hists) != len(records) or len(hists) < 2:
+        return records
+    return list(tfevents_values.pack_histograms(hists))
+
+
+MESSAGE_BYTES = 4 << 20
+"""A worker sends its runs in messages of about this many bytes read (file bytes)."""
 
 
 def _worker(group: list[RunFiles], preread_min: int, send: Any) -> None:
     try:
-        send.send(read_group(group, preread_min))
+        batch: list[tuple[RunLoader, ReadResult]] = []
+        size = 0
+        for item in read_group(group, preread_min):
+            batch.append(item)
+            size += item[1].bytes_read
+            if size >= MESSAGE_BYTES:
+                send.send(batch)
+                batch, size = [], 0
+        if batch:
+            send.send(batch)
     finally:
         send.close()
 
