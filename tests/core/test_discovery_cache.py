@@ -182,3 +182,19 @@ def test_a_replaced_file_is_read_again(tmp_path: Path) -> None:
     assert ld.refresh().runs == {"c"}
     run = ld.run("c")
     assert run is not None and run.tags("scalars") == ["acc"]
+
+
+def test_runs_come_in_name_order_from_a_cached_walk(tmp_path: Path) -> None:
+    for name in ("a", "a/x", "a-b", "b"):
+        write_jsonl(tmp_path / name, range(2))
+    age(tmp_path)
+    cache: discovery.DirCache = {}
+    known: dict[str, bool] = {}
+    for _ in range(2):  # listed, then from the cache
+        found, _ = discovery.discover(str(tmp_path), known, cache)
+        assert list(found) == ["a", "a-b", "a/x", "b"]  # "-" sorts before "/"
+    assert len(cache) == 5 and len(known) == 4
+    shutil.rmtree(tmp_path / "a-b")
+    found, _ = discovery.discover(str(tmp_path), known, cache)
+    assert list(found) == ["a", "a/x", "b"]
+    assert len(known) == 3  # the gone file's sniff verdict is dropped

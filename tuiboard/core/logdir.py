@@ -6,6 +6,15 @@ reads), and the snapshot accessors that viewers use. Must not import: textual, r
 Threading: `refresh` is the single writer and must be called from one thread at a time (the
 watcher's). Every accessor of Run may be called from any thread and returns a consistent snapshot
 (see store.py for the invariant).
+
+Speed at many runs: discovery keeps each local root's directory listings while their mtimes
+hold (discovery.DirCache), and a run whose RunFiles came back from that cache and whose files
+all stat as before is not refreshed at all (RunLoader.unchanged): a no-change refresh is about
+two stats a run. A first read of many runs decodes their small event files in one batch
+(loader.preread_small) and, when the load is big enough and nothing else runs in this process,
+in worker processes (loader.read_in_workers; PARALLEL, PARALLEL_MIN_BYTES, TUIBOARD_WORKERS=1).
+Listing runs before reading them: `discover()` then `refresh_iter(found=...)`, whose first
+Changes lists every run found, empty, before any is read.
 """
 
 from __future__ import annotations
