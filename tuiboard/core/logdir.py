@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -486,13 +487,13 @@ def _parallel_groups(fresh: list[RunLoader]) -> list[list[discovery.RunFiles]] |
     """The runs never read split into one group a worker (balanced by bytes), or None to read
     them here: a single core, a small load, a URL, threads (forking a process with other
     threads running may copy a lock held mid-operation: the app's first load runs beside its
-    UI thread), or no fork on this platform."""
+    UI thread), or a platform other than Linux."""
     if not PARALLEL or len(fresh) < 2 or os.environ.get("TUIBOARD_WORKERS") == "1":
         return None
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     workers = min(cores or 1, len(fresh))
-    if workers < 2 or threading.active_count() > 1 or not hasattr(os, "fork"):
-        return None
+    if workers < 2 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
+        return None  # (macOS: forking after numpy's BLAS started is unsafe; Windows: no fork)
     sizes: list[tuple[int, discovery.RunFiles]] = []
     total = 0
     for ld in fresh:
