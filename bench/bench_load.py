@@ -75,10 +75,12 @@ def _child_tuiboard(path: str, baseline: bool) -> dict[str, Any]:
     if baseline:
         tuiboard.open(os.path.join(DATA, "_empty"), load=False).refresh()
         return {"maxrss_kb": _maxrss_kb(), "rss_kb": _rss_now_kb()}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     ld = tuiboard.open(path, load=False)
     ld.refresh()
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     stats = ld.stats
     warnings = sum(len(r.warnings) for r in ld.runs) + len(ld.warnings)
     return {
@@ -89,6 +91,9 @@ def _child_tuiboard(path: str, baseline: bool) -> dict[str, Any]:
         "warnings": warnings,
         "maxrss_kb": _maxrss_kb(),
         "rss_kb": _rss_now_kb(),
+        "children_maxrss_kb": kids.ru_maxrss,
+        "cpu_s": cpu,
+        "children_cpu_s": kids.ru_utime + kids.ru_stime,
     }
 
 
@@ -230,8 +235,12 @@ def child_main(argv: list[str]) -> int:
 # --- parent: runs the children, RustBoard, and prints the table ----------------------------
 
 
-def run_child(kind: str, path: str, *extra: str, timeout: float = 3_600) -> dict[str, Any]:
+def run_child(
+    kind: str, path: str, *extra: str, timeout: float = 3_600, workers: bool = True
+) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    if not workers:
+        env["TUIBOARD_WORKERS"] = "1"
     proc = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--child", kind, path, *extra],
         capture_output=True,
@@ -394,7 +403,22 @@ def main(argv: list[str] | None = None) -> int:
 
     if not a.skip_tuiboard:
         base = run_child("tuiboard-baseline", path)
-        add_row("tuiboard", [run_child("tuiboard", path) for _ in range(a.repeat)], base)
+        # with worker processes (the default) and in one process, interleaved so both see
+        # the same machine
+        runs: dict[bool, list[dict[str, Any]]] = {True: [], False: []}
+        for _ in range(a.repeat):
+            for workers in (True, False):
+                runs[workers].append(run_child("tuiboard", path, workers=workers))
+        add_row("tuiboard", runs[True], base)
+        add_row("tuiboard (1 process)", runs[False], base)
+        # CPU time per process: on a busy machine the wall time of parallel work says little;
+        # with a core free for each, the wall time is about the larger of the two
+        for label, rs in (("workers", runs[True]), ("1 process", runs[False])):
+            cpu = statistics.median(r["cpu_s"] for r in rs)
+            kids = statistics.median(r["children_cpu_s"] for r in rs)
+            print(f"    CPU s ({label}): this process {cpu:.3f}, worker processes {kids:.3f}")
+        peak = max(r["children_maxrss_kb"] for r in runs[True]) / 1024
+        print(f"    workers' peak RSS (ru_maxrss, the parent's at fork included): {peak:.1f} MB")
     for tb_name, legacy in tbs:
         base = run_child("tb-baseline", path, *legacy)
         add_row(tb_name, [run_child("tb", path, *legacy)], base)

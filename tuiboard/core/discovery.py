@@ -23,12 +23,16 @@ Hidden directories (".git", ".venv", ...) and __pycache__ are skipped.
 Speed (bench/bench_discovery.py, this 2-core machine, warm page cache): a logdir of 1,000 run
 directories with one event file each is discovered in about 8.5 ms (budget: 50 ms); a nested one
 (sweep/seed/run with a checkpoints/ directory each: 2,111 directories) in about 18 ms; 1,000
-JSONL runs in about 9 ms, or 19 ms on the first walk (every first line sniffed).
+JSONL runs in about 9 ms, or 19 ms on the first walk (every first line sniffed). With a DirCache
+(Logdir keeps one a local root), a walk where nothing changed costs one stat a directory instead
+of a scandir and a pass over its entries (bench/bench_scale.py, 10,111 directories: ~3x faster).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -78,8 +82,30 @@ def is_event_file(name: str) -> bool:
     return "tfevents" in name and not name.endswith(PROFILE_EMPTY)
 
 
+@dataclass(slots=True)
+class _Listed:
+    """What one directory's listing gave the walk, kept while the directory's mtime holds."""
+
+    mtime_ns: int
+    run: RunFiles | None
+    subdirs: list[_Pending]
+    """What it pushes on the walk's stack: its real (non-link) subdirectories, in reverse name
+    order."""
+    candidates: tuple[str, ...]
+    """Its metric-log candidates (their sniff verdicts are settled)."""
+
+
+DirCache = dict[str, _Listed]
+"""A local discover()'s memory of directory listings, by directory path (see discover)."""
+
+RACY_NS = 2_000_000_000
+"""A directory modified less than this before a walk is listed again by the next walk: a file
+made in the same timestamp tick as the listing (coarse filesystem clocks) would leave its mtime
+unchanged (git's "racily clean" problem)."""
+
+
 def discover(
-    root: str, known_jsonl: dict[str, bool] | None = None
+    root: str, known_jsonl: dict[str, bool] | None = None, dir_cache: DirCache | None = None
 ) -> tuple[dict[str, RunFiles], list[ReadWarning]]:
     """Walk `root` and return its runs by name, plus warnings for what could not be read.
 
@@ -88,6 +114,16 @@ def discover(
     is filled in here. Only settled answers are cached: a candidate with no complete line yet is
     asked again next time, and entries for files no longer found are dropped (a file made again
     is sniffed again).
+
+    `dir_cache` (kept by the caller between calls, filled in here) spares listing again a
+    directory whose mtime has not changed: one stat instead of a scandir and a pass over its
+    entries (a no-change walk of 10,111 directories: ~3x faster). A directory's mtime changes
+    when an entry is made, removed or renamed in it, which is all a listing shows; files
+    appended in place do not change it, and the loaders stat those themselves. Not kept: a
+    directory holding a link to a directory (the link rules depend on the whole walk), one
+    reached through a link, one holding a metric-log candidate not settled yet, and one
+    modified within RACY_NS of the walk. The RunFiles of a directory taken from the cache is
+    the same object as last time (callers may compare them with `is`); treat it as read-only.
     """
     root_path = os.path.abspath(root)
     runs: dict[str, RunFiles] = {}
@@ -96,7 +132,7 @@ def discover(
         reason = "logdir is not a directory" if os.path.exists(root_path) else "no such logdir"
         warnings.append(ReadWarning(file=root_path, message=reason))
         return runs, warnings
-    return _walk_tree(root_path, _scandir, known_jsonl, runs, warnings)
+    return _walk_tree(root_path, _scandir, known_jsonl, runs, warnings, dir_cache)
 
 
 class Entry(Protocol):
@@ -131,24 +167,56 @@ def _walk_tree(
     known_jsonl: dict[str, bool] | None,
     runs: dict[str, RunFiles],
     warnings: list[ReadWarning],
+    dir_cache: DirCache | None = None,
 ) -> tuple[dict[str, RunFiles], list[ReadWarning]]:
     walk = _Walk(known_jsonl if known_jsonl is not None else {}, warnings)
     # Depth first with an explicit stack (no recursion limit on deep trees); children are
     # pushed in reverse name order so they are walked in name order.
     stack: list[_Pending] = [(root_path, ".", ())]
+    old = dir_cache.copy() if dir_cache is not None else None
+    kept: DirCache = {}
+    settled_before = time.time_ns() - RACY_NS
+    cached_candidates = 0
+    stat = os.stat
     while stack:
         path, name, chain = stack.pop()
+        mtime_ns = -1
+        if old is not None and not chain:
+            try:
+                mtime_ns = stat(path).st_mtime_ns
+            except OSError:
+                mtime_ns = -1
+            hit = old.get(path)
+            if hit is not None and hit.mtime_ns == mtime_ns:
+                kept[path] = hit
+                cached_candidates += len(hit.candidates)
+                stack.extend(hit.subdirs)
+                if hit.run is not None:
+                    runs[name] = hit.run
+                continue
         try:
             listing = listdir(path)
         except OSError as error:
             warnings.append(ReadWarning(file=path, message=f"cannot read directory: {_why(error)}"))
             continue
+        depth = len(stack)
         run = walk.scan(path, name, chain, listing, stack)
         if run is not None:
             runs[name] = run
-    if known_jsonl is not None and len(known_jsonl) > len(walk.candidates):
-        for stale in [p for p in known_jsonl if p not in walk.candidates]:
+        if 0 <= mtime_ns < settled_before and walk.cacheable:
+            kept[path] = _Listed(mtime_ns, run, stack[depth:], tuple(walk.last_candidates))
+    if dir_cache is not None:
+        dir_cache.clear()
+        dir_cache.update(kept)
+    if known_jsonl is not None and len(known_jsonl) > len(walk.candidates) + cached_candidates:
+        seen = walk.candidates
+        for listed in kept.values():
+            seen.update(listed.candidates)
+        for stale in [p for p in known_jsonl if p not in seen]:
             del known_jsonl[stale]
+    names = list(runs)
+    if all(a < b for a, b in itertools.pairwise(names)):
+        return runs, warnings  # walked in name order already (no sibling sorts between)
     return dict(sorted(runs.items())), warnings
 
 
@@ -163,7 +231,14 @@ class _Walk:
     it, or of one of its ancestors on the way there (a loop, also through other links), or was
     already walked through another link (no blow-up on webs of links)."""
 
-    __slots__ = ("cache", "candidates", "link_targets", "warnings")
+    __slots__ = (
+        "cache",
+        "cacheable",
+        "candidates",
+        "last_candidates",
+        "link_targets",
+        "warnings",
+    )
 
     def __init__(self, cache: dict[str, bool], warnings: list[ReadWarning]) -> None:
         self.cache = cache
@@ -171,6 +246,10 @@ class _Walk:
         """Metric-log candidates seen by this walk."""
         self.warnings = warnings
         self.link_targets: set[str] = set()
+        self.cacheable = True
+        """Whether the last scan() may be kept in a DirCache (no link to a directory in it, no
+        unsettled candidate)."""
+        self.last_candidates: list[str] = []
 
     def _follow(self, here: str, chain: tuple[str, ...], link: str) -> bool:
         target = os.path.realpath(link)
@@ -201,6 +280,8 @@ class _Walk:
         summaries: list[str] = []
         subdirs: list[tuple[str, str, tuple[str, ...]]] = []
         here = ""
+        self.cacheable = True
+        self.last_candidates = []
         for entry in listing:
             base = entry.name
             try:
@@ -215,6 +296,7 @@ class _Walk:
                 if not link:
                     subdirs.append((base, entry.path, chain))
                     continue
+                self.cacheable = False
                 here = here or os.path.realpath(path)
                 target = os.path.realpath(entry.path)
                 sibling = os.path.basename(target)
@@ -273,11 +355,14 @@ class _Walk:
     def _sniffed(self, path: str, sniff: Callable[[str], bool | None]) -> bool:
         """A candidate's cached verdict, sniffed on first sight (an unsettled one, again)."""
         self.candidates.add(path)
+        self.last_candidates.append(path)
         known = self.cache.get(path)
         if known is None:
             sniffed = sniff(path)
             if sniffed is not None:
                 self.cache[path] = sniffed
+            else:
+                self.cacheable = False  # sniffed again next walk, when it may have its line
             known = bool(sniffed)
         return known
 

@@ -12,6 +12,13 @@ already mixed into the run's series; readers holding the old RunData keep a cons
 A file that vanishes keeps the points already read, and the run gets a warning.
 Files are stat'ed and opened through core/source.py: os.stat and open for local paths, the last
 listing and ranged reads for a remote logdir's URLs (core/remote.py).
+
+A first load of many runs has two shortcuts, each giving what the per-run path gives (tests/core/
+test_tfevents_many.py, test_parallel_load.py): preread_small decodes the small event files of
+many runs never read in one batch (a sweep's runs: ~2.4 ms of fixed cost a file becomes ~0.3
+ms), and read_in_workers reads runs in forked worker processes, one per core, that send the
+loaders back pickled (only the published cells of each column; a histogram's shared edges once),
+after which the watcher goes on from their cursors. Logdir decides when (logdir._parallel_groups).
 """
 
 from __future__ import annotations
@@ -26,12 +33,23 @@ from typing import Any
 import numpy as np
 
 from tuiboard.core import config as config_mod
-from tuiboard.core import csvlog, jsonl, projector, runmeta, source, tfevents, wandb
+from tuiboard.core import (
+    csvlog,
+    jsonl,
+    projector,
+    runmeta,
+    source,
+    tfevents,
+    tfevents_values,
+    wandb,
+)
 from tuiboard.core.discovery import RunFiles
 from tuiboard.core.store import RunData, ScalarSeries, ValueSeries
 from tuiboard.core.types import (
+    HISTOGRAMS,
     HPARAMS,
     SESSION_START,
+    HistogramValue,
     HParamsValue,
     Parsed,
     ReadWarning,
@@ -151,15 +169,81 @@ class RunLoader:
     )
     meta_stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
     """(inode, mtime_ns) of each run file when last read: it is replaced whole when rewritten."""
+    stamps: list[tuple[str, int, int, int]] | None = None
+    """unchanged()'s memory of every file's stat after the last refresh (None: to be taken)."""
+    preread: dict[str, tuple[int, bytes, dict[str, TagMeta], tfevents.EventsRead]] | None = None
+    """Small event files already read whole and decoded by preread_small: (inode, bytes, the
+    tag metadata after them, what read_events gives of them), used by the next refresh when
+    the file is still that size."""
 
     @classmethod
     def new(cls, files: RunFiles) -> RunLoader:
         return cls(files=files, data=RunData(name=files.name, path=files.path))
 
+    def unchanged(self) -> bool:
+        """Whether refresh() with the same RunFiles would find nothing to do: every file read
+        before has the inode, size and mtime it had, and every config and run file its stamp.
+        One stat per file and little else: what a no-change refresh of many runs costs. False
+        (refresh decides) on any doubt: a file missing, not read yet, gone from the listing or
+        changed."""
+        stamps = self.stamps
+        if stamps is None:
+            stamps = self.stamps = self._stamps()
+            if stamps is None:
+                return False
+        stat = source.stat
+        try:
+            for path, ino, size, mtime in stamps:
+                st = stat(path)
+                if st.st_mtime_ns != mtime or st.st_size != size or st.st_ino != ino:
+                    return False
+        except OSError:
+            return False
+        return True
+
+    def _stamps(self) -> list[tuple[str, int, int, int]] | None:
+        """(path, inode, size, mtime_ns) that unchanged() expects of each file (-1: any), or
+        None when the run's state is not one unchanged() can vouch for."""
+        files = self.files
+        cursors = self.cursors
+        listed = (
+            len(files.event_files)
+            + len(files.jsonl_files)
+            + len(files.csv_files)
+            + len(files.wandb_files)
+        )
+        if len(cursors) != listed:
+            return None  # a file not read yet, or one gone from the listing
+        out: list[tuple[str, int, int, int]] = []
+        stat = source.stat
+        try:
+            for cur in cursors.values():
+                if cur.vanished or cur.inode == -1:
+                    return None
+                st = stat(cur.path)
+                if st.st_mtime != cur.mtime or st.st_size != cur.size or st.st_ino != cur.inode:
+                    return None
+                out.append((cur.path, cur.inode, cur.size, st.st_mtime_ns))
+            for paths in (files.config_files, files.projector_configs, files.summary_files):
+                for path in paths:
+                    st = stat(path)
+                    if self.config_mtimes.get(path) != st.st_mtime:
+                        return None
+                    out.append((path, st.st_ino, st.st_size, st.st_mtime_ns))
+            for path in files.meta_files:
+                st = stat(path)
+                if self.meta_stamps.get(path) != (st.st_ino, st.st_mtime_ns):
+                    return None
+                out.append((path, st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            return None
+        return out
+
     def refresh(self, files: RunFiles | None = None) -> ReadResult:
         """Read what is new in every file of the run. `files` is the latest discovery result."""
         if files is not None:
             self.files = files
+        self.stamps = None
         result = ReadResult()
         found = {p: "tfevents" for p in self.files.event_files}
         found.update((p, "jsonl") for p in self.files.jsonl_files)
@@ -197,12 +281,20 @@ class RunLoader:
                 cur.size, cur.mtime = st.st_size, st.st_mtime
                 continue
             cur.size, cur.mtime = st.st_size, st.st_mtime
+            pre = self.preread.pop(path, None) if self.preread else None
+            if pre is not None and cur.offset == 0 and not self.tags:
+                ino, data, tags, got = pre
+                if ino == st.st_ino and len(data) == st.st_size:
+                    self.tags.update(tags)
+                    self._take_preread(cur, data, got, result)
+                    continue
             if cur.fmt == "csv":
                 if not cur.head.endswith(b"\n"):  # until the header line is complete
                     cur.head = csvlog.read_header_line(path)
             elif not cur.head:
                 cur.head = _read_head(path, HEAD_BYTES)
             self._read_file(cur, result)
+        self.preread = None
         self._read_configs(result)
         self._read_run_meta(result)
         if _trim is not None and result.bytes_read >= TRIM_AFTER:
@@ -213,6 +305,17 @@ class RunLoader:
         return result
 
     # -- files -----------------------------------------------------------------------------------
+
+    def _take_preread(
+        self, cur: FileCursor, data: bytes, got: tfevents.EventsRead, result: ReadResult
+    ) -> None:
+        """What _read_file does with a whole file read in one chunk, from preread_small's read."""
+        cur.head = data[:HEAD_BYTES]
+        result.bytes_read += len(data)
+        if got.fatal:
+            cur.dead = True
+        self._apply(got.parsed, cur.fmt, result)
+        cur.offset += got.consumed
 
     def _read_file(self, cur: FileCursor, result: ReadResult) -> None:
         try:
@@ -436,6 +539,153 @@ class RunLoader:
         # replaced by its updated count instead of piling up.
         self.file_warnings[(w.file, w.offset, w.line)] = w
         self.data.warnings = tuple(self.file_warnings.values())
+
+
+def preread_small(loaders: list[RunLoader]) -> int:
+    """Read and decode, in one batch, the small event files (up to tfevents.SMALL_FILE) of the
+    runs that have never been read: tfevents.read_events_many, a fraction of the per-file cost
+    of many small runs (a sweep). Each loader keeps what its files gave (RunLoader.preread) and
+    applies it in its next refresh, in file order as always, when the file is still the size
+    that was read; anything else (a file grown meanwhile, not clean, not local) is read there
+    as usual. Returns the number of files decoded here."""
+    items: list[tuple[bytes, str, dict[str, TagMeta]]] = []
+    owners: list[tuple[RunLoader, int]] = []
+    for ld in loaders:
+        if ld.cursors or ld.tags:
+            continue
+        for path in ld.files.event_files[:1]:
+            if "://" in path:
+                continue
+            try:
+                with open(path, "rb") as fh:
+                    st = os.fstat(fh.fileno())
+                    if not tfevents.SMALL_FILE >= st.st_size >= tfevents.tfr.HEADER:
+                        continue
+                    data = fh.read(tfevents.SMALL_FILE + 1)
+            except OSError:
+                continue
+            if len(data) != st.st_size:
+                continue
+            # only a run's first event file: later ones depend on the run's tags so far
+            items.append((data, path, {}))
+            owners.append((ld, st.st_ino))
+    if len(items) < 2:
+        return 0
+    done = 0
+    for (ld, ino), (data, path, tags), got in zip(
+        owners, items, tfevents.read_events_many(items), strict=True
+    ):
+        if got is not None:
+            if ld.preread is None:
+                ld.preread = {}
+            ld.preread[path] = (ino, data, tags, got)
+            done += 1
+    return done
+
+
+def read_group(group: list[RunFiles], preread_min: int = 8) -> list[tuple[RunLoader, ReadResult]]:
+    """Runs never read, read whole (a worker's share in read_in_workers); with at least
+    `preread_min` of them, their small event files first in one batch (preread_small)."""
+    loaders = [RunLoader.new(files) for files in group]
+    if len(loaders) >= preread_min:
+        preread_small(loaders)
+    out = []
+    for ld in loaders:
+        files = ld.files
+        res = ld.refresh(files)
+        if res.reset:  # a file shrank or was replaced while being read: once more, afresh
+            ld = RunLoader.new(files)
+            res = ld.refresh(files)
+            res.changed = True
+        out.append((ld, res))
+    return out
+
+
+WORKER_WAIT = 0.05
+"""How often the parent checks that a worker it waits for is still alive (seconds)."""
+
+
+def read_in_workers(
+    groups: list[list[RunFiles]], preread_min: int = 8
+) -> list[tuple[RunLoader, ReadResult]]:
+    """Read runs never read in parallel: groups[0] in this process, each other group in a
+    forked worker process that sends its loaders back pickled (ScalarSeries pickle their
+    published cells only). A worker that dies or fails is replaced by reading its group here,
+    so the result is the same as reading every group here, in group order. The caller makes
+    sure forking is safe (a single thread) and worth it (bench/bench_load.py)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    started = []
+    for group in groups[1:]:
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_worker, args=(group, preread_min, send), daemon=True)
+        proc.start()
+        send.close()
+        started.append((proc, recv, group))
+    out = read_group(groups[0], preread_min)
+    for proc, recv, group in started:
+        got: list[tuple[RunLoader, ReadResult]] | None = []
+        try:
+            # messages of a few MB: the parent holds one at a time, not the whole pickle
+            while got is not None and len(got) < len(group):
+                while not recv.poll(WORKER_WAIT):
+                    if not proc.is_alive() and not recv.poll(0):
+                        got = None
+                        break
+                else:
+                    for ld, res in recv.recv():
+                        _repack(ld.data)
+                        got.append((ld, res))
+        except (EOFError, OSError):
+            got = None
+        finally:
+            recv.close()
+        proc.join(timeout=1.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        if got is None:
+            got = read_group(group, preread_min)  # the worker failed: read its runs here
+        out.extend(got)
+    if _trim is not None:
+        _trim(0)  # the received pickles' pages
+    return out
+
+
+def _repack(data: RunData) -> None:
+    """A run received from a worker: its histograms back in one block a series (as read)."""
+    assert data.values is not None
+    for (kind, _), series in data.values.items():
+        if kind == HISTOGRAMS:
+            series.repacked(_pack_histograms)
+
+
+def _pack_histograms(records: list[ValueRecord]) -> list[ValueRecord]:
+    hists = [r for r in records if isinstance(r, HistogramValue)]
+    if len(hists) != len(records) or len(hists) < 2:
+        return records
+    return list(tfevents_values.pack_histograms(hists))
+
+
+MESSAGE_BYTES = 4 << 20
+"""A worker sends its runs in messages of about this many bytes read (file bytes)."""
+
+
+def _worker(group: list[RunFiles], preread_min: int, send: Any) -> None:
+    try:
+        batch: list[tuple[RunLoader, ReadResult]] = []
+        size = 0
+        for item in read_group(group, preread_min):
+            batch.append(item)
+            size += item[1].bytes_read
+            if size >= MESSAGE_BYTES:
+                send.send(batch)
+                batch, size = [], 0
+        if batch:
+            send.send(batch)
+    finally:
+        send.close()
 
 
 _MISSING = object()

@@ -6,18 +6,34 @@ reads), and the snapshot accessors that viewers use. Must not import: textual, r
 Threading: `refresh` is the single writer and must be called from one thread at a time (the
 watcher's). Every accessor of Run may be called from any thread and returns a consistent snapshot
 (see store.py for the invariant).
+
+Speed at many runs: discovery keeps each local root's directory listings while their mtimes
+hold (discovery.DirCache), and a run whose RunFiles came back from that cache and whose files
+all stat as before is not refreshed at all (RunLoader.unchanged): a no-change refresh is about
+two stats a run. A first read of many runs decodes their small event files in one batch
+(loader.preread_small) and, when the load is big enough and nothing else runs in this process,
+in worker processes (loader.read_in_workers; PARALLEL, PARALLEL_MIN_BYTES, TUIBOARD_WORKERS=1).
+Listing runs before reading them: `discover()` then `refresh_iter(found=...)`, whose first
+Changes lists every run found, empty, before any is read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tuiboard.core import discovery
-from tuiboard.core.loader import RunLoader
+from tuiboard.core.loader import (
+    ReadResult,
+    RunLoader,
+    preread_small,
+    read_in_workers,
+)
 from tuiboard.core.source import is_url
 from tuiboard.core.store import RunData, Scalars, Store
 from tuiboard.core.types import (
@@ -198,6 +214,8 @@ class _Root:
     known_jsonl: dict[str, bool]
     remote: RemoteSource | None = None
     """The source of a URL root (core/remote.py); None for a local directory."""
+    dir_cache: discovery.DirCache = field(default_factory=dict)
+    """Directory listings kept between walks of a local root (discovery.discover)."""
 
 
 def parse_spec(specs: Sequence[str]) -> list[tuple[str, str]]:
@@ -226,6 +244,9 @@ def parse_spec(specs: Sequence[str]) -> list[tuple[str, str]]:
     return named
 
 
+PREREAD_MIN_RUNS = 8
+"""A read of at least this many runs never read before decodes their small event files in one
+batch (loader.preread_small); below it, the per-file path costs about the same."""
 BATCHES = 16
 """refresh_iter's batches after the 1, 2, 4, ... ramp: at most about this many, whatever the
 number of runs."""
@@ -296,7 +317,7 @@ class Logdir:
                 )
                 continue
             else:
-                runs, warns = discovery.discover(root.path, root.known_jsonl)
+                runs, warns = discovery.discover(root.path, root.known_jsonl, root.dir_cache)
             warnings.extend(warns)
             for rel, rf in runs.items():
                 name = rel if not root.name else (root.name if rel == "." else f"{root.name}/{rel}")
@@ -398,13 +419,39 @@ class Logdir:
         changed: set[str] = set()
         new: set[str] = set()
         points = records = nbytes = 0
+        names = list(names)
+        fresh = []
         for name in names:
-            rf = found[name]
             ld = self._loaders.get(name)
             if ld is None:
-                ld = self._register(rf)
+                ld = self._register(found[name])
                 new.add(name)
+            if not ld.cursors:
+                fresh.append(ld)
+        done: dict[str, ReadResult] = {}
+        groups = _parallel_groups(fresh)
+        if groups is not None:
+            for ld, res in read_in_workers(groups, PREREAD_MIN_RUNS):
+                name = ld.files.name
+                self._loaders[name] = ld
+                done[name] = res
+        elif len(fresh) >= PREREAD_MIN_RUNS:
+            preread_small(fresh)  # many small runs never read: their event files in one batch
+        for name in names:
+            rf = found[name]
+            ld = self._loaders[name]
+            if name in done:
+                res = done[name]
+                self._views[name] = Run(ld.data)
+                self.store.runs[name] = ld.data
+                changed.add(name)
+                points += res.points
+                records += res.records
+                nbytes += res.bytes_read
+                continue
             first_read = not ld.cursors
+            if rf is ld.files and not first_read and ld.unchanged():
+                continue  # the same files (the discovery cache's object), none of them changed
             res = ld.refresh(rf)
             if res.reset:
                 # A file shrank or was replaced: read the whole run again into fresh data.
@@ -426,6 +473,48 @@ class Logdir:
         return Changes(
             frozenset(changed), frozenset(new), frozenset(), points, self.version, records, nbytes
         )
+
+
+PARALLEL_MIN_BYTES = 24 << 20
+"""Runs never read holding at least this many bytes (local files) are read by worker
+processes, one per core (loader.read_in_workers); below it a fork and the pickled results
+cost more than they save (bench/bench_load.py)."""
+PARALLEL = True
+"""Off: every read in this process (TUIBOARD_WORKERS=1 in the environment does the same)."""
+
+
+def _parallel_groups(fresh: list[RunLoader]) -> list[list[discovery.RunFiles]] | None:
+    """The runs never read split into one group a worker (balanced by bytes), or None to read
+    them here: a single core, a small load, a URL, threads (forking a process with other
+    threads running may copy a lock held mid-operation: the app's first load runs beside its
+    UI thread), or a platform other than Linux."""
+    if not PARALLEL or len(fresh) < 2 or os.environ.get("TUIBOARD_WORKERS") == "1":
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = min(cores or 1, len(fresh))
+    if workers < 2 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
+        return None  # (macOS: forking after numpy's BLAS started is unsafe; Windows: no fork)
+    sizes: list[tuple[int, discovery.RunFiles]] = []
+    total = 0
+    for ld in fresh:
+        rf = ld.files
+        n = 0
+        for path in (*rf.event_files, *rf.jsonl_files, *rf.csv_files, *rf.wandb_files):
+            if "://" in path:
+                return None
+            with contextlib.suppress(OSError):
+                n += os.stat(path).st_size
+        sizes.append((n, rf))
+        total += n
+    if total < PARALLEL_MIN_BYTES:
+        return None
+    groups: list[list[discovery.RunFiles]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for n, rf in sorted(sizes, key=lambda x: -x[0]):  # biggest first, to the lightest group
+        i = loads.index(min(loads))
+        groups[i].append(rf)
+        loads[i] += n
+    return [g for g in groups if g]
 
 
 def _holds(loader: RunLoader, path: str) -> bool:

@@ -28,13 +28,15 @@ from __future__ import annotations
 
 import mmap
 import weakref
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from tuiboard.core.types import (
     EmbeddingInfo,
+    HistogramValue,
     ReadWarning,
     RunMeta,
     ScalarColumns,
@@ -106,6 +108,17 @@ class ScalarSeries:
     @property
     def version(self) -> int:
         return self._state.version
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled (a worker process's read, loader.read_in_workers) with its published cells
+        only; rebuilt with the same capacity, whose unused cells cost no memory (_columns)."""
+        s = self._state
+        keep = None if s.keep is None else s.keep[: s.k]
+        n = s.n
+        return (
+            _rebuilt_series,
+            (self.restarts, s.step[:n], s.wall[:n], s.value[:n], s.step.shape[0], keep, s.version),
+        )
 
     def __len__(self) -> int:
         s = self._state
@@ -224,6 +237,69 @@ class ScalarSeries:
         keep = np.array(idx[:cut], dtype=_keep_dtype(s.n))  # fresh: readers keep the old one
         self._state = s._replace(keep=keep, k=cut, version=s.version + 1)
         return True
+
+
+class _Edges(NamedTuple):
+    """A histogram in transit whose left/right are views of one edges array: left holds it."""
+
+    record: HistogramValue
+
+
+def _shared_edges(r: ValueRecord) -> ValueRecord | _Edges:
+    if isinstance(r, HistogramValue):
+        left, right = r.left, r.right
+        n = left.shape[0]
+        if (
+            n
+            and left.ndim == right.ndim == 1
+            and right.shape[0] == n
+            and left.dtype == right.dtype
+            and left.flags.c_contiguous
+            and right.flags.c_contiguous
+            and right.ctypes.data == left.ctypes.data + left.itemsize
+        ):
+            edges = np.empty(n + 1, dtype=left.dtype)
+            edges[:n] = left
+            edges[n] = right[-1]
+            return _Edges(replace(r, left=edges, right=edges[:0]))
+    return r
+
+
+def _rebuilt_values(restarts: bool, raw: list[Any], clean: list[Any], version: int) -> ValueSeries:
+    records: list[ValueRecord] = []
+    for r in raw:
+        if isinstance(r, _Edges):
+            e = r.record.left
+            records.append(replace(r.record, left=e[:-1], right=e[1:]))
+        else:
+            records.append(r)
+    series = ValueSeries(restarts)
+    kept = [records[i] if isinstance(i, int) else i for i in clean]
+    series._state = (tuple(records), tuple(kept), version)
+    return series
+
+
+def _rebuilt_series(
+    restarts: bool,
+    step: np.ndarray,
+    wall: np.ndarray,
+    value: np.ndarray,
+    cap: int,
+    keep: np.ndarray | None,
+    version: int,
+) -> ScalarSeries:
+    series = ScalarSeries(restarts)
+    n = step.shape[0]
+    if n:
+        new_step, new_wall, new_value = _columns(max(cap, n), value.dtype)
+        new_step[:n] = step
+        new_wall[:n] = wall
+        new_value[:n] = value
+        step, wall, value = new_step, new_wall, new_value
+    k = 0 if keep is None else keep.shape[0]
+    kept = None if keep is None else np.array(keep)
+    series._state = _State(step, wall, value, n, kept, k, version)
+    return series
 
 
 def _keep_dtype(raw_points: int) -> type[np.signedinteger[Any]]:
@@ -350,6 +426,27 @@ class ValueSeries:
         if not self.restarts:
             return tuple(sorted(clean_t, key=lambda r: r.step))
         return clean_t
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickled (a worker process's read) with the clean line as indices into the raw
+        records (one copy of each), and a histogram's left/right edges, views of one array as
+        the readers make them, sent as that one array (pickle would copy each view)."""
+        raw_t, clean_t, version = self._state
+        where = {id(r): i for i, r in enumerate(raw_t)}
+        clean = [where.get(id(r), -1) for r in clean_t]
+        if -1 in clean:  # not a subset of the raw records (never, as extend works): as they are
+            return (_rebuilt_values, (self.restarts, list(raw_t), list(clean_t), version))
+        return (_rebuilt_values, (self.restarts, [_shared_edges(r) for r in raw_t], clean, version))
+
+    def repacked(self, pack: Callable[[list[ValueRecord]], list[ValueRecord]]) -> None:
+        """Replace every record by ``pack(records)``'s (same order, same values: the readers'
+        one-block packing of a read's histograms), the clean line following."""
+        raw_t, clean_t, version = self._state
+        if not raw_t:
+            return
+        new = pack(list(raw_t))
+        by_id = {id(old): rec for old, rec in zip(raw_t, new, strict=True)}
+        self._state = (tuple(new), tuple(by_id[id(r)] for r in clean_t), version)
 
     def extend(self, records: list[ValueRecord]) -> None:
         raw_t, clean_t, version = self._state

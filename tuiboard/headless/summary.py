@@ -131,6 +131,9 @@ class _Cached:
     points: int
     tags: dict[str, TagStats | None]
     """Per tag, computed on demand for this version (None: the run lacks the tag)."""
+    series: dict[str, Scalars] | None = None
+    """The snapshots the figures came from, until the tag columns' stats are taken from them
+    (one snapshot a series, not two)."""
 
 
 def tag_stats(run: Run, tag: str) -> TagStats | None:
@@ -243,7 +246,9 @@ class Summarizer:
             points = sum(len(s) for s in series.values())
             rates = recent_rates(series.values())
             self._generation += 1
-            c = _Cached(run, self._generation, facts.version, facts, tags, rates, points, stats)
+            c = _Cached(
+                run, self._generation, facts.version, facts, tags, rates, points, stats, series
+            )
             self._cache[run.name] = c
         return c
 
@@ -271,12 +276,17 @@ class Summarizer:
             if self.since is not None and health.idle is not None and health.idle > self.since:
                 continue
             stats: dict[str, TagStats] = {}
+            held = c.series
             for tag in tags:
                 if tag not in c.tags:
-                    c.tags[tag] = tag_stats(run, tag) if tag in c.scalar_tags else None
+                    if held is not None and tag in held:
+                        c.tags[tag] = series_stats(tag, held[tag])
+                    else:
+                        c.tags[tag] = tag_stats(run, tag) if tag in c.scalar_tags else None
                 st = c.tags[tag]
                 if st is not None:
                     stats[tag] = st
+            c.series = None
             rows.append(
                 Row(
                     name=run.name,
