@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, cast
@@ -100,8 +101,9 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
     except TypeError as error:  # a storage option the filesystem does not take
         raise source.RemoteUnavailable(f"{url}: bad storage option: {error}") from None
     except OSError as error:  # a filesystem that connects when made (ssh)
-        raise source.RemoteUnavailable(f"cannot open {url}: {_why(error)}") from None
+        raise source.RemoteUnavailable(f"cannot open {url}: {_why(error, options)}") from None
     src = RemoteSource(url.rstrip("/"), protocol, fs)
+    src.options = dict(options)
     source.register(src)
     return src
 
@@ -126,6 +128,11 @@ class RemoteSource:
         """URL -> the object's size and time, from the latest listing (replaced whole)."""
         self.last_found: dict[str, discovery.RunFiles] = {}
         """The runs of the latest listing that succeeded (kept while the store errors)."""
+        self.error: source.StoreError | None = None
+        """Why the latest listing failed (None: it succeeded). The app's status line shows it
+        and the watcher backs off while it is set."""
+        self.options: dict[str, object] = {}
+        """The storage options it was opened with (their secrets are redacted from messages)."""
         self.requests = 0
         """Requests made: one per listing call, one per ranged read."""
         self.list_requests = 0
@@ -379,8 +386,18 @@ def discover_remote(
     except OSError as error:
         # The runs found last time stay (a store that errors for a while, expired credentials,
         # throttling, must not empty the screen); their files are not read until it lists.
+        before = src.error
+        src.error = source.StoreError(
+            url=src.url,
+            protocol=src.protocol,
+            reason=error_reason(error, src.options),
+            failures=1 if before is None else before.failures + 1,
+            since=time.time() if before is None else before.since,
+        )
         found = dict(src.last_found)
-        return found, [ReadWarning(file=src.url, message=f"cannot list: {_why(error)}")]
+        why = _why(error, src.options)
+        return found, [ReadWarning(file=src.url, message=f"cannot list: {why}")]
+    src.error = None
     dirs: dict[str, dict[str, _Entry]] = {src.url: {}}
     for url in listing:
         parent, _, base = url.rpartition("/")
@@ -423,6 +440,47 @@ def _may_read(name: str) -> bool:
     )
 
 
-def _why(error: OSError) -> str:
+def _why(error: OSError, options: dict[str, object] | None = None) -> str:
     text = error.strerror or str(error) or type(error).__name__
-    return " ".join(text.split())[:300]
+    return source.redact(" ".join(text.split()), options)[:300]
+
+
+_REASONS = (
+    (("ExpiredToken", "TokenRefreshRequired", "RequestExpired", "token has expired"),
+     "credentials expired"),
+    (("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "InvalidClientTokenId",
+      "NoCredentialsError", "Unable to locate credentials", "AuthenticationFailed",
+      "invalid_grant", "Unauthorized", "Permission denied (publickey"),
+     "credentials refused"),
+    (("AccessDenied", "Access Denied", "Forbidden", "AuthorizationFailure", "PermissionError"),
+     "access denied"),
+    (("SlowDown", "Throttl", "TooManyRequests", "RequestLimitExceeded", "Rate exceeded",
+      "ServerBusy", "Too Many Requests"),
+     "throttled"),
+    (("NoSuchBucket", "ContainerNotFound", "bucket does not exist", "FileNotFoundError"),
+     "no such bucket or path"),
+    (("EndpointConnectionError", "Could not connect", "ConnectionRefused", "ClientConnector",
+      "ConnectTimeout", "ConnectionError", "TimeoutError", "timed out", "Connection refused",
+      "Name or service not known"),
+     "store unreachable"),
+    (("InternalError", "ServiceUnavailable", "Service Unavailable", "Internal Server Error"),
+     "store failing"),
+)  # fmt: skip
+"""Words in an error (its type names, its cause's, their messages) -> what the status line
+says; the first match wins, so expired credentials are not reported as merely refused."""
+
+
+def error_reason(error: BaseException, options: dict[str, object] | None = None) -> str:
+    """A few words saying why a store refused (no secret): see _REASONS; anything else is the
+    error's first words, redacted."""
+    chain: list[BaseException] = []
+    e: BaseException | None = error
+    while e is not None and len(chain) < 5 and e not in chain:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    text = " ".join(f"{type(x).__name__}: {x}" for x in chain)
+    for words, reason in _REASONS:
+        if any(w in text for w in words):
+            return reason
+    first = str(error) or type(error).__name__
+    return source.redact(" ".join(first.split()), options)[:80]
