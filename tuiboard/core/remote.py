@@ -396,6 +396,8 @@ def discover_remote(
         )
         found = dict(src.last_found)
         why = _why(error, src.options)
+        if not why.startswith(src.error.reason):
+            why = f"{src.error.reason}: {why}"
         return found, [ReadWarning(file=src.url, message=f"cannot list: {why}")]
     src.error = None
     dirs: dict[str, dict[str, _Entry]] = {src.url: {}}

@@ -30,6 +30,7 @@ from rich.text import Text
 
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 from tuiboard.dashboards import BY_NAME
+from tuiboard.export import store_refused
 from tuiboard.headless.plot_args import DEFAULT_HEIGHT, DEFAULT_WIDTH
 from tuiboard.render.canvas import fit_text, join_lines
 from tuiboard.render.chart import ChartOptions, ChartSeries, render_chart
@@ -241,6 +242,8 @@ def plot_main(args: argparse.Namespace) -> int:
     dash = BY_NAME.get(args.kind)
     try:
         logdir = tuiboard.open(*(args.logdirs or ["."]))
+        if store_refused(logdir, sys.stderr):  # a remote store refused: one line, exit 2
+            return EXIT_USAGE
         if dash is not None and dash.plot is not None:
             if chart_width < 20 or args.height < 5:
                 raise PlotUsageError("--width must be at least 20 and --height at least 5")
