@@ -20,6 +20,7 @@ from tensorboardX import SummaryWriter  # noqa: E402
 from tests.moto_proc import MotoProcess  # noqa: E402
 from tuiboard.core import source  # noqa: E402
 from tuiboard.core.logdir import Logdir  # noqa: E402
+from tuiboard.core.types import SCALARS  # noqa: E402
 from tuiboard.ui.app import TuiboardApp  # noqa: E402
 from tuiboard.ui.widgets.status_bar import StatusBar  # noqa: E402
 
@@ -74,7 +75,11 @@ async def wait_for(pilot, cond, timeout: float = 30.0) -> None:  # type: ignore[
 
 
 def points(app: TuiboardApp) -> list[tuple[str, list[int]]]:
-    return [(r.name, r.scalars("loss").step.tolist()) for r in app.logdir.runs]
+    """Each run's steps of "loss" (none yet for a run listed but not read)."""
+    return [
+        (r.name, r.scalars("loss").step.tolist() if "loss" in r.tags(SCALARS) else [])
+        for r in app.logdir.runs
+    ]
 
 
 async def test_store_errors_back_off_show_on_the_status_line_and_keep_the_data(

@@ -19,9 +19,11 @@ the same size within the store's time resolution (S3: 1 s) is not noticed until 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, cast
@@ -50,6 +52,10 @@ RECENT_BYTES = 64 << 20
 """Bytes of recent GETs kept (per source) so the next read of the same range is no request:
 the sniff of a JSONL file, the loader's head check and its first chunk are one GET. Dropped at
 each listing (the objects may have changed); past this total, the oldest go first."""
+PARALLEL = 32
+"""Requests in flight at most while prefetching (and s3fs's connection pool, unless
+--storage-option config_kwargs sets max_pool_connections): botocore's default pool of 10
+made 1,000 reads of a 200 ms store take 20 s (bench/bench_remote.py --latency-ms)."""
 HEAD_FETCH = 4096
 """The head range prefetched for a file that grew: the loader's check of its first bytes
 (64) and a sniff's first read (4 KiB) are served from it."""
@@ -87,6 +93,11 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
     except ImportError:
         raise RemoteUnavailable(url, protocol) from None
     options = source.STORAGE_OPTIONS if storage_options is None else storage_options
+    if protocol in ("s3", "s3a"):
+        config = options.get("config_kwargs")
+        config = dict(config) if isinstance(config, dict) else {}
+        config.setdefault("max_pool_connections", PARALLEL)
+        options = {**options, "config_kwargs": config}
     try:
         # url_to_fs: the URL's own parts (ssh's host and port) become options too
         fs, _ = fsspec.core.url_to_fs(
@@ -140,6 +151,10 @@ class RemoteSource:
         self._recent: dict[str, list[tuple[int, bytes]]] = {}
         """URL -> (start, bytes) of its recent GETs under the current listing."""
         self._recent_bytes = 0
+        self._pending: dict[str, list[tuple[int, int, Future[bytes]]]] = {}
+        """URL -> (start, end, its GET in flight) of the prefetch: a read of that range waits
+        for it instead of asking again (the loader decodes the first runs while the later
+        ones are still coming)."""
         self._read_end: dict[str, tuple[int, RemoteStat]] = {}
         """URL -> (end of the furthest range read, listing entry then): where the loader's
         next read of the object starts when it grows (the prefetch's guess)."""
@@ -185,6 +200,10 @@ class RemoteSource:
             self.listing = out
             self._recent.clear()
             self._recent_bytes = 0
+            pending, self._pending = self._pending, {}
+        for held in pending.values():
+            for _, _, fut in held:
+                fut.cancel()
         return out
 
     # -- files -------------------------------------------------------------------------------
@@ -202,6 +221,8 @@ class RemoteSource:
         if end <= start:
             return b""
         need = end if need is None else min(need, end)
+        if self._pending:
+            self._settle(url)
         stamp = self.listing.get(url)
         size = stamp.st_size if stamp is not None else None
         for at, buf in self._recent.get(url, ()):
@@ -236,12 +257,27 @@ class RemoteSource:
             self._recent.setdefault(url, []).append((start, data))
             self._recent_bytes += len(data)
 
+    def _settle(self, url: str) -> None:
+        """Wait for the prefetch's GETs of `url` (if any) and keep what they brought; a failed
+        one is forgotten (the read asks again and meets the error itself)."""
+        with self._lock:
+            held = self._pending.pop(url, None)
+        for start, _, fut in held or ():
+            try:
+                data = fut.result()
+            except Exception:  # cancelled, or the store's error: the read asks again
+                continue
+            if isinstance(data, bytes):
+                self._keep(url, start, data)
+
     def prefetch(self, urls: list[str]) -> int:
-        """Fetch in parallel (fsspec's cat_ranges: concurrent on async stores such as s3fs)
-        what reading `urls` is about to need: a new object's first FIRST_FETCH bytes; a grown
-        one's head and the bytes after the furthest range read before. Unchanged objects cost
-        nothing. Errors are left for the read itself to meet and report. Returns the number of
-        ranges fetched."""
+        """Fetch in parallel what reading `urls` is about to need: a new object's first
+        FIRST_FETCH bytes; a grown one's head and the bytes after the furthest range read
+        before. Unchanged objects cost nothing. On an async store (s3fs, gcsfs, adlfs,
+        sshfs) the GETs are started, at most PARALLEL at a time in `urls`' order, and this
+        returns at once: each read waits only for its own (the first runs decode while the
+        rest arrive). Others: one blocking cat_ranges. Errors are left for the read itself
+        to meet and report. Returns the number of ranges asked for."""
         paths: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
@@ -269,6 +305,10 @@ class RemoteSource:
             return 0
         with self._lock:
             self.requests += len(paths)
+        loop = getattr(self.fs, "loop", None) if getattr(self.fs, "async_impl", False) else None
+        if loop is not None and hasattr(self.fs, "_cat_file"):
+            self._start_gets(loop, paths, starts, ends)
+            return len(paths)
         try:
             got = self.fs.cat_ranges(
                 [self.fs_path(u) for u in paths], starts, ends, on_error="return"
@@ -279,6 +319,23 @@ class RemoteSource:
             if isinstance(data, bytes):
                 self._keep(url, lo, data)
         return len(paths)
+
+    def _start_gets(
+        self, loop: asyncio.AbstractEventLoop, urls: list[str], starts: list[int], ends: list[int]
+    ) -> None:
+        """Ranged GETs on fsspec's event loop (its own thread), PARALLEL at a time, FIFO."""
+        gate: list[asyncio.Semaphore] = []
+
+        async def get(path: str, lo: int, hi: int) -> bytes:
+            if not gate:  # made on the loop's thread, shared by this batch
+                gate.append(asyncio.Semaphore(PARALLEL))
+            async with gate[0]:
+                return cast(bytes, await self.fs._cat_file(path, start=lo, end=hi))
+
+        with self._lock:
+            for url, lo, hi in zip(urls, starts, ends, strict=True):
+                fut = asyncio.run_coroutine_threadsafe(get(self.fs_path(url), lo, hi), loop)
+                self._pending.setdefault(url, []).append((lo, hi, fut))
 
     def open(self, url: str) -> IO[bytes]:
         st = self.listing.get(url)
