@@ -481,3 +481,36 @@ def test_jsonl_media_files_read_from_the_bucket(s3, tmp_path: Path) -> None:
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(img.images[0]))), pixels)
     (warning,) = r.warnings
     assert "outside the run directory" in warning.message and warning.line == 2
+
+
+def test_same_size_rewrite_is_read_again_by_its_etag(s3, tmp_path: Path) -> None:
+    """An object rewritten whole with the same size and the same first bytes (S3's times have
+    1 s resolution, and the loader's head check sees no change): the listing's ETag changed,
+    so the run is read again."""
+    from tuiboard.writer import EventWriter
+
+    def write(where: Path, sign: float) -> Path:
+        w = EventWriter(str(where), filename="events.out.tfevents.1.h", start_time=T0)
+        for s in range(50):
+            w.add_scalar("loss", 1.0 if s < 5 else sign * s, s, wall_time=T0 + s)
+        w.close()
+        return where / "events.out.tfevents.1.h"
+
+    first, second = write(tmp_path / "a", 1.0), write(tmp_path / "b", -1.0)
+    assert first.stat().st_size == second.stat().st_size
+    assert first.read_bytes() != second.read_bytes()
+    assert first.read_bytes()[:200] == second.read_bytes()[:200]  # the loader's head check: 64
+    key = "etag/run/events.out.tfevents.1.h"
+    s3.upload_file(str(first), s3.bucket, key)
+    ld = tuiboard.open(f"s3://{s3.bucket}/etag")
+    assert ld.runs[0].scalars("loss").value[5:].tolist() == [float(s) for s in range(5, 50)]
+    etag = ld._roots[0].remote.listing[f"s3://{s3.bucket}/{key}"].etag
+    assert etag
+    s3.upload_file(str(second), s3.bucket, key)
+    ld.refresh()
+    assert ld._roots[0].remote.listing[f"s3://{s3.bucket}/{key}"].etag != etag
+    assert ld.runs[0].scalars("loss").value[5:].tolist() == [-float(s) for s in range(5, 50)]
+    assert ld.runs[0].scalars("loss").step.tolist() == list(range(50))
+    before = ld._roots[0].remote.requests
+    ld.refresh()  # the same ETag again: the listing only
+    assert ld._roots[0].remote.requests - before == 1

@@ -13,8 +13,9 @@ time from that listing (never a HEAD per file), and reads only byte ranges: a fi
 from the loader's remembered offset, in one ranged GET (larger files in a few growing ones).
 Object stores have no append: a writer re-uploads the whole object. Its size grows and its
 first bytes stay the same, so it is read from the offset; one whose first bytes changed is read
-again from scratch (loader.py's FileCursor.head). Known limit: an object rewritten with exactly
-the same size within the store's time resolution (S3: 1 s) is not noticed until it changes again.
+again from scratch (loader.py's FileCursor.head). One rewritten with exactly the same size (and
+perhaps the same time: S3's has 1 s resolution) is known by its ETag/generation from the listing
+(RemoteStat.etag, FileCursor.etag), and its run read again.
 """
 
 from __future__ import annotations
