@@ -340,21 +340,34 @@ def test_store_errors_on_refresh_keep_the_runs_on_screen(s3, tmp_path: Path) -> 
     assert ld.runs == []
 
 
-def test_missing_package_names_the_extra(s3) -> None:
+@pytest.mark.parametrize(
+    "url,module,extra",
+    [
+        ("s3://bucket/logs", "s3fs", "s3"),
+        ("gs://bucket/logs", "gcsfs", "gcs"),
+        ("az://container/logs", "adlfs", "azure"),
+        ("abfs://container/logs", "adlfs", "azure"),
+        ("ssh://host/logs", "sshfs", "ssh"),
+    ],
+)
+def test_missing_package_names_the_extra(url: str, module: str, extra: str) -> None:
+    """Each URL goes to its fsspec package; when that package is missing, every command says
+    in one line which extra installs it (exit 2)."""
     code = (
-        "import sys; sys.modules['s3fs'] = None\n"
+        f"import sys; sys.modules[{module!r}] = None\n"
         "from tuiboard.cli import main\n"
-        "sys.exit(main(['ls', 's3://bucket/logs']))\n"
+        f"sys.exit(main(['ls', {url!r}]))\n"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
-    assert res.stderr == "tuiboard: cannot read s3://bucket/logs: pip install 'tuiboard[s3]'\n"
-    try:
-        import gcsfs  # noqa: F401
-    except ImportError:
-        res = tuiboard_cmd("ls", "gs://bucket/logs")
-        assert res.returncode == 2
-        assert res.stderr == "tuiboard: cannot read gs://bucket/logs: pip install 'tuiboard[gcs]'\n"
+    assert res.stderr == f"tuiboard: cannot read {url}: pip install 'tuiboard[{extra}]'\n"
+
+
+def test_unknown_protocol_is_one_line() -> None:
+    res = tuiboard_cmd("ls", "nosuchproto://bucket/logs")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("tuiboard: nosuchproto://bucket/logs: ")
+    assert len(res.stderr.splitlines()) == 1
 
 
 def test_local_logdir_never_imports_fsspec(tmp_path: Path) -> None:

@@ -43,6 +43,10 @@ EXTRAS = {
     "gcs": "gcs",
     "ssh": "ssh",
     "sftp": "ssh",
+    "az": "azure",
+    "abfs": "azure",
+    "abfss": "azure",
+    "adl": "azure",
 }
 """URL protocol -> tuiboard's pip extra that installs its fsspec package."""
 FIRST_FETCH = 1 << 20
