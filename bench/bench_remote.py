@@ -134,12 +134,53 @@ class _Server:
             self._log.close()
 
 
+def _tensorboard(runs: int, server_seen, server) -> None:  # type: ignore[no-untyped-def]
+    """TensorBoard on the same bucket: its EventMultiplexer (what `tensorboard --logdir
+    s3://... --load_fast=false` runs; RustBoard, its fast loader, reads no s3://) through its
+    own gfile, whose S3 support is boto3 (no TensorFlow needed; S3_ENDPOINT names the store).
+    Timed to the same point as ours: every run's scalars read."""
+    from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
+
+    os.environ["S3_ENDPOINT"] = os.environ["AWS_ENDPOINT_URL"]
+    logging.getLogger("tensorboard").setLevel(logging.ERROR)
+    before, server0, cpu = server_seen(), server.cpu(), time.process_time()
+    t = time.perf_counter()
+    mux = pem.EventMultiplexer(max_reload_threads=os.cpu_count() or 1)
+    mux.AddRunsFromDirectory("s3://bench/logs")
+    mux.Reload()
+    secs = time.perf_counter() - t
+    found = mux.Runs()
+    points = sum(len(mux.Tensors(r, "loss")) for r in found if "loss" in found[r]["tensors"])
+    server_cpu = server.cpu() - server0
+    print(
+        f"TensorBoard {_tb_version()} (EventMultiplexer, {os.cpu_count()} reload threads): "
+        f"{secs:.2f} s, {len(found)}/{runs} runs, {points} points, server saw "
+        f"{server_seen() - before} requests; CPU: ours {time.process_time() - cpu:.2f} s"
+        + (f", server's {server_cpu:.2f} s" if server_cpu >= 0 else "")
+    )
+    before = server_seen()
+    t = time.perf_counter()
+    mux.AddRunsFromDirectory("s3://bench/logs")
+    mux.Reload()
+    print(
+        f"TensorBoard no-change reload: {(time.perf_counter() - t) * 1000:.0f} ms, "
+        f"server saw {server_seen() - before} requests"
+    )
+
+
+def _tb_version() -> str:
+    from tensorboard.version import VERSION
+
+    return str(VERSION)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--runs", type=int, default=1000)
     p.add_argument("--points", type=int, default=200)
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--in-process", action="store_true", help="moto in this process (threads)")
+    p.add_argument("--skip-tb", action="store_true", help="skip TensorBoard's reading")
     args = p.parse_args()
 
     import boto3
@@ -249,6 +290,8 @@ def main() -> int:
             load("first load, no prefetch (one file after another): ")
         finally:
             RemoteSource.prefetch = prefetch  # type: ignore[method-assign]
+        if not args.skip_tb:
+            _tensorboard(args.runs, server_seen, server)
         for w in writers.values():
             w.close()
     server.stop()
