@@ -159,3 +159,35 @@ def test_redact_hides_every_known_secret(monkeypatch: pytest.MonkeyPatch) -> Non
     text = "bad signature for wJalrXUtnFEMI/K7MDENG and opt-s3cr3t and {'token': 'tk-123456'}"
     out = source.redact(text, {"token": "tk-123456", "endpoint_url": "http://x"})
     assert out == "bad signature for *** and *** and {'token': '***'}"
+
+
+@pytest.mark.parametrize(
+    "code,wrapper,reason",
+    [
+        ("ExpiredToken", PermissionError, "credentials expired"),
+        ("InvalidAccessKeyId", PermissionError, "credentials refused"),
+        ("AccessDenied", PermissionError, "access denied"),
+        ("SlowDown", OSError, "throttled"),
+        ("NoSuchBucket", FileNotFoundError, "no such bucket or path"),
+        ("ServiceUnavailable", OSError, "store failing"),
+    ],
+)
+def test_store_errors_are_named_as_s3fs_raises_them(code: str, wrapper: type, reason: str) -> None:
+    """botocore's ClientError for each S3 error code, translated as s3fs does (an OSError
+    subclass raised from it), gives the status line's words."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    from tuiboard.core.remote import error_reason
+
+    response = {"Error": {"Code": code, "Message": "key AKIA/secret-xyz"}}
+    cause = ClientError(response, "ListObjectsV2")  # type: ignore[arg-type]
+    try:
+        try:
+            raise cause
+        except ClientError as e:
+            raise wrapper("something went wrong") from e
+    except OSError as error:
+        assert error_reason(error) == reason
+    down = EndpointConnectionError(endpoint_url="http://127.0.0.1:9/logs")
+    assert error_reason(OSError(str(down))) == "store unreachable"
+    assert error_reason(OSError("odd: secret-xyz"), {"secret": "secret-xyz"}) == "odd: ***"

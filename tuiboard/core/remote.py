@@ -59,8 +59,9 @@ the sniff of a JSONL file, the loader's head check and its first chunk are one G
 each listing (the objects may have changed); past this total, the oldest go first."""
 PARALLEL = 32
 """Requests in flight at most while prefetching (and s3fs's connection pool, unless
---storage-option config_kwargs sets max_pool_connections): botocore's default pool of 10
-made 1,000 reads of a 200 ms store take 20 s (bench/bench_remote.py --latency-ms)."""
+--storage-option config_kwargs sets max_pool_connections): with botocore's default pool of 10,
+1,000 GETs from a store 50 ms away wait 5 s at least (`python bench/bench_remote.py
+--latency-ms 50`: first load 12.5-13.2 s before, 9.5 s with 32 and decoding as they arrive)."""
 HEAD_FETCH = 4096
 """The head range prefetched for a file that grew: the loader's check of its first bytes
 (64) and a sniff's first read (4 KiB) are served from it."""
