@@ -340,21 +340,34 @@ def test_store_errors_on_refresh_keep_the_runs_on_screen(s3, tmp_path: Path) -> 
     assert ld.runs == []
 
 
-def test_missing_package_names_the_extra(s3) -> None:
+@pytest.mark.parametrize(
+    "url,module,extra",
+    [
+        ("s3://bucket/logs", "s3fs", "s3"),
+        ("gs://bucket/logs", "gcsfs", "gcs"),
+        ("az://container/logs", "adlfs", "azure"),
+        ("abfs://container/logs", "adlfs", "azure"),
+        ("ssh://host/logs", "sshfs", "ssh"),
+    ],
+)
+def test_missing_package_names_the_extra(url: str, module: str, extra: str) -> None:
+    """Each URL goes to its fsspec package; when that package is missing, every command says
+    in one line which extra installs it (exit 2)."""
     code = (
-        "import sys; sys.modules['s3fs'] = None\n"
+        f"import sys; sys.modules[{module!r}] = None\n"
         "from tuiboard.cli import main\n"
-        "sys.exit(main(['ls', 's3://bucket/logs']))\n"
+        f"sys.exit(main(['ls', {url!r}]))\n"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 2
-    assert res.stderr == "tuiboard: cannot read s3://bucket/logs: pip install 'tuiboard[s3]'\n"
-    try:
-        import gcsfs  # noqa: F401
-    except ImportError:
-        res = tuiboard_cmd("ls", "gs://bucket/logs")
-        assert res.returncode == 2
-        assert res.stderr == "tuiboard: cannot read gs://bucket/logs: pip install 'tuiboard[gcs]'\n"
+    assert res.stderr == f"tuiboard: cannot read {url}: pip install 'tuiboard[{extra}]'\n"
+
+
+def test_unknown_protocol_is_one_line() -> None:
+    res = tuiboard_cmd("ls", "nosuchproto://bucket/logs")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("tuiboard: nosuchproto://bucket/logs: ")
+    assert len(res.stderr.splitlines()) == 1
 
 
 def test_local_logdir_never_imports_fsspec(tmp_path: Path) -> None:
@@ -405,3 +418,112 @@ def test_storage_option_reaches_fsspec_and_secrets_stay_unprinted(
     assert "Traceback" not in bad.stderr and secret not in bad.stderr + bad.stdout
     assert f"{url}: cannot list" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+
+
+def test_embeddings_read_from_the_bucket(s3, tmp_path: Path) -> None:
+    """A projector run (tensorboardX add_embedding: tensors.tsv, metadata.tsv, sprite.png) and
+    a raw float32 tensor (TensorBoard's binary form): the tensors, metadata and sprite read
+    from the bucket are the ones written."""
+    from tuiboard.core.embeddings import load
+
+    rng = np.random.default_rng(1)
+    mat = rng.normal(size=(30, 5)).astype(np.float32)
+    labels = [f"pt{i}" for i in range(30)]
+    thumbs = rng.random(size=(30, 3, 8, 8)).astype(np.float32)
+    w = SummaryWriter(str(tmp_path / "proj"))
+    w.add_embedding(mat, metadata=labels, label_img=thumbs, global_step=0, tag="words")
+    w.close()
+    raw = rng.normal(size=(12, 4)).astype(np.float32)
+    binary = tmp_path / "bin"
+    binary.mkdir()
+    raw.tofile(binary / "t.bytes")
+    (binary / "projector_config.pbtxt").write_text(
+        'embeddings {\n  tensor_name: "raw"\n  tensor_path: "t.bytes"\n'
+        "  tensor_shape: 12\n  tensor_shape: 4\n}\n"
+    )
+    events = SummaryWriter(str(binary))
+    events.add_scalar("x", 1.0, 0)
+    events.close()
+    upload(s3, tmp_path, "emb")
+    url = f"s3://{s3.bucket}/emb"
+    ld = tuiboard.open(url)
+    proj, bin_run = ld.run("proj"), ld.run("bin")
+    assert proj is not None and bin_run is not None
+    (info,) = proj.embeddings
+    assert info.tensor_path.startswith(f"{url}/proj/")
+    got = load(info)
+    assert got.warnings == ()
+    assert got.tensor is not None and np.array_equal(got.tensor, mat)
+    assert got.metadata is not None and got.metadata.columns[0].values == tuple(labels)
+    (sprite,) = (tmp_path / "proj").rglob("sprite.png")
+    assert got.sprite == sprite.read_bytes()
+    (raw_info,) = bin_run.embeddings
+    got = load(raw_info)
+    assert got.warnings == () and got.tensor is not None
+    assert got.tensor.dtype == np.float32 and np.array_equal(got.tensor, raw)
+    # the command draws from the bucket what it draws from disk
+    plot = tuiboard_cmd("plot", url, "--kind", "embeddings", "--json")
+    assert plot.returncode == 0, plot.stderr
+    local = tuiboard_cmd("plot", str(tmp_path), "--kind", "embeddings", "--json")
+    assert plot.stdout == local.stdout and plot.stdout.strip()
+
+
+def test_jsonl_media_files_read_from_the_bucket(s3, tmp_path: Path) -> None:
+    """A JSONL run's image-file objects name PNGs beside it: read from the bucket; a path
+    leading out of the run's directory is refused there as on disk."""
+    from PIL import Image
+
+    from tuiboard.core.types import IMAGES
+
+    run = tmp_path / "r"
+    (run / "media").mkdir(parents=True)
+    pixels = np.arange(6 * 9 * 3, dtype=np.uint8).reshape(6, 9, 3)
+    Image.fromarray(pixels).save(run / "media" / "a.png")
+    (tmp_path / "secret.png").write_bytes((run / "media" / "a.png").read_bytes())
+    lines = [
+        {"_step": 0, "loss": 1.0, "img": {"_type": "image-file", "path": "media/a.png"}},
+        {"_step": 1, "loss": 0.5, "img": {"_type": "image-file", "path": "../secret.png"}},
+    ]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    upload(s3, tmp_path, "media")
+    r = tuiboard.open(f"s3://{s3.bucket}/media").run("r")
+    assert r is not None
+    (img,) = r.values(IMAGES, "img")
+    assert img.step == 0 and (img.width, img.height) == (9, 6)
+    assert img.images[0] == (run / "media" / "a.png").read_bytes()
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(img.images[0]))), pixels)
+    (warning,) = r.warnings
+    assert "outside the run directory" in warning.message and warning.line == 2
+
+
+def test_same_size_rewrite_is_read_again_by_its_etag(s3, tmp_path: Path) -> None:
+    """An object rewritten whole with the same size and the same first bytes (S3's times have
+    1 s resolution, and the loader's head check sees no change): the listing's ETag changed,
+    so the run is read again."""
+    from tuiboard.writer import EventWriter
+
+    def write(where: Path, sign: float) -> Path:
+        w = EventWriter(str(where), filename="events.out.tfevents.1.h", start_time=T0)
+        for s in range(50):
+            w.add_scalar("loss", 1.0 if s < 5 else sign * s, s, wall_time=T0 + s)
+        w.close()
+        return where / "events.out.tfevents.1.h"
+
+    first, second = write(tmp_path / "a", 1.0), write(tmp_path / "b", -1.0)
+    assert first.stat().st_size == second.stat().st_size
+    assert first.read_bytes() != second.read_bytes()
+    assert first.read_bytes()[:200] == second.read_bytes()[:200]  # the loader's head check: 64
+    key = "etag/run/events.out.tfevents.1.h"
+    s3.upload_file(str(first), s3.bucket, key)
+    ld = tuiboard.open(f"s3://{s3.bucket}/etag")
+    assert ld.runs[0].scalars("loss").value[5:].tolist() == [float(s) for s in range(5, 50)]
+    etag = ld._roots[0].remote.listing[f"s3://{s3.bucket}/{key}"].etag
+    assert etag
+    s3.upload_file(str(second), s3.bucket, key)
+    ld.refresh()
+    assert ld._roots[0].remote.listing[f"s3://{s3.bucket}/{key}"].etag != etag
+    assert ld.runs[0].scalars("loss").value[5:].tolist() == [-float(s) for s in range(5, 50)]
+    assert ld.runs[0].scalars("loss").step.tolist() == list(range(50))
+    before = ld._roots[0].remote.requests
+    ld.refresh()  # the same ETag again: the listing only
+    assert ld._roots[0].remote.requests - before == 1

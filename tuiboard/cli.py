@@ -258,15 +258,23 @@ def _print_warnings(logdir: Logdir) -> None:
 
 
 def _cmd_ls(args: argparse.Namespace) -> int:
-    from tuiboard.export import write_ls
+    from tuiboard.export import store_refused, write_ls
 
     logdir = _open(args.logdirs)
+    if store_refused(logdir, sys.stderr):
+        return 2
     write_ls(logdir, sys.stdout, as_json=args.json)
     return 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from tuiboard.export import export_scalars, export_values, inside_logdir, save_media
+    from tuiboard.export import (
+        export_scalars,
+        export_values,
+        inside_logdir,
+        save_media,
+        store_refused,
+    )
 
     if args.runs:
         from tuiboard.core.query import QueryError
@@ -278,6 +286,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
             print(f"tuiboard export: error: {explain(e, args.runs)}", file=sys.stderr)
             return 2
     logdir = _open(args.logdirs)
+    if store_refused(logdir, sys.stderr):
+        return 2
     if args.save is not None:
         if args.kind not in ("images", "audio"):
             print("tuiboard export: --save takes --kind images or audio", file=sys.stderr)

@@ -152,6 +152,17 @@ def warning_text(w: ReadWarning) -> str:
     return f"{_plain(w.file)}{where}: {_plain(w.message)}"
 
 
+def store_refused(logdir: Logdir, err: IO[str]) -> bool:
+    """When a remote store refused its listing and no run was found anywhere: its warnings as
+    one line each on `err` ("tuiboard: warning: s3://b: cannot list: credentials refused: ..."),
+    and True (the command exits 2 without printing anything else)."""
+    if not logdir.store_errors or logdir.runs:
+        return False
+    for w in logdir.warnings:
+        err.write(f"tuiboard: warning: {warning_text(w)}\n")
+    return True
+
+
 def _jsonable(v: Any) -> Any:
     if isinstance(v, dict):
         return {str(k): _jsonable(x) for k, x in v.items()}

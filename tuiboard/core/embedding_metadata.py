@@ -15,12 +15,12 @@ carriage return is dropped (TensorBoard keeps it in the last column's values).
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from tuiboard.core import source
 from tuiboard.core.types import ReadWarning
 
 MAX_METADATA_BYTES = 256 * 1024 * 1024
@@ -106,11 +106,11 @@ def _js_key_order(keys: list[str]) -> list[str]:
 def read_metadata(path: str, warnings: list[ReadWarning]) -> Metadata | None:
     """metadata.tsv by TensorBoard's frontend rules (module docstring)."""
     try:
-        size = os.path.getsize(path)
+        size = source.stat(path).st_size
         if size > MAX_METADATA_BYTES:
             warnings.append(ReadWarning(file=path, message=f"{size:,} bytes: too large, not read"))
             return None
-        with open(path, "rb") as fh:
+        with source.open_binary(path) as fh:
             raw = fh.read()
     except OSError as e:
         warnings.append(ReadWarning(file=path, message=f"cannot read: {e.strerror or e}"))

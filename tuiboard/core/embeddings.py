@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tuiboard.core import source
 from tuiboard.core.embedding_metadata import Metadata, read_metadata
 from tuiboard.core.types import EmbeddingInfo, ReadWarning
 
@@ -81,8 +82,8 @@ def tensor_estimate(info: EmbeddingInfo) -> tuple[int, int, bool] | None:
     if len(info.shape) == 2:
         return int(info.shape[0]), int(info.shape[1]), True
     try:
-        size = os.path.getsize(info.tensor_path)
-        with open(info.tensor_path, "rb") as fh:
+        size = source.stat(info.tensor_path).st_size
+        with source.open_binary(info.tensor_path) as fh:
             head = fh.read(CHUNK)
     except OSError:
         return None
@@ -165,7 +166,7 @@ def _read_tensor(
     try:
         shape = tensor_estimate(info)
         if shape is None:
-            size = os.path.getsize(path)
+            size = source.stat(path).st_size
             why = "empty tensor file" if size == 0 else "no tensor in its first line"
             warnings.append(ReadWarning(file=path, message=why))
             return None
@@ -177,7 +178,7 @@ def _read_tensor(
             if _refused(path, rows, dims, True, limit, warnings):
                 return None
         if _is_binary(path, info.shape):
-            tensor = np.fromfile(path, dtype=np.float32, count=rows * dims).reshape(rows, dims)
+            tensor = _read_binary(path, rows * dims).reshape(rows, dims)
         else:
             parsed = _read_tsv(path, rows, dims, warnings, progress)
             if parsed is None:
@@ -221,15 +222,23 @@ def _count_rows(path: str) -> int:
     return rows
 
 
+def _read_binary(path: str, count: int) -> np.ndarray:
+    """`count` float32 from the file's start (np.fromfile for a local file; one ranged read
+    of a remote logdir's object)."""
+    if not source.is_url(path):
+        return np.fromfile(path, dtype=np.float32, count=count)
+    return np.frombuffer(source.read_range(path, 0, count * 4), dtype=np.float32)
+
+
 def _is_binary(path: str, declared: tuple[int, ...]) -> bool:
     """TensorBoard reads a tensor file as raw float32 of the declared shape when it is not
     UTF-8 text; we look at its first block and its size."""
     if len(declared) != 2:
         return False
     try:
-        if os.path.getsize(path) != declared[0] * declared[1] * 4:
+        if source.stat(path).st_size != declared[0] * declared[1] * 4:
             return False
-        with open(path, "rb") as fh:
+        with source.open_binary(path) as fh:
             head = fh.read(4096)
     except OSError:
         return False
@@ -245,7 +254,7 @@ def _is_binary(path: str, declared: tuple[int, ...]) -> bool:
 def _lines(path: str) -> Iterator[tuple[bytes, bool]]:
     """Blocks of whole lines (ending in a newline, but maybe the file's last), and whether the
     block is the last."""
-    with open(path, "rb") as fh:
+    with source.open_binary(path) as fh:
         rest = b""
         while True:
             block = fh.read(CHUNK)
@@ -274,7 +283,7 @@ def _read_tsv(
     out = np.empty((rows, dims), dtype=np.float32)
     done = 0
     line_no = 0  # lines before this block
-    size = max(1, os.path.getsize(path))
+    size = max(1, source.stat(path).st_size)
     read = 0
     for block, _ in _lines(path):
         read += len(block)
@@ -364,13 +373,13 @@ def _read_sprite(info: EmbeddingInfo, warnings: list[ReadWarning]) -> bytes | No
         )
         return None
     try:
-        size = os.path.getsize(path)
+        size = source.stat(path).st_size
         if size > MAX_SPRITE_BYTES:
             warnings.append(
                 ReadWarning(file=path, message=f"{fmt_bytes(size)}: sprite too large, not read")
             )
             return None
-        with open(path, "rb") as fh:
+        with source.open_binary(path) as fh:
             return fh.read()
     except OSError as e:
         warnings.append(ReadWarning(file=path, message=f"cannot read: {e.strerror or e}"))

@@ -137,6 +137,9 @@ class FileCursor:
     jsonl_state: jsonl.JsonlState | None = None
     csv_state: csvlog.CsvState | None = None
     wandb_state: wandb.WandbState | None = None
+    etag: str = ""
+    """A remote object's ETag/generation from the listing ("" for a local file): a new one
+    with the same size means the object was rewritten whole."""
     head: bytes = b""
     """The file's first bytes when first read: writers only append, so different first bytes
     under the same inode mean the file was rewritten in place (truncated and written again).
@@ -271,9 +274,14 @@ class RunLoader:
             cur.inode = st.st_ino
             if st.st_mtime > self.data.last_write:
                 self.data.last_write = st.st_mtime
-            unchanged = st.st_size == cur.size and st.st_mtime == cur.mtime
+            etag = getattr(st, "etag", "")  # a remote object's (core/remote.py); local: ""
+            unchanged = st.st_size == cur.size and st.st_mtime == cur.mtime and etag == cur.etag
             if unchanged:
                 continue  # nothing new (an incomplete tail is retried once the file changes)
+            if etag != cur.etag and cur.etag and st.st_size == cur.size:
+                result.reset = True  # rewritten whole with the same size (S3 times are 1 s)
+                return result
+            cur.etag = etag
             if cur.head and _read_head(path, len(cur.head)) != cur.head:
                 result.reset = True
                 return result

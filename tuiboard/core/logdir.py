@@ -34,7 +34,7 @@ from tuiboard.core.loader import (
     preread_small,
     read_in_workers,
 )
-from tuiboard.core.source import is_url
+from tuiboard.core.source import StoreError, is_url
 from tuiboard.core.store import RunData, Scalars, Store
 from tuiboard.core.types import (
     HISTOGRAMS,
@@ -286,6 +286,12 @@ class Logdir:
     @property
     def warnings(self) -> tuple[ReadWarning, ...]:
         return self._warnings
+
+    @property
+    def store_errors(self) -> tuple[StoreError, ...]:
+        """The URL roots whose latest listing failed (core/remote.py): the status line shows
+        them and the watcher backs off while there are any."""
+        return tuple(r.remote.error for r in self._roots if r.remote and r.remote.error)
 
     @property
     def version(self) -> int:

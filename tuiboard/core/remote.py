@@ -13,14 +13,18 @@ time from that listing (never a HEAD per file), and reads only byte ranges: a fi
 from the loader's remembered offset, in one ranged GET (larger files in a few growing ones).
 Object stores have no append: a writer re-uploads the whole object. Its size grows and its
 first bytes stay the same, so it is read from the offset; one whose first bytes changed is read
-again from scratch (loader.py's FileCursor.head). Known limit: an object rewritten with exactly
-the same size within the store's time resolution (S3: 1 s) is not noticed until it changes again.
+again from scratch (loader.py's FileCursor.head). One rewritten with exactly the same size (and
+perhaps the same time: S3's has 1 s resolution) is known by its ETag/generation from the listing
+(RemoteStat.etag, FileCursor.etag), and its run read again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import threading
+import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, cast
@@ -39,6 +43,10 @@ EXTRAS = {
     "gcs": "gcs",
     "ssh": "ssh",
     "sftp": "ssh",
+    "az": "azure",
+    "abfs": "azure",
+    "abfss": "azure",
+    "adl": "azure",
 }
 """URL protocol -> tuiboard's pip extra that installs its fsspec package."""
 FIRST_FETCH = 1 << 20
@@ -49,6 +57,11 @@ RECENT_BYTES = 64 << 20
 """Bytes of recent GETs kept (per source) so the next read of the same range is no request:
 the sniff of a JSONL file, the loader's head check and its first chunk are one GET. Dropped at
 each listing (the objects may have changed); past this total, the oldest go first."""
+PARALLEL = 32
+"""Requests in flight at most while prefetching (and s3fs's connection pool, unless
+--storage-option config_kwargs sets max_pool_connections): with botocore's default pool of 10,
+1,000 GETs from a store 50 ms away wait 5 s at least (`python bench/bench_remote.py
+--latency-ms 50`: first load 12.5-13.2 s before, 9.5 s with 32 and decoding as they arrive)."""
 HEAD_FETCH = 4096
 """The head range prefetched for a file that grew: the loader's check of its first bytes
 (64) and a sniff's first read (4 KiB) are served from it."""
@@ -86,6 +99,11 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
     except ImportError:
         raise RemoteUnavailable(url, protocol) from None
     options = source.STORAGE_OPTIONS if storage_options is None else storage_options
+    if protocol in ("s3", "s3a"):
+        config = options.get("config_kwargs")
+        config = dict(config) if isinstance(config, dict) else {}
+        config.setdefault("max_pool_connections", PARALLEL)
+        options = {**options, "config_kwargs": config}
     try:
         # url_to_fs: the URL's own parts (ssh's host and port) become options too
         fs, _ = fsspec.core.url_to_fs(
@@ -100,8 +118,9 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
     except TypeError as error:  # a storage option the filesystem does not take
         raise source.RemoteUnavailable(f"{url}: bad storage option: {error}") from None
     except OSError as error:  # a filesystem that connects when made (ssh)
-        raise source.RemoteUnavailable(f"cannot open {url}: {_why(error)}") from None
+        raise source.RemoteUnavailable(f"cannot open {url}: {_why(error, options)}") from None
     src = RemoteSource(url.rstrip("/"), protocol, fs)
+    src.options = dict(options)
     source.register(src)
     return src
 
@@ -126,6 +145,11 @@ class RemoteSource:
         """URL -> the object's size and time, from the latest listing (replaced whole)."""
         self.last_found: dict[str, discovery.RunFiles] = {}
         """The runs of the latest listing that succeeded (kept while the store errors)."""
+        self.error: source.StoreError | None = None
+        """Why the latest listing failed (None: it succeeded). The app's status line shows it
+        and the watcher backs off while it is set."""
+        self.options: dict[str, object] = {}
+        """The storage options it was opened with (their secrets are redacted from messages)."""
         self.requests = 0
         """Requests made: one per listing call, one per ranged read."""
         self.list_requests = 0
@@ -133,6 +157,10 @@ class RemoteSource:
         self._recent: dict[str, list[tuple[int, bytes]]] = {}
         """URL -> (start, bytes) of its recent GETs under the current listing."""
         self._recent_bytes = 0
+        self._pending: dict[str, list[tuple[int, int, Future[bytes]]]] = {}
+        """URL -> (start, end, its GET in flight) of the prefetch: a read of that range waits
+        for it instead of asking again (the loader decodes the first runs while the later
+        ones are still coming)."""
         self._read_end: dict[str, tuple[int, RemoteStat]] = {}
         """URL -> (end of the furthest range read, listing entry then): where the loader's
         next read of the object starts when it grows (the prefetch's guess)."""
@@ -178,6 +206,10 @@ class RemoteSource:
             self.listing = out
             self._recent.clear()
             self._recent_bytes = 0
+            pending, self._pending = self._pending, {}
+        for held in pending.values():
+            for _, _, fut in held:
+                fut.cancel()
         return out
 
     # -- files -------------------------------------------------------------------------------
@@ -195,6 +227,8 @@ class RemoteSource:
         if end <= start:
             return b""
         need = end if need is None else min(need, end)
+        if self._pending:
+            self._settle(url)
         stamp = self.listing.get(url)
         size = stamp.st_size if stamp is not None else None
         for at, buf in self._recent.get(url, ()):
@@ -229,12 +263,27 @@ class RemoteSource:
             self._recent.setdefault(url, []).append((start, data))
             self._recent_bytes += len(data)
 
+    def _settle(self, url: str) -> None:
+        """Wait for the prefetch's GETs of `url` (if any) and keep what they brought; a failed
+        one is forgotten (the read asks again and meets the error itself)."""
+        with self._lock:
+            held = self._pending.pop(url, None)
+        for start, _, fut in held or ():
+            try:
+                data = fut.result()
+            except Exception:  # cancelled, or the store's error: the read asks again
+                continue
+            if isinstance(data, bytes):
+                self._keep(url, start, data)
+
     def prefetch(self, urls: list[str]) -> int:
-        """Fetch in parallel (fsspec's cat_ranges: concurrent on async stores such as s3fs)
-        what reading `urls` is about to need: a new object's first FIRST_FETCH bytes; a grown
-        one's head and the bytes after the furthest range read before. Unchanged objects cost
-        nothing. Errors are left for the read itself to meet and report. Returns the number of
-        ranges fetched."""
+        """Fetch in parallel what reading `urls` is about to need: a new object's first
+        FIRST_FETCH bytes; a grown one's head and the bytes after the furthest range read
+        before. Unchanged objects cost nothing. On an async store (s3fs, gcsfs, adlfs,
+        sshfs) the GETs are started, at most PARALLEL at a time in `urls`' order, and this
+        returns at once: each read waits only for its own (the first runs decode while the
+        rest arrive). Others: one blocking cat_ranges. Errors are left for the read itself
+        to meet and report. Returns the number of ranges asked for."""
         paths: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
@@ -262,6 +311,10 @@ class RemoteSource:
             return 0
         with self._lock:
             self.requests += len(paths)
+        loop = getattr(self.fs, "loop", None) if getattr(self.fs, "async_impl", False) else None
+        if loop is not None and hasattr(self.fs, "_cat_file"):
+            self._start_gets(loop, paths, starts, ends)
+            return len(paths)
         try:
             got = self.fs.cat_ranges(
                 [self.fs_path(u) for u in paths], starts, ends, on_error="return"
@@ -272,6 +325,23 @@ class RemoteSource:
             if isinstance(data, bytes):
                 self._keep(url, lo, data)
         return len(paths)
+
+    def _start_gets(
+        self, loop: asyncio.AbstractEventLoop, urls: list[str], starts: list[int], ends: list[int]
+    ) -> None:
+        """Ranged GETs on fsspec's event loop (its own thread), PARALLEL at a time, FIFO."""
+        gate: list[asyncio.Semaphore] = []
+
+        async def get(path: str, lo: int, hi: int) -> bytes:
+            if not gate:  # made on the loop's thread, shared by this batch
+                gate.append(asyncio.Semaphore(PARALLEL))
+            async with gate[0]:
+                return cast(bytes, await self.fs._cat_file(path, start=lo, end=hi))
+
+        with self._lock:
+            for url, lo, hi in zip(urls, starts, ends, strict=True):
+                fut = asyncio.run_coroutine_threadsafe(get(self.fs_path(url), lo, hi), loop)
+                self._pending.setdefault(url, []).append((lo, hi, fut))
 
     def open(self, url: str) -> IO[bytes]:
         st = self.listing.get(url)
@@ -379,8 +449,20 @@ def discover_remote(
     except OSError as error:
         # The runs found last time stay (a store that errors for a while, expired credentials,
         # throttling, must not empty the screen); their files are not read until it lists.
+        before = src.error
+        src.error = source.StoreError(
+            url=src.url,
+            protocol=src.protocol,
+            reason=error_reason(error, src.options),
+            failures=1 if before is None else before.failures + 1,
+            since=time.time() if before is None else before.since,
+        )
         found = dict(src.last_found)
-        return found, [ReadWarning(file=src.url, message=f"cannot list: {_why(error)}")]
+        why = _why(error, src.options)
+        if not why.startswith(src.error.reason):
+            why = f"{src.error.reason}: {why}"
+        return found, [ReadWarning(file=src.url, message=f"cannot list: {why}")]
+    src.error = None
     dirs: dict[str, dict[str, _Entry]] = {src.url: {}}
     for url in listing:
         parent, _, base = url.rpartition("/")
@@ -423,6 +505,47 @@ def _may_read(name: str) -> bool:
     )
 
 
-def _why(error: OSError) -> str:
+def _why(error: OSError, options: dict[str, object] | None = None) -> str:
     text = error.strerror or str(error) or type(error).__name__
-    return " ".join(text.split())[:300]
+    return source.redact(" ".join(text.split()), options)[:300]
+
+
+_REASONS = (
+    (("ExpiredToken", "TokenRefreshRequired", "RequestExpired", "token has expired"),
+     "credentials expired"),
+    (("InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "InvalidClientTokenId",
+      "NoCredentialsError", "Unable to locate credentials", "AuthenticationFailed",
+      "invalid_grant", "Unauthorized", "Permission denied (publickey"),
+     "credentials refused"),
+    (("AccessDenied", "Access Denied", "Forbidden", "AuthorizationFailure", "PermissionError"),
+     "access denied"),
+    (("SlowDown", "Throttl", "TooManyRequests", "RequestLimitExceeded", "Rate exceeded",
+      "ServerBusy", "Too Many Requests"),
+     "throttled"),
+    (("NoSuchBucket", "ContainerNotFound", "bucket does not exist", "FileNotFoundError"),
+     "no such bucket or path"),
+    (("EndpointConnectionError", "Could not connect", "ConnectionRefused", "ClientConnector",
+      "ConnectTimeout", "ConnectionError", "TimeoutError", "timed out", "Connection refused",
+      "Name or service not known"),
+     "store unreachable"),
+    (("InternalError", "ServiceUnavailable", "Service Unavailable", "Internal Server Error"),
+     "store failing"),
+)  # fmt: skip
+"""Words in an error (its type names, its cause's, their messages) -> what the status line
+says; the first match wins, so expired credentials are not reported as merely refused."""
+
+
+def error_reason(error: BaseException, options: dict[str, object] | None = None) -> str:
+    """A few words saying why a store refused (no secret): see _REASONS; anything else is the
+    error's first words, redacted."""
+    chain: list[BaseException] = []
+    e: BaseException | None = error
+    while e is not None and len(chain) < 5 and e not in chain:
+        chain.append(e)
+        e = e.__cause__ or e.__context__
+    text = " ".join(f"{type(x).__name__}: {x}" for x in chain)
+    for words, reason in _REASONS:
+        if any(w in text for w in words):
+            return reason
+    first = str(error) or type(error).__name__
+    return source.redact(" ".join(first.split()), options)[:80]

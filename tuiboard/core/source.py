@@ -2,7 +2,9 @@
 
 Owns: the small interface the loader, discovery and the small-file readers use instead of
 `os.stat` and `open` (`stat`, `open_binary`, `read_range`), the registry of remote roots opened
-by a Logdir, and RemoteUnavailable (a URL whose fsspec package is missing). A local path
+by a Logdir, RemoteUnavailable (a URL whose fsspec package is missing), StoreError (a remote
+root whose listing fails: what the status line says), `retry_delay` (the backoff of a failing
+store) and `redact` (no secret in any message). A local path
 (anything without "://") goes straight to `os.stat` / `open`: no fsspec import, the same calls
 as before this module existed.
 Must not import: textual, rich, fsspec (core/remote.py imports it, and only for a URL).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 import os
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -34,6 +37,71 @@ class FileStat(Protocol):
 class RemoteUnavailable(Exception):
     """A remote logdir that cannot be opened at all: its fsspec package is not installed, or
     its protocol is unknown. The message is one line the user can act on."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreError:
+    """A remote root whose latest listing failed (replaced by None once one succeeds)."""
+
+    url: str
+    protocol: str
+    reason: str
+    """A few words, never a secret: "access denied", "credentials refused", "credentials
+    expired", "throttled", "store unreachable", "no such bucket", or the error's own words."""
+    failures: int
+    """Listings failed in a row (1 for the first)."""
+    since: float
+    """time.time() of the first failure of the row."""
+
+    def describe(self) -> str:
+        """The state in a few words: "s3: access denied" (the app adds when it retries)."""
+        return f"{self.protocol}: {self.reason}"
+
+
+BACKOFF_CAP = 300.0
+"""The longest wait between two listings of a failing store (5 min)."""
+
+
+def retry_delay(base: float, failures: int) -> float:
+    """Seconds until the next listing of a store that failed `failures` times in a row: the
+    usual `base` after the first failure, then doubling (10, 20, 40, ... s), at most
+    BACKOFF_CAP (never less than `base`)."""
+    if failures <= 0:
+        return base
+    return max(base, min(BACKOFF_CAP, base * 2.0 ** min(failures - 1, 32)))
+
+
+_SECRET_WORDS = ("secret", "token", "password", "passwd", "key", "credential", "sas", "sig")
+_SECRET_ENV = (
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AZURE_STORAGE_KEY",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_STORAGE_CONNECTION_STRING",
+    "AZURE_CLIENT_SECRET",
+    "GOOGLE_APPLICATION_CREDENTIALS_JSON",
+)
+
+
+def redact(text: str, options: dict[str, object] | None = None) -> str:
+    """`text` with every secret this process knows replaced by "***": the values of storage
+    options whose name says secret/token/key/password (the command line's and `options`), and
+    the standard secret environment variables of AWS and Azure."""
+    secrets: set[str] = set()
+    for opts in (STORAGE_OPTIONS, options or {}):
+        for name, value in opts.items():
+            if isinstance(value, str) and any(w in name.lower() for w in _SECRET_WORDS):
+                secrets.add(value)
+    for name in _SECRET_ENV:
+        value = os.environ.get(name)
+        if value:
+            secrets.add(value)
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
 
 
 STORAGE_OPTIONS: dict[str, object] = {}

@@ -6,6 +6,9 @@ busy logdir never floods a viewer. Must not import: textual, rich.
 
 inotify sees nothing that other hosts write on NFS, Lustre or GPFS: `poll=SECONDS` re-reads the
 logdir's metadata on a timer instead (a no-change refresh of 1,000 runs costs a few tens of ms).
+A remote root whose listing fails (Logdir.store_errors) is polled less often while it fails:
+the poll interval, then twice it, four times... at most 5 min (source.retry_delay); the first
+listing that succeeds brings the interval back.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from tuiboard.core.logdir import Changes, Logdir
+from tuiboard.core.source import retry_delay
 
 OnChange = Callable[[Changes], None]
 OnProgress = Callable[[int, int], None]
@@ -46,6 +50,8 @@ class Watcher:
         """Guards _pending and _last_emit: resume() flushes from the caller's thread."""
         self._last_emit = 0.0
         self._thread: threading.Thread | None = None
+        self.next_poll: float | None = None
+        """time.time() of the next refresh while polling (the status line's "retrying in")."""
 
     # -- control ---------------------------------------------------------------------------------
 
@@ -107,9 +113,16 @@ class Watcher:
         self._flush(force=True)
 
     def _poll_loop(self, interval: float) -> None:
-        while not self._stop.wait(interval):
+        while not self._stop.wait(self._next_wait(interval)):
             self._offer(self.logdir.refresh())
             self._flush()
+
+    def _next_wait(self, interval: float) -> float:
+        """`interval`, or the backoff of the store that failed most times in a row."""
+        failures = max((e.failures for e in self.logdir.store_errors), default=0)
+        wait = retry_delay(interval, failures)
+        self.next_poll = time.time() + wait
+        return wait
 
     def _watch_loop(self) -> None:
         import watchfiles

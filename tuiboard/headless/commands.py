@@ -519,7 +519,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     _warn_logdir(logdir, sys.stderr)
     missing = _missing_roots(logdir)
     if missing:
-        sys.stderr.write(f"tuiboard check: error: no such logdir: {plain(missing[0])}\n")
+        if not logdir.store_errors:  # a refused store: its warning above said why
+            sys.stderr.write(f"tuiboard check: error: no such logdir: {plain(missing[0])}\n")
         return EXIT_ERROR
     rows, _ = summarizer.rows(logdir, time.time())
     if not rows:

@@ -33,6 +33,7 @@ from tuiboard.core.query import QueryError
 from tuiboard.core.run_filter import RunFilter
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 from tuiboard.dashboards import BY_NAME
+from tuiboard.export import store_refused
 from tuiboard.headless.groups import logdir_groups, spec_from_args
 from tuiboard.headless.plot_args import DEFAULT_HEIGHT, DEFAULT_WIDTH
 from tuiboard.headless.run_query import explain, run_filter
@@ -319,6 +320,8 @@ def plot_main(args: argparse.Namespace) -> int:
         if group is not None and args.kind != "scalars":
             raise PlotUsageError("--group/--group-by draw scalars only")
         logdir = tuiboard.open(*(args.logdirs or ["."]))
+        if store_refused(logdir, sys.stderr):  # a remote store refused: one line, exit 2
+            return EXIT_USAGE
         if dash is not None and dash.plot is not None:
             if chart_width < 20 or args.height < 5:
                 raise PlotUsageError("--width must be at least 20 and --height at least 5")

@@ -129,6 +129,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self._counts: tuple[int, int, int, int] | None = None
         """(store version, runs, runs' warnings, points) as last counted for the status line."""
         self._last_update: float | None = None
+        self._store_shown = ""
+        """The failing store's state as last shown on the status line ("" none)."""
         self._highlighted_run: str | None = None
         self._logs_chosen = False
         """The Logs pane was opened or closed (by `L` or once by itself): never auto-open it."""
@@ -198,6 +200,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
             runs = frozenset(r.name for r in self.logdir.runs)
             self.post_message(StoreChanged(Changes(runs, runs, version=self.logdir.version)))
         self.set_interval(10.0, self._tick, name="ages")
+        self.set_interval(1.0, self._store_tick, name="store-state")
 
     def on_resize(self, event: events.Resize) -> None:
         # At 80 columns the run panel gives room to the charts.
@@ -279,6 +282,24 @@ class TuiboardApp(AppearanceMixin, App[int]):
             return
         self.query_one(RunPanel).sync(self.board.runs(), self.clock(), None)
 
+    def store_state(self) -> str:
+        """The status line's word on a failing remote store: "s3: access denied, retrying in
+        40 s" (no secret: core/remote.py's reasons); "" while every store answers."""
+        errors = self.logdir.store_errors
+        if not errors:
+            return ""
+        text = errors[0].describe()
+        next_poll = self._watcher.next_poll if self._watcher is not None else None
+        if next_poll is not None:
+            left = round(next_poll - time.time())
+            text += f", retrying in {left} s" if left > 0 else ", retrying now"
+        return text
+
+    def _store_tick(self) -> None:
+        """Once a second while a store fails (or just came back): the countdown moves."""
+        if self._store_shown or self.logdir.store_errors:
+            self._update_status()
+
     def _store_counts(self) -> tuple[int, int, int]:
         """(runs, warnings, points) of the store, counted again only when its version moved:
         a pass over every run's series (10,000 runs: ~0.1 s) on each progress message made the
@@ -295,6 +316,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
     def _update_status(self) -> None:
         board = self.board
         n_runs, warnings, points = self._store_counts()
+        self._store_shown = self.store_state()
         self.query_one(StatusBar).show(
             Status(
                 runs=n_runs,
@@ -305,6 +327,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
                 paused=self._paused,
                 warnings=warnings,
                 options=board.options.describe(),
+                store=self._store_shown,
             )
         )
 

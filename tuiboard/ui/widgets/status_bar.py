@@ -1,4 +1,5 @@
-"""The status line: runs, points, loading progress, last update, live/paused, warnings, options.
+"""The status line: runs, points, loading progress, last update, live/paused, a failing remote
+store, warnings, options.
 
 Owns: `StatusBar`, a one-line Static the app feeds with plain values (no store access).
 Must not import: tuiboard.core, tuiboard.render.
@@ -38,6 +39,8 @@ class Status:
     paused: bool = False
     warnings: int = 0
     options: str = ""
+    store: str = ""
+    """A failing remote store: "s3: access denied, retrying in 40 s" ("" when all is well)."""
 
 
 class StatusBar(Static):
@@ -54,6 +57,9 @@ class StatusBar(Static):
             text.append("⏸ paused", style="bold yellow")
         else:
             text.append("● live", style="green")
+        if status.store:
+            text.append(" · ")
+            text.append(f"⚠ {status.store}", style="bold red")
         text.append(f" · {status.shown}/{status.runs} runs · {compact_count(status.points)} pts")
         if status.warnings:
             text.append(" · ")
