@@ -287,6 +287,7 @@ class TuiboardApp(App[int]):
                 last_update=self._last_update,
                 paused=self._paused,
                 warnings=warnings,
+                groups=board.grouping.describe(board.visible_runs()),
                 options=board.options.describe(),
             )
         )

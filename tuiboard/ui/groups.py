@@ -105,6 +105,13 @@ class GroupState:
             self._groups_key = key
         return self._groups
 
+    def describe(self, visible: Sequence[str]) -> str:
+        """`2 groups by seed=\\d+` for the status line; "" when runs are not grouped."""
+        if self.spec is None:
+            return ""
+        n = len(self.groups(visible))
+        return f"{n} group{'s' if n != 1 else ''} by {self.spec.describe()}"
+
     def group_of(self, run: str, visible: Sequence[str]) -> Group | None:
         return next((g for g in self.groups(visible) if run in g.runs), None)
 

@@ -1,4 +1,5 @@
-"""The status line: runs, points, loading progress, last update, live/paused, warnings, options.
+"""The status line: runs, points, loading progress, last update, live/paused, warnings, run
+groups, options.
 
 Owns: `StatusBar`, a one-line Static the app feeds with plain values (no store access).
 Must not import: tuiboard.core, tuiboard.render.
@@ -37,6 +38,8 @@ class Status:
     """Unix time of the last store change applied (None: nothing yet)."""
     paused: bool = False
     warnings: int = 0
+    groups: str = ""
+    """How the shown runs are grouped (`2 groups by seed=\\d+`); "" when they are not."""
     options: str = ""
 
 
@@ -58,6 +61,9 @@ class StatusBar(Static):
         if status.warnings:
             text.append(" · ")
             text.append(f"⚠ {status.warnings}", style="yellow")
+        if status.groups:
+            text.append(" · ")
+            text.append(status.groups, style="bold")
         if status.options:
             text.append(f" · {status.options}", style="dim")
         text.append(" · ? help", style="dim")
