@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tuiboard.core.aggregate import BAND_LABELS, BANDS, CENTRES, aggregate
-from tuiboard.core.grouping import Group, GroupSpec, group_runs, key_function, settings_lookup
+from tuiboard.core.grouping import (
+    Group,
+    GroupSpec,
+    arrange,
+    group_runs,
+    key_function,
+    settings_lookup,
+)
 from tuiboard.render.chart import ChartSeries
 from tuiboard.render.group_series import group_label
 from tuiboard.ui.series import PreparedSeries
@@ -176,25 +183,17 @@ def grouped_lines(
     """A chart's lines with its groups aggregated (but expanded ones), each group at its
     first run's place, in run order; and how many runs drawn as themselves (ungrouped or
     expanded) were left out, past the first `cap` of them (None: none is)."""
-    groups = state.groups(visible)
-    expanded = state.expanded
-    group_of = {run: g for g in groups if g.name not in expanded for run in g.runs}
     by_run = {p.run: (p, s) for p, s in zip(prepared, series, strict=True)}
     out: list[Line] = []
-    placed: set[str] = set()
     alone = 0
-    for p, s in zip(prepared, series, strict=True):
-        g = group_of.get(p.run)
+    for g, names in arrange([p.run for p in prepared], state.groups(visible), state.expanded):
         if g is None:
             alone += 1
             if cap is not None and alone > cap:
                 continue
+            p, s = by_run[names[0]]
             ones = np.ones(s.y.shape[0])
             out.append((p.run, p.run, p.run, p, s, (p.value, p.smoothed, s.y, s.y, ones)))
             continue
-        if g.name in placed:
-            continue
-        placed.add(g.name)
-        members = [by_run[r] for r in g.runs if r in by_run]
-        out.append(state.line(tag, g, members, options))
+        out.append(state.line(tag, g, [by_run[r] for r in names], options))
     return out, 0 if cap is None else max(0, alone - cap)
