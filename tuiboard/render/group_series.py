@@ -35,6 +35,19 @@ def group_label(name: str, runs: int) -> str:
     return f"{name} ({runs} run{'s' if runs != 1 else ''})"
 
 
+def group_chart_series(name: str, runs: int, color: str, agg: Aggregate) -> ChartSeries:
+    """A group's line as a chart draws it: the aggregate's centre over its band, labelled
+    `name (N runs)`, in `color` (its first run's)."""
+    return ChartSeries(
+        label=group_label(name, runs),
+        color=color,
+        x=agg.x,
+        y=agg.centre,
+        lower=agg.lo,
+        upper=agg.hi,
+    )
+
+
 def describe_spec(spec: GroupSpec) -> str:
     """`mean, band min-max`: what a group's line and band are."""
     return f"{spec.centre}, band {BAND_LABELS[spec.band]}"
@@ -57,14 +70,7 @@ def grouped_series(
             continue
         members = [by_run[r] for r in names]
         agg = aggregate([(m.x, m.y) for m in members], spec.centre, spec.band)
-        line = ChartSeries(
-            label=group_label(g.name, len(members)),
-            color=members[0].color,
-            x=agg.x,
-            y=agg.centre,
-            lower=agg.lo,
-            upper=agg.hi,
-        )
+        line = group_chart_series(g.name, len(members), members[0].color, agg)
         out.append(GroupLine(g, names, agg, line))
     return out
 

@@ -30,7 +30,7 @@ from tuiboard.core.grouping import (
     settings_lookup,
 )
 from tuiboard.render.chart import ChartSeries
-from tuiboard.render.group_series import group_label
+from tuiboard.render.group_series import group_chart_series
 from tuiboard.ui.series import PreparedSeries
 
 if TYPE_CHECKING:
@@ -154,14 +154,7 @@ class GroupState:
         else:
             step = np.full(agg.x.shape[0], NO_STEP, dtype=np.int64)
         first, first_series = members[0]
-        series = ChartSeries(
-            label=group_label(group.name, len(members)),
-            color=first_series.color,
-            x=agg.x,
-            y=agg.centre,
-            lower=agg.lo,
-            upper=agg.hi,
-        )
+        series = group_chart_series(group.name, len(members), first_series.color, agg)
         nan = np.full(agg.x.shape[0], np.nan)
         prepared = PreparedSeries(first.run, tag, agg.x, step, nan, raw_centre, agg.centre)
         columns = (raw_centre, agg.centre, agg.lo, agg.hi, agg.count.astype(np.float64))
