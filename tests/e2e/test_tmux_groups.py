@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-import shlex
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,8 +45,6 @@ def braille_styles(screen: str) -> set[str]:
 
 
 def test_g_groups_seeds_shows_bands_and_ungroups(tmp_path: Path, tmux: Tmux) -> None:
-    exe = shutil.which("tuiboard")
-    assert exe, "install the package (pip install -e .) so the tuiboard command exists"
     logs = tmp_path / "logs"
     for lr in (0.1, 0.01):
         for seed in range(3):
@@ -57,14 +53,7 @@ def test_g_groups_seeds_shows_bands_and_ungroups(tmp_path: Path, tmux: Tmux) -> 
                     noise = 0.05 * math.sin(step * (seed + 1))
                     w.add_scalar("loss", math.exp(-lr * step) + noise, step, walltime=T0 + step)
     status_file = tmp_path / "status"
-    command = (
-        f"env -u COLUMNS -u LINES {shlex.quote(exe)} {shlex.quote(str(logs))}; "
-        f"echo $? > {shlex.quote(str(status_file))}"
-    )
-    tmux.run(
-        "new-session", "-d", "-s", tmux.session, "-x", "140", "-y", "40",
-        "-e", "TERM=xterm-256color", command,
-    )  # fmt: skip
+    tmux.launch([str(logs)], status_file, (140, 40))
     tmux.wait_for(lambda s: "6/6 runs ·" in s and "loss" in s)
     assert "group" not in tmux.screen()
 
@@ -88,8 +77,4 @@ def test_g_groups_seeds_shows_bands_and_ungroups(tmp_path: Path, tmux: Tmux) -> 
     tmux.run("send-keys", "-t", tmux.session, "C-u", "Enter")
     tmux.wait_for(lambda s: "6/6 runs ·" in s and "groups by" not in s and "Group runs" not in s)
 
-    tmux.run("send-keys", "-t", tmux.session, "q")
-    deadline = time.monotonic() + 10
-    while not status_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert status_file.read_text().strip() == "0"
+    assert tmux.quit(status_file) == "0"
