@@ -7,25 +7,18 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from tensorboardX import SummaryWriter
 
+from tests.e2e import test_tmux
 from tests.e2e.test_tmux import T0, Tmux
+
+tmux = test_tmux.tmux
+"""The tmux fixture (a private tmux server per test)."""
 
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
 BRAILLE = re.compile(r"[\u2801-\u28ff]")
-
-
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    assert shutil.which("tmux"), "the e2e test needs tmux (apt-get install tmux)"
-    t = Tmux()
-    yield t
-    t.kill()
 
 
 def braille_styles(screen: str) -> set[str]:
