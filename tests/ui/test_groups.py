@@ -200,6 +200,9 @@ async def test_status_line_says_runs_are_grouped(seeds_root: Path) -> None:
         assert "group" not in str(bar.render())
         await group_by(pilot, app, r"seed=\d+")
         assert "2 groups by seed=\\d+" in str(bar.render())
+        # The run panel's group list heads with the line and band (a narrow panel cuts the end).
+        head = app.query_one(GroupList).get_option_at_index(0).prompt
+        assert str(head).startswith("groups mean, band min-max · seed=")
         await pilot.press("g")
         await pilot.pause()
         await pilot.press("ctrl+a", "ctrl+k", "enter")

@@ -336,7 +336,9 @@ class TuiboardApp(App[int]):
         widget = self.query_one(GroupList)
         widget.display = grouping.active
         if grouping.spec is not None:
-            title = f"{grouping.spec.describe()} · {describe_spec(grouping.spec)}"
+            # The line and band first: the status line names the grouping, a narrow panel cuts
+            # the end of this one.
+            title = f"{describe_spec(grouping.spec)} · {grouping.spec.describe()}"
             groups = grouping.groups(self.board.visible_runs())
             widget.show_groups(title, groups, grouping.expanded)
 
