@@ -121,7 +121,7 @@ def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
         ("hparams", ("2/2 rows", "success", "arch")),
         ("graph", ("op graph · 18 nodes", "▶ Net", "IO Node")),
         ("audio", ("sound/tone", "am/cnn", "0.50 s · 8000 Hz · mono", "⣿")),
-        ("mesh", ("cloud", "am/tf2", "300 vertices · points")),
+        ("mesh", ("cloud", "am/tf2", "300 vertices")),  # at 160 cols: "300 vertices · po…"
         ("embeddings", ("small:00003", "PCA centred", "colour label")),
         ("custom_scalars", ("Losses", "all losses", "Matches (6)", "invalid regex")),
     ],
