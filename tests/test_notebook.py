@@ -127,6 +127,26 @@ def test_the_magic_shows_each_run_and_chart_as_escaped_html(
     assert 'style="color: #' in page  # the runs' colours
 
 
+def test_each_braille_character_is_one_monospace_cell(
+    shell: InteractiveShell, tmp_path: Path
+) -> None:
+    """The <pre>'s fonts have no braille (DejaVu Sans Mono, Menlo, Consolas), so the browser
+    draws it from a wider font (DejaVu Sans: 1500 units a glyph, the mono cell is 1233); each
+    braille character must be boxed to one `1ch` cell or a chart's rows run past its axis.
+    The text itself is unchanged."""
+    _write_runs(tmp_path)
+    with capture_output() as cap:
+        shell.run_line_magic("tuiboard", f"{tmp_path} --columns 2")
+    page = cap.outputs[0].data["text/html"]
+    assert "font-family:" in page and "monospace" in page
+    cell = re.compile('<span style="display:inline-block;width:1ch">([\u2800-\u28ff])</span>')
+    boxed = cell.findall(page)
+    assert boxed, "no braille drawn"
+    assert not re.search("[\u2800-\u28ff]", cell.sub("", page)), "a braille character unboxed"
+    plain = _plain(page)
+    assert len(re.findall("[\u2800-\u28ff]", plain)) == len(boxed)
+
+
 def test_tags_choose_the_charts_and_columns(shell: InteractiveShell, tmp_path: Path) -> None:
     _write_runs(tmp_path)
     with capture_output() as cap:

@@ -39,6 +39,13 @@ _HTML_FORMAT = (
     "'Courier New',monospace\">{code}</pre>"
 )
 """Rich's export as one <pre> (no <html>/<style>), on the dark background the palette is for."""
+_BRAILLE = re.compile("([\u2800-\u28ff])")
+_CELL = r'<span style="display:inline-block;width:1ch">\1</span>'
+"""A braille character boxed to one cell of the <pre>'s monospace font (`1ch`). Few monospace
+fonts have braille (DejaVu Sans Mono, Menlo, Consolas, Courier New have none), so a browser
+takes it from another font with its own width (DejaVu Sans: 1500 units where DejaVu Sans Mono's
+cell is 1233; Apple Braille on macOS), and without the box every chart row would run past its
+axis and the charts beside it. A terminal has a grid; the browser needs one per glyph."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +173,12 @@ def _console(width: int, color: bool, record: bool = False) -> Any:
 
 
 def to_html(renderable: RenderableType, width: int) -> str:
-    """The renderable as one <pre> of inline-styled spans (Rich escapes the text)."""
+    """The renderable as one <pre> of inline-styled spans (Rich escapes the text), each braille
+    character boxed to one cell (_CELL)."""
     console = _console(width, color=True, record=True)
     console.print(renderable, crop=False)
-    return str(console.export_html(inline_styles=True, code_format=_HTML_FORMAT))
+    page = str(console.export_html(inline_styles=True, code_format=_HTML_FORMAT))
+    return _BRAILLE.sub(_CELL, page)
 
 
 def to_text(renderable: RenderableType, width: int, color: bool) -> str:

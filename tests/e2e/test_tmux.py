@@ -44,6 +44,36 @@ class Tmux:
             time.sleep(0.1)
         raise AssertionError(f"screen never matched; last screen:\n{text}")
 
+    def launch(
+        self,
+        args: list[str],
+        status_file: Path,
+        size: tuple[int, int],
+        term: str = "xterm-256color",
+    ) -> None:
+        """The installed `tuiboard ARGS` in a new session of `size` (columns, lines); its exit
+        status goes to `status_file`. COLUMNS/LINES are dropped: the test process's environment
+        holds 80x24 (pytest's), which Textual would take over the pane's real size."""
+        exe = shutil.which("tuiboard")
+        assert exe, "install the package (pip install -e .) so the tuiboard command exists"
+        command = (
+            f"env -u COLUMNS -u LINES {shlex.join([exe, *args])}; "
+            f"echo $? > {shlex.quote(str(status_file))}"
+        )
+        width, height = size
+        self.run(
+            "new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
+            "-e", f"TERM={term}", command,
+        )  # fmt: skip
+
+    def quit(self, status_file: Path) -> str:
+        """Press q; the app's exit status ("" if it did not exit within 10 s)."""
+        self.run("send-keys", "-t", self.session, "q")
+        deadline = time.monotonic() + 10
+        while not status_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return status_file.read_text().strip() if status_file.exists() else ""
+
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
@@ -57,22 +87,14 @@ def tmux() -> Iterator[Tmux]:
 
 
 def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
-    exe = shutil.which("tuiboard")
-    assert exe, "install the package (pip install -e .) so the tuiboard command exists"
     logs = tmp_path / "logs"
     with SummaryWriter(str(logs / "run1"), flush_secs=1) as w:
         for i in range(5):
             w.add_scalar("loss", 1.0 / (i + 1), i, walltime=T0 + i)
     status_file = tmp_path / "status"
-    command = (
-        f"{shlex.quote(exe)} {shlex.quote(str(logs))}; echo $? > {shlex.quote(str(status_file))}"
-    )
     env_term = os.environ.get("TERM") or "xterm-256color"
-    tmux.run(
-        "new-session", "-d", "-s", tmux.session, "-x", "120", "-y", "36",
-        "-e", f"TERM={env_term if env_term != 'dumb' else 'xterm-256color'}",
-        command,
-    )  # fmt: skip
+    term = env_term if env_term != "dumb" else "xterm-256color"
+    tmux.launch([str(logs)], status_file, (120, 36), term)
     tmux.wait_for(lambda s: "1/1 runs" in s and "loss" in s)
     # Scalars only: the tabs are Scalars and Overview (a tab shows once a run has its kind).
     tmux.run("send-keys", "-t", tmux.session, "2")  # the overview table: one row per series
@@ -87,11 +109,7 @@ def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
     screen = tmux.wait_for(lambda s: "4321.5" in s and "1/1 runs" in s)
     assert all(len(line) <= 80 for line in screen.splitlines())
 
-    tmux.run("send-keys", "-t", tmux.session, "q")
-    deadline = time.monotonic() + 10
-    while not status_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert status_file.read_text().strip() == "0"
+    assert tmux.quit(status_file) == "0"
 
 
 @pytest.mark.parametrize(
@@ -103,7 +121,7 @@ def test_live_point_resize_and_quit(tmp_path: Path, tmux: Tmux) -> None:
         ("hparams", ("2/2 rows", "success", "arch")),
         ("graph", ("op graph · 18 nodes", "▶ Net", "IO Node")),
         ("audio", ("sound/tone", "am/cnn", "0.50 s · 8000 Hz · mono", "⣿")),
-        ("mesh", ("cloud", "am/tf2", "300 vertices · points")),
+        ("mesh", ("cloud", "am/tf2", "300 vertices")),  # at 160 cols: "300 vertices · po…"
         ("embeddings", ("small:00003", "PCA centred", "colour label")),
         ("custom_scalars", ("Losses", "all losses", "Matches (6)", "invalid regex")),
     ],
@@ -118,8 +136,6 @@ def test_tab_opens_each_dashboard(
         write_media_runs,
     )
 
-    exe = shutil.which("tuiboard")
-    assert exe, "install the package (pip install -e .) so the tuiboard command exists"
     logs = tmp_path / "logs"
     if tab == "custom_scalars":
         write_custom_scalars_runs(logs)
@@ -138,17 +154,6 @@ def test_tab_opens_each_dashboard(
     if tab == "embeddings":
         write_embedding_runs(logs / "projector")
     status_file = tmp_path / "status"
-    command = (
-        f"{shlex.quote(exe)} --logdir {shlex.quote(str(logs))} --tab {tab}; "
-        f"echo $? > {shlex.quote(str(status_file))}"
-    )
-    tmux.run(
-        "new-session", "-d", "-s", tmux.session, "-x", "160", "-y", "45",
-        "-e", "TERM=xterm-256color", command,
-    )  # fmt: skip
+    tmux.launch(["--logdir", str(logs), "--tab", tab], status_file, (160, 45))
     tmux.wait_for(lambda s: all(word in s for word in shows))
-    tmux.run("send-keys", "-t", tmux.session, "q")
-    deadline = time.monotonic() + 10
-    while not status_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert status_file.read_text().strip() == "0"
+    assert tmux.quit(status_file) == "0"

@@ -4,15 +4,26 @@ aggregation."""
 
 from __future__ import annotations
 
+import io
 import json
+import signal
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tensorboardX import SummaryWriter
 
+import tuiboard
 from tests.group_runs import ema_loop, reference, write_seeds
 from tests.reference import accumulate
 from tuiboard.cli import main
+from tuiboard.core.grouping import GroupSpec
+from tuiboard.headless.commands import GroupView, Monitor
+from tuiboard.headless.summary import Summarizer
 from tuiboard.render.chart import ChartOptions, ChartSeries, render_chart
 from tuiboard.render.theme import default_theme
 
@@ -136,9 +147,75 @@ def test_group_usage_errors(seeds: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["plot", str(seeds), "--group", "("]) == 2
     assert main(["plot", str(seeds), "--group", "x", "--kind", "histograms"]) == 2
     assert main(["summary", str(seeds), "--group-by", " , "]) == 2
-    assert main(["summary", str(seeds), "--group", "x", "--watch", "1"]) == 2
+    assert main(["summary", str(seeds), "--group", "x", "--watch", "-1"]) == 2
     with pytest.raises(SystemExit):
         main(["plot", str(seeds), "--group", "x", "--group-by", "lr"])
     with pytest.raises(SystemExit):
         main(["summary", str(seeds), "--group", "x", "--band", "ci"])
     capsys.readouterr()
+
+
+def test_summary_group_watch_piped_prints_a_block_when_a_group_changed(tmp_path: Path) -> None:
+    """A new block only when a group's row changed (a new point in one run), as `--watch`
+    does for runs."""
+    write_seeds(tmp_path, seeds=2)
+    ld = tuiboard.open(str(tmp_path))
+    mon = Monitor(ld, Summarizer())
+    out = io.StringIO()
+    view = GroupView(out, "name", ld, GroupSpec(pattern=r"seed=\d+"))
+    for now in (1.0, 2.0, 3.0):
+        rows, tags, _ = mon.tick(now)
+        view.show(rows, tags, now)
+    assert out.getvalue().count("# ") == 1
+    with SummaryWriter(str(tmp_path / "lr=0.1_seed=0"), filename_suffix=".more") as w:
+        w.add_scalar("loss", 123.0, 5000)
+    ld.refresh()
+    rows, tags, _ = mon.tick(4.0)
+    view.show(rows, tags, 4.0)
+    blocks = [b.splitlines() for b in out.getvalue().split("\n\n") if b]
+    assert len(blocks) == 2
+    assert [line.split()[0] for line in blocks[1][1:]] == ["GROUP", "lr=0.01_*", "lr=0.1_*"]
+    others = [tb_loss(tmp_path, "lr=0.1_seed=1")[1][-1], 123.0]
+    new = next(line for line in blocks[1] if line.startswith("lr=0.1_*"))
+    assert " 5000 " in new  # STEP: the largest last step
+    assert f"{np.mean(others):.6g} [{min(others):.6g}, {max(others):.6g}]" in new
+
+
+def test_summary_group_watch_json_process(tmp_path: Path) -> None:
+    """`tuiboard summary --group --watch --json` as a real process: a line per group, then the
+    line of the group whose run got a new point (only that one), and ctrl+c ends it (130)."""
+    write_seeds(tmp_path / "logs", seeds=2)
+    first_step = max(tb_loss(tmp_path / "logs", f"lr=0.01_seed={s}")[0][-1] for s in (0, 1))
+    cmd = [sys.executable, "-m", "tuiboard", "summary", str(tmp_path / "logs")]
+    cmd += ["--group", r"seed=\d+", "--json", "--watch", "0.2", "--poll", "0.1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")))  # type: ignore[union-attr]
+    reader.start()
+
+    def wait_lines(n: int) -> None:
+        deadline = time.monotonic() + 30
+        while len(lines) < n and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert len(lines) >= n, proc.stderr.read() if proc.poll() is not None else lines  # type: ignore[union-attr]
+
+    try:
+        wait_lines(2)
+        with SummaryWriter(str(tmp_path / "logs" / "lr=0.01_seed=1"), filename_suffix=".x") as w:
+            w.add_scalar("loss", 7.5, 9000)
+        wait_lines(3)
+        time.sleep(1.0)  # more ticks: nothing else changed, nothing more is printed
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=30)
+        reader.join(timeout=10)
+    assert code == 130
+    rows = [json.loads(line) for line in lines]
+    assert [r["group"] for r in rows] == ["lr=0.01_*", "lr=0.1_*", "lr=0.01_*"]
+    assert rows[0]["last_step"] == first_step
+    assert rows[2]["last_step"] == 9000
+    lasts = [tb_loss(tmp_path / "logs", "lr=0.01_seed=0")[1][-1], 7.5]
+    got = rows[2]["tags"]["loss"]["last"]
+    assert (got["centre"], got["lo"], got["hi"]) == pytest.approx(
+        (np.mean(lasts), min(lasts), max(lasts)), rel=1e-12
+    )

@@ -188,3 +188,23 @@ async def test_runs_outside_groups_are_capped_and_said_so(
         chart = next(c for c in app.query(ScalarChart) if c.tag == "loss")
         text = chart.draw(80, 20).plain
         assert "first 2 runs outside groups drawn, 1 left out" in text
+
+
+async def test_status_line_says_runs_are_grouped(seeds_root: Path) -> None:
+    """With groups on, the status line says so (how many, by what); ungrouped, it doesn't."""
+    from tuiboard.ui.widgets.status_bar import StatusBar
+
+    async with make_app(tuiboard.open(str(seeds_root))).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        bar = app.query_one(StatusBar)
+        assert "group" not in str(bar.render())
+        await group_by(pilot, app, r"seed=\d+")
+        assert "2 groups by seed=\\d+" in str(bar.render())
+        # The run panel's group list heads with the line and band (a narrow panel cuts the end).
+        head = app.query_one(GroupList).get_option_at_index(0).prompt
+        assert str(head).startswith("groups mean, band min-max · seed=")
+        await pilot.press("g")
+        await pilot.pause()
+        await pilot.press("ctrl+a", "ctrl+k", "enter")
+        await pilot.pause()
+        assert "group" not in str(bar.render())

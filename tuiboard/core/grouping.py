@@ -1,7 +1,8 @@
 """Which runs form a group: by a regex on the run name, or by config keys (W&B's "group by").
 
 Owns: `GroupSpec` (how to group and aggregate, parsed from what the user types), `Group` (a
-group's name and its runs), `group_runs`, `regex_key`, `config_key`.
+group's name and its runs), `group_runs`, `regex_key`, `config_key`, and `arrange` (what a
+chart draws in which order: runs alone and groups).
 Must not import: textual, rich, tuiboard.render, tuiboard.ui.
 
 By regex (`--group 'seed=\\d+'`): every match of the regex in the run name is cut out (when the
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -149,6 +150,27 @@ def group_runs(names: Sequence[str], key_of: Callable[[str], str | None]) -> lis
         if key is not None:
             members.setdefault(key, []).append(name)
     return [Group(key, tuple(runs)) for key, runs in members.items()]
+
+
+def arrange(
+    runs: Sequence[str], groups: Sequence[Group], expanded: Collection[str] = ()
+) -> list[tuple[Group | None, tuple[str, ...]]]:
+    """What a chart of `runs` draws, in order: `(None, (run,))` for a run drawn as itself (no
+    group takes it, or its group is in `expanded`), `(group, its runs among runs)` for a group
+    drawn as one line, at its first run's place. The chart (render/group_series.py) and the
+    app's charts (ui/groups.py) both draw in this order."""
+    group_of = {run: g for g in groups if g.name not in expanded for run in g.runs}
+    present = set(runs)
+    out: list[tuple[Group | None, tuple[str, ...]]] = []
+    placed: set[str] = set()
+    for run in runs:
+        g = group_of.get(run)
+        if g is None:
+            out.append((None, (run,)))
+        elif g.name not in placed:
+            placed.add(g.name)
+            out.append((g, tuple(r for r in g.runs if r in present)))
+    return out
 
 
 def key_function(

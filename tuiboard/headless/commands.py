@@ -5,7 +5,8 @@ Owns: `add_parsers` and `HANDLERS` (cli.py plugs them in), Monitor (one tick of 
 at a time plus the alerts of the transitions since the previous tick) and the three ways a watch
 is shown: a Rich live table on a terminal, a new plain block when piped (only when a run's data
 or status changed, so a log does not grow while nothing happens), and JSON lines (a run's line
-again each time its data or status changes). Must not import: textual.
+again each time its data or status changes); GroupView does the same for `--group`.
+Must not import: textual.
 
 Exit codes: summary and compare exit 0, or 2 on a usage/input error; check's are in check.py.
 """
@@ -271,9 +272,9 @@ def print_summary(
         out.write(line + "\n")
 
 
-def print_group_summary(
-    logdir: Logdir, spec: GroupSpec, rows: list[Row], tags: list[str], out: TextIO, *, as_json: bool
-) -> None:
+def group_summary_lines(
+    logdir: Logdir, spec: GroupSpec, rows: list[Row], tags: list[str], *, as_json: bool
+) -> list[str]:
     """`summary --group`: one row per group (headless/groups.py), JSON lines with --json."""
     from tuiboard.headless.groups import (
         group_json_lines,
@@ -286,11 +287,8 @@ def print_group_summary(
     chosen = [r for r in logdir.runs if r.name in {row.name for row in rows}]
     grouped = group_rows(rows, logdir_groups(spec, chosen, logdir.runs), spec)
     if as_json:
-        for line in group_json_lines(grouped, spec, json_number):
-            out.write(line + "\n")
-        return
-    for line in group_plain_lines(grouped, tags, spec, plain):
-        out.write(line + "\n")
+        return list(group_json_lines(grouped, spec, json_number))
+    return group_plain_lines(grouped, tags, spec, plain)
 
 
 # --- summary ------------------------------------------------------------------------------------
@@ -316,8 +314,6 @@ def cmd_summary(args: argparse.Namespace) -> int:
         spec = spec_from_args(args)
     except ValueError as e:
         raise UsageError(str(e)) from None
-    if spec is not None and args.watch is not None:
-        raise UsageError("--group/--group-by do not work with --watch (yet)")
     if args.on_alert and args.watch is None:
         raise UsageError("--on-alert needs --watch (alerts fire on changes seen while watching)")
     if args.watch is not None and args.watch <= 0:
@@ -328,9 +324,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     out = sys.stdout
     terminal = out.isatty()
-    if spec is not None:
+    if spec is not None and args.watch is None:
         rows, tags = summarizer.rows(logdir, time.time())
-        print_group_summary(logdir, spec, _sorted(rows, args.sort), tags, out, as_json=args.json)
+        rows = _sorted(rows, args.sort)
+        for line in group_summary_lines(logdir, spec, rows, tags, as_json=args.json):
+            out.write(line + "\n")
         return 0
     if args.watch is None:
         rows, tags = summarizer.rows(logdir, time.time())
@@ -339,8 +337,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
     _sorted(summarizer.rows(logdir, time.time())[0], args.sort)  # a bad --sort: exit 2 now
     runner = AlertRunner(args.on_alert) if args.on_alert else None
     monitor = Monitor(logdir, summarizer, AlertTracker() if runner else None, runner)
-    if args.json:
-        view: WatchView = JsonView(out, args.sort)
+    if spec is not None:
+        view: WatchView = GroupView(out, args.sort, logdir, spec, as_json=args.json, live=terminal)
+    elif args.json:
+        view = JsonView(out, args.sort)
     elif terminal:
         view = LiveView(out, args.sort)
     else:
@@ -469,6 +469,62 @@ class LiveView(WatchView):
 
     def close(self) -> None:
         self.live.stop()
+
+
+class GroupView(WatchView):
+    """`summary --group --watch`: the grouped summary again whenever it changed. Piped: a new
+    block (a header line, the table, a blank line); JSON: the line of each group that changed;
+    on a terminal (`live`): the table redrawn in place."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        sort: str,
+        logdir: Logdir,
+        spec: GroupSpec,
+        *,
+        as_json: bool = False,
+        live: bool = False,
+    ) -> None:
+        super().__init__(out, sort)
+        self.logdir = logdir
+        self.spec = spec
+        self.as_json = as_json
+        self._last: list[str] = []
+        self.live = None
+        if live and not as_json:
+            from rich.console import Console
+            from rich.live import Live
+
+            console = Console(file=out)
+            self.live = Live(console=console, auto_refresh=False, vertical_overflow="crop")
+            self.live.start()
+
+    def show(self, rows: list[Row], tags: list[str], now: float) -> None:
+        rows = _sorted_watch(rows, self.sort)
+        lines = group_summary_lines(self.logdir, self.spec, rows, tags, as_json=self.as_json)
+        if self.live is not None:
+            from rich.text import Text
+
+            header = f"{_status_counts(rows)} · {_stamp(now)}"
+            text = Text("\n".join([header, *lines]), no_wrap=True, overflow="ellipsis")
+            self.live.update(text, refresh=True)
+            return
+        if lines == self._last:
+            return
+        if self.as_json:
+            seen = set(self._last)
+            changed = [line for line in lines if line not in seen]
+        else:
+            changed = [f"# {_stamp(now)}  {_status_counts(rows)}", *lines, ""]
+        self._last = lines
+        for line in changed:
+            self.out.write(line + "\n")
+        self.out.flush()
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()
 
 
 def watch(

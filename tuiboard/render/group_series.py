@@ -15,7 +15,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from tuiboard.core.aggregate import BAND_LABELS, Aggregate, aggregate
-from tuiboard.core.grouping import Group, GroupSpec
+from tuiboard.core.grouping import Group, GroupSpec, arrange
 from tuiboard.render.chart import ChartSeries
 
 
@@ -35,6 +35,19 @@ def group_label(name: str, runs: int) -> str:
     return f"{name} ({runs} run{'s' if runs != 1 else ''})"
 
 
+def group_chart_series(name: str, runs: int, color: str, agg: Aggregate) -> ChartSeries:
+    """A group's line as a chart draws it: the aggregate's centre over its band, labelled
+    `name (N runs)`, in `color` (its first run's)."""
+    return ChartSeries(
+        label=group_label(name, runs),
+        color=color,
+        x=agg.x,
+        y=agg.centre,
+        lower=agg.lo,
+        upper=agg.hi,
+    )
+
+
 def describe_spec(spec: GroupSpec) -> str:
     """`mean, band min-max`: what a group's line and band are."""
     return f"{spec.centre}, band {BAND_LABELS[spec.band]}"
@@ -50,33 +63,15 @@ def grouped_series(
     by a GroupLine at its first run's place. A group none of whose runs is in `series` is
     left out."""
     by_run = {s.label: s for s in series}
-    group_of: dict[str, Group] = {}
-    for group in groups:
-        if group.name in expanded:
-            continue
-        for run in group.runs:
-            group_of.setdefault(run, group)
     out: list[ChartSeries | GroupLine] = []
-    done: set[str] = set()
-    for s in series:
-        g = group_of.get(s.label)
+    for g, names in arrange([s.label for s in series], groups, expanded):
         if g is None:
-            out.append(s)
+            out.append(by_run[names[0]])
             continue
-        if g.name in done:
-            continue
-        done.add(g.name)
-        members = [by_run[r] for r in g.runs if r in by_run]
+        members = [by_run[r] for r in names]
         agg = aggregate([(m.x, m.y) for m in members], spec.centre, spec.band)
-        line = ChartSeries(
-            label=group_label(g.name, len(members)),
-            color=members[0].color,
-            x=agg.x,
-            y=agg.centre,
-            lower=agg.lo,
-            upper=agg.hi,
-        )
-        out.append(GroupLine(g, tuple(m.label for m in members), agg, line))
+        line = group_chart_series(g.name, len(members), members[0].color, agg)
+        out.append(GroupLine(g, names, agg, line))
     return out
 
 

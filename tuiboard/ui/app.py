@@ -326,6 +326,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
                 last_update=self._last_update,
                 paused=self._paused,
                 warnings=warnings,
+                groups=board.grouping.describe(board.visible_runs()),
                 options=board.options.describe(),
                 store=self._store_shown,
             )
@@ -376,7 +377,9 @@ class TuiboardApp(AppearanceMixin, App[int]):
         widget = self.query_one(GroupList)
         widget.display = grouping.active
         if grouping.spec is not None:
-            title = f"{grouping.spec.describe()} · {describe_spec(grouping.spec)}"
+            # The line and band first: the status line names the grouping, a narrow panel cuts
+            # the end of this one.
+            title = f"{describe_spec(grouping.spec)} · {grouping.spec.describe()}"
             groups = grouping.groups(self.board.visible_runs())
             widget.show_groups(title, groups, grouping.expanded)
 

@@ -21,9 +21,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tuiboard.core.aggregate import BAND_LABELS, BANDS, CENTRES, aggregate
-from tuiboard.core.grouping import Group, GroupSpec, group_runs, key_function, settings_lookup
+from tuiboard.core.grouping import (
+    Group,
+    GroupSpec,
+    arrange,
+    group_runs,
+    key_function,
+    settings_lookup,
+)
 from tuiboard.render.chart import ChartSeries
-from tuiboard.render.group_series import group_label
+from tuiboard.render.group_series import group_chart_series
 from tuiboard.ui.series import PreparedSeries
 
 if TYPE_CHECKING:
@@ -105,6 +112,13 @@ class GroupState:
             self._groups_key = key
         return self._groups
 
+    def describe(self, visible: Sequence[str]) -> str:
+        """`2 groups by seed=\\d+` for the status line; "" when runs are not grouped."""
+        if self.spec is None:
+            return ""
+        n = len(self.groups(visible))
+        return f"{n} group{'s' if n != 1 else ''} by {self.spec.describe()}"
+
     def group_of(self, run: str, visible: Sequence[str]) -> Group | None:
         return next((g for g in self.groups(visible) if run in g.runs), None)
 
@@ -140,14 +154,7 @@ class GroupState:
         else:
             step = np.full(agg.x.shape[0], NO_STEP, dtype=np.int64)
         first, first_series = members[0]
-        series = ChartSeries(
-            label=group_label(group.name, len(members)),
-            color=first_series.color,
-            x=agg.x,
-            y=agg.centre,
-            lower=agg.lo,
-            upper=agg.hi,
-        )
+        series = group_chart_series(group.name, len(members), first_series.color, agg)
         nan = np.full(agg.x.shape[0], np.nan)
         prepared = PreparedSeries(first.run, tag, agg.x, step, nan, raw_centre, agg.centre)
         columns = (raw_centre, agg.centre, agg.lo, agg.hi, agg.count.astype(np.float64))
@@ -169,25 +176,17 @@ def grouped_lines(
     """A chart's lines with its groups aggregated (but expanded ones), each group at its
     first run's place, in run order; and how many runs drawn as themselves (ungrouped or
     expanded) were left out, past the first `cap` of them (None: none is)."""
-    groups = state.groups(visible)
-    expanded = state.expanded
-    group_of = {run: g for g in groups if g.name not in expanded for run in g.runs}
     by_run = {p.run: (p, s) for p, s in zip(prepared, series, strict=True)}
     out: list[Line] = []
-    placed: set[str] = set()
     alone = 0
-    for p, s in zip(prepared, series, strict=True):
-        g = group_of.get(p.run)
+    for g, names in arrange([p.run for p in prepared], state.groups(visible), state.expanded):
         if g is None:
             alone += 1
             if cap is not None and alone > cap:
                 continue
+            p, s = by_run[names[0]]
             ones = np.ones(s.y.shape[0])
             out.append((p.run, p.run, p.run, p, s, (p.value, p.smoothed, s.y, s.y, ones)))
             continue
-        if g.name in placed:
-            continue
-        placed.add(g.name)
-        members = [by_run[r] for r in g.runs if r in by_run]
-        out.append(state.line(tag, g, members, options))
+        out.append(state.line(tag, g, [by_run[r] for r in names], options))
     return out, 0 if cap is None else max(0, alone - cap)

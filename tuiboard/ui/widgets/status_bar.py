@@ -1,5 +1,5 @@
 """The status line: runs, points, loading progress, last update, live/paused, a failing remote
-store, warnings, options.
+store, warnings, run groups, options.
 
 Owns: `StatusBar`, a one-line Static the app feeds with plain values (no store access).
 Must not import: tuiboard.core, tuiboard.render.
@@ -38,6 +38,8 @@ class Status:
     """Unix time of the last store change applied (None: nothing yet)."""
     paused: bool = False
     warnings: int = 0
+    groups: str = ""
+    """How the shown runs are grouped (`2 groups by seed=\\d+`); "" when they are not."""
     options: str = ""
     store: str = ""
     """A failing remote store: "s3: access denied, retrying in 40 s" ("" when all is well)."""
@@ -64,6 +66,9 @@ class StatusBar(Static):
         if status.warnings:
             text.append(" · ")
             text.append(f"⚠ {status.warnings}", style="yellow")
+        if status.groups:
+            text.append(" · ")
+            text.append(status.groups, style="bold")
         if status.options:
             text.append(f" · {status.options}", style="dim")
         text.append(" · ? help", style="dim")
