@@ -147,6 +147,29 @@ def test_each_braille_character_is_one_monospace_cell(
     assert len(re.findall("[\u2800-\u28ff]", plain)) == len(boxed)
 
 
+def test_a_wide_table_keeps_every_name_and_readable_colours(
+    shell: InteractiveShell, tmp_path: Path
+) -> None:
+    """The page scrolls sideways: a table of many long tag columns keeps its natural width
+    (at the board's 100 cells Rich cut run names and squeezed columns to "…"), and the status
+    colours are a dark terminal's (Rich's default export "blue" is #000080 on #1c1c1c)."""
+    tags = [f"metrics/{name}_accuracy" for name in ("train", "val", "test", "holdout", "ood")]
+    run = "a_rather_long_run_name/lr=0.001_seed=1"
+    w = EventWriter(str(tmp_path / run))
+    for i in range(5):
+        for tag in tags:
+            w.add_scalar(tag, i / 10, i)
+    w.close()
+    with capture_output() as cap:
+        shell.run_line_magic("tuiboard", f"{tmp_path} --tags accuracy --width 100")
+    page = cap.outputs[0].data["text/html"]
+    plain = _plain(page)
+    head = next(line for line in plain.splitlines() if line.startswith("RUN"))
+    assert all(tag in head for tag in tags) and "…" not in head
+    assert _row_step(plain, run) == 4
+    assert "#000080" not in page
+
+
 def test_tags_choose_the_charts_and_columns(shell: InteractiveShell, tmp_path: Path) -> None:
     _write_runs(tmp_path)
     with capture_output() as cap:

@@ -105,6 +105,10 @@ def _chart_tags(logdir: Logdir, opts: BoardOptions) -> tuple[str | None, int]:
     return f"^(?:{kept})$", len(names) - MAX_CHARTS
 
 
+MAX_HTML_WIDTH = 1000
+"""Cells: the widest the HTML board grows for its summary table."""
+
+
 def _line(text: str, style: str) -> Text:
     """A line never wrapped nor cropped (a long path scrolls in the notebook's <pre>)."""
     from rich.text import Text
@@ -174,10 +178,23 @@ def _console(width: int, color: bool, record: bool = False) -> Any:
 
 def to_html(renderable: RenderableType, width: int) -> str:
     """The renderable as one <pre> of inline-styled spans (Rich escapes the text), each braille
-    character boxed to one cell (_CELL)."""
-    console = _console(width, color=True, record=True)
+    character boxed to one cell (_CELL), at least `width` cells wide and as wide as the summary
+    table needs."""
+    from rich.measure import Measurement
+
+    # The page scrolls sideways: the summary table gets its natural width (at `width` Rich
+    # squeezed a dozen tag columns to "…" and cut run names); the charts keep theirs.
+    probe = _console(MAX_HTML_WIDTH, color=False)
+    natural = min(Measurement.get(probe, probe.options, renderable).maximum, MAX_HTML_WIDTH)
+    console = _console(max(width, natural), color=True, record=True)
     console.print(renderable, crop=False)
-    page = str(console.export_html(inline_styles=True, code_format=_HTML_FORMAT))
+    # Rich's default export theme is for a white page (its "blue" is #000080, unreadable on
+    # the board's dark background); its SVG export theme is a dark terminal's.
+    from rich.terminal_theme import SVG_EXPORT_THEME
+
+    page = str(
+        console.export_html(theme=SVG_EXPORT_THEME, inline_styles=True, code_format=_HTML_FORMAT)
+    )
     return _BRAILLE.sub(_CELL, page)
 
 
