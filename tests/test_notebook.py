@@ -185,6 +185,20 @@ def test_bad_arguments_are_usage_errors(shell: InteractiveShell, tmp_path: Path)
         shell.run_line_magic("tuiboard", f"{tmp_path} --smoothing 1.5")
     with pytest.raises(UsageError):
         shell.run_line_magic("tuiboard", "--no-such-flag")
+    with pytest.raises(UsageError, match=r"query"):  # the same --runs as summary's
+        shell.run_line_magic("tuiboard", f"{tmp_path} --runs 'cfg.lr>=  OR'")
+
+
+def test_runs_takes_a_query_as_summary_does(shell: InteractiveShell, tmp_path: Path) -> None:
+    _write_runs(tmp_path)
+    with capture_output() as cap:
+        shell.run_line_magic("tuiboard", f"{tmp_path} --runs 'has:acc -name:bold'")
+    plain = _plain(cap.outputs[0].data["text/html"])
+    assert _row_step(plain, "a") == 9 and _row_step(plain, HOSTILE[0]) == 9
+    assert _row_step(plain, HOSTILE[1]) is None  # its name holds "bold"
+    assert _row_step(plain, "jsonl-run") is None  # no acc
+    legends = [line for line in plain.splitlines() if line.startswith("━━")]
+    assert legends and all("a" in line and HOSTILE[1] not in line for line in legends)
 
 
 def test_a_terminal_shell_prints_once_as_text(shell: InteractiveShell, tmp_path: Path) -> None:

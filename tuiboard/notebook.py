@@ -277,7 +277,7 @@ def magic_parser() -> argparse.ArgumentParser:
         help="TensorBoard's named logdirs, comma-separated",
     )
     p.add_argument("--tags", "-t", metavar="REGEX", help="charts and columns of these tags")
-    p.add_argument("--runs", metavar="REGEX", help="only runs whose name matches")
+    p.add_argument("--runs", metavar="QUERY", help="run name regex or run query (summary --runs)")
     p.add_argument("--smoothing", type=float, default=0.6, metavar="W", help="EMA weight [0, 1)")
     p.add_argument("--width", type=int, metavar="CELLS", help="board width (default 100)")
     p.add_argument("--height", type=int, default=12, metavar="LINES", help="chart height")

@@ -57,7 +57,7 @@ class BoardOptions:
     """Regex: the charts and the table's tag columns (default: every tag; loss/accuracy-like
     columns)."""
     runs: str | None = None
-    """Regex on run names."""
+    """A regex on run names or a run query, as `summary --runs` takes."""
     smoothing: float = 0.6
     width: int = 100
     """Cells across the whole board; the charts share it, `columns` per row."""
@@ -67,12 +67,19 @@ class BoardOptions:
 
     def check(self) -> None:
         """Raise ValueError on a bad regex, smoothing or size."""
-        for what, pattern in (("tags", self.tags), ("runs", self.runs)):
-            if pattern:
-                try:
-                    re.compile(pattern)
-                except re.error as e:
-                    raise ValueError(f"bad --{what} regex {pattern!r}: {e}") from None
+        if self.tags:
+            try:
+                re.compile(self.tags)
+            except re.error as e:
+                raise ValueError(f"bad --tags regex {self.tags!r}: {e}") from None
+        if self.runs:
+            from tuiboard.core.query import QueryError
+            from tuiboard.headless.run_query import explain, run_filter
+
+            try:
+                run_filter(self.runs)
+            except QueryError as e:
+                raise ValueError(explain(e, self.runs)) from None
         if not 0.0 <= self.smoothing < 1.0 or math.isnan(self.smoothing):
             raise ValueError(f"--smoothing must be in [0, 1), not {self.smoothing}")
         if self.columns < 1 or self.chart_width < 20 or self.height < 5:
