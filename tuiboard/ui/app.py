@@ -116,6 +116,8 @@ class TuiboardApp(App[int]):
         self._progress: tuple[int, int] | None = None
         self._counts: tuple[int, int, int, int] | None = None
         """(store version, runs, runs' warnings, points) as last counted for the status line."""
+        self._run_points: dict[str, tuple[int, int]] = {}
+        """Run name -> (run version, points) as last counted."""
         self._last_update: float | None = None
         self._highlighted_run: str | None = None
         self._logs_chosen = False
@@ -255,9 +257,16 @@ class TuiboardApp(App[int]):
         load crawl."""
         version = self.logdir.version
         if self._counts is None or self._counts[0] != version:
-            runs = self.logdir.runs
+            runs = self.board.runs()
             warnings = sum(len(r.warnings) for r in runs)
-            points = sum(r.point_count for r in runs)
+            known, counted = self._run_points, {}
+            for r in runs:  # only the runs whose version moved are counted again
+                hit = known.get(r.name)
+                if hit is None or hit[0] != r.version:
+                    hit = (r.version, r.point_count)
+                counted[r.name] = hit
+            self._run_points = counted
+            points = sum(hit[1] for hit in counted.values())
             self._counts = (version, len(runs), warnings, points)
         # the logdir's own warnings (discovery's) move without the store's version
         return self._counts[1], len(self.logdir.warnings) + self._counts[2], self._counts[3]
@@ -315,12 +324,12 @@ class TuiboardApp(App[int]):
             run = self.logdir.run(self._highlighted_run)
             if run is not None:
                 return run
-        return next((r for r in self.logdir.runs if _has_console(r)), None)
+        return self.board.console_run()
 
     def _sync_logs(self) -> None:
         pane = self.query_one(LogsPane)
         pane.follow_run(self.logs_run())
-        if not self._logs_chosen and any(_has_console(r) for r in self.logdir.runs):
+        if not self._logs_chosen and self.board.console_run() is not None:
             self._logs_chosen = True  # the first console output seen: open the pane, once
             self._show_logs(True, focus=False)
 
@@ -390,7 +399,7 @@ class TuiboardApp(App[int]):
     def action_help(self) -> None:
         sections: list[tuple[str, list[BindingType]]] = [
             ("Everywhere", self.BINDINGS),
-            ("Run panel", RunTree.BINDINGS),
+            ("Run panel", RunTree.HELP_BINDINGS),
             ("Scalars", ScalarsView.BINDINGS + ScalarChart.BINDINGS),
             ("Full-screen chart", ChartScreen.BINDINGS),
             ("Histograms", HistogramsView.BINDINGS),
@@ -453,7 +462,7 @@ class TuiboardApp(App[int]):
         self.view_changed(runs_changed=True)
 
     def action_select_none(self) -> None:
-        self.board.selection.hidden.update(r.name for r in self.logdir.runs)
+        self.board.selection.hidden.update(self.board.run_names())
         self.board.selection.only = None
         self.view_changed(runs_changed=True)
 
@@ -501,7 +510,7 @@ class TuiboardApp(App[int]):
 
     def action_warnings(self) -> None:
         groups = [("logdir", self.logdir.warnings)]
-        groups += [(r.name, r.warnings) for r in self.logdir.runs if r.warnings]
+        groups += [(r.name, r.warnings) for r in self.board.runs() if r.warnings]
         self.push_screen(WarningsScreen("Warnings", groups))
 
     def action_prompt_smoothing(self) -> None:
@@ -687,11 +696,6 @@ class TuiboardApp(App[int]):
                 lambda t=dash.name: self.action_show_tab(t),
             )
         yield SystemCommand("Keys (help)", "Every key binding", self.action_help)
-
-
-def _has_console(run: Run) -> bool:
-    """The run has console output for the Logs pane: log files, or lines in its run file."""
-    return bool(run.meta.console or run.meta.console_records)
 
 
 def run_app(logdir: Logdir, *, poll: float | None = None, tab: str | None = None) -> int:

@@ -38,16 +38,39 @@ class Board:
         """Run name -> (run.version, run.kinds()) as last seen."""
         self._kinds: set[str] = set()
         """Data kinds with at least one tag in some run (+ "config" when a run has one)."""
+        self._runs_version = -1
+        self._runs: list[Run] = []
+        self._names: list[str] = []
+        self._console: tuple[int, Run | None] = (-1, None)
 
     # -- runs ------------------------------------------------------------------------------------
 
     def runs(self) -> list[Run]:
-        runs = self.logdir.runs
-        self.selection.note_runs([r.name for r in runs])
-        return runs
+        """Every run, sorted by name; asked of the store once per store version (the same list
+        until then: callers must not change it). 10,000 runs: sorting and colouring them on
+        every call cost ~10 ms, and the app asks on every key and message."""
+        version = self.logdir.version
+        if version != self._runs_version:
+            runs = self.logdir.runs
+            names = [r.name for r in runs]
+            self.selection.note_runs(names)
+            self._runs, self._names, self._runs_version = runs, names, version
+        return self._runs
+
+    def run_names(self) -> list[str]:
+        """The names of `runs()`, in the same order (the same list until the store moves)."""
+        self.runs()
+        return self._names
 
     def visible_runs(self) -> list[str]:
-        return self.selection.visible([r.name for r in self.runs()])
+        return self.selection.visible(self.run_names())
+
+    def console_run(self) -> Run | None:
+        """The first run with console output (the Logs pane's default), once per version."""
+        version = self.logdir.version
+        if self._console[0] != version:
+            self._console = (version, next((r for r in self.runs() if has_console(r)), None))
+        return self._console[1]
 
     def colour_of(self, name: str) -> str:
         index = self.selection.colour_index.get(name)
@@ -65,7 +88,7 @@ class Board:
             found: dict[str, set[str]] = {SCALARS: set(), HISTOGRAMS: set()}
             seen: dict[str, tuple[int, dict[str, list[str]]]] = {}
             has_config = False
-            for run in self.logdir.runs:
+            for run in self.runs():
                 hit = self._run_kinds.get(run.name)
                 if hit is None or hit[0] != run.version:
                     hit = (run.version, run.kinds())  # only runs that changed are asked again
@@ -92,7 +115,7 @@ class Board:
 
     def has_step_metrics(self) -> bool:
         """Whether some run defines a step metric (the x axis then cycles through METRIC)."""
-        return any(r.meta.step_metrics for r in self.logdir.runs)
+        return any(r.meta.step_metrics for r in self.runs())
 
     def x_label(self, tag: str) -> str:
         """The x axis name of `tag`'s chart in METRIC mode: its step metric in the shown runs
@@ -111,6 +134,11 @@ class Board:
     def visible_tags(self, kind: str = SCALARS) -> list[str]:
         regex = compile_filter(self.tag_pattern)
         return [t for t in self.tags(kind) if regex is None or regex.search(t) is not None]
+
+
+def has_console(run: Run) -> bool:
+    """The run has console output for the Logs pane: log files, or lines in its run file."""
+    return bool(run.meta.console or run.meta.console_records)
 
 
 def tag_group(tag: str) -> str:
