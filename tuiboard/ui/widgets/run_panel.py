@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
@@ -103,6 +104,17 @@ def run_label(
         # The mark carries meta the tree's click handler reads: a click on it opens the warnings.
         text.append(f"⚠{len(run.warnings)}", style=WARNING_MARK_STYLE)
     return text
+
+
+@dataclass(frozen=True, slots=True)
+class _TreeStyles:
+    hidden: tuple[bool, bool, bool]
+    """Guides hidden (transparent): plain, under the mouse, under the cursor."""
+    guides: tuple[Style, Style, Style]
+    highlight_line: Style
+    label: Style
+    highlight: Style
+    cursor: Style
 
 
 class RunRow:
@@ -247,6 +259,7 @@ class RunTree(ScrollView, can_focus=True):
         """The rows shown, in order; None: to build again (a row was added, removed, folded)."""
         self._cursor_node: RunRow | None = None
         self._line_cache: dict[tuple[object, ...], Strip] = {}
+        self._style_cache: dict[object, _TreeStyles] = {}
         self._updates = 0
         """Moves on every repaint of the labels: part of each cached line's key."""
         self.labeller: Callable[[RunRow], Text] | None = None
@@ -293,10 +306,12 @@ class RunTree(ScrollView, can_focus=True):
         self.set_reactive(RunTree.hover_line, -1)
 
     def _structure_changed(self) -> None:
-        """Rows were added, removed, folded: the list is built again when next asked."""
-        if self._lines is not None:
-            for row in self._lines:
-                row._line = -1
+        """Rows were added, removed, folded: the list is built again when next asked (one
+        build and one repaint for a whole batch of rows)."""
+        if self._lines is None:
+            return
+        for row in self._lines:
+            row._line = -1
         self._lines = None
         self._line_cache.clear()
         self.refresh()
@@ -435,6 +450,8 @@ class RunTree(ScrollView, can_focus=True):
         strip = self._line_cache.get(key)
         if strip is not None:
             return strip
+        if len(self._line_cache) > 4096:
+            self._line_cache.clear()
         strip = self._line_cache[key] = self._draw_line(
             y, row, path, cursor, hover, focused, width, base_style
         )
@@ -453,19 +470,11 @@ class RunTree(ScrollView, can_focus=True):
     ) -> Strip:
         """One line as Textual's Tree draws it: guides (coloured under the cursor or the mouse),
         the folder icon, the label in the label / highlight / cursor styles."""
-        styles = self.get_component_styles
-        base_hidden = styles("tree--guides").color.a == 0
-        hover_hidden = styles("tree--guides-hover").color.a == 0
-        selected_hidden = styles("tree--guides-selected").color.a == 0
-        base_guide = self.get_component_rich_style("tree--guides", partial=True)
-        guide_hover = base_guide + self.get_component_rich_style("tree--guides-hover", partial=True)
-        guide_selected = base_guide + self.get_component_rich_style(
-            "tree--guides-selected", partial=True
-        )
+        st = self._styles()
+        base_hidden, hover_hidden, selected_hidden = st.hidden
+        base_guide, guide_hover, guide_selected = st.guides
         is_hover = hover is not None and hover in path
-        line_style = base_style
-        if is_hover:
-            line_style = self.get_component_rich_style("tree--highlight-line")
+        line_style = st.highlight_line if is_hover else base_style
         line_style += Style(meta={"line": y})
 
         def guides_for(style: Style, hidden: bool) -> tuple[str, str, str, str]:
@@ -497,11 +506,11 @@ class RunTree(ScrollView, can_focus=True):
             _, _, terminator, cross = guides_for(guide_style, hidden)
             text.append(terminator if row.is_last else cross, style=guide_style)
 
-        label_style = self.get_component_rich_style("tree--label", partial=True)
+        label_style = st.label
         if self.hover_line == y:
-            label_style += self.get_component_rich_style("tree--highlight", partial=True)
+            label_style += st.highlight
         if self.cursor_line == y:
-            label_style += self.get_component_rich_style("tree--cursor", partial=False)
+            label_style += st.cursor
         label = self.full_label(row)
         label.stylize(label_style)
         if row.allow_expand:
@@ -511,9 +520,36 @@ class RunTree(ScrollView, can_focus=True):
         strip = Strip(list(text.render(self.app.console)), text.cell_len)
         return strip.extend_cell_length(max(self.virtual_size.width, width), line_style)
 
+    def _styles(self) -> _TreeStyles:
+        """The component styles for the current pseudo-classes (focus, theme), asked of the
+        CSS once per state rather than seven times a line."""
+        key = getattr(self, "_pseudo_state", None)
+        cached = self._style_cache.get(key)
+        if cached is None:
+            get = self.get_component_rich_style
+            hidden = tuple(
+                self.get_component_styles(c).color.a == 0
+                for c in ("tree--guides", "tree--guides-hover", "tree--guides-selected")
+            )
+            base_guide = get("tree--guides", partial=True)
+            cached = self._style_cache[key] = _TreeStyles(
+                hidden=(hidden[0], hidden[1], hidden[2]),
+                guides=(
+                    base_guide,
+                    base_guide + get("tree--guides-hover", partial=True),
+                    base_guide + get("tree--guides-selected", partial=True),
+                ),
+                highlight_line=get("tree--highlight-line"),
+                label=get("tree--label", partial=True),
+                highlight=get("tree--highlight", partial=True),
+                cursor=get("tree--cursor", partial=False),
+            )
+        return cached
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._line_cache.clear()
+        self._style_cache.clear()
 
     def _on_resize(self, event: events.Resize) -> None:
         self._line_cache.clear()
@@ -529,13 +565,29 @@ class RunTree(ScrollView, can_focus=True):
         before = self._cursor_node
         self._cursor_node = node
         if previous != line or before is not node:
-            self.refresh()
+            self._refresh_rows(before, node)
         if node is not None and node is not before:
             self.post_message(RunHighlighted(node.data))
 
     def watch_hover_line(self, previous: int, line: int) -> None:
         if previous != line:
+            self._refresh_rows(self.get_node_at_line(previous), self.get_node_at_line(line))
+
+    def _refresh_rows(self, *rows: RunRow | None) -> None:
+        """Repaint the lines on screen that show one of `rows` or a row under it (its guides
+        take the cursor's or the mouse's colour): a key press repaints two lines, not all."""
+        wanted = {id(r) for r in rows if r is not None}
+        if not wanted or self._lines is None:
             self.refresh()
+            return
+        top = self.scroll_offset.y
+        for y, row in enumerate(self._lines[top : top + self.size.height], top):
+            r: RunRow | None = row
+            while r is not None:
+                if id(r) in wanted:
+                    self.refresh_line(y)
+                    break
+                r = r.parent
 
     def move_cursor(self, node: RunRow | None, animate: bool = False) -> None:
         """Put the cursor on a row (unfolding the folders above it), or remove it (None)."""
