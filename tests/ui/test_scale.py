@@ -11,7 +11,9 @@ from rich.text import Text
 import tuiboard
 from tests.ui.conftest import make_app, started
 from tuiboard.core.logdir import Logdir
+from tuiboard.ui.screens.chart import ChartScreen
 from tuiboard.ui.widgets import scalar_chart
+from tuiboard.ui.widgets.overview import OverviewView
 from tuiboard.ui.widgets.run_panel import RunTree
 from tuiboard.ui.widgets.scalar_chart import ScalarChart, chart_series
 from tuiboard.writer import EventWriter, JsonlWriter
@@ -234,3 +236,43 @@ async def test_the_filter_finds_one_run_of_ten_thousand(many_runs: Path) -> None
         tree = app.query_one(RunTree)
         assert tree.run_count() == MANY
         assert "☐ trial_00000" in visible_text(tree)[1]
+
+
+async def test_the_overview_makes_only_the_rows_on_screen(tmp_path: Path) -> None:
+    names = sorted(write_runs(tmp_path, 300))
+    logdir = tuiboard.open(str(tmp_path))
+    async with make_app(logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        await pilot.press("2")  # scalars only: Overview is the second tab
+        await pilot.pause()
+        view = app.query_one(OverviewView)
+        table = view.table
+        assert app.focused is table and table.row_count == 300
+        height = table.size.height
+        # the numbers and cells of the rows drawn only (one line is the header)
+        assert 0 < len(view.rows) <= height - 1 < 300
+        assert "300 series" in str(app.query_one("#overview-hint").render())
+        first = table.render_line(1).text
+        assert "loss" in first and "trial_000" in first
+        await pilot.press("end")
+        await pilot.pause()
+        assert table.cursor_row == 299
+        last = view.row_at(299)
+        assert last is not None and last.run == names[-1] and last.last == 299.0
+        assert "trial_299" in table.render_line(height - 1).text
+        assert len(view.rows) <= 2 * height
+        # sorting by a number makes every row (the order needs them): largest last first
+        view.sort_by("last", reverse=True)
+        await pilot.pause()
+        assert len(view.rows) == 300
+        assert [view.row_at(i).run for i in range(3)] == names[::-1][:3]  # type: ignore[union-attr]
+        # a live point moves the row in place and its line shows it
+        run299 = tmp_path / names[-1]
+        with JsonlWriter(str(run299), append=True) as j:
+            j.log(5, {"loss": -1.0}, wall_time=T0 + 5)
+        app.apply_changes(logdir.refresh())
+        await pilot.pause()
+        assert view.row_at(0).last == -1.0  # type: ignore[union-attr]
+        await pilot.press("home", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ChartScreen) and app.screen.tag == "loss"

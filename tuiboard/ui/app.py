@@ -238,7 +238,10 @@ class TuiboardApp(App[int]):
     def _load_progress(self, message: LoadProgress) -> None:
         done, total = message.done, message.total
         self._progress = None if done >= total else (done, total)
-        self.query_one(ScalarsView).show_progress(self._progress)
+        views = self.query(ScalarsView)
+        if not views:  # the app is closing while the watcher still reports
+            return
+        views.first().show_progress(self._progress)
         self._update_status()
 
     @on(WatcherFailed)
