@@ -122,6 +122,7 @@ class TuiboardApp(App[int]):
         self._highlighted_run: str | None = None
         self._logs_chosen = False
         """The Logs pane was opened or closed (by `L` or once by itself): never auto-open it."""
+        self._run_panel: RunPanel | None = None
         self.applied = 0
         """How many StoreChanged were applied (tests wait on it)."""
 
@@ -130,7 +131,8 @@ class TuiboardApp(App[int]):
     def compose(self) -> ComposeResult:
         board = self.board
         with Horizontal(id="main"):
-            yield RunPanel(board.selection, board.colour_of, id="run-panel")
+            self._run_panel = RunPanel(board.selection, board.colour_of, id="run-panel")
+            yield self._run_panel
             with Vertical(id="content"):
                 with TabbedContent(id="tabs", initial="scalars"):
                     for dash in DASHBOARDS:
@@ -214,7 +216,13 @@ class TuiboardApp(App[int]):
         if self._paused:
             self._pending = changes if self._pending is None else self._pending.merge(changes)
             return
-        self.apply_changes(changes)
+        if not self._widgets_gone():
+            self.apply_changes(changes)
+
+    def _widgets_gone(self) -> bool:
+        """The app is closing (its widgets are gone) while the watcher still reports."""
+        panel = self._run_panel
+        return panel is None or not panel.is_attached
 
     def apply_changes(self, changes: Changes) -> None:
         """Redraw what the changes touched: run labels, the charts of moved series, the status."""
@@ -238,10 +246,9 @@ class TuiboardApp(App[int]):
     def _load_progress(self, message: LoadProgress) -> None:
         done, total = message.done, message.total
         self._progress = None if done >= total else (done, total)
-        views = self.query(ScalarsView)
-        if not views:  # the app is closing while the watcher still reports
+        if self._widgets_gone():
             return
-        views.first().show_progress(self._progress)
+        self.query_one(ScalarsView).show_progress(self._progress)
         self._update_status()
 
     @on(WatcherFailed)
