@@ -89,6 +89,8 @@ class Board:
             seen: dict[str, tuple[int, dict[str, list[str]]]] = {}
             has_config = False
             for run in self.runs():
+                if run.version == 0:  # listed, not read yet: no tags, no config
+                    continue
                 hit = self._run_kinds.get(run.name)
                 if hit is None or hit[0] != run.version:
                     hit = (run.version, run.kinds())  # only runs that changed are asked again

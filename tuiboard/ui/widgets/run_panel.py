@@ -342,24 +342,33 @@ class RunTree(ScrollView, can_focus=True):
                 row.data = name
                 self._structure_changed()
             return row
-        parts = name.split("/") if nested else [name]
+        if nested and "/" in name:
+            head, _, short = name.rpartition("/")
+            parent = self._run_nodes.get(head) or self._folder(head)
+        else:
+            parent, short = self.root, name
+        row = self._add_row(parent, name, short)
+        row.data = name
+        return row
+
+    def _folder(self, path: str) -> RunRow:
+        """The row of a folder path, made (with the folders above it) if new."""
+        head, sep, short = path.rpartition("/")
         parent = self.root
-        for depth in range(1, len(parts) + 1):
-            path = "/".join(parts[:depth])
-            child = self._run_nodes.get(path)
-            if child is None:
-                child = RunRow(self, parent, path, parts[depth - 1])
-                if depth == len(parts):
-                    child.data = name
-                siblings = parent.children
-                if siblings and siblings[-1].short > child.short:
-                    bisect.insort(siblings, child, key=lambda r: r.short)
-                else:
-                    siblings.append(child)
-                self._run_nodes[path] = child
-            parent = child
+        if sep:
+            parent = self._run_nodes.get(head) or self._folder(head)
+        return self._add_row(parent, path, short)
+
+    def _add_row(self, parent: RunRow, path: str, short: str) -> RunRow:
+        row = RunRow(self, parent, path, short)
+        siblings = parent.children
+        if siblings and siblings[-1].short > short:
+            bisect.insort(siblings, row, key=lambda r: r.short)
+        else:
+            siblings.append(row)  # names arrive sorted: the usual case
+        self._run_nodes[path] = row
         self._structure_changed()
-        return parent
+        return row
 
     def remove_run(self, name: str) -> None:
         """Drop a run's row, and each folder it leaves empty (a run with runs under it stays,
