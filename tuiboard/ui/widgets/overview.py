@@ -54,7 +54,7 @@ SORTABLE = ("tag", "run", "last", "min", "max", "step")
 class OverviewRow:
     tag: str
     run: str
-    version: int
+    version: int | tuple[int, int]
     last: float
     min: float
     max: float
@@ -159,7 +159,7 @@ class OverviewTable(ScrollView, can_focus=True):
         if y == 0:
             header = self.get_component_rich_style("datatable--header")
             texts = [Text(name, justify=_justify(name)) for name, _ in self.columns]
-            metas = [{"column": name} for name, _ in self.columns]
+            metas: list[dict[str, object]] = [{"column": name} for name, _ in self.columns]
             strip = self._line(texts, base + header, metas)
         else:
             index = y - 1 + scroll_y
@@ -248,7 +248,7 @@ class OverviewTable(ScrollView, can_focus=True):
     def _on_leave(self, event: events.Leave) -> None:
         self.hover_row = -1
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         """A click on a column's name sorts by it; on a row, opens the row's chart."""
         meta = event.style.meta
         if "column" in meta:

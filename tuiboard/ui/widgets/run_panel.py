@@ -728,7 +728,7 @@ class RunTree(ScrollView, can_focus=True):
     def _on_leave(self, event: events.Leave) -> None:
         self.hover_line = -1
 
-    def _on_click(self, event: events.Click) -> None:
+    async def _on_click(self, event: events.Click) -> None:
         """A click on a run's ⚠ mark opens its warnings; on a folder's ▼/▶ folds it; elsewhere
         it moves the cursor there and selects (a run shows or hides, a folder folds)."""
         meta = event.style.meta
@@ -763,6 +763,7 @@ class RunPanel(Vertical):
         self._runs: dict[str, Run] = {}
         """Run name -> the Run listed (the rows follow this)."""
         self._names: list[str] = []
+        self._listed: Sequence[Run] = ()
         self._now = 0.0
 
     def compose(self) -> ComposeResult:
@@ -822,8 +823,11 @@ class RunPanel(Vertical):
         visible, when the caller counted them already."""
         tree = self.run_tree
         self._now = now
-        if len(runs) != len(self._runs) or any(self._runs.get(r.name) is not r for r in runs):
+        if runs is not self._listed and (
+            len(runs) != len(self._runs) or any(self._runs.get(r.name) is not r for r in runs)
+        ):
             self._restructure(runs)
+        self._listed = runs  # Board.runs() is the same list until the store moves
         tree.repaint_labels()
         names = self._names
         if shown is None:
