@@ -258,6 +258,8 @@ class RunTree(ScrollView, can_focus=True):
         self._lines: list[RunRow] | None = []
         """The rows shown, in order; None: to build again (a row was added, removed, folded)."""
         self._cursor_node: RunRow | None = None
+        self._run_count = 0
+        """How many rows are runs (folders are not)."""
         self._line_cache: dict[tuple[object, ...], Strip] = {}
         self._style_cache: dict[object, _TreeStyles] = {}
         self._updates = 0
@@ -332,7 +334,7 @@ class RunTree(ScrollView, can_focus=True):
 
     def run_count(self) -> int:
         """How many runs the list holds."""
-        return sum(1 for path, row in self._run_nodes.items() if row.data == path)
+        return self._run_count
 
     def ensure_node(self, name: str, nested: bool) -> RunRow:
         """The row of a run, creating folders on the way (a tree by path when nested)."""
@@ -340,6 +342,7 @@ class RunTree(ScrollView, can_focus=True):
         if row is not None:
             if row.data is None:
                 row.data = name
+                self._run_count += 1
                 self._structure_changed()
             return row
         if nested and "/" in name:
@@ -349,6 +352,7 @@ class RunTree(ScrollView, can_focus=True):
             parent, short = self.root, name
         row = self._add_row(parent, name, short)
         row.data = name
+        self._run_count += 1
         return row
 
     def _folder(self, path: str) -> RunRow:
@@ -374,10 +378,11 @@ class RunTree(ScrollView, can_focus=True):
         """Drop a run's row, and each folder it leaves empty (a run with runs under it stays,
         as a folder)."""
         row = self._run_nodes.get(name)
-        if row is None:
+        if row is None or row.data is None:
             return
         self._structure_changed()
         row.data = None
+        self._run_count -= 1
         while row is not self.root and not row.children and row.data is None:
             parent = row.parent
             assert parent is not None
@@ -391,6 +396,7 @@ class RunTree(ScrollView, can_focus=True):
         """Forget every row."""
         self.root.children.clear()
         self._run_nodes.clear()
+        self._run_count = 0
         self._cursor_node = None
         self.set_reactive(RunTree.cursor_line, -1)
         self._structure_changed()
