@@ -17,7 +17,7 @@ from tuiboard.ui.series import SeriesCache, step_metric
 from tuiboard.ui.view_state import RunSelection, ViewOptions, compile_filter
 
 if TYPE_CHECKING:
-    from tuiboard.core.logdir import Logdir, Run
+    from tuiboard.core.logdir import Changes, Logdir, Run
 
 
 class Board:
@@ -41,7 +41,15 @@ class Board:
         self._runs_version = -1
         self._runs: list[Run] = []
         self._names: list[str] = []
-        self._console: tuple[int, Run | None] = (-1, None)
+        self._counts: dict[str, tuple[int, int]] = {}
+        """Run name -> (points, warnings) as of the last change applied (note_changes)."""
+        self.point_count = 0
+        """Scalar points of every run, as of the last change applied."""
+        self.warning_count = 0
+        """Warnings of every run, as of the last change applied."""
+        self._console: str | None = None
+        """The first run (by name) with console output, as of the last change applied."""
+        self._console_stale = False
 
     # -- runs ------------------------------------------------------------------------------------
 
@@ -65,12 +73,37 @@ class Board:
     def visible_runs(self) -> list[str]:
         return self.selection.visible(self.run_names())
 
+    def note_changes(self, changes: Changes) -> None:
+        """Bring the counts and the console run up to date with a store change: only the runs
+        it names are looked at."""
+        logdir = self.logdir
+        for name in changes.removed_runs:
+            points, warnings = self._counts.pop(name, (0, 0))
+            self.point_count -= points
+            self.warning_count -= warnings
+            self._console_stale = self._console_stale or name == self._console
+        for name in changes.runs | changes.new_runs:
+            run = logdir.run(name)
+            if run is None:
+                continue
+            points, warnings = self._counts.get(name, (0, 0))
+            now = (run.point_count, len(run.warnings))
+            self._counts[name] = now
+            self.point_count += now[0] - points
+            self.warning_count += now[1] - warnings
+            if has_console(run):
+                if self._console is None or name < self._console:
+                    self._console = name
+            elif name == self._console:
+                self._console_stale = True
+
     def console_run(self) -> Run | None:
-        """The first run with console output (the Logs pane's default), once per version."""
-        version = self.logdir.version
-        if self._console[0] != version:
-            self._console = (version, next((r for r in self.runs() if has_console(r)), None))
-        return self._console[1]
+        """The first run (by name) with console output: the Logs pane's default."""
+        if self._console_stale:
+            found = next((r for r in self.runs() if has_console(r)), None)
+            self._console = None if found is None else found.name
+            self._console_stale = False
+        return None if self._console is None else self.logdir.run(self._console)
 
     def colour_of(self, name: str) -> str:
         index = self.selection.colour_index.get(name)
