@@ -119,19 +119,12 @@ class TuiboardApp(App[int]):
         self._logs_chosen = False
         """The Logs pane was opened or closed (by `L` or once by itself): never auto-open it."""
         self._run_panel: RunPanel | None = None
-        self._mounted = False
-        """The widgets exist and are laid out (the watcher starts earlier, in compose)."""
-        self._early: Changes | None = None
-        """Changes that arrived before on_mount, merged; applied there."""
         self.applied = 0
         """How many StoreChanged were applied (tests wait on it)."""
 
     # -- layout ----------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        # The watcher starts first: discovery walks the logdir while the widgets are built and
-        # first drawn; what it reports before on_mount waits there (_store_changed).
-        self._start_watcher()
         board = self.board
         with Horizontal(id="main"):
             self._run_panel = RunPanel(board.selection, board.colour_of, id="run-panel")
@@ -178,26 +171,7 @@ class TuiboardApp(App[int]):
         self.query_one(LogsPane).display = False
         self._sync_tabs()
         self._update_status()
-        # what the watcher reported meanwhile is applied once the widgets have their sizes (a
-        # tab opened by --tab lays its table out then)
-        self.call_after_refresh(self._caught_up)
-        if not self.follow_logdir:
-            runs = frozenset(r.name for r in self.logdir.runs)
-            self.post_message(StoreChanged(Changes(runs, runs, version=self.logdir.version)))
-        self.set_interval(10.0, self._tick, name="ages")
-
-    def _caught_up(self) -> None:
-        """The widgets are laid out: apply what the watcher reported before."""
-        self._mounted = True
-        if self._early is not None:
-            early, self._early = self._early, None
-            self.apply_changes(early)
-        if self._progress is not None:
-            self.query_one(ScalarsView).show_progress(self._progress)
-            self._update_status()
-
-    def _start_watcher(self) -> None:
-        if self.follow_logdir and self._watcher is None:
+        if self.follow_logdir:
             self._watcher = Watcher(
                 self.logdir,
                 self._on_watcher_change,
@@ -206,6 +180,10 @@ class TuiboardApp(App[int]):
                 on_error=self._on_watcher_error,
             )
             self._watcher.start()
+        else:
+            runs = frozenset(r.name for r in self.logdir.runs)
+            self.post_message(StoreChanged(Changes(runs, runs, version=self.logdir.version)))
+        self.set_interval(10.0, self._tick, name="ages")
 
     def on_resize(self, event: events.Resize) -> None:
         # At 80 columns the run panel gives room to the charts.
@@ -233,9 +211,6 @@ class TuiboardApp(App[int]):
         changes = message.changes
         if self._paused:
             self._pending = changes if self._pending is None else self._pending.merge(changes)
-            return
-        if not self._mounted:
-            self._early = changes if self._early is None else self._early.merge(changes)
             return
         if not self._widgets_gone():
             self.apply_changes(changes)
@@ -268,7 +243,7 @@ class TuiboardApp(App[int]):
     def _load_progress(self, message: LoadProgress) -> None:
         done, total = message.done, message.total
         self._progress = None if done >= total else (done, total)
-        if not self._mounted or self._widgets_gone():
+        if self._widgets_gone():
             return
         self.query_one(ScalarsView).show_progress(self._progress)
         self._update_status()
