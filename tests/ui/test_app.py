@@ -338,18 +338,16 @@ async def test_overview_sort_and_open(tbx_root: Path, tbx_logdir: Logdir) -> Non
         view.sort_by("last", reverse=True)
         await pilot.pause()
         table = view.table
-        lasts = [
-            view.rows[str(table.coordinate_to_cell_key((i, 0)).row_key.value)].last
-            for i in range(table.row_count)
-        ]
+        lasts = [view.row_at(i).last for i in range(table.row_count)]  # type: ignore[union-attr]
+        assert len(lasts) == len(TBX_RUNS) * len(TBX_SCALARS)
         assert lasts == sorted(lasts, reverse=True)
         table.focus()
         table.move_cursor(row=0)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ChartScreen)
-        top = view.rows[str(table.coordinate_to_cell_key((0, 0)).row_key.value)]
-        assert app.screen.tag == top.tag
+        top = view.row_at(0)
+        assert top is not None and app.screen.tag == top.tag
 
 
 async def test_help_lists_every_key(tbx_logdir: Logdir) -> None:
@@ -423,7 +421,7 @@ async def test_untrusted_names_shown_literally(tmp_path: Path) -> None:
         assert "\x1b" not in hint and "red/tag" in hint
         await pilot.press("escape", "2")  # no histograms here: Overview is the second tab
         await pilot.pause()
-        cells = app.query_one(OverviewView).table.get_row_at(0)
+        cells = app.query_one(OverviewView).cells_at(0)
         assert cells[0].plain == "red/tag" and cells[1].plain == "■ " + run
 
 
@@ -491,7 +489,7 @@ async def test_tab_keys_leave_the_full_screen_chart(tbx_logdir: Logdir) -> None:
         await pilot.pause()
         assert not isinstance(app.screen, ChartScreen)
         assert app.active_tab == "overview"
-        assert isinstance(app.focused, DataTable)
+        assert app.focused is app.query_one(OverviewView).table
 
 
 async def test_arrows_move_between_charts_when_the_grid_scrolls(tbx_logdir: Logdir) -> None:

@@ -74,10 +74,13 @@ def wandb_meta(console: tuple[str, ...], **changes: Any) -> RunMeta:
 
 
 def set_meta(logdir: Logdir, run: str, meta: RunMeta) -> None:
-    """Give a run its RunMeta as the loader will (replaced whole)."""
+    """Give a run its RunMeta as the loader will (replaced whole, the run's version and the
+    store's moved: the app's caches key on them)."""
     found = logdir.run(run)
     assert found is not None, run
     found._data.meta = meta
+    found._data.version += 1
+    logdir.store.version += 1
 
 
 def wandb_logdir(root: Path, wb: WandbConsole) -> tuple[Logdir, Path]:

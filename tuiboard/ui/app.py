@@ -126,14 +126,13 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self._pending: Changes | None = None
         """Changes that arrived while paused, merged; applied on resume."""
         self._progress: tuple[int, int] | None = None
-        self._counts: tuple[int, int, int, int] | None = None
-        """(store version, runs, runs' warnings, points) as last counted for the status line."""
         self._last_update: float | None = None
         self._store_shown = ""
         """The failing store's state as last shown on the status line ("" none)."""
         self._highlighted_run: str | None = None
         self._logs_chosen = False
         """The Logs pane was opened or closed (by `L` or once by itself): never auto-open it."""
+        self._run_panel: RunPanel | None = None
         self.applied = 0
         """How many StoreChanged were applied (tests wait on it)."""
 
@@ -142,7 +141,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
     def compose(self) -> ComposeResult:
         board = self.board
         with Horizontal(id="main"):
-            yield RunPanel(board.selection, board.colour_of, id="run-panel")
+            self._run_panel = RunPanel(board.selection, board.colour_of, id="run-panel")
+            yield self._run_panel
             with Vertical(id="content"):
                 with TabbedContent(id="tabs", initial="scalars"):
                     for dash in DASHBOARDS:
@@ -233,13 +233,20 @@ class TuiboardApp(AppearanceMixin, App[int]):
         if self._paused:
             self._pending = changes if self._pending is None else self._pending.merge(changes)
             return
-        self.apply_changes(changes)
+        if not self._widgets_gone():
+            self.apply_changes(changes)
+
+    def _widgets_gone(self) -> bool:
+        """The app is closing (its widgets are gone) while the watcher still reports."""
+        panel = self._run_panel
+        return panel is None or not panel.is_attached
 
     def apply_changes(self, changes: Changes) -> None:
         """Redraw what the changes touched: run labels, the charts of moved series, the status."""
         board = self.board
         for name in changes.removed_runs:
             board.cache.forget_run(name)
+        board.note_changes(changes)
         runs = board.runs()
         kept_moved = board.refresh_run_filter(self.clock(), changes.runs | changes.removed_runs)
         self.query_one(RunPanel).sync(runs, self.clock(), set(changes.runs))
@@ -263,6 +270,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
             return
         done, total = message.done, message.total
         self._progress = None if done >= total else (done, total)
+        if self._widgets_gone():
+            return
         self.query_one(ScalarsView).show_progress(self._progress)
         self._update_status()
 
@@ -301,17 +310,13 @@ class TuiboardApp(AppearanceMixin, App[int]):
             self._update_status()
 
     def _store_counts(self) -> tuple[int, int, int]:
-        """(runs, warnings, points) of the store, counted again only when its version moved:
-        a pass over every run's series (10,000 runs: ~0.1 s) on each progress message made the
-        load crawl."""
-        version = self.logdir.version
-        if self._counts is None or self._counts[0] != version:
-            runs = self.logdir.runs
-            warnings = sum(len(r.warnings) for r in runs)
-            points = sum(r.point_count for r in runs)
-            self._counts = (version, len(runs), warnings, points)
+        """(runs, warnings, points) of the store as last applied: the board keeps the counts
+        current from each change (a pass over 10,000 runs per store version cost ~40 ms on
+        every batch of the first load)."""
+        board = self.board
+        runs = len(board.run_names())
         # the logdir's own warnings (discovery's) move without the store's version
-        return self._counts[1], len(self.logdir.warnings) + self._counts[2], self._counts[3]
+        return runs, len(self.logdir.warnings) + board.warning_count, board.point_count
 
     def _update_status(self) -> None:
         board = self.board
@@ -451,12 +456,12 @@ class TuiboardApp(AppearanceMixin, App[int]):
             run = self.logdir.run(self._highlighted_run)
             if run is not None:
                 return run
-        return next((r for r in self.logdir.runs if _has_console(r)), None)
+        return self.board.console_run()
 
     def _sync_logs(self) -> None:
         pane = self.query_one(LogsPane)
         pane.follow_run(self.logs_run())
-        if not self._logs_chosen and any(_has_console(r) for r in self.logdir.runs):
+        if not self._logs_chosen and self.board.console_run() is not None:
             self._logs_chosen = True  # the first console output seen: open the pane, once
             self._show_logs(True, focus=False)
 
@@ -541,7 +546,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
     def action_help(self) -> None:
         sections: list[tuple[str, list[BindingType]]] = [
             ("Everywhere", self.BINDINGS),
-            ("Run panel", RunTree.BINDINGS),
+            ("Run panel", RunTree.HELP_BINDINGS),
             ("Scalars", ScalarsView.BINDINGS + ScalarChart.BINDINGS),
             ("Full-screen chart", ChartScreen.BINDINGS),
             ("Histograms", HistogramsView.BINDINGS),
@@ -612,7 +617,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self.view_changed(runs_changed=True)
 
     def action_select_none(self) -> None:
-        self.board.selection.hidden.update(r.name for r in self.logdir.runs)
+        self.board.selection.hidden.update(self.board.run_names())
         self.board.selection.only = None
         self.view_changed(runs_changed=True)
 
@@ -660,7 +665,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
 
     def action_warnings(self) -> None:
         groups = [("logdir", self.logdir.warnings)]
-        groups += [(r.name, r.warnings) for r in self.logdir.runs if r.warnings]
+        groups += [(r.name, r.warnings) for r in self.board.runs() if r.warnings]
         self.push_screen(WarningsScreen("Warnings", groups))
 
     def action_prompt_smoothing(self) -> None:
@@ -883,11 +888,6 @@ class TuiboardApp(AppearanceMixin, App[int]):
             )
         yield from self.appearance_commands()
         yield SystemCommand("Keys (help)", "Every key binding", self.action_help)
-
-
-def _has_console(run: Run) -> bool:
-    """The run has console output for the Logs pane: log files, or lines in its run file."""
-    return bool(run.meta.console or run.meta.console_records)
 
 
 def run_app(

@@ -24,7 +24,7 @@ from tuiboard.ui.series import SeriesCache, step_metric
 from tuiboard.ui.view_state import METRIC, RunSelection, ViewOptions, compile_filter
 
 if TYPE_CHECKING:
-    from tuiboard.core.logdir import Logdir, Run
+    from tuiboard.core.logdir import Changes, Logdir, Run
     from tuiboard.headless.health import RunFacts
 
 
@@ -48,6 +48,18 @@ class Board:
         """Run name -> (run.version, run.kinds()) as last seen."""
         self._kinds: set[str] = set()
         """Data kinds with at least one tag in some run (+ "config" when a run has one)."""
+        self._runs_version = -1
+        self._runs: list[Run] = []
+        self._names: list[str] = []
+        self._counts: dict[str, tuple[int, int]] = {}
+        """Run name -> (points, warnings) as of the last change applied (note_changes)."""
+        self.point_count = 0
+        """Scalar points of every run, as of the last change applied."""
+        self.warning_count = 0
+        """Warnings of every run, as of the last change applied."""
+        self._console: str | None = None
+        """The first run (by name) with console output, as of the last change applied."""
+        self._console_stale = False
         self._run_filter: RunFilter | None = None
         """The run filter in force (the last one typed that compiled)."""
         self._filter_key: tuple[int, RunFilter] | None = None
@@ -160,12 +172,56 @@ class Board:
     # -- runs ------------------------------------------------------------------------------------
 
     def runs(self) -> list[Run]:
-        runs = self.logdir.runs
-        self.selection.note_runs([r.name for r in runs])
-        return runs
+        """Every run, sorted by name; asked of the store once per store version (the same list
+        until then: callers must not change it). 10,000 runs: sorting and colouring them on
+        every call cost ~10 ms, and the app asks on every key and message."""
+        version = self.logdir.version
+        if version != self._runs_version:
+            runs = self.logdir.runs
+            names = [r.name for r in runs]
+            self.selection.note_runs(names)
+            self._runs, self._names, self._runs_version = runs, names, version
+        return self._runs
+
+    def run_names(self) -> list[str]:
+        """The names of `runs()`, in the same order (the same list until the store moves)."""
+        self.runs()
+        return self._names
 
     def visible_runs(self) -> list[str]:
-        return self.selection.visible([r.name for r in self.runs()])
+        return self.selection.visible(self.run_names())
+
+    def note_changes(self, changes: Changes) -> None:
+        """Bring the counts and the console run up to date with a store change: only the runs
+        it names are looked at."""
+        logdir = self.logdir
+        for name in changes.removed_runs:
+            points, warnings = self._counts.pop(name, (0, 0))
+            self.point_count -= points
+            self.warning_count -= warnings
+            self._console_stale = self._console_stale or name == self._console
+        for name in changes.runs | changes.new_runs:
+            run = logdir.run(name)
+            if run is None:
+                continue
+            points, warnings = self._counts.get(name, (0, 0))
+            now = (run.point_count, len(run.warnings))
+            self._counts[name] = now
+            self.point_count += now[0] - points
+            self.warning_count += now[1] - warnings
+            if has_console(run):
+                if self._console is None or name < self._console:
+                    self._console = name
+            elif name == self._console:
+                self._console_stale = True
+
+    def console_run(self) -> Run | None:
+        """The first run (by name) with console output: the Logs pane's default."""
+        if self._console_stale:
+            found = next((r for r in self.runs() if has_console(r)), None)
+            self._console = None if found is None else found.name
+            self._console_stale = False
+        return None if self._console is None else self.logdir.run(self._console)
 
     def chart_runs(self) -> list[str]:
         """The shown runs in the order charts take them: pinned ones first (so a chart that
@@ -192,7 +248,9 @@ class Board:
             found: dict[str, set[str]] = {SCALARS: set(), HISTOGRAMS: set()}
             seen: dict[str, tuple[int, dict[str, list[str]]]] = {}
             has_config = False
-            for run in self.logdir.runs:
+            for run in self.runs():
+                if run.version == 0:  # listed, not read yet: no tags, no config
+                    continue
                 hit = self._run_kinds.get(run.name)
                 if hit is None or hit[0] != run.version:
                     hit = (run.version, run.kinds())  # only runs that changed are asked again
@@ -219,7 +277,7 @@ class Board:
 
     def has_step_metrics(self) -> bool:
         """Whether some run defines a step metric (the x axis then cycles through METRIC)."""
-        return any(r.meta.step_metrics for r in self.logdir.runs)
+        return any(r.meta.step_metrics for r in self.runs())
 
     def x_label(self, tag: str) -> str:
         """The x axis name of `tag`'s chart in METRIC mode: its step metric in the shown runs
@@ -250,6 +308,11 @@ def run_filter_error(text: str) -> str | None:
     except QueryError as e:
         return str(e)
     return None
+
+
+def has_console(run: Run) -> bool:
+    """The run has console output for the Logs pane: log files, or lines in its run file."""
+    return bool(run.meta.console or run.meta.console_records)
 
 
 def tag_group(tag: str) -> str:

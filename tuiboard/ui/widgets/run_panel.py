@@ -1,9 +1,12 @@
-"""The side panel of runs: run filter, a tree of runs with swatch, checkbox, pin, step, age, marks.
+"""The side panel of runs: regex filter, a tree of runs with swatch, checkbox, step, age, marks.
 
-Owns: `RunPanel` (filter input + summary + tree) and `RunTree`. Labels are virtual: a node
-holds only its short name, and a run's full line (swatch, checkbox, step, age, marks) is built
-when the line is drawn, so only the rows on screen are built; a store change or the clock's tick
-relabels nothing, it repaints the visible lines (10,000 runs: bench/bench_scale.py).
+Owns: `RunPanel` (filter input + summary + list) and `RunTree`, a virtual list on Textual's
+Line API (`ScrollView.render_line`): a `RunRow` per run or folder holds only its place and short
+name, the rows shown are a flat list built again only when runs come, go or a folder folds, and
+a run's full line (swatch, checkbox, step, age, marks) is built when the line is drawn. So 10,000
+runs cost 10,000 small objects, and a store change or the clock's tick repaints only the lines
+on screen (bench/bench_scale.py). It looks and acts as Textual's Tree did (guides, folders, keys,
+mouse), with no Tree internals.
 It shows the app's `RunSelection`; it never changes it itself, it posts `RunToggled` /
 `RunFilterChanged` / `RunHighlighted` / `RunPinned` / `ShowWarnings` and the app decides; a bad
 query's error is shown under the filter (`show_filter_error`), the previous filter kept.
@@ -13,7 +16,9 @@ beyond clean.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
@@ -22,9 +27,11 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Input, Static, Tree
-from textual.widgets._tree import TOGGLE_STYLE
-from textual.widgets.tree import TreeNode
+from textual.geometry import Region, Size, clamp
+from textual.reactive import var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Input, Static
 
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.messages import (
@@ -112,73 +119,321 @@ def run_label(
     return text
 
 
-class RunNode(TreeNode[str]):
-    """A node whose `label` is its full line, built on demand from the run (see RunTree)."""
+@dataclass(frozen=True, slots=True)
+class _TreeStyles:
+    hidden: tuple[bool, bool, bool]
+    """Guides hidden (transparent): plain, under the mouse, under the cursor."""
+    guides: tuple[Style, Style, Style]
+    highlight_line: Style
+    label: Style
+    highlight: Style
+    cursor: Style
+
+
+class RunRow:
+    """One line of the run list: a folder of runs, a run, or both (a run with runs under it).
+
+    Holds only its place in the tree and its short name; its full line is built when drawn."""
+
+    __slots__ = ("_line", "_tree", "children", "data", "expanded", "parent", "path", "short")
+
+    def __init__(self, tree: RunTree, parent: RunRow | None, path: str, short: str) -> None:
+        self._tree = tree
+        self.parent = parent
+        self.path = path
+        """The tree path ("a", "a/b"); a run's is its name."""
+        self.short = short
+        """The last path part as logged (untrusted: cleaned when drawn)."""
+        self.data: str | None = None
+        """The run's name, or None for a folder that is not a run."""
+        self.children: list[RunRow] = []
+        """In name order."""
+        self.expanded = True
+        self._line = -1
+
+    def __repr__(self) -> str:
+        return f"RunRow({self.path!r})"
+
+    @property
+    def line(self) -> int:
+        """Its line in the list, or -1 while it is not listed (inside a folded folder)."""
+        self._tree.built()
+        return self._line
+
+    @property
+    def allow_expand(self) -> bool:
+        """A folder (collapses and expands); a run without runs under it is a leaf."""
+        return self.data is None or bool(self.children)
+
+    @property
+    def is_last(self) -> bool:
+        parent = self.parent
+        return parent is None or parent.children[-1] is self
 
     @property
     def label(self) -> Text:
-        tree = self._tree
-        assert isinstance(tree, RunTree)
-        return tree.full_label(self)
-
-    @label.setter
-    def label(self, new_label: Text) -> None:
-        self.set_label(new_label)
+        """The whole line as drawn now (swatch, checkbox, name, step, age, marks)."""
+        return self._tree.full_label(self)
 
 
-class RunTree(Tree[str]):
-    """Runs by path. Node data is the run name (None for a folder that is not a run)."""
+class RunTree(ScrollView, can_focus=True):
+    """The runs by path, as a virtual list: a flat list of the rows shown (folders expanded)
+    is kept, and a line is built only when it is drawn (Textual's Line API), so 10,000 runs cost
+    a list of 10,000 small objects and ~height lines per repaint. It looks and behaves as
+    Textual's Tree did here: guides, ▼/▶ folders, cursor, hover, keys and clicks."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_run", "Show/hide run", show=False),
         Binding("w", "warnings", "Run warnings (or click its ⚠ mark)", show=False),
         Binding("P", "pin_run", "Pin / unpin the run: drawn on top of every chart", show=False),
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("home", "scroll_home", "First run", show=False),
+        Binding("end", "scroll_end", "Last run", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("shift+left", "cursor_parent", "Cursor to the folder", show=False),
+        Binding("shift+up", "cursor_previous_sibling", "Previous sibling", show=False),
+        Binding("shift+down", "cursor_next_sibling", "Next sibling", show=False),
+        Binding("shift+space", "toggle_expand_all", "Expand or collapse all", show=False),
     ]
+    HELP_BINDINGS: ClassVar[list[BindingType]] = BINDINGS[:3]
+    """The keys the help screen lists for the run panel (the rest move the cursor)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "tree--cursor",
+        "tree--guides",
+        "tree--guides-hover",
+        "tree--guides-selected",
+        "tree--highlight",
+        "tree--highlight-line",
+        "tree--label",
+    }
+    """Textual Tree's classes (and its look below), so themes style the run list as a tree."""
+
+    DEFAULT_CSS = """
+    RunTree {
+        background: $surface;
+        color: $foreground;
+        & > .tree--label {}
+        & > .tree--guides { color: $surface-lighten-2; }
+        & > .tree--guides-hover { color: $surface-lighten-2; }
+        & > .tree--guides-selected { color: $block-cursor-blurred-background; }
+        & > .tree--cursor {
+            text-style: $block-cursor-blurred-text-style;
+            background: $block-cursor-blurred-background;
+        }
+        & > .tree--highlight {}
+        & > .tree--highlight-line { background: $block-hover-background; }
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .tree--cursor {
+                color: $block-cursor-foreground;
+                background: $block-cursor-background;
+                text-style: $block-cursor-text-style;
+            }
+            & > .tree--guides { color: $surface-lighten-3; }
+            & > .tree--guides-hover { color: $surface-lighten-3; }
+            & > .tree--guides-selected { color: $block-cursor-background; }
+        }
+        &:light {
+            & > .tree--guides { color: $surface-darken-1; }
+            & > .tree--guides-hover { color: $block-cursor-background; }
+            & > .tree--guides-selected { color: $block-cursor-background; }
+        }
+    }
+    RunTree:ansi {
+        color: ansi_default;
+        & > .tree--guides { color: $ansi-background; }
+        &:nocolor > .tree--cursor { text-style: reverse; }
+    }
+    """
+
+    ICON_NODE = "▶ "
+    ICON_NODE_EXPANDED = "▼ "
+    GUIDES = ("  ", "│ ", "└ ", "├ ")
+    """space, vertical, terminator, cross: Tree's default guides at guide depth 2."""
+    BOLD_GUIDES = ("  ", "┃ ", "┗ ", "┣ ")
+    DOUBLE_GUIDES = ("  ", "║ ", "╚ ", "╠ ")
+    TOGGLE = Style.from_meta({"toggle": True})
+    """The meta of a folder's ▼/▶: a click on it expands or collapses, nothing else."""
+
+    cursor_line = var(-1, always_update=True)
+    """The line with the cursor, or -1 for none."""
+    hover_line = var(-1)
+    """The line under the mouse, or -1."""
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__("runs", **kwargs)  # type: ignore[arg-type]
-        self.show_root = False
-        self.guide_depth = 2
-        self._run_nodes: dict[str, TreeNode[str]] = {}
-        """Tree path ("a", "a/b") -> node; run names are their own paths."""
-        self.labeller: Callable[[TreeNode[str]], Text] | None = None
-        """Builds a node's full line (the panel's); None: the node's own label."""
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.root = RunRow(self, None, "", "")
+        self._run_nodes: dict[str, RunRow] = {}
+        """Tree path ("a", "a/b") -> row; run names are their own paths."""
+        self._lines: list[RunRow] | None = []
+        """The rows shown, in order; None: to build again (a row was added, removed, folded)."""
+        self._cursor_node: RunRow | None = None
+        self._run_count = 0
+        """How many rows are runs (folders are not)."""
+        self._line_cache: dict[tuple[object, ...], Strip] = {}
+        self._style_cache: dict[object, _TreeStyles] = {}
+        self._updates = 0
+        """Moves on every repaint of the labels: part of each cached line's key."""
+        self.labeller: Callable[[RunRow], Text] | None = None
+        """Builds a row's full line (the panel's); None: its short name."""
         self.labels_built = 0
         """How many full lines were built (tests: only the visible rows are)."""
-        self.short_names: dict[int, str] = {}
-        """Node id -> its last path part as logged (untrusted: cleaned when drawn)."""
 
-    def _add_node(
-        self,
-        parent: TreeNode[str] | None,
-        label: Text,
-        data: str | None,
-        expand: bool = False,
-    ) -> TreeNode[str]:
-        node = RunNode(self, parent, self._new_id(), label, data, expanded=expand)
-        self._tree_nodes[node._id] = node
-        self._updates += 1
-        return node
+    # -- rows --------------------------------------------------------------------------------
 
-    def full_label(self, node: TreeNode[str]) -> Text:
-        """The node's whole line: built now from the run, never stored."""
+    @property
+    def lines(self) -> list[RunRow]:
+        """The rows shown, top to bottom (built again after a structural change)."""
+        if self._lines is None:
+            self._build()
+        assert self._lines is not None
+        return self._lines
+
+    def built(self) -> None:
+        """Build the list of rows shown now if a change left it to build."""
+        if self._lines is None:
+            self._build()
+
+    def _build(self) -> None:
+        lines: list[RunRow] = []
+        stack = list(reversed(self.root.children))
+        while stack:
+            row = stack.pop()
+            row._line = len(lines)
+            lines.append(row)
+            if row.expanded and row.children:
+                stack.extend(reversed(row.children))
+        self._lines = lines
+        self._line_cache.clear()
+        self.virtual_size = Size(self.size.width, len(lines))
+        before = cursor = self._cursor_node
+        if cursor is not None:
+            # the cursor stays on its row, or on the nearest folder above it still listed
+            while cursor is not None and cursor._line < 0:
+                cursor = cursor.parent if cursor.parent is not self.root else None
+            self._cursor_node = cursor
+            self.set_reactive(RunTree.cursor_line, -1 if cursor is None else cursor._line)
+            if cursor is not before:
+                self.post_message(RunHighlighted(None if cursor is None else cursor.data))
+        self.set_reactive(RunTree.hover_line, -1)
+
+    def _structure_changed(self) -> None:
+        """Rows were added, removed, folded: the list is built again when next asked (one
+        build and one repaint for a whole batch of rows)."""
+        if self._lines is None:
+            return
+        for row in self._lines:
+            row._line = -1
+        self._lines = None
+        self._line_cache.clear()
+        self.refresh()
+
+    @property
+    def cursor_node(self) -> RunRow | None:
+        """The row under the cursor, or None."""
+        self.built()
+        return self._cursor_node
+
+    @property
+    def last_line(self) -> int:
+        return len(self.lines) - 1
+
+    def get_node_at_line(self, line_no: int) -> RunRow | None:
+        lines = self.lines
+        return lines[line_no] if 0 <= line_no < len(lines) else None
+
+    def run_count(self) -> int:
+        """How many runs the list holds."""
+        return self._run_count
+
+    def ensure_node(self, name: str, nested: bool) -> RunRow:
+        """The row of a run, creating folders on the way (a tree by path when nested)."""
+        row = self._run_nodes.get(name)
+        if row is not None:
+            if row.data is None:
+                row.data = name
+                self._run_count += 1
+                self._structure_changed()
+            return row
+        if nested and "/" in name:
+            head, _, short = name.rpartition("/")
+            parent = self._run_nodes.get(head) or self._folder(head)
+        else:
+            parent, short = self.root, name
+        row = self._add_row(parent, name, short)
+        row.data = name
+        self._run_count += 1
+        return row
+
+    def _folder(self, path: str) -> RunRow:
+        """The row of a folder path, made (with the folders above it) if new."""
+        head, sep, short = path.rpartition("/")
+        parent = self.root
+        if sep:
+            parent = self._run_nodes.get(head) or self._folder(head)
+        return self._add_row(parent, path, short)
+
+    def _add_row(self, parent: RunRow, path: str, short: str) -> RunRow:
+        row = RunRow(self, parent, path, short)
+        siblings = parent.children
+        if siblings and siblings[-1].short > short:
+            bisect.insort(siblings, row, key=lambda r: r.short)
+        else:
+            siblings.append(row)  # names arrive sorted: the usual case
+        self._run_nodes[path] = row
+        self._structure_changed()
+        return row
+
+    def remove_run(self, name: str) -> None:
+        """Drop a run's row, and each folder it leaves empty (a run with runs under it stays,
+        as a folder)."""
+        row = self._run_nodes.get(name)
+        if row is None or row.data is None:
+            return
+        self._structure_changed()
+        row.data = None
+        self._run_count -= 1
+        while row is not self.root and not row.children and row.data is None:
+            parent = row.parent
+            assert parent is not None
+            parent.children.remove(row)
+            del self._run_nodes[row.path]
+            if self._cursor_node is row:
+                self._cursor_node = parent if parent is not self.root else None
+            row = parent
+
+    def clear(self) -> None:
+        """Forget every row."""
+        self.root.children.clear()
+        self._run_nodes.clear()
+        self._run_count = 0
+        self._cursor_node = None
+        self.set_reactive(RunTree.cursor_line, -1)
+        self._structure_changed()
+
+    def runs_under(self, row: RunRow) -> tuple[str, ...]:
+        """The runs of a row and of every row below it, sorted."""
+        out: list[str] = []
+        stack = [row]
+        while stack:
+            r = stack.pop()
+            if r.data is not None:
+                out.append(r.data)
+            stack.extend(r.children)
+        return tuple(sorted(out))
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def full_label(self, row: RunRow) -> Text:
+        """The row's whole line: built now from the run, never stored."""
         if self.labeller is None:
-            return node._label.copy()
+            return Text(clean(row.short), no_wrap=True)
         self.labels_built += 1
-        return self.labeller(node)
-
-    def render_label(self, node: TreeNode[str], base_style: Style, style: Style) -> Text:
-        label = self.full_label(node)
-        label.stylize(style)
-        if node._allow_expand:
-            icon = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
-            return Text.assemble((icon, base_style + TOGGLE_STYLE), label)
-        return Text.assemble(("", base_style), label)
-
-    def get_label_width(self, node: TreeNode[str]) -> int:
-        """The tree's virtual width without building the line: the name and room for the marks
-        (Tree builds every line's label to measure it, 10,000 of them on each change)."""
-        return node._label.cell_len + 16
+        return self.labeller(row)
 
     def repaint_labels(self) -> None:
         """The lines on screen are built again (the runs moved, or the clock); nothing else."""
@@ -186,33 +441,305 @@ class RunTree(Tree[str]):
         self._updates += 1
         self.refresh()
 
-    def run_count(self) -> int:
-        """How many runs the tree lists."""
-        return sum(1 for path, node in self._run_nodes.items() if node.data == path)
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._pseudo_state = self.get_pseudo_class_state()
+        return super().render_lines(crop)
 
-    def _runs_under(self, node: TreeNode[str]) -> tuple[str, ...]:
-        out: list[str] = []
-        stack = [node]
-        while stack:
-            n = stack.pop()
-            if n.data is not None:
-                out.append(n.data)
-            stack.extend(n.children)
-        return tuple(sorted(out))
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        return self._render_line(y + scroll_y, width).crop(scroll_x, scroll_x + width)
+
+    def _render_line(self, y: int, width: int) -> Strip:
+        lines = self.lines
+        base_style = self.rich_style
+        if not 0 <= y < len(lines):
+            return Strip.blank(width, base_style)
+        row = lines[y]
+        path: list[RunRow] = []
+        r: RunRow | None = row
+        while r is not None and r is not self.root:
+            path.append(r)
+            r = r.parent
+        path.reverse()
+        cursor = self._cursor_node if self.cursor_line >= 0 else None
+        hover = self.get_node_at_line(self.hover_line) if self.hover_line >= 0 else None
+        focused = self.has_focus
+        key = (
+            y,
+            width,
+            self._updates,
+            getattr(self, "_pseudo_state", None),
+            focused,
+            self.cursor_line == y,
+            self.hover_line == y,
+            tuple(n is cursor for n in path),
+            tuple(n is hover for n in path),
+        )
+        strip = self._line_cache.get(key)
+        if strip is not None:
+            return strip
+        if len(self._line_cache) > 4096:
+            self._line_cache.clear()
+        strip = self._line_cache[key] = self._draw_line(
+            y, row, path, cursor, hover, focused, width, base_style
+        )
+        return strip
+
+    def _draw_line(
+        self,
+        y: int,
+        row: RunRow,
+        path: list[RunRow],
+        cursor: RunRow | None,
+        hover: RunRow | None,
+        focused: bool,
+        width: int,
+        base_style: Style,
+    ) -> Strip:
+        """One line as Textual's Tree draws it: guides (coloured under the cursor or the mouse),
+        the folder icon, the label in the label / highlight / cursor styles."""
+        st = self._styles()
+        base_hidden, hover_hidden, selected_hidden = st.hidden
+        base_guide, guide_hover, guide_selected = st.guides
+        is_hover = hover is not None and hover in path
+        line_style = st.highlight_line if is_hover else base_style
+        line_style += Style(meta={"line": y})
+
+        def guides_for(style: Style, hidden: bool) -> tuple[str, str, str, str]:
+            if hidden:
+                return ("  ", "  ", "  ", "  ")
+            if style.bold:
+                return self.BOLD_GUIDES
+            if style.underline2:
+                return self.DOUBLE_GUIDES
+            return self.GUIDES
+
+        text = Text(style=line_style)
+        guide_style = base_guide
+        hidden = True
+        over = path[0] is hover
+        selected = path[0] is cursor and focused
+        for node in path[1:]:
+            hidden = base_hidden
+            if over:
+                guide_style, hidden = guide_hover, hover_hidden
+            if selected:
+                guide_style, hidden = guide_selected, selected_hidden
+            if node is not row:
+                space, vertical, _, _ = guides_for(guide_style, hidden)
+                text.append(space if node.is_last else vertical, style=guide_style)
+            over = over or node is hover
+            selected = (selected or node is cursor) and focused
+        if len(path) > 1:
+            _, _, terminator, cross = guides_for(guide_style, hidden)
+            text.append(terminator if row.is_last else cross, style=guide_style)
+
+        label_style = st.label
+        if self.hover_line == y:
+            label_style += st.highlight
+        if self.cursor_line == y:
+            label_style += st.cursor
+        label = self.full_label(row)
+        label.stylize(label_style)
+        if row.allow_expand:
+            icon = self.ICON_NODE_EXPANDED if row.expanded else self.ICON_NODE
+            text.append(icon, style=line_style + self.TOGGLE)
+        text.append_text(label)
+        strip = Strip(list(text.render(self.app.console)), text.cell_len)
+        return strip.extend_cell_length(max(self.virtual_size.width, width), line_style)
+
+    def _styles(self) -> _TreeStyles:
+        """The component styles for the current pseudo-classes (focus, theme), asked of the
+        CSS once per state rather than seven times a line."""
+        key = getattr(self, "_pseudo_state", None)
+        cached = self._style_cache.get(key)
+        if cached is None:
+            get = self.get_component_rich_style
+            hidden = tuple(
+                self.get_component_styles(c).color.a == 0
+                for c in ("tree--guides", "tree--guides-hover", "tree--guides-selected")
+            )
+            base_guide = get("tree--guides", partial=True)
+            cached = self._style_cache[key] = _TreeStyles(
+                hidden=(hidden[0], hidden[1], hidden[2]),
+                guides=(
+                    base_guide,
+                    base_guide + get("tree--guides-hover", partial=True),
+                    base_guide + get("tree--guides-selected", partial=True),
+                ),
+                highlight_line=get("tree--highlight-line"),
+                label=get("tree--label", partial=True),
+                highlight=get("tree--highlight", partial=True),
+                cursor=get("tree--cursor", partial=False),
+            )
+        return cached
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._line_cache.clear()
+        self._style_cache.clear()
+
+    def _on_resize(self, event: events.Resize) -> None:
+        self._line_cache.clear()
+        self.virtual_size = Size(event.size.width, len(self.lines))
+
+    # -- cursor --------------------------------------------------------------------------------
+
+    def validate_cursor_line(self, value: int) -> int:
+        return clamp(value, 0, len(self.lines) - 1)
+
+    def watch_cursor_line(self, previous: int, line: int) -> None:
+        node = self.get_node_at_line(line)
+        before = self._cursor_node
+        self._cursor_node = node
+        if previous != line or before is not node:
+            self._refresh_rows(before, node)
+        if node is not None and node is not before:
+            self.post_message(RunHighlighted(node.data))
+
+    def watch_hover_line(self, previous: int, line: int) -> None:
+        if previous != line:
+            self._refresh_rows(self.get_node_at_line(previous), self.get_node_at_line(line))
+
+    def _refresh_rows(self, *rows: RunRow | None) -> None:
+        """Repaint the lines on screen that show one of `rows` or a row under it (its guides
+        take the cursor's or the mouse's colour): a key press repaints two lines, not all."""
+        wanted = {id(r) for r in rows if r is not None}
+        if not wanted or self._lines is None:
+            self.refresh()
+            return
+        top = self.scroll_offset.y
+        for y, row in enumerate(self._lines[top : top + self.size.height], top):
+            r: RunRow | None = row
+            while r is not None:
+                if id(r) in wanted:
+                    self.refresh_line(y)
+                    break
+                r = r.parent
+
+    def move_cursor(self, node: RunRow | None, animate: bool = False) -> None:
+        """Put the cursor on a row (unfolding the folders above it), or remove it (None)."""
+        if node is None:
+            self.cursor_line = -1
+            return
+        folded = False
+        parent = node.parent
+        while parent is not None and parent is not self.root:
+            if not parent.expanded:
+                parent.expanded = folded = True
+            parent = parent.parent
+        if folded:
+            self._structure_changed()
+        self.cursor_line = node.line
+        self.scroll_to_line(self.cursor_line, animate=animate)
+
+    def scroll_to_line(self, line: int, animate: bool = False) -> None:
+        if 0 <= line < len(self.lines):
+            self.scroll_to_region(
+                Region(0, line, 1, 1),
+                animate=animate,
+                force=True,
+                origin_visible=False,
+                x_axis=False,
+            )
+
+    def action_cursor_up(self) -> None:
+        self.cursor_line = self.last_line if self.cursor_line == -1 else self.cursor_line - 1
+        self.scroll_to_line(self.cursor_line)
+
+    def action_cursor_down(self) -> None:
+        self.cursor_line = 0 if self.cursor_line == -1 else self.cursor_line + 1
+        self.scroll_to_line(self.cursor_line)
+
+    def action_page_down(self) -> None:
+        start = 0 if self.cursor_line == -1 else self.cursor_line
+        self.cursor_line = start + self.scrollable_content_region.height - 1
+        self.scroll_to_line(self.cursor_line)
+
+    def action_page_up(self) -> None:
+        start = self.last_line if self.cursor_line == -1 else self.cursor_line
+        self.cursor_line = start - (self.scrollable_content_region.height - 1)
+        self.scroll_to_line(self.cursor_line)
+
+    def action_scroll_home(self) -> None:
+        self.cursor_line = 0
+        self.scroll_to_line(self.cursor_line)
+
+    def action_scroll_end(self) -> None:
+        self.cursor_line = self.last_line
+        self.scroll_to_line(self.cursor_line)
+
+    def action_cursor_parent(self) -> None:
+        node = self.cursor_node
+        if node is not None and node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
+
+    def _sibling(self, node: RunRow, step: int) -> RunRow | None:
+        siblings = node.parent.children if node.parent is not None else [node]
+        i = siblings.index(node) + step
+        return siblings[i] if 0 <= i < len(siblings) else None
+
+    def action_cursor_previous_sibling(self) -> None:
+        node = self.cursor_node
+        if node is not None:
+            target = self._sibling(node, -1)
+            if target is None and node.parent is not self.root:
+                target = node.parent
+            if target is not None:
+                self.move_cursor(target)
+
+    def action_cursor_next_sibling(self) -> None:
+        node = self.cursor_node
+        if node is not None:
+            target = self._sibling(node, 1)
+            if target is None and node.parent is not None and node.parent is not self.root:
+                target = self._sibling(node.parent, 1)
+            if target is not None:
+                self.move_cursor(target)
+
+    def action_toggle_expand_all(self) -> None:
+        """Fold or unfold the cursor's row and its siblings (all folded: unfold them)."""
+        node = self.cursor_node
+        if node is None or node.parent is None:
+            return
+        folders = [r for r in node.parent.children if r.allow_expand]
+        expand = all(not r.expanded for r in folders)
+        for r in folders:
+            r.expanded = expand
+        self._structure_changed()
+        self.move_cursor(node)
+
+    def toggle_folder(self, node: RunRow) -> None:
+        if node.allow_expand:
+            node.expanded = not node.expanded
+            self._structure_changed()
+
+    # -- actions: the app decides ------------------------------------------------------------
 
     def action_toggle_run(self) -> None:
         node = self.cursor_node
         if node is None:
             return
-        runs = self._runs_under(node)
+        runs = self.runs_under(node)
         if runs:
             panel = self.panel
             visible = not all(panel.is_visible(r) for r in runs)
             self.post_message(RunToggled(runs, visible))
 
+    def action_select_cursor(self) -> None:
+        """Enter (or a click): a run shows or hides; a folder folds or unfolds."""
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand:
+            self.toggle_folder(node)
+        elif node.data is not None:
+            self.action_toggle_run()
+
     def action_pin_run(self) -> None:
         node = self.cursor_node
-        runs = self._runs_under(node) if node is not None else ()
+        runs = self.runs_under(node) if node is not None else ()
         if runs:
             self.post_message(RunPinned(runs))
 
@@ -220,70 +747,35 @@ class RunTree(Tree[str]):
         node = self.cursor_node
         self.post_message(ShowWarnings(node.data if node is not None else None))
 
-    def _on_click(self, event: events.Click) -> None:
-        """A click on a run's warning mark opens its warnings. Elsewhere Tree's own handler
-        runs next (Textual calls each class's handler unless the default is prevented)."""
+    def _on_mouse_move(self, event: events.MouseMove) -> None:
         meta = event.style.meta
-        if meta.get("run_warnings") and "line" in meta:
-            node = self.get_node_at_line(meta["line"])
-            if node is not None and node.data is not None:
-                event.prevent_default()
-                event.stop()
-                self.move_cursor(node)
-                self.post_message(ShowWarnings(node.data))
+        self.hover_line = meta["line"] if meta and "line" in meta else -1
+
+    def _on_leave(self, event: events.Leave) -> None:
+        self.hover_line = -1
+
+    async def _on_click(self, event: events.Click) -> None:
+        """A click on a run's ⚠ mark opens its warnings; on a folder's ▼/▶ folds it; elsewhere
+        it moves the cursor there and selects (a run shows or hides, a folder folds)."""
+        meta = event.style.meta
+        if "line" not in meta:
+            return
+        node = self.get_node_at_line(meta["line"])
+        if node is None:
+            return
+        event.stop()
+        if meta.get("run_warnings") and node.data is not None:
+            self.move_cursor(node)
+            self.post_message(ShowWarnings(node.data))
+        elif meta.get("toggle"):
+            self.toggle_folder(node)
+        else:
+            self.move_cursor(node)
+            self.action_select_cursor()
 
     @property
     def panel(self) -> RunPanel:
         return self.query_ancestor(RunPanel)
-
-    @on(Tree.NodeSelected)
-    def _selected(self, event: Tree.NodeSelected[str]) -> None:
-        event.stop()
-        if event.node.data is not None and not event.node.children:
-            self.action_toggle_run()
-
-    @on(Tree.NodeHighlighted)
-    def _highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
-        event.stop()
-        self.post_message(RunHighlighted(event.node.data))
-
-    def ensure_node(self, name: str, nested: bool) -> TreeNode[str]:
-        """The node of a run, creating folders on the way (tree by path when nested)."""
-        node = self._run_nodes.get(name)
-        if node is not None:
-            if node.data is None:
-                node.data = name
-            return node
-        parts = name.split("/") if nested else [name]
-        parent = self.root
-        for depth in range(1, len(parts) + 1):
-            path = "/".join(parts[:depth])
-            child = self._run_nodes.get(path)
-            if child is None:
-                leaf = depth == len(parts)
-                child = parent.add(
-                    Text(clean(parts[depth - 1]), no_wrap=True),
-                    data=name if leaf else None,
-                    expand=True,
-                    allow_expand=not leaf,
-                )
-                self.short_names[child._id] = parts[depth - 1]
-                self._run_nodes[path] = child
-            elif not child.allow_expand and depth < len(parts):
-                child.allow_expand = True
-            parent = child
-        return parent
-
-    def remove_run(self, name: str) -> None:
-        node = self._run_nodes.get(name)
-        if node is None:
-            return
-        if node.children:
-            node.data = None
-            return
-        del self._run_nodes[name]
-        self.short_names.pop(node._id, None)
-        node.remove()
 
 
 class RunPanel(Vertical):
@@ -295,12 +787,15 @@ class RunPanel(Vertical):
         self._colour_of = colour_of
         self._nested = False
         self._runs: dict[str, Run] = {}
+        """Run name -> the Run listed (the rows follow this)."""
+        self._names: list[str] = []
+        self._listed: Sequence[Run] = ()
         self._now = 0.0
         self._filter_error: str | None = None
         """Why the text in the filter box is not in force (a bad query), or None."""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter runs (regex)", id="run-filter")
+        yield Input(placeholder="filter runs (regex or query)", id="run-filter")
         yield Static(id="run-summary")
         yield RunTree(id="run-tree")
 
@@ -328,15 +823,14 @@ class RunPanel(Vertical):
     def on_mount(self) -> None:
         self.run_tree.labeller = self._label
 
-    def _label(self, node: TreeNode[str]) -> Text:
-        """A node's line from the run as it is now (built only for the lines drawn)."""
-        short = self.run_tree.short_names.get(node._id, "")
-        name = node.data
+    def _label(self, row: RunRow) -> Text:
+        """A row's line from the run as it is now (built only for the lines drawn)."""
+        name = row.data
         run = self._runs.get(name) if name is not None else None
         if run is None:
-            return run_label(short, None, visible=True, colour="", now=self._now)
+            return run_label(row.short, None, visible=True, colour="", now=self._now)
         return run_label(
-            short,
+            row.short,
             run,
             visible=self.selection.is_visible(run.name),
             colour=self._colour_of(run.name),
@@ -344,35 +838,34 @@ class RunPanel(Vertical):
             pinned=run.name in self.selection.pinned,
         )
 
-    def sync(self, runs: Sequence[Run], now: float, changed: set[str] | None = None) -> None:
-        """Bring the tree in line with the store: add new runs, drop removed ones, and repaint
-        the lines on screen (labels are built when drawn, so `changed` needs no per-run work;
-        it is kept for callers that know it)."""
+    def sync(
+        self,
+        runs: Sequence[Run],
+        now: float,
+        changed: set[str] | None = None,
+        *,
+        shown: int | None = None,
+    ) -> None:
+        """Bring the list in line with the store and repaint the lines on screen. Rows are added
+        or dropped only when the run names moved (labels are built when drawn, so `changed`
+        needs no per-run work; it is kept for callers that know it). `shown`: how many runs are
+        visible, when the caller counted them already."""
         tree = self.run_tree
-        names = [r.name for r in runs]
-        self._runs = {r.name: r for r in runs}
         self._now = now
-        nested = any("/" in n for n in names)
-        if nested != self._nested:
-            self._nested = nested
-            tree.clear()
-            tree._run_nodes.clear()
-            tree.short_names.clear()
-        known = self._runs
-        for name in [n for n, node in tree._run_nodes.items() if node.data == n and n not in known]:
-            tree.remove_run(name)
-        run_nodes = tree._run_nodes
-        for name in names:
-            node = run_nodes.get(name)
-            if node is None or node.data != name:
-                tree.ensure_node(name, nested)
+        if runs is not self._listed and (
+            len(runs) != len(self._runs) or any(self._runs.get(r.name) is not r for r in runs)
+        ):
+            self._restructure(runs)
+        self._listed = runs  # Board.runs() is the same list until the store moves
         tree.repaint_labels()
-        shown = len(self.selection.visible(names))
+        names = self._names
+        if shown is None:
+            shown = len(self.selection.visible(names))
         summary = Text(f"{shown}/{len(names)} runs shown", style="dim", no_wrap=True)
         if self.selection.only is not None:
             summary.append(" · only ", style="dim")
             summary.append(clean(self.selection.only), style="bold")
-        pinned = sum(1 for n in self.selection.pinned if n in known)
+        pinned = sum(1 for n in self.selection.pinned if n in self._runs)
         if pinned:
             summary.append(f" · {pinned} pinned", style="dim")
         if self._filter_error is not None:
@@ -385,6 +878,26 @@ class RunPanel(Vertical):
         self._filter_error = error
         if error is not None:
             self.query_one("#run-summary", Static).update(_error_line(error))
+
+    def _restructure(self, runs: Sequence[Run]) -> None:
+        """Rows for new runs, none for runs gone (a tree by path once a name holds a "/")."""
+        tree = self.run_tree
+        names = [r.name for r in runs]
+        known = {r.name: r for r in runs}
+        nested = any("/" in n for n in names)
+        if nested != self._nested:
+            self._nested = nested
+            tree.clear()
+        rows = tree._run_nodes
+        for name in [n for n in self._runs if n not in known]:
+            tree.remove_run(name)
+        for name in names:
+            row = rows.get(name)
+            if row is None or row.data != name:
+                tree.ensure_node(name, nested)
+        self._runs = known
+        self._names = names
+        tree.built()  # one build for the whole change
 
 
 def _error_line(error: str) -> Text:
