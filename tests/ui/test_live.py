@@ -3,6 +3,7 @@ pause holds redraws back, new runs appear in place."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -14,7 +15,9 @@ from textual.pilot import Pilot
 import tuiboard
 from tests.ui.conftest import FIXED_TIME, NOW_OFFSET, T0, TBX_RUNS
 from tuiboard.core.logdir import Changes
+from tuiboard.core.types import SCALARS
 from tuiboard.ui.app import TuiboardApp
+from tuiboard.ui.board import Board
 from tuiboard.ui.messages import LoadProgress, StoreChanged
 from tuiboard.ui.screens.chart import ChartScreen
 from tuiboard.ui.widgets.run_panel import RunTree
@@ -118,3 +121,23 @@ async def test_a_change_delivered_while_the_app_shuts_down_is_dropped(tbx_root: 
     app._store_changed(StoreChanged(changes))
     app._load_progress(LoadProgress(1, 2))
     app._tick()
+
+
+def test_a_run_read_afresh_is_not_served_from_the_series_cache(tmp_path: Path) -> None:
+    """A file rewritten smaller makes the run read afresh into new data; its series' versions
+    go on above the old ones, so the Board's cache (keyed by version) does not hand back the
+    old points (it did: the new series started again at version 1)."""
+    run = tmp_path / "r"
+    run.mkdir()
+    lines = [json.dumps({"step": i, "loss": 1.0 + i}) + "\n" for i in range(5)]
+    (run / "metrics.jsonl").write_text("".join(lines))
+    logdir = tuiboard.open(str(tmp_path))
+    board = Board(logdir)
+    first = board.cache.get("r", "loss", board.options)
+    assert first is not None and first.value.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    version = logdir.run("r").series_version(SCALARS, "loss")  # type: ignore[union-attr]
+    (run / "metrics.jsonl").write_text(json.dumps({"step": 0, "loss": 9.0}) + "\n")
+    logdir.refresh()
+    assert logdir.run("r").series_version(SCALARS, "loss") > version  # type: ignore[union-attr]
+    again = board.cache.get("r", "loss", board.options)
+    assert again is not None and again.value.tolist() == [9.0]

@@ -157,9 +157,9 @@ class Run:
         assert d.scalars is not None and d.values is not None
         if kind == SCALARS:
             s = d.scalars.get(tag)
-            return s.version if s is not None else -1
+            return s.version + d.version_base if s is not None else -1
         v = d.values.get((kind, tag))
-        return v.version if v is not None else -1
+        return v.version + d.version_base if v is not None else -1
 
     def values(self, kind: str, tag: str, raw: bool = False) -> tuple[ValueRecord, ...]:
         assert self._data.values is not None
@@ -461,7 +461,9 @@ class Logdir:
             res = ld.refresh(rf)
             if res.reset:
                 # A file shrank or was replaced: read the whole run again into fresh data.
+                base = ld.data.next_version_base()
                 ld = self._loaders[name] = RunLoader.new(rf)
+                ld.data.version_base = base
                 res = ld.refresh(rf)
                 res.changed = True
             if name not in self._views or self._views[name]._data is not ld.data:

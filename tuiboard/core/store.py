@@ -489,6 +489,16 @@ class RunData:
     embeddings: tuple[EmbeddingInfo, ...] = ()
     meta: RunMeta = field(default_factory=RunMeta)
     """Replaced whole (RunMeta is frozen) by the loader thread."""
+    version_base: int = 0
+    """Added to every series' own version (Run.series_version): a run read afresh (a file
+    rewritten smaller or replaced) starts above every version its old data had, so no cache
+    keyed by a series version mistakes the new series for the old one."""
+
+    def next_version_base(self) -> int:
+        """The version_base for this run's data read afresh: above any version seen here."""
+        assert self.scalars is not None and self.values is not None
+        top = max((s.version for s in (*self.scalars.values(), *self.values.values())), default=0)
+        return self.version_base + top + 1
 
     def __post_init__(self) -> None:
         self.scalars = {} if self.scalars is None else self.scalars
