@@ -497,7 +497,10 @@ class RunData:
     def next_version_base(self) -> int:
         """The version_base for this run's data read afresh: above any version seen here."""
         assert self.scalars is not None and self.values is not None
-        top = max((s.version for s in (*self.scalars.values(), *self.values.values())), default=0)
+        top = max(
+            max((s.version for s in self.scalars.values()), default=0),
+            max((v.version for v in self.values.values()), default=0),
+        )
         return self.version_base + top + 1
 
     def __post_init__(self) -> None:
