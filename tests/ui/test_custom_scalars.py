@@ -300,3 +300,26 @@ async def test_a_new_matching_tag_appears_live(cs_root: Path) -> None:
                 w.add_scalar("loss/extra", 1.0 + step, step, walltime=T0 + 999 + step)
         await wait_for(pilot, lambda: "loss/extra (adam)" in labels(), why=labels)
         await wait_for(pilot, lambda: "loss/extra (adam)" in shown_text(chart))
+
+
+async def test_a_pinned_run_is_drawn_on_top_of_multiline_and_margin_charts(
+    cs_logdir: Logdir,
+) -> None:
+    """Pins reach every chart: a custom-scalars line of a pinned run is flagged pinned (render/
+    chart.py draws such lines last, in bold); the others are not; unpinning clears it."""
+    async with make_app(cs_logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        view = await open_tab(pilot, app)
+        app.board.toggle_pins(("sgd",))
+        app.view_changed(runs_changed=True)
+        await pilot.pause()
+        kinds = set()
+        for chart in by_title(view).values():
+            source = chart.layout_source
+            kinds.add(type(source))
+            for line in source.lines(app.board):
+                assert line.series.pinned == (line.run == "sgd"), (chart.tag, line.run)
+        assert {MultilineSource, MarginSource} <= kinds
+        app.board.toggle_pins(("sgd",))
+        for chart in by_title(view).values():
+            assert not any(line.series.pinned for line in chart.layout_source.lines(app.board))

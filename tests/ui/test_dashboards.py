@@ -199,6 +199,24 @@ async def test_pr_threshold_cursor(media_logdir: Logdir) -> None:
         assert "0.6" in line and str(tp) in line.split()
 
 
+async def test_a_pinned_run_is_drawn_last_on_pr_curves(media_logdir: Logdir) -> None:
+    """A pinned run's PR curve is drawn after the others (on top), its table row last."""
+    async with make_app(media_logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        pr = await open_tab(pilot, app, "pr_curves")
+        (card,) = pr.cards()
+
+        def rows() -> list[str]:
+            words = [ln.split() for ln in card_text(card).splitlines()]
+            return [w[0] for w in words if w and w[0] in ("cnn", "mlp")]
+
+        assert rows() == ["cnn", "mlp"]
+        app.board.toggle_pins(("cnn",))
+        app.view_changed(runs_changed=True)
+        await pilot.pause()
+        assert rows() == ["mlp", "cnn"]
+
+
 async def test_hparams_sort_filter_status_and_show_in_scalars(
     media_logdir: Logdir, tmp_path: Path
 ) -> None:

@@ -14,6 +14,7 @@ Must not import: tuiboard.core readers (the store is read through the Board).
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -125,6 +126,7 @@ class MultilineSource(LayoutSource):
                     y=prep.smoothed if smoothing else prep.value,
                     raw_y=prep.value if smoothing else None,
                     mark=p.symbol,
+                    pinned=run in board.selection.pinned,
                 )
                 columns = (prep.value, prep.smoothed)
                 out.append(ChartLine(p.name, run, p.name, prep, series, columns))
@@ -157,6 +159,8 @@ class MarginSource(LayoutSource):
                 found = self._line(board, run, colour, p)
                 if found is not None:
                     line, note = found
+                    if run in board.selection.pinned:  # drawn last, on top (the cache keeps
+                        line = replace(line, series=replace(line.series, pinned=True))  # unpinned)
                     out.append(line)
                     if note:
                         self._notes.append(note)

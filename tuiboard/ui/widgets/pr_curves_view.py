@@ -116,6 +116,8 @@ class PrCurvesView(CardsView):
                 curves.append((name, self.board.colour_of(name), v))
         if not curves:
             return Text("no curve at this step", style="dim")
+        pinned = self.board.selection.pinned
+        curves.sort(key=lambda c: c[0] in pinned)  # pinned runs drawn last: on top
         # One threshold for every run (curves may have different numbers of thresholds).
         threshold = card.options.get("threshold", 0.5)
         cursor = [round(threshold * max(0, c[2].num_thresholds - 1)) for c in curves]
