@@ -68,15 +68,18 @@ _leaves: st.SearchStrategy[Node] = st.one_of(
     st.builds(Field, st.sampled_from(FIELDS), _values),
     st.builds(Compare, _keys, st.sampled_from(["=", "!=", "<", "<=", ">", ">="]), _values),
 )
-_trees: st.SearchStrategy[Node] = st.recursive(
-    _leaves,
-    lambda kids: st.one_of(
+
+
+def _combined(kids: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
+    """NOT, AND and OR over trees: the recursive step of every tree strategy here."""
+    return st.one_of(
         st.builds(Not, kids),
         st.builds(And, st.lists(kids, min_size=2, max_size=3).map(tuple)),
         st.builds(Or, st.lists(kids, min_size=2, max_size=3).map(tuple)),
-    ),
-    max_leaves=12,
-)
+    )
+
+
+_trees: st.SearchStrategy[Node] = st.recursive(_leaves, _combined, max_leaves=12)
 
 
 @settings(max_examples=400, deadline=None)
@@ -308,15 +311,7 @@ _run_leaves: st.SearchStrategy[Node] = st.one_of(
         st.sampled_from(["0.01", "1e-3", "adam", "SGD", "4", "nan"]),
     ),
 )
-_run_trees: st.SearchStrategy[Node] = st.recursive(
-    _run_leaves,
-    lambda kids: st.one_of(
-        st.builds(Not, kids),
-        st.builds(And, st.lists(kids, min_size=2, max_size=3).map(tuple)),
-        st.builds(Or, st.lists(kids, min_size=2, max_size=3).map(tuple)),
-    ),
-    max_leaves=8,
-)
+_run_trees: st.SearchStrategy[Node] = st.recursive(_run_leaves, _combined, max_leaves=8)
 
 
 @settings(max_examples=200, deadline=None)
