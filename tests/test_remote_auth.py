@@ -29,7 +29,13 @@ an escaped "/" (ListObjectsV2 with prefix=exp/ fails even with the right key).""
 READ_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetObject"], "Resource": "*"}
+        {
+            "Effect": "Allow",
+            # AWS checks ListObjectsV2 as s3:ListBucket; moto 5.2.6 by its operation name
+            # (s3:ListObjectsV2): both, so the reader may list on either
+            "Action": ["s3:ListBucket", "s3:ListObjectsV2", "s3:GetObject"],
+            "Resource": "*",
+        }
     ],
 }
 WRONG_SECRET = "Wr0ng-Secret-Do-Not-Print-1234"
