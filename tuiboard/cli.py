@@ -399,7 +399,7 @@ def _run_app(args: argparse.Namespace) -> int:
             poll = REMOTE_POLL  # no inotify on an object store
         overrides = Settings(palette=args.palette, theme=args.theme)  # flags win, unsaved
         prefs = Preferences(None if args.no_settings else settings_path(), overrides)
-        return run_app(logdir, poll=poll, tab=args.tab, prefs=prefs)
+        return run_app(logdir, poll=poll, tab=args.tab, prefs=prefs, served=web)
     finally:
         if stop is not None:
             stop.set()

@@ -141,3 +141,20 @@ def test_a_run_read_afresh_is_not_served_from_the_series_cache(tmp_path: Path) -
     assert logdir.run("r").series_version(SCALARS, "loss") > version  # type: ignore[union-attr]
     again = board.cache.get("r", "loss", board.options)
     assert again is not None and again.value.tolist() == [9.0]
+
+
+async def test_a_served_app_exits_when_its_server_is_gone(tbx_root: Path) -> None:
+    """Under `tuiboard serve` the app checks every second that the process that started it is
+    still there (run_app(served=True)); once it is gone the app exits, status 0."""
+    app = live_app(tbx_root)
+    gone = [False]
+    app.orphaned = lambda: gone[0]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(1.5)
+        assert app.is_running  # checked, still served
+        gone[0] = True
+        deadline = time.monotonic() + 5
+        while app.is_running and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        assert not app.is_running
+    assert app.return_code == 0

@@ -123,6 +123,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self.clock = clock
         self._watcher: Watcher | None = None
         self._paused = False
+        self.orphaned: Callable[[], bool] | None = None
+        """Set before run(): asked every second; True makes the app exit (run_app's `served`)."""
         self._pending: Changes | None = None
         """Changes that arrived while paused, merged; applied on resume."""
         self._progress: tuple[int, int] | None = None
@@ -201,6 +203,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
             self.post_message(StoreChanged(Changes(runs, runs, version=self.logdir.version)))
         self.set_interval(10.0, self._tick, name="ages")
         self.set_interval(1.0, self._store_tick, name="store-state")
+        if self.orphaned is not None:
+            self.set_interval(1.0, self._exit_if_orphaned, name="orphan-check")
 
     def on_resize(self, event: events.Resize) -> None:
         # At 80 columns the run panel gives room to the charts.
@@ -303,6 +307,11 @@ class TuiboardApp(AppearanceMixin, App[int]):
             left = round(next_poll - time.time())
             text += f", retrying in {left} s" if left > 0 else ", retrying now"
         return text
+
+    def _exit_if_orphaned(self) -> None:
+        """Under `tuiboard serve`: the server that started this app is gone, so is its page."""
+        if self.orphaned is not None and self.orphaned():
+            self.exit(0)
 
     def _store_tick(self) -> None:
         """Once a second while a store fails (or just came back): the countdown moves."""
@@ -896,9 +905,13 @@ def run_app(
     poll: float | None = None,
     tab: str | None = None,
     prefs: Preferences | None = None,
+    served: bool = False,
 ) -> int:
     """Run the app on a logdir (opened with load=False: the watcher reads it, showing progress).
     `prefs`: the settings file and the command line's overrides (default: the user's file).
+    `served`: under `tuiboard serve` (textual-serve's web driver): the app exits when the
+    process that started it is gone (an app whose server died mid-start once kept drawing to a
+    dead pipe at 95 % CPU for an hour).
 
     Returns the process exit code.
     """
@@ -909,6 +922,9 @@ def run_app(
     if prefs is None:
         prefs = Preferences.from_environment()
     app = TuiboardApp(logdir, poll=poll, tab=tab, prefs=prefs)
+    if served:
+        parent = os.getppid()
+        app.orphaned = lambda: os.getppid() != parent
     result = app.run()
     if app.prefs.error is not None:
         print(f"tuiboard: {app.prefs.error}", file=sys.stderr)
