@@ -232,8 +232,6 @@ class TuiboardApp(AppearanceMixin, App[int]):
     @on(StoreChanged)
     def _store_changed(self, message: StoreChanged) -> None:
         changes = message.changes
-        if not self.is_running:
-            return  # shutting down: the watcher's last message came after the widgets went
         if self._paused:
             self._pending = changes if self._pending is None else self._pending.merge(changes)
             return
@@ -270,8 +268,6 @@ class TuiboardApp(AppearanceMixin, App[int]):
 
     @on(LoadProgress)
     def _load_progress(self, message: LoadProgress) -> None:
-        if not self.is_running:
-            return
         done, total = message.done, message.total
         self._progress = None if done >= total else (done, total)
         if self._widgets_gone():
@@ -288,7 +284,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
     def _tick(self) -> None:
         """Ages in the run panel move with the clock; nothing else is redrawn, unless a
         `status:` filter keeps other runs now (a run stalled)."""
-        if not self.is_running:
+        if self._widgets_gone():
             return
         if self.board.filter_uses_clock and self.board.refresh_run_filter(self.clock()):
             self.view_changed(runs_changed=True)
