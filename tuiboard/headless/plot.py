@@ -44,7 +44,7 @@ from tuiboard.render.histogram import distribution_chart, histogram_bars, histog
 from tuiboard.render.numbers import fmt_value
 from tuiboard.render.plot_request import PlotRequest
 from tuiboard.render.sanitize import clean
-from tuiboard.render.scalar_series import prepare_series
+from tuiboard.render.scalar_series import metric_axis_name, prepare_series, step_metric
 from tuiboard.render.theme import (
     DEFAULT_PALETTE,
     Theme,
@@ -163,7 +163,7 @@ def plot_texts(
                 log_y=log_y,
                 ignore_outliers=ignore_outliers,
                 x_mode=x_mode,
-                x_label=_x_label(chosen, tag) if x_mode == "metric" else "",
+                x_label=metric_axis_name(chosen, tag) if x_mode == "metric" else "",
             )
             if group is not None:
                 series = drawn(grouped_series(series, groups, group))
@@ -192,23 +192,11 @@ def plot_texts(
 def _step_metric(run: Run, tag: str, raw: bool) -> tuple[np.ndarray, np.ndarray] | None:
     """The (steps, values) of `tag`'s step metric in `run` (W&B's define_metric(step_metric=),
     RunMeta.step_metrics), or None when the tag has none there: it is drawn against its steps."""
-    name = _metric_name(run, tag)
+    name = step_metric(run, tag)
     if name is None or name not in run.tags(SCALARS):
         return None
     m = run.scalars(name, raw=raw)
     return m.step, m.value
-
-
-def _metric_name(run: Run, tag: str) -> str | None:
-    name = run.meta.step_metrics.get(tag)
-    return name if name and name != tag else None
-
-
-def _x_label(runs: list[Run], tag: str) -> str:
-    """The x axis name with --x metric, as the app names it: the tag's step metric in the
-    chosen runs (several joined by ", " when runs disagree), "step" where it has none."""
-    names = {_metric_name(run, tag) or "step" for run in runs if tag in run.tags(SCALARS)}
-    return ", ".join(sorted(names)) if names else "step"
 
 
 def _histogram_block(

@@ -1,17 +1,25 @@
 """A run's scalar series made ready for a chart outside the app (`tuiboard plot`): sorted by
 step, smoothed on the full series, x for the axis mode.
 
-Owns: `x_values`, `metric_x` (x on a step metric's axis, shared with the app) and
-`prepare_series` (the app keeps its own cached form in ui/series.py).
+Owns: `x_values`, `step_metric`, `metric_axis_name` and `metric_x` (a tag's step metric, its
+axis name and x on it: shared with the app) and `prepare_series` (the app keeps its own cached
+form in ui/series.py).
 Must not import: textual, tuiboard.ui, tuiboard.headless.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from tuiboard.core.types import SCALARS
 from tuiboard.render.chart import ChartSeries
 from tuiboard.render.smoothing import ema_debiased
+
+if TYPE_CHECKING:
+    from tuiboard.core.logdir import Run
 
 
 def x_values(step: np.ndarray, wall: np.ndarray, x_mode: str) -> np.ndarray:
@@ -21,6 +29,22 @@ def x_values(step: np.ndarray, wall: np.ndarray, x_mode: str) -> np.ndarray:
     if x_mode == "relative":
         return wall - float(np.nanmin(wall))
     return wall
+
+
+def step_metric(run: Run, tag: str) -> str | None:
+    """The tag whose values are `tag`'s x axis on a step-metric axis (W&B's
+    define_metric(step_metric=), RunMeta.step_metrics); None: it has none."""
+    metric = run.meta.step_metrics.get(tag)
+    return metric if metric and metric != tag else None
+
+
+def metric_axis_name(runs: Iterable[Run], tag: str) -> str:
+    """The x axis name of `tag`'s chart on a step-metric axis: its step metric in the runs
+    holding it (several, when runs disagree, joined by ", "), or "step" where it has none."""
+    names = {
+        step_metric(run, tag) or "step" for run in runs if run.series_version(SCALARS, tag) >= 0
+    }
+    return ", ".join(sorted(names)) if names else "step"
 
 
 def metric_x(

@@ -18,9 +18,10 @@ from tuiboard.core.run_filter import InfoCache, RunFilter
 from tuiboard.core.run_filter import compile_filter as compile_run_filter
 from tuiboard.core.types import HISTOGRAMS, SCALARS
 from tuiboard.dashboards import CONFIG
+from tuiboard.render.scalar_series import metric_axis_name
 from tuiboard.render.theme import Theme, default_theme, run_color
 from tuiboard.ui.groups import GroupState
-from tuiboard.ui.series import SeriesCache, step_metric
+from tuiboard.ui.series import SeriesCache
 from tuiboard.ui.view_state import METRIC, RunSelection, ViewOptions, compile_filter
 
 if TYPE_CHECKING:
@@ -282,12 +283,8 @@ class Board:
     def x_label(self, tag: str) -> str:
         """The x axis name of `tag`'s chart in METRIC mode: its step metric in the shown runs
         (several, when runs disagree, joined by ", "), or "step" where it has none."""
-        names: set[str] = set()
-        for name in self.visible_runs():
-            run = self.logdir.run(name)
-            if run is not None and run.series_version(SCALARS, tag) >= 0:
-                names.add(step_metric(run, tag) or "step")
-        return ", ".join(sorted(names)) if names else "step"
+        runs = (self.logdir.run(name) for name in self.visible_runs())
+        return metric_axis_name((r for r in runs if r is not None), tag)
 
     def tag_matches(self, tag: str) -> bool:
         regex = compile_filter(self.tag_pattern)

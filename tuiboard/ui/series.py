@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from tuiboard.core.types import SCALARS
-from tuiboard.render.scalar_series import metric_x
+from tuiboard.render.scalar_series import metric_x, step_metric
 from tuiboard.render.smoothing import ema_debiased
 from tuiboard.ui.view_state import METRIC
 
 if TYPE_CHECKING:
-    from tuiboard.core.logdir import Logdir, Run
+    from tuiboard.core.logdir import Logdir
     from tuiboard.ui.view_state import ViewOptions
 
 
@@ -171,12 +171,6 @@ class SeriesCache:
     def forget_run(self, run_name: str) -> None:
         for key in [k for k in self._entries if k[0] == run_name]:
             del self._entries[key]
-
-
-def step_metric(run: Run, tag: str) -> str | None:
-    """The tag whose values are `tag`'s x axis in METRIC mode (None: it has none)."""
-    metric = run.meta.step_metrics.get(tag)
-    return metric if metric and metric != tag else None
 
 
 def index_at(series: PreparedSeries, x: float) -> int | None:
