@@ -275,16 +275,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
         save_media,
         store_refused,
     )
+    from tuiboard.headless.run_query import runs_problem
 
-    if args.runs:
-        from tuiboard.core.query import QueryError
-        from tuiboard.headless.run_query import explain, run_filter
-
-        try:
-            run_filter(args.runs)
-        except QueryError as e:
-            print(f"tuiboard export: error: {explain(e, args.runs)}", file=sys.stderr)
-            return 2
+    problem = runs_problem(args.runs)
+    if problem is not None:
+        print(f"tuiboard export: error: {problem}", file=sys.stderr)
+        return 2
     logdir = _open(args.logdirs)
     if store_refused(logdir, sys.stderr):
         return 2

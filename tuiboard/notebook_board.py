@@ -72,14 +72,11 @@ class BoardOptions:
                 re.compile(self.tags)
             except re.error as e:
                 raise ValueError(f"bad --tags regex {self.tags!r}: {e}") from None
-        if self.runs:
-            from tuiboard.core.query import QueryError
-            from tuiboard.headless.run_query import explain, run_filter
+        from tuiboard.headless.run_query import runs_problem
 
-            try:
-                run_filter(self.runs)
-            except QueryError as e:
-                raise ValueError(explain(e, self.runs)) from None
+        problem = runs_problem(self.runs)
+        if problem is not None:
+            raise ValueError(problem)
         if not 0.0 <= self.smoothing < 1.0 or math.isnan(self.smoothing):
             raise ValueError(f"--smoothing must be in [0, 1), not {self.smoothing}")
         if self.columns < 1 or self.chart_width < 20 or self.height < 5:

@@ -23,12 +23,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from tuiboard.core.query import RUNS_HELP, QueryError
+from tuiboard.core.query import RUNS_HELP
 from tuiboard.headless.alerts import Alert, AlertRunner, AlertTracker
 from tuiboard.headless.check import DEFAULT_FAIL_ON, EXIT_ERROR, parse_fail_on, write_check
 from tuiboard.headless.groups import add_group_args, spec_from_args
 from tuiboard.headless.health import SEVERITY, parse_duration
-from tuiboard.headless.run_query import explain, run_filter
+from tuiboard.headless.run_query import run_filter, runs_problem
 from tuiboard.headless.summary import (
     RICH_TABLE_ROWS,
     Row,
@@ -176,11 +176,9 @@ def _regex(text: str | None, what: str) -> str | None:
 
 def _checked_runs(text: str | None) -> str | None:
     """--runs must be a good regex or query (the Summarizer and compare compile it again)."""
-    if text:
-        try:
-            run_filter(text)
-        except QueryError as e:
-            raise UsageError(explain(e, text)) from None
+    problem = runs_problem(text)
+    if problem is not None:
+        raise UsageError(problem)
     return text
 
 

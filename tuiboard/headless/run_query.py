@@ -53,6 +53,19 @@ def run_filter(
     )
 
 
+def runs_problem(text: str | None) -> str | None:
+    """Why `--runs TEXT` is neither a good regex nor a good query, explained with a caret
+    (`explain`); None when it is one (or empty). For the commands that only check it before
+    handing the text on."""
+    if not text:
+        return None
+    try:
+        run_filter(text)
+    except QueryError as e:
+        return explain(e, text)
+    return None
+
+
 def explain(error: QueryError, text: str, flag: str = "--runs") -> str:
     """`error` as lines for stderr: what, then the text and a caret under the fault."""
     what = "query" if is_query(text) else "regex"
