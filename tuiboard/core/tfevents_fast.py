@@ -256,7 +256,9 @@ class FastScalars:
     meta: TagMeta | None
     is_tensor: bool
     seq: np.ndarray
-    """int64 record indices, increasing; each array owns its data (never a view)."""
+    """int64 record indices, increasing. The arrays may be views (strided, shared by the
+    templates of a period, or of one multi-value template): never written, and copied by
+    whoever keeps them."""
     step: np.ndarray
     """int64."""
     wall_time: np.ndarray
@@ -441,13 +443,17 @@ def _periodic(
     if n < 4 * period:
         return 0
     layouts = [first]
+    geometry = _geometry(first)
     for c in range(1, period):
         layout = cached_layout(mat[c, :length].tobytes())
         if layout is None:
             return 0
-        other = layout.byte_mask(length)
-        if other is not mask and not np.array_equal(other, mask):
-            return 0
+        if layout is not first and _geometry(layout) != geometry:
+            # a byte mask is a function of the geometry (and the length): the same geometry,
+            # the same mask; another geometry may still have the same mask
+            other = layout.byte_mask(length)
+            if other is not mask and not np.array_equal(other, mask):
+                return 0
         layouts.append(layout)
     diff = _masked_diff(cols, slice(period, n), slice(0, n - period), masks)
     if diff is None:
@@ -456,7 +462,6 @@ def _periodic(
     end = period + int(bad[0]) if bad.size else n
     if end < 4 * period:
         return 0
-    geometry = _geometry(first)
     if period > 1 and all(_geometry(layout) == geometry for layout in layouts):
         # every template of the period has its fields at the same offsets: read each field
         # once for all rows, then deal the rows out to their templates
@@ -490,19 +495,16 @@ def _extract_period(
     first = layouts[0]
     wall, step = _wall_step(mat, first)
     values = [_value(mat, slot) for slot in first.values]
+    seq = seq.astype(np.int64, copy=False)
     for c, layout in enumerate(layouts):
+        # strided views of the period's columns, no copy per template: whoever keeps them
+        # copies them (the store's columns; the store adopts no view, store._adoptable)
         pick = slice(c, None, period)
-        seq_c = np.array(seq[pick], dtype=np.int64)
+        seq_c, step_c, wall_c = seq[pick], step[pick], wall[pick]
         for i, slot in enumerate(layout.values):
             fast.append(
                 FastScalars(
-                    slot.tag,
-                    slot.meta,
-                    slot.is_tensor,
-                    seq_c if i == 0 else seq_c.copy(),
-                    step[pick].copy(),
-                    wall[pick].copy(),
-                    values[i][pick].copy(),
+                    slot.tag, slot.meta, slot.is_tensor, seq_c, step_c, wall_c, values[i][pick]
                 )
             )
 
@@ -514,7 +516,13 @@ def _word_masks(mask: np.ndarray, nw: int) -> list[int]:
 
 
 def _field(mat: np.ndarray, pos: int, code: str) -> np.ndarray:
+    """The ``code`` number at byte ``pos`` of every row: a strided view of a C-contiguous
+    matrix (no copy; it keeps the matrix alive while held), else a copy."""
     width = np.dtype(code).itemsize
+    if mat.flags.c_contiguous and mat.shape[0] and pos + width <= mat.shape[1]:
+        return np.ndarray(
+            (mat.shape[0],), dtype=code, buffer=mat, offset=pos, strides=(mat.shape[1],)
+        )
     return np.ascontiguousarray(mat[:, pos : pos + width]).view(code).reshape(mat.shape[0])
 
 
