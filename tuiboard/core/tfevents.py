@@ -339,10 +339,12 @@ def _finish(
     if rerouted.size:
         events.extend(_decode_slow(buf, framing, rerouted, offset, warn))
         events.sort(key=lambda e: e[0])
+    histos: list[tuple[int, str, str, int, conv.ProtoHisto]] = []
     for seq, ev in events:
-        _apply_event(seq, ev, tags, scalars, parsed, warn, offset + int(framing.starts[seq]))
+        where = offset + int(framing.starts[seq])
+        _apply_event(seq, ev, tags, scalars, parsed, warn, where, histos)
     parsed.scalars = scalars.columns()
-    _pack_histograms(parsed)
+    _pack_histograms(parsed, histos)
     warn.close()
     if framing.fatal_offset is not None:  # never folded into the count of damaged records
         parsed.warnings.append(
@@ -355,16 +357,35 @@ def _finish(
     return EventsRead(consumed, framing.need, framing.fatal_offset is not None, parsed)
 
 
-def _pack_histograms(parsed: Parsed) -> None:
-    """One block for the arrays of every histogram of this read (``conv.pack_histograms``)."""
-    at = [i for i, v in enumerate(parsed.values) if isinstance(v[3], t.HistogramValue)]
-    if len(at) < 2:
-        return
-    records = [parsed.values[i][3] for i in at]
-    packed = conv.pack_histograms(records)  # type: ignore[arg-type]
-    for i, rec in zip(at, packed, strict=True):
-        kind, tag, seq, _ = parsed.values[i]
-        parsed.values[i] = (kind, tag, seq, rec)
+def _pack_histograms(
+    parsed: Parsed, histos: list[tuple[int, str, str, int, conv.ProtoHisto]]
+) -> None:
+    """One block for the arrays of every histogram of this read (``conv.pack_histograms``):
+    the HistogramProtos decoded but not yet built (``histos``: their place in
+    ``parsed.values``, kind, tag, seq) are built there and put in their places."""
+    values = parsed.values
+    if histos:
+        merged: list[tuple[str, str, int, t.ValueRecord | conv.ProtoHisto]] = []
+        rest = iter(values)
+        for place, kind, tag, seq, pending in histos:
+            while len(merged) < place:
+                merged.append(next(rest))
+            merged.append((kind, tag, seq, pending))
+        merged.extend(rest)
+    elif sum(isinstance(v[3], t.HistogramValue) for v in values) < 2:
+        return  # nothing to build, nothing to gain
+    else:
+        merged = list(values)
+    at = [i for i, v in enumerate(merged) if isinstance(v[3], (t.HistogramValue, conv.ProtoHisto))]
+    packed = conv.pack_histograms([merged[i][3] for i in at])  # type: ignore[misc]
+    out: list[tuple[str, str, int, t.ValueRecord]] = []
+    records = iter(packed)
+    for kind, tag, seq, rec in merged:
+        if isinstance(rec, (t.HistogramValue, conv.ProtoHisto)):
+            out.append((kind, tag, seq, next(records)))
+        else:
+            out.append((kind, tag, seq, rec))
+    parsed.values = out
 
 
 def _decode_slow(
@@ -453,6 +474,7 @@ def _apply_event(
     parsed: Parsed,
     warn: _Warnings,
     where: int,
+    histos: list[tuple[int, str, str, int, conv.ProtoHisto]],
 ) -> None:
     if ev.file_version is not None and parsed.file_version is None:
         parsed.file_version = ev.file_version
@@ -471,7 +493,7 @@ def _apply_event(
         )
     for value in ev.values:
         try:
-            _apply_value(seq, ev, value, tags, scalars, parsed, warn, where)
+            _apply_value(seq, ev, value, tags, scalars, parsed, warn, where, histos)
         except _RECORD_ERRORS as exc:
             warn.add(f"value {value.tag!r} does not decode ({exc}): skipped", where)
 
@@ -485,6 +507,7 @@ def _apply_value(
     parsed: Parsed,
     warn: _Warnings,
     where: int,
+    histos: list[tuple[int, str, str, int, conv.ProtoHisto]],
 ) -> None:
     form = value.form
     if form == "simple":
@@ -493,7 +516,12 @@ def _apply_value(
     plugin = _plugin(value.tag, value.meta, tags)
     meta = value.meta if value.meta is not None else tags.get(value.tag)
     if form == "histo":
-        kind = t.HISTOGRAMS
+        # decoded now (a malformed one warns here, as any value), built with the read's
+        # other histograms, in one block (_pack_histograms)
+        pending = conv.histo_proto_parts(value.payload, ev.step, ev.wall_time)
+        place = len(parsed.values) + len(histos)
+        histos.append((place, t.HISTOGRAMS, value.tag, seq, pending))
+        return
     elif form == "image":
         kind = t.IMAGES
     elif form == "audio":

@@ -256,9 +256,7 @@ class FastScalars:
     meta: TagMeta | None
     is_tensor: bool
     seq: np.ndarray
-    """int64 record indices, increasing. The arrays may be views (strided, shared by the
-    templates of a period, or of one multi-value template): never written, and copied by
-    whoever keeps them."""
+    """int64 record indices, increasing; each array owns its data (never a view)."""
     step: np.ndarray
     """int64."""
     wall_time: np.ndarray
@@ -495,16 +493,25 @@ def _extract_period(
     first = layouts[0]
     wall, step = _wall_step(mat, first)
     values = [_value(mat, slot) for slot in first.values]
-    seq = seq.astype(np.int64, copy=False)
     for c, layout in enumerate(layouts):
-        # strided views of the period's columns, no copy per template: whoever keeps them
-        # copies them (the store's columns; the store adopts no view, store._adoptable)
+        # copies, not strided views: views would keep the period's whole columns (and the
+        # group's index) alive until the last template's points are stored (peak memory
+        # ~0.3 B a point higher on medium, for no measurable time)
         pick = slice(c, None, period)
-        seq_c, step_c, wall_c = seq[pick], step[pick], wall[pick]
+        seq_c = np.array(seq[pick], dtype=np.int64)
+        step_c, wall_c = step[pick].copy(), wall[pick].copy()
         for i, slot in enumerate(layout.values):
+            if i:  # a multi-value template: no arrays shared by tags
+                seq_c, step_c, wall_c = seq_c.copy(), step_c.copy(), wall_c.copy()
             fast.append(
                 FastScalars(
-                    slot.tag, slot.meta, slot.is_tensor, seq_c, step_c, wall_c, values[i][pick]
+                    slot.tag,
+                    slot.meta,
+                    slot.is_tensor,
+                    seq_c,
+                    step_c,
+                    wall_c,
+                    values[i][pick].copy(),
                 )
             )
 
@@ -516,13 +523,15 @@ def _word_masks(mask: np.ndarray, nw: int) -> list[int]:
 
 
 def _field(mat: np.ndarray, pos: int, code: str) -> np.ndarray:
-    """The ``code`` number at byte ``pos`` of every row: a strided view of a C-contiguous
-    matrix (no copy; it keeps the matrix alive while held), else a copy."""
+    """The ``code`` number at byte ``pos`` of every row, as a fresh array (a view would keep
+    the whole matrix alive: more peak memory)."""
     width = np.dtype(code).itemsize
     if mat.flags.c_contiguous and mat.shape[0] and pos + width <= mat.shape[1]:
-        return np.ndarray(
+        # one typed strided copy: cheaper than copying the byte columns
+        view = np.ndarray(
             (mat.shape[0],), dtype=code, buffer=mat, offset=pos, strides=(mat.shape[1],)
         )
+        return view.copy()
     return np.ascontiguousarray(mat[:, pos : pos + width]).view(code).reshape(mat.shape[0])
 
 

@@ -334,17 +334,20 @@ def tensor_strings(t: RawTensor) -> tuple[bytes, ...]:
 # --- other payloads ----------------------------------------------------------------------------
 
 
-def packed_doubles(b: bytes, wt: int, a: int, c: int) -> np.ndarray:
-    """A repeated double field occurrence (packed or one fixed64) as float64."""
+def packed_doubles(b: bytes, wt: int, a: int, c: int, copy: bool = True) -> np.ndarray:
+    """A repeated double field occurrence (packed or one fixed64) as float64 (with ``copy``
+    False, a packed one is a read-only view of ``b``)."""
     if wt == LEN:
         if (c - a) % 8:
             raise DecodeError("packed doubles")
-        return np.frombuffer(b, "<f8", (c - a) // 8, a).astype(np.float64)
+        view = np.frombuffer(b, "<f8", (c - a) // 8, a)
+        return view.astype(np.float64) if copy else view
     return np.array([double_at(b, wt, a)], dtype=np.float64)
 
 
-def decode_histo(b: bytes) -> tuple[list[float], np.ndarray, np.ndarray]:
-    """HistogramProto -> ([min, max, num, sum, sum_squares], bucket_limit, bucket)."""
+def decode_histo(b: bytes, copy: bool = True) -> tuple[list[float], np.ndarray, np.ndarray]:
+    """HistogramProto -> ([min, max, num, sum, sum_squares], bucket_limit, bucket); with
+    ``copy`` False the arrays may be read-only views of ``b``."""
     stats = [0.0, 0.0, 0.0, 0.0, 0.0]
     limits: list[np.ndarray] = []
     counts: list[np.ndarray] = []
@@ -352,9 +355,9 @@ def decode_histo(b: bytes) -> tuple[list[float], np.ndarray, np.ndarray]:
         if 1 <= fno <= 5:
             stats[fno - 1] = double_at(b, wt, a)
         elif fno == 6:
-            limits.append(packed_doubles(b, wt, a, c))
+            limits.append(packed_doubles(b, wt, a, c, copy))
         elif fno == 7:
-            counts.append(packed_doubles(b, wt, a, c))
+            counts.append(packed_doubles(b, wt, a, c, copy))
     empty = np.zeros(0, dtype=np.float64)
     lim = limits[0] if len(limits) == 1 else (np.concatenate(limits) if limits else empty)
     cnt = counts[0] if len(counts) == 1 else (np.concatenate(counts) if counts else empty)

@@ -251,14 +251,63 @@ def _block(nbytes: int) -> np.ndarray:
     return np.empty(nbytes, dtype=np.uint8)
 
 
-def pack_histograms(records: list[t.HistogramValue]) -> list[t.HistogramValue]:
+@dataclasses.dataclass(slots=True)
+class ProtoHisto:
+    """A HistogramProto decoded but not stored yet: its bucket arrays are still views of the
+    payload. ``pack_histograms`` turns it into the HistogramValue ``_histo_proto`` gives, its
+    arrays written once, straight into the read's block."""
+
+    step: int
+    wall_time: float
+    stats: list[float]
+    """min, max, num, sum, sum_squares."""
+    limits: np.ndarray
+    """bucket_limit, cut to the buckets kept (float64, a view)."""
+    counts: np.ndarray
+    """bucket, cut likewise (float64, a view)."""
+
+
+def histo_proto_parts(payload: bytes, step: int, wall: float) -> ProtoHisto:
+    """``_histo_proto`` without building the arrays (``pack_histograms`` does): raises as it
+    does on a malformed payload."""
+    stats, limits, counts = proto.decode_histo(payload, copy=False)
+    k = min(limits.shape[0], counts.shape[0])
+    return ProtoHisto(step, wall, stats, limits[:k], counts[:k])
+
+
+def _f32_exact(counts: np.ndarray) -> bool:
+    """What ``compact_counts`` decides for float64 ``counts``: non-negative integers totalling
+    at most 2**24 (so every one, and every partial sum, is exact in float32), in fewer passes."""
+    if counts.shape[0] == 0:
+        return False
+    total = float(counts.sum())
+    if not 0.0 <= total <= _F32_EXACT_TOTAL:  # also False for nan (and so for any nan count)
+        return False
+    if float(counts.min()) < 0.0:
+        return False
+    # each count lies in [0, 2**24]: exact in float32 exactly when integral
+    return bool((np.floor(counts) == counts).all())
+
+
+def pack_histograms(records: list[t.HistogramValue | ProtoHisto]) -> list[t.HistogramValue]:
     """The same histograms with their arrays moved into one block: one allocation for a whole
     read instead of three small ones per histogram, which otherwise end up scattered through
     the heap between the reader's temporaries (and keep ~20 % more resident than they hold).
-    Values, dtypes and the left/right views of one edges array are kept."""
+    Values, dtypes and the left/right views of one edges array are kept. A ``ProtoHisto`` is
+    built here, its edges and (compacted) counts written once, into the block."""
     edges: list[np.ndarray | None] = []
+    small: list[bool] = []
     size = 0
     for r in records:
+        if isinstance(r, ProtoHisto):
+            k = r.limits.shape[0]
+            f32 = _f32_exact(r.counts)
+            small.append(f32)
+            edges.append(None)
+            size += 8 * (k + 1) if k else 0
+            size += -(-k * (4 if f32 else 8) // 8) * 8
+            continue
+        small.append(False)
         base = r.left.base
         shared = (
             base is not None
@@ -283,7 +332,28 @@ def pack_histograms(records: list[t.HistogramValue]) -> list[t.HistogramValue]:
         at += -(-a.nbytes // 8) * 8
         return view
 
-    for r, e in zip(records, edges, strict=True):
+    for r, e, f32 in zip(records, edges, small, strict=True):
+        if isinstance(r, ProtoHisto):
+            lo, hi, num, total, squares = r.stats
+            k = r.limits.shape[0]
+            if k:
+                packed = block[at : at + 8 * (k + 1)].view(np.float64)
+                packed[0] = lo
+                packed[1:] = r.limits
+                at += 8 * (k + 1)
+                left, right = packed[:-1], packed[1:]
+            else:
+                left = right = _EMPTY
+            width = 4 if f32 else 8
+            counts = block[at : at + width * k].view(np.float32 if f32 else np.float64)
+            counts[:] = r.counts
+            at += -(-k * width // 8) * 8
+            out.append(
+                t.HistogramValue(
+                    r.step, r.wall_time, left, right, counts, num, lo, hi, total, squares
+                )
+            )
+            continue
         if e is not None:
             packed = put(e)
             left, right = packed[:-1], packed[1:]
@@ -292,6 +362,10 @@ def pack_histograms(records: list[t.HistogramValue]) -> list[t.HistogramValue]:
         counts = put(np.ascontiguousarray(r.counts))
         out.append(dataclasses.replace(r, left=left, right=right, counts=counts))
     return out
+
+
+_EMPTY = np.zeros(0, dtype=np.float64)
+_EMPTY.flags.writeable = False
 
 
 def _histo_proto(payload: bytes, step: int, wall: float) -> t.HistogramValue:
