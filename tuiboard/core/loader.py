@@ -40,16 +40,13 @@ from tuiboard.core import (
     runmeta,
     source,
     tfevents,
-    tfevents_values,
     wandb,
 )
 from tuiboard.core.discovery import RunFiles
 from tuiboard.core.store import RunData, ScalarSeries, ValueSeries
 from tuiboard.core.types import (
-    HISTOGRAMS,
     HPARAMS,
     SESSION_START,
-    HistogramValue,
     HParamsValue,
     Parsed,
     ReadWarning,
@@ -618,9 +615,10 @@ def read_in_workers(
 ) -> list[tuple[RunLoader, ReadResult]]:
     """Read runs never read in parallel: groups[0] in this process, each other group in a
     forked worker process that sends its loaders back pickled (ScalarSeries pickle their
-    published cells only). A worker that dies or fails is replaced by reading its group here,
-    so the result is the same as reading every group here, in group order. The caller makes
-    sure forking is safe (a single thread) and worth it (bench/bench_load.py)."""
+    published cells only, histogram series one block each: store.ValueSeries.__reduce__).
+    A worker that dies or fails is replaced by reading its group here, so the result is the
+    same as reading every group here, in group order. The caller makes sure forking is safe
+    (a single thread) and worth it (bench/bench_load.py)."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
@@ -642,9 +640,7 @@ def read_in_workers(
                         got = None
                         break
                 else:
-                    for ld, res in recv.recv():
-                        _repack(ld.data)
-                        got.append((ld, res))
+                    got.extend(recv.recv())
         except (EOFError, OSError):
             got = None
         finally:
@@ -659,21 +655,6 @@ def read_in_workers(
     if _trim is not None:
         _trim(0)  # the received pickles' pages
     return out
-
-
-def _repack(data: RunData) -> None:
-    """A run received from a worker: its histograms back in one block a series (as read)."""
-    assert data.values is not None
-    for (kind, _), series in data.values.items():
-        if kind == HISTOGRAMS:
-            series.repacked(_pack_histograms)
-
-
-def _pack_histograms(records: list[ValueRecord]) -> list[ValueRecord]:
-    hists = [r for r in records if isinstance(r, HistogramValue)]
-    if len(hists) != len(records) or len(hists) < 2:
-        return records
-    return list(tfevents_values.pack_histograms(hists))
 
 
 MESSAGE_BYTES = 4 << 20

@@ -29,7 +29,7 @@ from __future__ import annotations
 import mmap
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -239,40 +239,96 @@ class ScalarSeries:
         return True
 
 
-class _Edges(NamedTuple):
-    """A histogram in transit whose left/right are views of one edges array: left holds it."""
+_HistoMeta = tuple[int, float, float, float, float, Any, Any, bool, int, int, int, str, str]
+"""A histogram in transit: step, wall_time, count, min, max, sum, sum_squares, whether left
+and right are views of one edges array, their lengths and the counts' length, the dtypes of
+the edges and of the counts."""
 
-    record: HistogramValue
 
-
-def _shared_edges(r: ValueRecord) -> ValueRecord | _Edges:
-    if isinstance(r, HistogramValue):
-        left, right = r.left, r.right
+def _histograms_out(records: tuple[ValueRecord, ...]) -> tuple[np.ndarray, list[_HistoMeta]] | None:
+    """Every histogram of a series as one byte block (each array 8-byte aligned; a left/right
+    pair that are views of one edges array as that array) and a tuple each: one array to
+    pickle instead of three a histogram. None when a record is not a 1-D histogram."""
+    parts: list[np.ndarray] = []
+    meta: list[_HistoMeta] = []
+    pad = np.zeros(8, dtype=np.uint8)
+    for r in records:
+        if not isinstance(r, HistogramValue):
+            return None
+        left, right, counts = r.left, r.right, r.counts
+        if left.ndim != 1 or right.ndim != 1 or counts.ndim != 1 or left.dtype != right.dtype:
+            return None
+        if left.dtype.kind not in "fiu" or counts.dtype.kind not in "fiu":
+            return None
         n = left.shape[0]
-        if (
+        shared = bool(
             n
-            and left.ndim == right.ndim == 1
             and right.shape[0] == n
-            and left.dtype == right.dtype
             and left.flags.c_contiguous
             and right.flags.c_contiguous
             and right.ctypes.data == left.ctypes.data + left.itemsize
-        ):
-            edges = np.empty(n + 1, dtype=left.dtype)
-            edges[:n] = left
-            edges[n] = right[-1]
-            return _Edges(replace(r, left=edges, right=edges[:0]))
-    return r
+        )
+        units = ((left, right[-1:]), (counts,)) if shared else ((left,), (right,), (counts,))
+        for unit in units:
+            nbytes = 0
+            for a in unit:
+                if a.shape[0]:
+                    parts.append(np.ascontiguousarray(a).view(np.uint8))
+                    nbytes += a.nbytes
+            if nbytes % 8:  # the next array starts 8-byte aligned
+                parts.append(pad[: -nbytes % 8])
+        meta.append(
+            (
+                r.step,
+                r.wall_time,
+                r.count,
+                r.min,
+                r.max,
+                r.sum,
+                r.sum_squares,
+                shared,
+                n,
+                right.shape[0],
+                counts.shape[0],
+                left.dtype.str,
+                counts.dtype.str,
+            )
+        )
+    block = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+    return block, meta
 
 
-def _rebuilt_values(restarts: bool, raw: list[Any], clean: list[Any], version: int) -> ValueSeries:
-    records: list[ValueRecord] = []
-    for r in raw:
-        if isinstance(r, _Edges):
-            e = r.record.left
-            records.append(replace(r.record, left=e[:-1], right=e[1:]))
+def _histograms_in(block: np.ndarray, meta: list[_HistoMeta]) -> list[ValueRecord]:
+    """The histograms ``_histograms_out`` sent, as views of its one block (one block a series,
+    shared edges shared again)."""
+    out: list[ValueRecord] = []
+    at = 0
+    for step, wall, count, lo, hi, total, squares, shared, nl, nr, nc, edt, cdt in meta:
+        et = np.dtype(edt)
+        if shared:
+            size = (nl + 1) * et.itemsize
+            edges = block[at : at + size].view(et)
+            left, right = edges[:-1], edges[1:]
+            at += -(-size // 8) * 8
         else:
-            records.append(r)
+            size = nl * et.itemsize
+            left = block[at : at + size].view(et)
+            at += -(-size // 8) * 8
+            size = nr * et.itemsize
+            right = block[at : at + size].view(et)
+            at += -(-size // 8) * 8
+        ct = np.dtype(cdt)
+        size = nc * ct.itemsize
+        counts = block[at : at + size].view(ct)
+        at += -(-size // 8) * 8
+        out.append(HistogramValue(step, wall, left, right, counts, count, lo, hi, total, squares))
+    return out
+
+
+def _rebuilt_values(
+    restarts: bool, raw: list[Any], clean: list[Any], version: int, packed: Any = None
+) -> ValueSeries:
+    records: list[ValueRecord] = _histograms_in(*packed) if packed is not None else raw
     series = ValueSeries(restarts)
     kept = [records[i] if isinstance(i, int) else i for i in clean]
     series._state = (tuple(records), tuple(kept), version)
@@ -429,14 +485,18 @@ class ValueSeries:
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled (a worker process's read) with the clean line as indices into the raw
-        records (one copy of each), and a histogram's left/right edges, views of one array as
-        the readers make them, sent as that one array (pickle would copy each view)."""
+        records (one copy of each). Histograms go as one byte block and a tuple each
+        (``_histograms_out``): pickling three arrays a histogram cost more than reading them,
+        and they arrive in one block a series, left/right edges views of one array again."""
         raw_t, clean_t, version = self._state
         where = {id(r): i for i, r in enumerate(raw_t)}
         clean = [where.get(id(r), -1) for r in clean_t]
         if -1 in clean:  # not a subset of the raw records (never, as extend works): as they are
             return (_rebuilt_values, (self.restarts, list(raw_t), list(clean_t), version))
-        return (_rebuilt_values, (self.restarts, [_shared_edges(r) for r in raw_t], clean, version))
+        packed = _histograms_out(raw_t) if raw_t else None
+        if packed is not None:
+            return (_rebuilt_values, (self.restarts, [], clean, version, packed))
+        return (_rebuilt_values, (self.restarts, list(raw_t), clean, version))
 
     def repacked(self, pack: Callable[[list[ValueRecord]], list[ValueRecord]]) -> None:
         """Replace every record by ``pack(records)``'s (same order, same values: the readers'
