@@ -73,6 +73,61 @@ def test_predicted_framing_equals_walk(
     assert tfr.verify_data_crcs(data, framing).all()
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    pattern=st.lists(st.integers(0, 40), min_size=1, max_size=20),
+    repeats=st.integers(1, 300),
+    breaks=st.lists(st.tuples(st.integers(0, 6000), st.integers(0, 300)), max_size=8),
+    cuts=st.lists(st.integers(1, 4000), min_size=1, max_size=12),
+    skew=st.integers(0, 3),
+)
+def test_walker_carried_across_chunks_equals_walk(
+    pattern: list[int],
+    repeats: int,
+    breaks: list[tuple[int, int]],
+    cuts: list[int],
+    skew: int,
+) -> None:
+    """The loader hands one Walker from a chunk's framing to the next chunk's (resuming where
+    the last complete record ended, or, ``skew``, a few records earlier as a retried tail
+    does): every chunk is framed as a fresh walk would frame it."""
+    lengths = pattern * repeats
+    for at, length in sorted(breaks, reverse=True):
+        lengths.insert(min(at, len(lengths)), length)
+    data = b"".join(frame(bytes([i % 251]) * n) for i, n in enumerate(lengths))
+    want = walk(data)
+    walker = tfr.Walker()
+    offset = 0
+    got: list[tuple[int, int]] = []
+    k = 0
+    while offset < len(data):
+        size = cuts[k % len(cuts)]
+        k += 1
+        while True:
+            piece = data[offset : offset + size]
+            fresh = tfr.frame_records(piece)
+            framing = tfr.frame_records(piece, walker=walker)
+            assert framing.starts.tolist() == fresh.starts.tolist()
+            assert framing.lengths.tolist() == fresh.lengths.tolist()
+            assert (framing.end, framing.need, framing.fatal_offset) == (
+                fresh.end,
+                fresh.need,
+                fresh.fatal_offset,
+            )
+            if framing.end:
+                break
+            size = framing.need  # one record longer than the piece: the loader reads more
+        starts, lengths = framing.starts.tolist(), framing.lengths.tolist()
+        records = [(offset + s, n) for s, n in zip(starts, lengths, strict=True)]
+        end = framing.end
+        if skew and len(records) > skew and k % 2:
+            records = records[:-skew]  # a retried tail: the next chunk starts earlier
+            end = records[-1][0] - offset + 16 + records[-1][1]
+        got.extend(records)
+        offset += end
+    assert got == want
+
+
 def frame(payload: bytes) -> bytes:
     return writers.frame(payload)
 

@@ -333,6 +333,7 @@ class RunLoader:
         try:
             want = base
             first = True
+            walker = tfevents.tfr.Walker()  # the framing's pattern, from chunk to chunk
             while cur.offset < cur.size:
                 fh.seek(cur.offset)
                 n = min(want, cur.size - cur.offset)
@@ -342,7 +343,9 @@ class RunLoader:
                 at_eof = cur.offset + len(buf) >= cur.size
                 result.bytes_read += len(buf)
                 if cur.fmt == "tfevents":
-                    got = tfevents.read_events(buf, cur.offset, cur.path, self.tags, at_eof=at_eof)
+                    got = tfevents.read_events(
+                        buf, cur.offset, cur.path, self.tags, at_eof=at_eof, walker=walker
+                    )
                     consumed, parsed = got.consumed, got.parsed
                     if got.fatal:
                         cur.dead = True

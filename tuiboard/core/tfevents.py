@@ -150,14 +150,17 @@ def read_events(
     tags: dict[str, TagMeta],
     *,
     at_eof: bool = True,
+    walker: tfr.Walker | None = None,
 ) -> EventsRead:
     """Read the complete records of ``data`` (the bytes of ``file`` from ``offset``). Adds new
-    tag metadata to ``tags``. Never raises on any input."""
+    tag metadata to ``tags``. ``walker``: the framing walk's state from the read of the bytes
+    just before (``tfrecord.frame_records``; the same result either way, for less work).
+    Never raises on any input."""
     parsed = Parsed()
     if len(data) < tfr.HEADER:  # nothing new, or a header still being written: cheap
         return EventsRead(0, tfr.OVERHEAD if len(data) else 0, False, parsed)
     buf = np.frombuffer(data, dtype=np.uint8)
-    framing = tfr.frame_records(data, buf)
+    framing = tfr.frame_records(data, buf, walker)
     batch = fastmod.decode_batch(data, buf, framing)
     return _finish(buf, framing, batch, offset, file, tags, at_eof, parsed)
 

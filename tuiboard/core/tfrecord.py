@@ -71,8 +71,12 @@ def u32_view(buf: np.ndarray) -> np.ndarray:
     return np.ndarray((n,), dtype="<u4", buffer=buf, strides=(1,))
 
 
-class _Walker:
-    """State of the framing walk: the current length pattern and how far it has been trusted."""
+class Walker:
+    """State of the framing walk: the current length pattern and how far it has been trusted.
+    One may be handed from a read of a file's bytes to the read of the bytes that follow
+    (``frame_records(walker=...)``): the next read then predicts from its first record on
+    instead of walking two periods again. It only ever guides predictions, each verified, so
+    any walker gives the same framing."""
 
     __slots__ = (
         "confirmed",
@@ -82,8 +86,9 @@ class _Walker:
         "match_run",
         "pattern",
         "phase",
-        "plans",
+        "plan",
         "predict_records",
+        "span",
     )
 
     def __init__(self) -> None:
@@ -95,7 +100,9 @@ class _Walker:
         self.match_run = 0
         self.confirmed = False
         self.predict_records = 256
-        self.plans: dict[int, tuple[np.ndarray, np.ndarray, int, np.ndarray]] = {}
+        self.plan: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
+        self.span = 0
+        """Bytes of one period of the pattern."""
 
     def observe(self, length: int) -> bool:
         """Update the pattern with one walked record length; True when the pattern has held long
@@ -128,8 +135,9 @@ class _Walker:
             ):
                 if hist[-period:] != pattern:
                     self.pattern = hist[-period:]
+                    self.span = sum(self.pattern) + OVERHEAD * period
                     self.confirmed = False
-                    self.plans = {}
+                    self.plan = None
                 self.phase = 0
                 self.match_run = period
         pattern = self.pattern
@@ -138,16 +146,22 @@ class _Walker:
         )
 
 
-def frame_records(data: bytes | bytearray | memoryview, buf: np.ndarray | None = None) -> Framing:
+def frame_records(
+    data: bytes | bytearray | memoryview,
+    buf: np.ndarray | None = None,
+    walker: Walker | None = None,
+) -> Framing:
     """Find every complete record of ``data`` whose length CRC holds, up to the first that is
-    cut short (``need``) or whose length CRC fails (``fatal_offset``). Never raises."""
+    cut short (``need``) or whose length CRC fails (``fatal_offset``). ``walker``: the walk's
+    state, carried from the read of the bytes before ``data`` (updated here). Never raises."""
     if buf is None:
         buf = np.frombuffer(data, dtype=np.uint8)
     n = len(buf)
     headers = np.ndarray(
         (max(n - HEADER + 1, 0),), dtype=np.dtype((np.void, HEADER)), buffer=buf, strides=(1,)
     )
-    walker = _Walker()
+    if walker is None:
+        walker = Walker()
     lcrc_of = walker.lcrc
     parts_s: list[np.ndarray] = []
     parts_l: list[np.ndarray] = []
@@ -223,29 +237,34 @@ def frame_small(
     return np.array(walk_s, dtype=np.int64), np.array(walk_l, dtype=np.int64)
 
 
-def _plan(walker: _Walker) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-    """For the pattern rotated to the current phase: payload lengths, offsets of the records
-    within one period, the period's byte span, and each record's expected 12 header bytes (as
-    three u32)."""
-    plan = walker.plans.get(walker.phase)
-    if plan is None:
+PREDICT_MAX = 4096
+"""Records predicted per verification at most (the plan's arrays hold this many and a period
+more: ~115 KB)."""
+
+
+def _plan(walker: Walker, periods: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """For the pattern repeated over at least ``periods`` periods and one more, from phase 0:
+    payload lengths, offsets of the records from the first, each record's expected 12 header
+    bytes (as three u32), and the period's byte span. Predictions from any phase are slices
+    of it, so it is made once a pattern (again when a bigger buffer wants more, up to
+    PREDICT_MAX records)."""
+    plan = walker.plan
+    period = len(walker.pattern)
+    if plan is None or plan[0].shape[0] < (periods + 1) * period:
         pattern = walker.pattern
-        period = len(pattern)
-        rot = pattern[walker.phase :] + pattern[: walker.phase]
-        lens = np.array(rot, dtype=np.int64)
-        sizes = lens + OVERHEAD
-        prefix = np.zeros(period, dtype=np.int64)
-        prefix[1:] = np.cumsum(sizes[:-1])
-        expected = np.empty((period, 3), dtype="<u4")
-        expected[:, :2] = lens.astype("<u8").view("<u4").reshape(period, 2)
-        expected[:, 2] = [walker.lcrc[v] for v in rot]
-        plan = (lens, prefix, int(sizes.sum()), expected)
-        walker.plans[walker.phase] = plan
+        reps = min(periods, PREDICT_MAX // period) + 1
+        lens = np.tile(np.array(pattern, dtype=np.int64), reps)
+        offs = np.zeros(lens.shape[0], dtype=np.int64)
+        np.cumsum(lens[:-1] + OVERHEAD, out=offs[1:])
+        expected = np.empty((lens.shape[0], 3), dtype="<u4")
+        expected[:, :2] = lens.astype("<u8").view("<u4").reshape(-1, 2)
+        expected[:, 2] = np.tile(np.array([walker.lcrc[v] for v in pattern], "<u4"), reps)
+        plan = walker.plan = (lens, offs, expected, int(sum(pattern)) + OVERHEAD * period)
     return plan
 
 
 def _predict(
-    walker: _Walker,
+    walker: Walker,
     headers: np.ndarray,
     p: int,
     n: int,
@@ -258,23 +277,21 @@ def _predict(
     while True:
         period = len(walker.pattern)
         phase = walker.phase
-        lens, prefix, span, expected = _plan(walker)
-        periods = min(max(walker.predict_records // period, 1), (n - p) // span)
+        fit = min((n - p) // walker.span, PREDICT_MAX // period)
+        periods = min(max(walker.predict_records // period, 1), fit)
         if periods <= 0:
             return p
-        offs = (np.arange(periods, dtype=np.int64) * span + p)[:, None] + prefix[None, :]
-        got = headers[offs].view("<u4").reshape(periods, period, 3)
-        ok = got[:, :, 0] == expected[:, 0]
-        ok &= got[:, :, 1] == expected[:, 1]
-        ok &= got[:, :, 2] == expected[:, 2]
+        lens, offsets, expected, span = _plan(walker, fit)  # what the buffer may take, at once
         total = periods * period
-        bad = np.flatnonzero(~ok.ravel())
-        good = int(bad[0]) if bad.size else total
+        offs = offsets[phase : phase + total] + (p - int(offsets[phase]))
+        got = headers[offs].view("<u4").reshape(total, 3)
+        ok = (got == expected[phase : phase + total]).all(axis=1)
+        good = total if ok.all() else int(ok.argmin())
         if good:
-            parts_s.append(offs.ravel()[:good])
-            parts_l.append(np.tile(lens, periods)[:good])
+            parts_s.append(offs[:good])
+            parts_l.append(lens[phase : phase + good])
         if good < total:
-            nxt = int(offs.ravel()[good])
+            nxt = int(offs[good])
             walker.phase = (phase + good) % period
             walker.match_run = 0
             walker.confirmed = good >= period
