@@ -100,7 +100,7 @@ class Walker:
         self.match_run = 0
         self.confirmed = False
         self.predict_records = 256
-        self.plan: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None
+        self.plan: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int] | None = None
         self.span = 0
         """Bytes of one period of the pattern."""
 
@@ -242,12 +242,17 @@ PREDICT_MAX = 4096
 more: ~115 KB)."""
 
 
-def _plan(walker: Walker, periods: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+_HEADER_FIELDS = np.dtype([("length", "<u8"), ("crc", "<u4")])
+
+
+def _plan(
+    walker: Walker, periods: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """For the pattern repeated over at least ``periods`` periods and one more, from phase 0:
-    payload lengths, offsets of the records from the first, each record's expected 12 header
-    bytes (as three u32), and the period's byte span. Predictions from any phase are slices
-    of it, so it is made once a pattern (again when a bigger buffer wants more, up to
-    PREDICT_MAX records)."""
+    payload lengths (int64, and as the header's uint64), offsets of the records from the
+    first, each record's length CRC, and the period's byte span. Predictions from any phase
+    are slices of it, so it is made once a pattern (again when a bigger buffer wants more, up
+    to PREDICT_MAX records)."""
     plan = walker.plan
     period = len(walker.pattern)
     if plan is None or plan[0].shape[0] < (periods + 1) * period:
@@ -256,10 +261,9 @@ def _plan(walker: Walker, periods: int) -> tuple[np.ndarray, np.ndarray, np.ndar
         lens = np.tile(np.array(pattern, dtype=np.int64), reps)
         offs = np.zeros(lens.shape[0], dtype=np.int64)
         np.cumsum(lens[:-1] + OVERHEAD, out=offs[1:])
-        expected = np.empty((lens.shape[0], 3), dtype="<u4")
-        expected[:, :2] = lens.astype("<u8").view("<u4").reshape(-1, 2)
-        expected[:, 2] = np.tile(np.array([walker.lcrc[v] for v in pattern], "<u4"), reps)
-        plan = walker.plan = (lens, offs, expected, int(sum(pattern)) + OVERHEAD * period)
+        crcs = np.tile(np.array([walker.lcrc[v] for v in pattern], "<u4"), reps)
+        span = int(sum(pattern)) + OVERHEAD * period
+        plan = walker.plan = (lens, lens.astype("<u8"), offs, crcs, span)
     return plan
 
 
@@ -281,11 +285,12 @@ def _predict(
         periods = min(max(walker.predict_records // period, 1), fit)
         if periods <= 0:
             return p
-        lens, offsets, expected, span = _plan(walker, fit)  # what the buffer may take, at once
+        lens, lens_u8, offsets, crcs, span = _plan(walker, fit)  # what the buffer may take
         total = periods * period
         offs = offsets[phase : phase + total] + (p - int(offsets[phase]))
-        got = headers[offs].view("<u4").reshape(total, 3)
-        ok = (got == expected[phase : phase + total]).all(axis=1)
+        got = headers[offs].view(_HEADER_FIELDS)
+        ok = got["length"] == lens_u8[phase : phase + total]
+        ok &= got["crc"] == crcs[phase : phase + total]
         good = total if ok.all() else int(ok.argmin())
         if good:
             parts_s.append(offs[:good])
