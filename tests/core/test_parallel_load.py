@@ -120,6 +120,72 @@ def test_workers_give_the_same_store_warnings_and_cursors(
     assert not parallel.refresh()
 
 
+def test_a_worker_that_dies_mid_message_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker gone after its message's sizes and pickle, halfway through the arrays sent out
+    of band (loader._send): the parent's read of them ends (EOF) and it reads the runs itself."""
+    write_logdir(tmp_path)
+    real_send = loader_mod._send
+
+    def send_half(send, batch):  # type: ignore[no-untyped-def]
+        buffers: list[pickle.PickleBuffer] = []
+        data = pickle.dumps(batch, protocol=5, buffer_callback=buffers.append)
+        raws = [b.raw() for b in buffers]
+        assert raws and sum(r.nbytes for r in raws) > 1000  # the columns go out of band
+        send.send([r.nbytes for r in raws])
+        send.send_bytes(data)
+        os.write(send.fileno(), raws[0][: raws[0].nbytes // 2])
+        os._exit(3)
+
+    monkeypatch.setattr(loader_mod, "_send", send_half)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    parallel = load(tmp_path, True, monkeypatch)
+    monkeypatch.setattr(loader_mod, "_send", real_send)
+    serial = load(tmp_path, False, monkeypatch)
+    assert_same_store(parallel, serial)
+
+
+def test_sent_arrays_land_whole_and_writable(tmp_path: Path) -> None:
+    """loader._send/_receive over a real pipe: every array arrives equal, in memory of its own
+    that the parent may write (a scalar series goes on appending into its columns)."""
+    import multiprocessing
+
+    series = ScalarSeries()
+    n = 70_000  # columns above LANDING_MAPPED: they land in mappings
+    series.append(
+        ScalarColumns(
+            np.arange(n, dtype=np.int64),
+            np.linspace(T0, T0 + 1, n),
+            np.arange(n, dtype=np.float32) / 3,
+            np.arange(n, dtype=np.int64),
+        )
+    )
+    small = ScalarSeries()
+    small.append(ScalarColumns(np.arange(3), np.zeros(3), np.ones(3, np.float32), np.arange(3)))
+    recv, send = multiprocessing.get_context("fork").Pipe(duplex=False)
+    payload = {"big": series, "small": small}
+    proc = multiprocessing.get_context("fork").Process(
+        target=loader_mod._send,
+        args=(send, payload),  # type: ignore[arg-type]
+    )
+    proc.start()
+    send.close()
+    got = loader_mod._receive(recv)
+    proc.join()
+    recv.close()
+    assert proc.exitcode == 0
+    for name, want in payload.items():
+        back = got[name]  # type: ignore[call-overload]
+        for a, b in zip(back.snapshot(), want.snapshot(), strict=True):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+    big = got["big"]  # type: ignore[call-overload]
+    big.append(
+        ScalarColumns(np.array([n]), np.array([T0 + 2]), np.array([1.0], np.float32), np.array([0]))
+    )
+    assert big.snapshot().step[-1] == n and len(big) == n + 1
+
+
 def test_a_worker_that_dies_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_logdir(tmp_path)
 

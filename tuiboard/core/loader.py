@@ -24,7 +24,9 @@ after which the watcher goes on from their cursors. Logdir decides when (logdir.
 from __future__ import annotations
 
 import json
+import mmap
 import os
+import pickle
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -658,8 +660,8 @@ def read_in_workers(
                         got = None
                         break
                 else:
-                    got.extend(recv.recv())
-        except (EOFError, OSError):
+                    got.extend(_receive(recv))
+        except (EOFError, OSError, pickle.UnpicklingError):
             got = None
         finally:
             recv.close()
@@ -677,6 +679,50 @@ def read_in_workers(
 
 MESSAGE_BYTES = 4 << 20
 """A worker sends its runs in messages of about this many bytes read (file bytes)."""
+LANDING_MAPPED = 64 << 10
+"""Received arrays from this size up land in anonymous mappings of their own, smaller ones in
+the heap: a histogram series' block stays where it landed (as tfevents_values.PACK_MAPPED
+blocks do), a scalar column's is given back to the system once the store has copied it."""
+
+
+def _send(send: Any, batch: list[tuple[RunLoader, ReadResult]]) -> None:
+    """One message: the pickle (protocol 5) with every contiguous array out of band, then
+    those arrays' bytes written straight from the worker's memory into the pipe (no copy into
+    the pickle); their sizes go first, so that the parent can read each straight into memory
+    of its own (``_receive``)."""
+    buffers: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(batch, protocol=5, buffer_callback=buffers.append)
+    raws = [b.raw() for b in buffers]
+    send.send([r.nbytes for r in raws])
+    send.send_bytes(data)
+    fd = send.fileno()
+    for raw in raws:
+        at = 0
+        while at < raw.nbytes:
+            at += os.write(fd, raw[at:])
+
+
+def _receive(recv: Any) -> list[tuple[RunLoader, ReadResult]]:
+    """A worker's message (``_send``): each out-of-band array read from the pipe straight into
+    its own memory (one copy, not the three of a pickled message's bytes), the arrays then
+    built on it by the unpickler."""
+    sizes: list[int] = recv.recv()
+    data = recv.recv_bytes()
+    fd = recv.fileno()
+    landed: list[Any] = []
+    for size in sizes:
+        into: Any = mmap.mmap(-1, size) if size >= LANDING_MAPPED else bytearray(size)
+        view = memoryview(into)
+        at = 0
+        while at < size:
+            n = os.readv(fd, [view[at:]])
+            if n <= 0:
+                raise EOFError("worker gone mid-message")
+            at += n
+        view.release()
+        landed.append(into)
+    got: list[tuple[RunLoader, ReadResult]] = pickle.loads(data, buffers=landed)
+    return got
 
 
 def _worker(group: list[RunFiles], preread_min: int, send: Any) -> None:
@@ -687,10 +733,10 @@ def _worker(group: list[RunFiles], preread_min: int, send: Any) -> None:
             batch.append(item)
             size += item[1].bytes_read
             if size >= MESSAGE_BYTES:
-                send.send(batch)
+                _send(send, batch)
                 batch, size = [], 0
         if batch:
-            send.send(batch)
+            _send(send, batch)
     finally:
         send.close()
 

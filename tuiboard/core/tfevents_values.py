@@ -221,8 +221,9 @@ def edges_views(lo: float, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return edges[:-1], edges[1:]
 
 
-PACK_MAPPED = 64 << 10
-"""Packed histogram blocks from this size up are anonymous mappings of their own."""
+PACK_MAPPED = 256 << 10
+"""Packed histogram blocks from this size up are anonymous mappings of their own (a mapping
+is whole pages: a ~70 KB block of a 512 KiB read wasted ~2 KB; 0.13 B a point on medium)."""
 
 
 MAX_MAPPED = 16384

@@ -237,9 +237,10 @@ def frame_small(
     return np.array(walk_s, dtype=np.int64), np.array(walk_l, dtype=np.int64)
 
 
-PREDICT_MAX = 4096
+PREDICT_MAX = 2048
 """Records predicted per verification at most (the plan's arrays hold this many and a period
-more: ~115 KB)."""
+more, 28 bytes a record: ~57 KB; 4096 measured no faster on medium and ~0.1 B a point more
+peak)."""
 
 
 _HEADER_FIELDS = np.dtype([("length", "<u8"), ("crc", "<u4")])
