@@ -344,8 +344,8 @@ def _finish(
         events.sort(key=lambda e: e[0])
     histos: list[tuple[int, str, str, int, conv.ProtoHisto]] = []
     for seq, ev in events:
-        where = offset + int(framing.starts[seq])
-        _apply_event(seq, ev, tags, scalars, parsed, warn, where, histos)
+        at = offset + int(framing.starts[seq])
+        _apply_event(seq, ev, tags, scalars, parsed, warn, at, histos)
     parsed.scalars = scalars.columns()
     _pack_histograms(parsed, histos)
     warn.close()
