@@ -282,3 +282,22 @@ def test_many_damaged_records_are_summed_up_and_fatal_still_said() -> None:
     assert "150 more damaged records" in warnings[100].message
     assert warnings[-1].offset == cut and "length CRC" in warnings[-1].message
     assert res.parsed.scalars["a"].step.tolist() == list(range(250, 300))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0, 3, 7, 8, 9, 30, 38, 200, 256, 257, 9795, 2**40]), max_size=120))
+def test_length_groups_equal_a_plain_loop(lengths: list[int]) -> None:
+    """Groups of one small length with at least MIN_GROUP records, in file order; every other
+    index (too small, too big, too rare) in file order."""
+    by: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths):
+        by.setdefault(n, []).append(i)
+    want = sorted(
+        (n, idx)
+        for n, idx in by.items()
+        if 8 <= n <= tfr.SMALL_RECORD and len(idx) >= tfr.MIN_GROUP
+    )
+    rest = sorted(i for n, idx in by.items() if (n, idx) not in want for i in idx)
+    groups, others = tfr.length_groups(np.array(lengths, dtype=np.int64))
+    assert [(n, g.tolist()) for n, g in groups] == want
+    assert others.tolist() == rest and others.dtype == np.int64

@@ -376,25 +376,23 @@ def group_crc(rows: np.ndarray, length: int, words: np.ndarray | None = None) ->
 
 def length_groups(lengths: np.ndarray) -> tuple[list[tuple[int, np.ndarray]], np.ndarray]:
     """Split record indices by payload length: ``([(L, indices in file order)] for 8 <= L <=
-    SMALL_RECORD with at least MIN_GROUP records, the other indices in file order)``."""
+    SMALL_RECORD with at least MIN_GROUP records, the other indices in file order)``. A count
+    of each length, then one pass a group (a buffer holds few lengths): no sort."""
+    if lengths.shape[0] == 0:
+        return [], np.zeros(0, dtype=np.int64)
     small = (lengths >= 8) & (lengths <= SMALL_RECORD)
-    keys = np.where(small, lengths, SMALL_RECORD + 1).astype(np.uint16)
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    bounds = np.flatnonzero(np.diff(sorted_keys)) + 1
-    edges = np.concatenate(([0], bounds, [len(order)]))
-    groups: list[tuple[int, np.ndarray]] = []
-    rest: list[np.ndarray] = []
-    for a, b in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
-        if a == b:
-            continue
-        key = int(sorted_keys[a])
-        idx = order[a:b]
-        if key <= SMALL_RECORD and b - a >= MIN_GROUP:
-            groups.append((key, idx))
-        else:
-            rest.append(idx)
-    others = np.sort(np.concatenate(rest)) if rest else np.zeros(0, dtype=np.int64)
+    keys = np.where(small, lengths, SMALL_RECORD + 1)
+    counts = np.bincount(keys, minlength=SMALL_RECORD + 2)
+    counts[SMALL_RECORD + 1] = 0
+    big = np.flatnonzero(counts >= MIN_GROUP).tolist()
+    groups = [(key, np.flatnonzero(keys == key)) for key in big]
+    taken = sum(g.shape[0] for _, g in groups)
+    if taken == lengths.shape[0]:
+        others = np.zeros(0, dtype=np.int64)
+    elif not groups:
+        others = np.arange(lengths.shape[0], dtype=np.int64)
+    else:
+        others = np.flatnonzero(counts[keys] < MIN_GROUP)
     return groups, others
 
 
