@@ -279,3 +279,53 @@ def test_histograms_from_a_worker_share_their_edges_and_one_block(
         # allocation per array
         blocks = {id(h.counts.base) for h in hists}
         assert len(blocks) <= len({id(h.counts.base) for h in want}) < len(hists)
+
+
+def test_histogram_series_pickles_as_one_block() -> None:
+    """store.ValueSeries.__reduce__ of histograms (a worker's): edges shared or not, float32
+    or float64 counts, odd lengths, no buckets, a sum or none; back equal, in one block, the
+    shared edges shared again, every array 8-byte aligned; the clean line follows."""
+    from tuiboard.core.store import ValueSeries
+    from tuiboard.core.tfevents_values import edges_views
+    from tuiboard.core.types import HistogramValue
+
+    def hist(step: int, k: int, shared: bool, f32: bool, total: float | None) -> HistogramValue:
+        right = np.arange(1.0, k + 1.0) * (step + 1)
+        if shared:
+            left, right = edges_views(-0.0, right)
+        else:
+            left = right - 0.5
+        counts = np.arange(k, dtype=np.float32 if f32 else np.float64)
+        return HistogramValue(step, T0 + step, left, right, counts, float(k), 0.0, k, total)
+
+    records = [
+        hist(0, 3, True, True, 1.0),
+        hist(1, 0, False, False, None),
+        hist(2, 5, False, True, 2.5),
+        hist(3, 1, True, False, None),
+        hist(2, 4, True, True, 3.0),  # a restart: step 2 again drops steps 2 and 3
+    ]
+    series = ValueSeries()
+    series.extend(records)
+    back = pickle.loads(pickle.dumps(series, protocol=5))
+    got, want = back.snapshot(raw=True), series.snapshot(raw=True)
+    assert len(got) == len(want) == 5
+    for a, b in zip(got, want, strict=True):
+        assert (a.step, a.wall_time, a.count, a.min, a.max, a.sum, a.sum_squares) == (
+            b.step,
+            b.wall_time,
+            b.count,
+            b.min,
+            b.max,
+            b.sum,
+            b.sum_squares,
+        )
+        for x, y in ((a.left, b.left), (a.right, b.right), (a.counts, b.counts)):
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
+            assert x.ctypes.data % 8 == 0 or x.shape[0] == 0
+        assert np.signbit(a.left).tolist() == np.signbit(b.left).tolist()
+        shared = b.left.shape[0] > 0 and np.shares_memory(b.left, b.right)
+        assert (a.left.shape[0] > 0 and np.shares_memory(a.left, a.right)) == shared
+    bases = {id(h.counts.base) for h in got if h.counts.shape[0]}
+    assert len(bases) == 1
+    assert [h.step for h in back.snapshot()] == [h.step for h in series.snapshot()] == [0, 1, 2]

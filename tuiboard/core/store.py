@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import mmap
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -497,16 +496,6 @@ class ValueSeries:
         if packed is not None:
             return (_rebuilt_values, (self.restarts, [], clean, version, packed))
         return (_rebuilt_values, (self.restarts, list(raw_t), clean, version))
-
-    def repacked(self, pack: Callable[[list[ValueRecord]], list[ValueRecord]]) -> None:
-        """Replace every record by ``pack(records)``'s (same order, same values: the readers'
-        one-block packing of a read's histograms), the clean line following."""
-        raw_t, clean_t, version = self._state
-        if not raw_t:
-            return
-        new = pack(list(raw_t))
-        by_id = {id(old): rec for old, rec in zip(raw_t, new, strict=True)}
-        self._state = (tuple(new), tuple(by_id[id(r)] for r in clean_t), version)
 
     def extend(self, records: list[ValueRecord]) -> None:
         raw_t, clean_t, version = self._state
