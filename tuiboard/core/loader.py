@@ -16,9 +16,11 @@ listing and ranged reads for a remote logdir's URLs (core/remote.py).
 A first load of many runs has two shortcuts, each giving what the per-run path gives (tests/core/
 test_tfevents_many.py, test_parallel_load.py): preread_small decodes the small event files of
 many runs never read in one batch (a sweep's runs: ~2.4 ms of fixed cost a file becomes ~0.3
-ms), and read_in_workers reads runs in forked worker processes, one per core, that send the
-loaders back pickled (only the published cells of each column; a histogram's shared edges once),
-after which the watcher goes on from their cursors. Logdir decides when (logdir._parallel_groups).
+ms), and read_in_workers reads runs in forked worker processes, one per core (this process
+reads a share too), that send the loaders back pickled: only the published cells of each
+column, a histogram series as one block, every array out of band, read by this process
+straight into memory of its own (_send/_receive); after that the watcher goes on from their
+cursors. Logdir decides when (logdir._parallel_groups).
 """
 
 from __future__ import annotations
