@@ -152,7 +152,7 @@ def test_sent_arrays_land_whole_and_writable(tmp_path: Path) -> None:
     import multiprocessing
 
     series = ScalarSeries()
-    n = 70_000  # columns above LANDING_MAPPED: they land in mappings
+    n = 70_000  # columns above tfevents_values.PACK_MAPPED: they land in mappings
     series.append(
         ScalarColumns(
             np.arange(n, dtype=np.int64),

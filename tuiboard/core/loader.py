@@ -26,7 +26,6 @@ cursors. Logdir decides when (logdir._parallel_groups).
 from __future__ import annotations
 
 import json
-import mmap
 import os
 import pickle
 import sys
@@ -44,6 +43,7 @@ from tuiboard.core import (
     runmeta,
     source,
     tfevents,
+    tfevents_values,
     wandb,
 )
 from tuiboard.core.discovery import RunFiles
@@ -681,10 +681,6 @@ def read_in_workers(
 
 MESSAGE_BYTES = 4 << 20
 """A worker sends its runs in messages of about this many bytes read (file bytes)."""
-LANDING_MAPPED = 64 << 10
-"""Received arrays from this size up land in anonymous mappings of their own, smaller ones in
-the heap: a histogram series' block stays where it landed (as tfevents_values.PACK_MAPPED
-blocks do), a scalar column's is given back to the system once the store has copied it."""
 
 
 def _send(send: Any, batch: list[tuple[RunLoader, ReadResult]]) -> None:
@@ -711,10 +707,12 @@ def _receive(recv: Any) -> list[tuple[RunLoader, ReadResult]]:
     sizes: list[int] = recv.recv()
     data = recv.recv_bytes()
     fd = recv.fileno()
-    landed: list[Any] = []
+    landed: list[np.ndarray] = []
     for size in sizes:
-        into: Any = mmap.mmap(-1, size) if size >= LANDING_MAPPED else bytearray(size)
-        view = memoryview(into)
+        # a mapping of its own when large (tfevents_values.block, counted): a histogram
+        # series' block stays where it lands; a scalar column's goes once the store copied it
+        into = tfevents_values.block(size)
+        view = into.data
         at = 0
         while at < size:
             n = os.readv(fd, [view[at:]])

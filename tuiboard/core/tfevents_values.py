@@ -236,9 +236,11 @@ def _unmapped() -> None:
     _mapped_live -= 1
 
 
-def _block(nbytes: int) -> np.ndarray:
+def block(nbytes: int) -> np.ndarray:
     """``nbytes`` uninitialised bytes: a private anonymous mapping when large (returned whole
-    to the system when its last view dies, never a hole in the allocator's heap)."""
+    to the system when its last view dies, never a hole in the allocator's heap; at most
+    MAX_MAPPED live, the heap beyond). Histogram blocks, and where a worker's arrays land
+    (loader._receive)."""
     global _mapped_live
     flags = getattr(mmap, "MAP_PRIVATE", None)
     if nbytes >= PACK_MAPPED and flags is not None and _mapped_live < MAX_MAPPED:
@@ -322,13 +324,13 @@ def pack_histograms(records: list[t.HistogramValue | ProtoHisto]) -> list[t.Hist
         edges.append(e)
         size += 8 * (e.shape[0] if e is not None else r.left.shape[0] + r.right.shape[0])
         size += -(-r.counts.nbytes // 8) * 8
-    block = _block(size)
+    area = block(size)
     out: list[t.HistogramValue] = []
     at = 0
 
     def put(a: np.ndarray) -> np.ndarray:
         nonlocal at
-        view = block[at : at + a.nbytes].view(a.dtype)
+        view = area[at : at + a.nbytes].view(a.dtype)
         view[:] = a
         at += -(-a.nbytes // 8) * 8
         return view
@@ -338,7 +340,7 @@ def pack_histograms(records: list[t.HistogramValue | ProtoHisto]) -> list[t.Hist
             lo, hi, num, total, squares = r.stats
             k = r.limits.shape[0]
             if k:
-                packed = block[at : at + 8 * (k + 1)].view(np.float64)
+                packed = area[at : at + 8 * (k + 1)].view(np.float64)
                 packed[0] = lo
                 packed[1:] = r.limits
                 at += 8 * (k + 1)
@@ -346,7 +348,7 @@ def pack_histograms(records: list[t.HistogramValue | ProtoHisto]) -> list[t.Hist
             else:
                 left = right = _EMPTY
             width = 4 if f32 else 8
-            counts = block[at : at + width * k].view(np.float32 if f32 else np.float64)
+            counts = area[at : at + width * k].view(np.float32 if f32 else np.float64)
             counts[:] = r.counts
             at += -(-k * width // 8) * 8
             out.append(
