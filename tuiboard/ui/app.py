@@ -21,11 +21,12 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import AwaitMount, Widget
 from textual.widgets import TabbedContent, TabPane
 
 from tuiboard.core.logdir import Changes, Logdir, Run
 from tuiboard.core.watch import Watcher
-from tuiboard.dashboards import DASHBOARDS
+from tuiboard.dashboards import BY_NAME, DASHBOARDS
 from tuiboard.render.group_series import describe_spec
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.appearance import BINDINGS as APPEARANCE_BINDINGS
@@ -137,11 +138,17 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self._run_panel: RunPanel | None = None
         self.applied = 0
         """How many StoreChanged were applied (tests wait on it)."""
+        self._built: dict[str, Widget] = {}
+        """The tabs' widgets built so far, by tab name (_build_view)."""
+        self._mounting: dict[str, AwaitMount] = {}
+        """Their mounts, for what must wait until a late-built widget has its children."""
 
     # -- layout ----------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         board = self.board
+        shown = set(self.shown_tabs())  # the tabs in the tab bar from the start (a store read
+        # before the app started has its kinds already): built now, the others when they show
         with Horizontal(id="main"):
             self._run_panel = RunPanel(board.selection, board.colour_of, id="run-panel")
             yield self._run_panel
@@ -149,16 +156,55 @@ class TuiboardApp(AppearanceMixin, App[int]):
                 with TabbedContent(id="tabs", initial="scalars"):
                     for dash in DASHBOARDS:
                         with TabPane(dash.title, id=dash.name):
-                            yield dash.load_view()(board, id=f"{dash.name}-view")
+                            if dash.name in shown:
+                                yield self._new_view(dash.name)
                 yield LogsPane(id="logs")
         yield StatusBar(id="status")
 
+    def _new_view(self, name: str) -> Widget:
+        view: Widget = BY_NAME[name].load_view()(self.board, id=f"{name}-view")
+        self._built[name] = view
+        return view
+
     def views(self) -> list[DashboardView]:
-        """Every tab's widget, in tab order."""
-        return [self.view(d.name) for d in DASHBOARDS]
+        """The tabs' widgets built and mounted so far, in tab order (a tab's widget is built
+        when the tab first shows in the tab bar: see _build_view)."""
+        built = self._built
+        return [
+            built[d.name]  # type: ignore[misc]
+            for d in DASHBOARDS
+            if d.name in built and built[d.name].is_mounted
+        ]
 
     def view(self, name: str) -> DashboardView:
-        return self.query_one(f"#{name}-view")  # type: ignore[return-value]
+        """The tab's widget, built now if it was not (it may still be mounting)."""
+        self._build_view(name)
+        return self._built[name]  # type: ignore[return-value]
+
+    def _build_view(self, name: str) -> None:
+        """Mount a tab's widget into its pane, once. Only the tabs in the tab bar are built
+        (at 10,000 runs, composing and mounting the nine hidden dashboards and importing their
+        modules cost ~0.25 s of the start); a tab whose kind appears is built as it appears.
+        Built late, the widget is stale (LazyTab) and rebuilds from the store when shown; what
+        must wait for its children (shown, focus) waits for the mount (_when_mounted)."""
+        if name in self._built:
+            return
+        view = self._new_view(name)
+        self._mounting[name] = self.query_one(TabbedContent).get_pane(name).mount(view)
+
+    def _when_mounted(self, name: str, callback: Callable[[], object]) -> None:
+        """Call `callback` once the tab's widget is mounted (now, if it is)."""
+        mounting = self._mounting.get(name)
+        if mounting is None or self._built[name].is_mounted:
+            callback()
+            return
+
+        async def later() -> None:
+            await mounting
+            if not self._widgets_gone():
+                callback()
+
+        self.call_next(later)
 
     def shown_tabs(self) -> list[str]:
         """The tabs shown now: always-shown ones, and those whose data some run has."""
@@ -171,6 +217,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
         shown = set(self.shown_tabs())
         for dash in DASHBOARDS:
             if dash.name in shown and dash.name in self._hidden_tabs:
+                self._build_view(dash.name)
                 tabs.show_tab(dash.name)
                 self._hidden_tabs.discard(dash.name)
             elif dash.name not in shown and dash.name not in self._hidden_tabs:
@@ -570,8 +617,9 @@ class TuiboardApp(AppearanceMixin, App[int]):
             self.notify(f"no run has {tab} data yet", severity="warning", markup=False)
             return
         self.wanted_tab = None
+        self._build_view(tab)
         self.query_one(TabbedContent).active = tab
-        self.view(tab).focus_first()
+        self._when_mounted(tab, self.view(tab).focus_first)
 
     def action_show_nth_tab(self, n: int) -> None:
         """`1`..`9`: the n-th of the tabs shown now."""
@@ -594,8 +642,10 @@ class TuiboardApp(AppearanceMixin, App[int]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id:
-            self.view(event.pane.id).shown()
+        name = event.pane.id
+        if name:
+            self._build_view(name)
+            self._when_mounted(name, self.view(name).shown)
 
     @property
     def active_tab(self) -> str:
