@@ -66,6 +66,11 @@ if TYPE_CHECKING:
     from tuiboard.ui.widgets.cards import DashboardView
 from tuiboard.ui.widgets.status_bar import Status, StatusBar
 
+FIRST_PAINT_WAIT = 1.0
+"""At most this many seconds the first load waits, once the first runs are read, for the app to
+draw them: the reading thread and this one share the interpreter, so at 10,000 runs reading on
+meanwhile delays the first chart (bench/bench_scale.py)."""
+
 
 class TuiboardApp(AppearanceMixin, App[int]):
     """TensorBoard in the terminal."""
@@ -138,6 +143,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self._run_panel: RunPanel | None = None
         self.applied = 0
         """How many StoreChanged were applied (tests wait on it)."""
+        self._first_drawn = False
+        """A change with data was applied (the watcher waits for its paint: FIRST_PAINT_WAIT)."""
         self._built: dict[str, Widget] = {}
         """The tabs' widgets built so far, by tab name (_build_view)."""
         self._mounting: dict[str, AwaitMount] = {}
@@ -243,6 +250,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
                 poll=self.poll,
                 on_progress=self._on_watcher_progress,
                 on_error=self._on_watcher_error,
+                first_paint_wait=FIRST_PAINT_WAIT,
             )
             self._watcher.start()
         else:
@@ -312,6 +320,21 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self._last_update = self.clock()
         self.applied += 1
         self._update_status()
+        if changes.runs and not self._first_drawn:
+            self._first_drawn = True
+            self.call_after_refresh(self._first_paint_done, 0)
+
+    def _first_paint_done(self, tries: int) -> None:
+        """Once the first runs read are drawn, the watcher's first load reads on. A chart
+        made by a change is drawn a few refreshes later (mounted, laid out, then rendered)."""
+        if self._watcher is None or self._widgets_gone():
+            return
+        if tries < 10 and self.active_tab == "scalars":
+            charts = self.query_one(ScalarsView).visible_charts()
+            if charts and not any(c.renders for c in charts):
+                self.call_after_refresh(self._first_paint_done, tries + 1)
+                return
+        self._watcher.drawn()
 
     @on(LoadProgress)
     def _load_progress(self, message: LoadProgress) -> None:
@@ -512,7 +535,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
 
     def _sync_logs(self) -> None:
         pane = self.query_one(LogsPane)
-        pane.follow_run(self.logs_run())
+        if pane.display:  # hidden, it follows nothing (every key in the run panel lands here)
+            pane.follow_run(self.logs_run())
         if not self._logs_chosen and self.board.console_run() is not None:
             self._logs_chosen = True  # the first console output seen: open the pane, once
             self._show_logs(True, focus=False)
@@ -525,6 +549,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
             return
         pane.display = show
         if show:
+            pane.follow_run(self.logs_run())
             pane.start()
             if focus:
                 pane.log_lines.focus()

@@ -43,10 +43,16 @@ class Board:
         self.cache = SeriesCache(logdir)
         self.grouping = GroupState(logdir)
         """Run groups (`g`): which runs draw as one line with a band (ui/groups.py)."""
-        self._tags_version = -1
         self._tags: dict[str, list[str]] = {}
         self._run_kinds: dict[str, tuple[int, dict[str, list[str]]]] = {}
-        """Run name -> (run.version, run.kinds()) as last seen."""
+        """Run name -> (run.version, run.kinds()) as last seen, for the runs read."""
+        self._tag_counts: dict[str, dict[str, int]] = {}
+        """Kind -> tag -> how many runs of `_run_kinds` hold it."""
+        self._config_runs: set[str] = set()
+        """The runs read that have a config (the HParams tab shows)."""
+        self._stale_runs: set[str] | None = None
+        """Runs named by changes applied since the tags were last worked out (None: every
+        run, before the first time)."""
         self._kinds: set[str] = set()
         """Data kinds with at least one tag in some run (+ "config" when a run has one)."""
         self._runs_version = -1
@@ -196,6 +202,8 @@ class Board:
         """Bring the counts and the console run up to date with a store change: only the runs
         it names are looked at."""
         logdir = self.logdir
+        if self._stale_runs is not None:
+            self._stale_runs.update(changes.runs, changes.new_runs, changes.removed_runs)
         for name in changes.removed_runs:
             points, warnings = self._counts.pop(name, (0, 0))
             self.point_count -= points
@@ -225,9 +233,14 @@ class Board:
         return None if self._console is None else self.logdir.run(self._console)
 
     def chart_runs(self) -> list[str]:
-        """The shown runs in the order charts take them: pinned ones first (so a chart that
-        draws only its first runs still draws them), then the others, each in name order."""
+        """The shown runs read so far in the order charts take them: pinned ones first (so a
+        chart that draws only its first runs still draws them), then the others, each in name
+        order."""
         visible = self.visible_runs()
+        self.tags()
+        read = self._run_kinds  # the runs read (as of the changes applied): the others have
+        if len(read) < len(visible):  # nothing to draw (10,000 runs listed, 1 read: a chart
+            visible = [n for n in visible if n in read]  # looked at each of them, ~30 ms)
         pinned = self.selection.pinned
         if not pinned:
             return visible
@@ -243,27 +256,60 @@ class Board:
     # -- tags ------------------------------------------------------------------------------------
 
     def tags(self, kind: str = SCALARS) -> list[str]:
-        """Sorted union of the tags of every run (stable layout when runs are hidden)."""
-        version = self.logdir.version
-        if version != self._tags_version:
-            found: dict[str, set[str]] = {SCALARS: set(), HISTOGRAMS: set()}
-            seen: dict[str, tuple[int, dict[str, list[str]]]] = {}
-            has_config = False
-            for run in self.runs():
-                if run.version == 0:  # listed, not read yet: no tags, no config
-                    continue
-                hit = self._run_kinds.get(run.name)
-                if hit is None or hit[0] != run.version:
-                    hit = (run.version, run.kinds())  # only runs that changed are asked again
-                seen[run.name] = hit
-                for k, run_tags in hit[1].items():
-                    found.setdefault(k, set()).update(run_tags)
-                has_config = has_config or bool(run.config)
-            self._run_kinds = seen
-            self._tags = {k: sorted(v) for k, v in found.items()}
-            self._kinds = {k for k, v in found.items() if v} | ({CONFIG} if has_config else set())
-            self._tags_version = version
+        """Sorted union of the tags of every run (stable layout when runs are hidden), as of
+        the store changes applied (note_changes)."""
+        if self._stale_runs is None or self._stale_runs:
+            self._update_tags()
         return self._tags.get(kind, [])
+
+    def _update_tags(self) -> None:
+        """Look again at the runs the changes applied since the last call named (the first
+        call: every run in the store). 10,000 runs: a pass over all of them on each store
+        change cost ~10 ms, twenty times during the first load; now only the runs read since."""
+        stale = self._stale_runs
+        names: Collection[str] = self.run_names() if stale is None else stale
+        self._stale_runs = set()
+        counts = self._tag_counts
+        moved = False
+        logdir = self.logdir
+        for name in names:
+            run = logdir.run(name)
+            read = run is not None and run.version != 0  # listed, not read yet: nothing
+            if read and run is not None and run.config:
+                if name not in self._config_runs:
+                    self._config_runs.add(name)
+                    moved = True
+            elif name in self._config_runs:
+                self._config_runs.discard(name)
+                moved = True
+            old = self._run_kinds.get(name)
+            if run is not None and read and old is not None and old[0] == run.version:
+                continue
+            if old is not None:
+                del self._run_kinds[name]
+                for k, run_tags in old[1].items():
+                    held = counts[k]
+                    for tag in run_tags:
+                        left = held[tag] - 1
+                        if left:
+                            held[tag] = left
+                        else:
+                            del held[tag]
+                moved = True
+            if run is not None and read:
+                kinds = run.kinds()
+                self._run_kinds[name] = (run.version, kinds)
+                for k, run_tags in kinds.items():
+                    held = counts.setdefault(k, {})
+                    for tag in run_tags:
+                        held[tag] = held.get(tag, 0) + 1
+                moved = True
+        if moved or stale is None:
+            found = {SCALARS: [], HISTOGRAMS: [], **{k: sorted(v) for k, v in counts.items()}}
+            self._tags = found
+            self._kinds = {k for k, v in found.items() if v} | (
+                {CONFIG} if self._config_runs else set()
+            )
 
     def kinds(self) -> set[str]:
         """The data kinds present in the loaded runs (which tabs to show)."""
