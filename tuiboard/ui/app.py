@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -23,8 +23,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import AwaitMount, Widget
 from textual.widgets import TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from tuiboard.core.logdir import Changes, Logdir, Run
+from tuiboard.core.run_filter import RunFilter
 from tuiboard.core.watch import Watcher
 from tuiboard.dashboards import BY_NAME, DASHBOARDS
 from tuiboard.render.group_series import describe_spec
@@ -44,6 +46,7 @@ from tuiboard.ui.messages import (
     RunPinned,
     RunToggled,
     ShowWarnings,
+    StatusFilterWorked,
     StoreChanged,
     WatcherFailed,
 )
@@ -122,6 +125,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self.wanted_tab = tab
         """--tab: opened as soon as that tab is shown (None once reached or the user moved)."""
         self.board = Board(logdir)
+        self.board.status_worker = self._work_status_filter
         self.logdir = logdir
         self.init_appearance(prefs, color=not os.environ.get("NO_COLOR"))  # settings + flags
         self.poll = poll
@@ -584,6 +588,24 @@ class TuiboardApp(AppearanceMixin, App[int]):
         error = self.board.set_run_filter(message.pattern, self.clock())
         self.query_one(RunPanel).show_filter_error(error)
         if error is None:
+            self.view_changed(runs_changed=True)
+
+    @work(thread=True, exclusive=True, group="status-filter")
+    def _work_status_filter(
+        self, rf: RunFilter, now: float, ticket: int, runs: Sequence[Run]
+    ) -> None:
+        """A `status:` filter over many runs, worked out off the UI thread (the health facts
+        of 10,000 runs: ~1 s); a newer question cancels this one, whose answer is dropped."""
+        worker = get_current_worker()
+        kept = self.board.status_matches(rf, now, runs, lambda: worker.is_cancelled)
+        if kept is not None and not worker.is_cancelled:
+            self.post_message(StatusFilterWorked(rf, ticket, kept))
+
+    @on(StatusFilterWorked)
+    def _status_filter_worked(self, message: StatusFilterWorked) -> None:
+        if self._widgets_gone():
+            return
+        if self.board.status_result(message.filter, message.ticket, message.kept):
             self.view_changed(runs_changed=True)
 
     @on(RunPinned)

@@ -10,7 +10,8 @@ Must not import: textual.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import threading
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 from tuiboard.core.query import QueryError
@@ -27,6 +28,16 @@ from tuiboard.ui.view_state import METRIC, RunSelection, ViewOptions, compile_fi
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Changes, Logdir, Run
     from tuiboard.headless.health import RunFacts
+
+
+STATUS_WORKER_RUNS = 200
+"""A `status:` query over more runs than this is worked out on a worker thread (10,000 runs:
+~1 s the first time, ~0.1 s after); over fewer, at once on the UI thread."""
+STATUS_CHUNK = 256
+"""Runs a status worker looks at between two checks of whether it was cancelled."""
+
+StatusWorker = Callable[["RunFilter", float, int, "Sequence[Run]"], None]
+"""(filter, now, ticket, runs) -> None: starts the work (Board.status_worker)."""
 
 
 class Board:
@@ -74,7 +85,15 @@ class Board:
         self._facts: dict[str, tuple[int, RunFacts]] = {}
         """Run name -> (run.version, its health facts), for `status:` queries."""
         self._infos = InfoCache(self._statuses)
-        """What queries read of each run, kept per run version."""
+        """What queries read of each run, kept per run version (the UI thread's)."""
+        self._status_infos = InfoCache(self._statuses)
+        """The same for `status:` queries (status_matches: maybe a worker's, under the lock)."""
+        self._status_lock = threading.Lock()
+        """Held by status_matches: `_facts`, `_now` and `_status_infos` are its alone."""
+        self._status_ticket = 0
+        self.status_worker: StatusWorker | None = None
+        """Set by the app: starts a worker thread that calls status_matches(rf, now, runs)
+        and hands the answer to status_result(rf, ticket, kept) on the UI thread."""
         self._now = 0.0
         self.cursor: tuple[str, float] | None = None
         """The linked cursor: (x axis mode, x) where the user last put a chart's cursor; every
@@ -97,34 +116,53 @@ class Board:
             )
         except QueryError as e:
             return str(e)
+        if self._on_worker(rf):
+            # the runs kept stay those of the filter before until the worker answers
+            selection = self.selection
+            if selection.matched is None:
+                names = self.run_names()
+                selection.matched = frozenset(n for n in names if selection.matches(n))
         self._run_filter = rf
         self.selection.pattern = text
         self.refresh_run_filter(now)
         return None
 
+    def _on_worker(self, rf: RunFilter) -> bool:
+        """Whether `rf` is worked out on a worker thread (status_worker): a `status:` query
+        over more than STATUS_WORKER_RUNS runs (health facts of each run: ~0.1 ms a run)."""
+        return (
+            rf.uses_status
+            and self.status_worker is not None
+            and len(self.run_names()) > STATUS_WORKER_RUNS
+        )
+
     def refresh_run_filter(self, now: float, changed: Collection[str] | None = None) -> bool:
         """Work out again which runs the filter keeps, when the store moved (or, for a status
         query, the clock). `changed`: the runs that changed (or went away) since the last call,
-        when known: only those are looked at again. True when the kept runs changed."""
+        when known: only those are looked at again. True when the kept runs changed (a filter
+        worked out on a worker: False now, `status_result` says later)."""
         rf = self._run_filter
         if rf is None or rf.everything:
             matched = None
+        elif self._on_worker(rf):
+            assert self.status_worker is not None
+            self._status_ticket += 1
+            self._filter_key = (self.logdir.version, rf)
+            self.status_worker(rf, now, self._status_ticket, self.runs())
+            return False
+        elif rf.uses_status:
+            self._filter_key = (self.logdir.version, rf)
+            runs = self.runs()
+            found = self.status_matches(rf, now, runs)
+            assert found is not None
+            matched = found
         else:
             key = (self.logdir.version, rf)
-            if key == self._filter_key and not rf.uses_status:
+            if key == self._filter_key:
                 return False
             last, self._filter_key = self._filter_key, key
-            self._now = now
-            if rf.uses_status:
-                self._infos.new_clock()
             old = self.selection.matched
-            if (
-                changed is not None
-                and old is not None
-                and last is not None
-                and last[1] is rf
-                and not rf.uses_status
-            ):
+            if changed is not None and old is not None and last is not None and last[1] is rf:
                 kept = set(old)
                 for name in changed:
                     run = self.logdir.run(name)
@@ -139,6 +177,37 @@ class Board:
         changed = matched != self.selection.matched
         self.selection.matched = matched
         return changed
+
+    def status_matches(
+        self,
+        rf: RunFilter,
+        now: float,
+        runs: Sequence[Run],
+        cancelled: Callable[[], bool] | None = None,
+    ) -> frozenset[str] | None:
+        """The runs a `status:` query keeps at `now` (None: `cancelled()` said stop). Safe on
+        a worker thread: the status caches are this call's alone (one call at a time)."""
+        with self._status_lock:
+            self._now = now
+            infos = self._status_infos
+            infos.new_clock()
+            infos.retain([r.name for r in runs])
+            kept: list[str] = []
+            for i in range(0, len(runs), STATUS_CHUNK):
+                if cancelled is not None and cancelled():
+                    return None
+                kept.extend(r.name for r in rf.select(runs[i : i + STATUS_CHUNK], infos))
+            return frozenset(kept)
+
+    def status_result(self, rf: RunFilter, ticket: int, matched: frozenset[str]) -> bool:
+        """A worker's answer for `rf` (ticket: refresh_run_filter's count when it asked); an
+        answer for another filter, or older than a later question, is dropped. True when the
+        kept runs changed."""
+        if ticket != self._status_ticket or rf is not self._run_filter:
+            return False
+        moved = matched != self.selection.matched
+        self.selection.matched = matched
+        return moved
 
     @property
     def filter_uses_clock(self) -> bool:
