@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from tuiboard.core.discovery import RunFiles
 from tuiboard.core.logdir import Changes, Logdir
 from tuiboard.core.source import retry_delay
 
@@ -26,6 +27,34 @@ with it (a first run slower to read than this: the listing goes alone)."""
 
 OnChange = Callable[[Changes], None]
 OnProgress = Callable[[int, int], None]
+
+
+def discover_ahead(logdir: Logdir) -> Callable[[], dict[str, RunFiles]]:
+    """Start `logdir.discover()` on a thread now; the returned callable waits for its result
+    (or raises what it raised). A viewer that starts its watcher once its screen is up begins
+    the walk first: the walk's system calls run while the viewer builds its screen (10,111
+    directories: about half the walk's time is in the kernel, without the GIL)."""
+    done = threading.Event()
+    out: list[dict[str, RunFiles]] = []
+    errors: list[BaseException] = []
+
+    def walk() -> None:
+        try:
+            out.append(logdir.discover())
+        except BaseException as e:  # handed to the caller of result()
+            errors.append(e)
+        finally:
+            done.set()
+
+    threading.Thread(target=walk, name="tuiboard-discovery", daemon=True).start()
+
+    def result() -> dict[str, RunFiles]:
+        done.wait()
+        if errors:
+            raise errors[0]
+        return out[0]
+
+    return result
 
 
 class Watcher:
@@ -41,10 +70,14 @@ class Watcher:
         on_progress: OnProgress | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         first_paint_wait: float = 0.0,
+        discovered: Callable[[], dict[str, RunFiles]] | None = None,
     ) -> None:
         """`first_paint_wait`: after the first runs read are handed over, wait up to this many
         seconds for the viewer's `drawn()` before reading on (a viewer whose first paint shares
-        the interpreter with this thread draws sooner when the reading waits: the GIL)."""
+        the interpreter with this thread draws sooner when the reading waits: the GIL).
+        `discovered`: the result of a discover() begun before (discover_ahead), for the first
+        load to start from."""
+        self.discovered = discovered
         self.logdir = logdir
         self.on_change = on_change
         self.on_progress = on_progress
@@ -107,7 +140,8 @@ class Watcher:
                 raise
 
     def initial_load(self) -> None:
-        found = self.logdir.discover()
+        found = self.discovered() if self.discovered is not None else self.logdir.discover()
+        self.discovered = None
         total = len(found)
         done = 0
         if self.on_progress is not None:

@@ -27,7 +27,7 @@ from textual.worker import get_current_worker
 
 from tuiboard.core.logdir import Changes, Logdir, Run
 from tuiboard.core.run_filter import RunFilter
-from tuiboard.core.watch import Watcher
+from tuiboard.core.watch import Watcher, discover_ahead
 from tuiboard.dashboards import BY_NAME, DASHBOARDS
 from tuiboard.render.group_series import describe_spec
 from tuiboard.render.sanitize import clean
@@ -130,6 +130,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self.init_appearance(prefs, color=not os.environ.get("NO_COLOR"))  # settings + flags
         self.poll = poll
         self.follow_logdir = watch
+        self._discovered = discover_ahead(logdir) if watch else None
+        """The first walk of the logdir, begun now: it runs while Textual builds the screen."""
         self.clock = clock
         self._watcher: Watcher | None = None
         self._paused = False
@@ -255,6 +257,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
                 on_progress=self._on_watcher_progress,
                 on_error=self._on_watcher_error,
                 first_paint_wait=FIRST_PAINT_WAIT,
+                discovered=self._discovered,
             )
             self._watcher.start()
         else:
@@ -333,8 +336,9 @@ class TuiboardApp(AppearanceMixin, App[int]):
         made by a change is drawn a few refreshes later (mounted, laid out, then rendered)."""
         if self._watcher is None or self._widgets_gone():
             return
-        if tries < 10 and self.active_tab == "scalars":
-            charts = self.query_one(ScalarsView).visible_charts()
+        views = self.query(ScalarsView)
+        if tries < 10 and views and self.active_tab == "scalars":
+            charts = views.first().visible_charts()
             if charts and not any(c.renders for c in charts):
                 self.call_after_refresh(self._first_paint_done, tries + 1)
                 return

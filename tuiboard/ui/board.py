@@ -278,10 +278,11 @@ class Board:
             self.point_count -= points
             self.warning_count -= warnings
             self._console_stale = self._console_stale or name == self._console
+        counts = self._counts
         for name in changes.runs | changes.new_runs:
             run = logdir.run(name)
-            if run is None:
-                continue
+            if run is None or (run.version == 0 and name not in counts):
+                continue  # listed, not read yet: no points, no warnings, no console
             points, warnings = self._counts.get(name, (0, 0))
             now = (run.point_count, len(run.warnings))
             self._counts[name] = now
