@@ -248,3 +248,46 @@ async def test_the_app_reads_on_once_the_first_runs_are_drawn(tmp_path: Path) ->
         await until(pilot, lambda: app.board.point_count == 6 and app._progress is None)
         assert app._first_drawn
         assert sorted(drawn_runs(app, "loss")) == [f"run{i}" for i in range(6)]
+
+
+# -- the collector's pause while the app starts --------------------------------------------------
+
+
+def test_gc_pauses_nest_and_end_by_themselves() -> None:
+    import gc
+
+    from tuiboard.ui.gc_pause import pause_gc
+
+    assert gc.isenabled()
+    first = pause_gc(30.0)
+    second = pause_gc(0.2)
+    assert not gc.isenabled()
+    first()
+    first()  # idempotent
+    assert not gc.isenabled()  # the second still holds
+    deadline = time.monotonic() + 5
+    while not gc.isenabled() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert gc.isenabled()  # its timer ended it
+    second()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        pause_gc(30.0)()
+        assert not gc.isenabled()  # off before: stays off
+    finally:
+        gc.enable()
+
+
+async def test_the_collector_runs_again_once_the_first_runs_are_drawn(tmp_path: Path) -> None:
+    import gc
+
+    root = tmp_path / "logs"
+    with SummaryWriter(str(root / "a")) as w:
+        w.add_scalar("loss", 1.0, 0)
+    app = TuiboardApp(tuiboard.open(str(root), load=False), clock=lambda: 0.0)
+    assert not gc.isenabled()  # paused from the app's making (the first walk begins then)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.point_count == 1)
+        await until(pilot, gc.isenabled)
+    assert gc.isenabled()

@@ -34,6 +34,7 @@ from tuiboard.render.sanitize import clean
 from tuiboard.ui.appearance import BINDINGS as APPEARANCE_BINDINGS
 from tuiboard.ui.appearance import AppearanceMixin, Preferences
 from tuiboard.ui.board import Board, run_filter_error
+from tuiboard.ui.gc_pause import pause_gc
 from tuiboard.ui.groups import BAND_LABELS, BANDS, CENTRES, GroupSpec
 from tuiboard.ui.messages import (
     CursorMoved,
@@ -69,6 +70,9 @@ if TYPE_CHECKING:
     from tuiboard.ui.widgets.cards import DashboardView
 from tuiboard.ui.widgets.status_bar import Status, StatusBar
 
+START_GC_PAUSE = 10.0
+"""At most this many seconds the cyclic garbage collector pauses while the app starts
+(gc_pause: it ends at the first paint)."""
 FIRST_PAINT_WAIT = 1.0
 """At most this many seconds the first load waits, once the first runs are read, for the app to
 draw them: the reading thread and this one share the interpreter, so at 10,000 runs reading on
@@ -130,6 +134,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self.init_appearance(prefs, color=not os.environ.get("NO_COLOR"))  # settings + flags
         self.poll = poll
         self.follow_logdir = watch
+        self._resume_gc = pause_gc(START_GC_PAUSE) if watch else None
+        """Ends the collector's pause during the start (gc_pause): at the first paint."""
         self._discovered = discover_ahead(logdir) if watch else None
         """The first walk of the logdir, begun now: it runs while Textual builds the screen."""
         self.clock = clock
@@ -274,6 +280,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self.apply_panel_sizes()
 
     def on_unmount(self) -> None:
+        self._end_gc_pause()
         self.flush_settings()
         if self._watcher is not None:
             self._watcher.stop()
@@ -335,6 +342,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
         """Once the first runs read are drawn, the watcher's first load reads on. A chart
         made by a change is drawn a few refreshes later (mounted, laid out, then rendered)."""
         if self._watcher is None or self._widgets_gone():
+            self._end_gc_pause()
             return
         views = self.query(ScalarsView)
         if tries < 10 and views and self.active_tab == "scalars":
@@ -342,12 +350,20 @@ class TuiboardApp(AppearanceMixin, App[int]):
             if charts and not any(c.renders for c in charts):
                 self.call_after_refresh(self._first_paint_done, tries + 1)
                 return
+        self._end_gc_pause()
         self._watcher.drawn()
+
+    def _end_gc_pause(self) -> None:
+        if self._resume_gc is not None:
+            self._resume_gc()
+            self._resume_gc = None
 
     @on(LoadProgress)
     def _load_progress(self, message: LoadProgress) -> None:
         done, total = message.done, message.total
         self._progress = None if done >= total else (done, total)
+        if self._progress is None:
+            self._end_gc_pause()  # a first load with nothing to draw ends the pause here
         if self._widgets_gone():
             return
         self.query_one(ScalarsView).show_progress(self._progress)
