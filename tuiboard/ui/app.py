@@ -26,7 +26,6 @@ from textual.widgets import TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from tuiboard.core.logdir import Changes, Logdir, Run
-from tuiboard.core.run_filter import RunFilter
 from tuiboard.core.watch import Watcher, discover_ahead
 from tuiboard.dashboards import BY_NAME, DASHBOARDS
 from tuiboard.render.group_series import describe_spec
@@ -67,6 +66,7 @@ from tuiboard.ui.widgets.scalar_chart import ChartSource, ScalarChart
 from tuiboard.ui.widgets.scalars_view import ScalarsView
 
 if TYPE_CHECKING:
+    from tuiboard.core.run_filter import RunFilter
     from tuiboard.ui.widgets.cards import DashboardView
 from tuiboard.ui.widgets.status_bar import Status, StatusBar
 
@@ -421,16 +421,17 @@ class TuiboardApp(AppearanceMixin, App[int]):
         board = self.board
         n_runs, warnings, points = self._store_counts()
         self._store_shown = self.store_state()
+        visible = board.visible_runs()
         self.query_one(StatusBar).show(
             Status(
                 runs=n_runs,
-                shown=len(board.visible_runs()),
+                shown=len(visible),
                 points=points,
                 progress=self._progress,
                 last_update=self._last_update,
                 paused=self._paused,
                 warnings=warnings,
-                groups=board.grouping.describe(board.visible_runs()),
+                groups=board.grouping.describe(visible),
                 options=board.options.describe(),
                 store=self._store_shown,
             )
