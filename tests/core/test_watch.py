@@ -79,7 +79,7 @@ def test_paused_watcher_holds_changes_then_delivers_them_merged(tmp_path: Path) 
     watcher = Watcher(ld, sink.on_change, poll=0.05)
     watcher.start()
     try:
-        # The first load: the run listed, then read (two notifications, throttled).
+        # The first load: the run listed and read (one notification, or two, throttled).
         assert sink.wait_for(lambda: sum(c.points for c in sink.changes) == 1)
         time.sleep(watcher.min_interval * 2)
         before = len(sink.changes)
@@ -117,3 +117,76 @@ def test_writes_between_the_first_load_and_the_inotify_watch_are_caught(tmp_path
         watcher.stop()
         loop.join(5)
         w.close()
+
+
+def _runs(root: Path, n: int) -> None:
+    for i in range(n):
+        w = EventWriter(str(root / f"run{i}"))
+        w.add_scalar("loss", float(i), 0)
+        w.close()
+
+
+def test_the_first_load_lists_every_run_with_the_first_one_read(tmp_path: Path) -> None:
+    _runs(tmp_path, 5)
+    ld = tuiboard.open(str(tmp_path), load=False)
+    sink = Sink()
+    watcher = Watcher(ld, sink.on_change, on_progress=sink.on_progress)
+    watcher.initial_load()
+    # one notification a viewer can draw from: every run listed, the first one read
+    first = sink.changes[0]
+    assert first.new_runs == {f"run{i}" for i in range(5)}
+    assert first.runs == {"run0"} and first.points == 1
+    assert sum(c.points for c in sink.changes) == 5
+    gaps = [b - a for a, b in zip(sink.times, sink.times[1:], strict=False)]
+    assert all(g >= watcher.min_interval * 0.9 for g in gaps)
+    assert sink.progress[0] == (0, 5) and sink.progress[-1] == (5, 5)
+
+
+def test_the_first_load_waits_for_the_viewer_to_draw_the_first_runs(tmp_path: Path) -> None:
+    _runs(tmp_path, 5)  # read in batches of 1, 2, 2
+    ld = tuiboard.open(str(tmp_path), load=False)
+    sink = Sink()
+    watcher = Watcher(ld, sink.on_change, first_paint_wait=30.0)
+    thread = threading.Thread(target=watcher.initial_load, daemon=True)
+    thread.start()
+    try:
+        assert sink.wait_for(lambda: len(sink.changes) == 1)
+        time.sleep(0.5)  # the reading waits: nothing more is read, nothing more is said
+        assert len(sink.changes) == 1 and ld.stats.points == 1
+        watcher.drawn()
+        thread.join(10)
+        assert not thread.is_alive()
+        assert sum(c.points for c in sink.changes) == 5
+    finally:
+        watcher.stop()
+        thread.join(5)
+
+
+def test_a_slow_first_run_does_not_hold_the_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _runs(tmp_path, 3)
+    ld = tuiboard.open(str(tmp_path), load=False)
+    listed = threading.Event()
+    read_on = threading.Event()
+    original = ld._read
+
+    def slow_read(found, names):  # type: ignore[no-untyped-def]
+        assert listed.wait(10)  # the listing went out before the first run's read ends
+        read_on.set()
+        return original(found, names)
+
+    monkeypatch.setattr(ld, "_read", slow_read)
+    sink = Sink()
+
+    def on_change(ch: Changes) -> None:
+        sink.on_change(ch)
+        if ch.new_runs:
+            listed.set()
+
+    watcher = Watcher(ld, on_change)
+    watcher.initial_load()
+    assert read_on.is_set()
+    first = sink.changes[0]
+    assert first.new_runs == {"run0", "run1", "run2"} and not first.runs
+    assert sum(c.points for c in sink.changes) == 3

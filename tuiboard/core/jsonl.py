@@ -754,6 +754,8 @@ def sniff_head(path: str, sniff: Callable[[bytes, str], bool | None]) -> bool | 
     """`sniff(first bytes, file name)` on the file's first line; None when it cannot tell yet
     or the file cannot be read. Shared by the JSONL and CSV sniffers."""
     name = os.path.basename(path)
+    if "://" not in path:
+        return _sniff_local(path, name, sniff)
     try:
         with source.open_binary(path) as handle:
             # A first line is short: 4 KiB decides almost always (a logdir may hold thousands
@@ -765,4 +767,33 @@ def sniff_head(path: str, sniff: Callable[[bytes, str], bool | None]) -> bool | 
                 verdict = sniff(head, name)
     except OSError:
         return None
+    return verdict
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+"""(Windows opens in text mode without O_BINARY.)"""
+
+
+def _sniff_local(path: str, name: str, sniff: Callable[[bytes, str], bool | None]) -> bool | None:
+    """sniff_head for a local file through the bare file descriptor: a first walk of 5,000
+    JSONL runs sniffs 5,000 files, and an `open()` file object costs twice the read itself."""
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError:
+        return None
+    try:
+        head = os.read(fd, SNIFF_FIRST_BYTES)
+        verdict = sniff(head, name)
+        if verdict is None:
+            # (a read may return less than asked before the end: read on to the window's end)
+            while len(head) < SNIFF_BYTES:
+                more = os.read(fd, SNIFF_BYTES - len(head))
+                if not more:
+                    break
+                head += more
+            verdict = sniff(head, name)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     return verdict

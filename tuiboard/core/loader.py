@@ -54,6 +54,7 @@ from tuiboard.core.types import (
     HParamsValue,
     Parsed,
     ReadWarning,
+    RunMeta,
     ScalarColumns,
     TagMeta,
     ValueRecord,
@@ -157,6 +158,10 @@ class ReadResult:
     reset: bool = False
 
 
+_NO_META = RunMeta()
+"""The RunMeta of every run until its files say more (RunLoader.new)."""
+
+
 @dataclass(slots=True)
 class RunLoader:
     """Reads one run's files into its RunData. Only the loader thread calls it."""
@@ -184,7 +189,9 @@ class RunLoader:
 
     @classmethod
     def new(cls, files: RunFiles) -> RunLoader:
-        return cls(files=files, data=RunData(name=files.name, path=files.path))
+        # RunMeta is frozen and replaced whole (never changed in place): a run not read yet
+        # shares the empty one (making one cost ~5 us, half of registering a run)
+        return cls(files=files, data=RunData(name=files.name, path=files.path, meta=_NO_META))
 
     def unchanged(self) -> bool:
         """Whether refresh() with the same RunFiles would find nothing to do: every file read

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,16 +21,19 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.widget import AwaitMount, Widget
 from textual.widgets import TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from tuiboard.core.logdir import Changes, Logdir, Run
-from tuiboard.core.watch import Watcher
-from tuiboard.dashboards import DASHBOARDS
+from tuiboard.core.watch import Watcher, discover_ahead
+from tuiboard.dashboards import BY_NAME, DASHBOARDS
 from tuiboard.render.group_series import describe_spec
 from tuiboard.render.sanitize import clean
 from tuiboard.ui.appearance import BINDINGS as APPEARANCE_BINDINGS
 from tuiboard.ui.appearance import AppearanceMixin, Preferences
 from tuiboard.ui.board import Board, run_filter_error
+from tuiboard.ui.gc_pause import pause_gc
 from tuiboard.ui.groups import BAND_LABELS, BANDS, CENTRES, GroupSpec
 from tuiboard.ui.messages import (
     CursorMoved,
@@ -43,6 +46,7 @@ from tuiboard.ui.messages import (
     RunPinned,
     RunToggled,
     ShowWarnings,
+    StatusFilterWorked,
     StoreChanged,
     WatcherFailed,
 )
@@ -62,8 +66,17 @@ from tuiboard.ui.widgets.scalar_chart import ChartSource, ScalarChart
 from tuiboard.ui.widgets.scalars_view import ScalarsView
 
 if TYPE_CHECKING:
+    from tuiboard.core.run_filter import RunFilter
     from tuiboard.ui.widgets.cards import DashboardView
 from tuiboard.ui.widgets.status_bar import Status, StatusBar
+
+START_GC_PAUSE = 10.0
+"""At most this many seconds the cyclic garbage collector pauses while the app starts
+(gc_pause: it ends at the first paint)."""
+FIRST_PAINT_WAIT = 1.0
+"""At most this many seconds the first load waits, once the first runs are read, for the app to
+draw them: the reading thread and this one share the interpreter, so at 10,000 runs reading on
+meanwhile delays the first chart (bench/bench_scale.py)."""
 
 
 class TuiboardApp(AppearanceMixin, App[int]):
@@ -116,10 +129,15 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self.wanted_tab = tab
         """--tab: opened as soon as that tab is shown (None once reached or the user moved)."""
         self.board = Board(logdir)
+        self.board.status_worker = self._work_status_filter
         self.logdir = logdir
         self.init_appearance(prefs, color=not os.environ.get("NO_COLOR"))  # settings + flags
         self.poll = poll
         self.follow_logdir = watch
+        self._resume_gc = pause_gc(START_GC_PAUSE) if watch else None
+        """Ends the collector's pause during the start (gc_pause): at the first paint."""
+        self._discovered = discover_ahead(logdir) if watch else None
+        """The first walk of the logdir, begun now: it runs while Textual builds the screen."""
         self.clock = clock
         self._watcher: Watcher | None = None
         self._paused = False
@@ -137,11 +155,19 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self._run_panel: RunPanel | None = None
         self.applied = 0
         """How many StoreChanged were applied (tests wait on it)."""
+        self._first_drawn = False
+        """A change with data was applied (the watcher waits for its paint: FIRST_PAINT_WAIT)."""
+        self._built: dict[str, Widget] = {}
+        """The tabs' widgets built so far, by tab name (_build_view)."""
+        self._mounting: dict[str, AwaitMount] = {}
+        """Their mounts, for what must wait until a late-built widget has its children."""
 
     # -- layout ----------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         board = self.board
+        shown = set(self.shown_tabs())  # the tabs in the tab bar from the start (a store read
+        # before the app started has its kinds already): built now, the others when they show
         with Horizontal(id="main"):
             self._run_panel = RunPanel(board.selection, board.colour_of, id="run-panel")
             yield self._run_panel
@@ -149,16 +175,55 @@ class TuiboardApp(AppearanceMixin, App[int]):
                 with TabbedContent(id="tabs", initial="scalars"):
                     for dash in DASHBOARDS:
                         with TabPane(dash.title, id=dash.name):
-                            yield dash.load_view()(board, id=f"{dash.name}-view")
+                            if dash.name in shown:
+                                yield self._new_view(dash.name)
                 yield LogsPane(id="logs")
         yield StatusBar(id="status")
 
+    def _new_view(self, name: str) -> Widget:
+        view: Widget = BY_NAME[name].load_view()(self.board, id=f"{name}-view")
+        self._built[name] = view
+        return view
+
     def views(self) -> list[DashboardView]:
-        """Every tab's widget, in tab order."""
-        return [self.view(d.name) for d in DASHBOARDS]
+        """The tabs' widgets built and mounted so far, in tab order (a tab's widget is built
+        when the tab first shows in the tab bar: see _build_view)."""
+        built = self._built
+        return [
+            built[d.name]  # type: ignore[misc]
+            for d in DASHBOARDS
+            if d.name in built and built[d.name].is_mounted
+        ]
 
     def view(self, name: str) -> DashboardView:
-        return self.query_one(f"#{name}-view")  # type: ignore[return-value]
+        """The tab's widget, built now if it was not (it may still be mounting)."""
+        self._build_view(name)
+        return self._built[name]  # type: ignore[return-value]
+
+    def _build_view(self, name: str) -> None:
+        """Mount a tab's widget into its pane, once. Only the tabs in the tab bar are built
+        (at 10,000 runs, composing and mounting the nine hidden dashboards and importing their
+        modules cost ~0.25 s of the start); a tab whose kind appears is built as it appears.
+        Built late, the widget is stale (LazyTab) and rebuilds from the store when shown; what
+        must wait for its children (shown, focus) waits for the mount (_when_mounted)."""
+        if name in self._built:
+            return
+        view = self._new_view(name)
+        self._mounting[name] = self.query_one(TabbedContent).get_pane(name).mount(view)
+
+    def _when_mounted(self, name: str, callback: Callable[[], object]) -> None:
+        """Call `callback` once the tab's widget is mounted (now, if it is)."""
+        mounting = self._mounting.get(name)
+        if mounting is None or self._built[name].is_mounted:
+            callback()
+            return
+
+        async def later() -> None:
+            await mounting
+            if not self._widgets_gone():
+                callback()
+
+        self.call_next(later)
 
     def shown_tabs(self) -> list[str]:
         """The tabs shown now: always-shown ones, and those whose data some run has."""
@@ -171,6 +236,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
         shown = set(self.shown_tabs())
         for dash in DASHBOARDS:
             if dash.name in shown and dash.name in self._hidden_tabs:
+                self._build_view(dash.name)
                 tabs.show_tab(dash.name)
                 self._hidden_tabs.discard(dash.name)
             elif dash.name not in shown and dash.name not in self._hidden_tabs:
@@ -196,6 +262,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
                 poll=self.poll,
                 on_progress=self._on_watcher_progress,
                 on_error=self._on_watcher_error,
+                first_paint_wait=FIRST_PAINT_WAIT,
+                discovered=self._discovered,
             )
             self._watcher.start()
         else:
@@ -212,6 +280,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self.apply_panel_sizes()
 
     def on_unmount(self) -> None:
+        self._end_gc_pause()
         self.flush_settings()
         if self._watcher is not None:
             self._watcher.stop()
@@ -265,11 +334,36 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self._last_update = self.clock()
         self.applied += 1
         self._update_status()
+        if changes.runs and not self._first_drawn:
+            self._first_drawn = True
+            self.call_after_refresh(self._first_paint_done, 0)
+
+    def _first_paint_done(self, tries: int) -> None:
+        """Once the first runs read are drawn, the watcher's first load reads on. A chart
+        made by a change is drawn a few refreshes later (mounted, laid out, then rendered)."""
+        if self._watcher is None or self._widgets_gone():
+            self._end_gc_pause()
+            return
+        views = self.query(ScalarsView)
+        if tries < 10 and views and self.active_tab == "scalars":
+            charts = views.first().visible_charts()
+            if charts and not any(c.renders for c in charts):
+                self.call_after_refresh(self._first_paint_done, tries + 1)
+                return
+        self._end_gc_pause()
+        self._watcher.drawn()
+
+    def _end_gc_pause(self) -> None:
+        if self._resume_gc is not None:
+            self._resume_gc()
+            self._resume_gc = None
 
     @on(LoadProgress)
     def _load_progress(self, message: LoadProgress) -> None:
         done, total = message.done, message.total
         self._progress = None if done >= total else (done, total)
+        if self._progress is None:
+            self._end_gc_pause()  # a first load with nothing to draw ends the pause here
         if self._widgets_gone():
             return
         self.query_one(ScalarsView).show_progress(self._progress)
@@ -327,16 +421,17 @@ class TuiboardApp(AppearanceMixin, App[int]):
         board = self.board
         n_runs, warnings, points = self._store_counts()
         self._store_shown = self.store_state()
+        visible = board.visible_runs()
         self.query_one(StatusBar).show(
             Status(
                 runs=n_runs,
-                shown=len(board.visible_runs()),
+                shown=len(visible),
                 points=points,
                 progress=self._progress,
                 last_update=self._last_update,
                 paused=self._paused,
                 warnings=warnings,
-                groups=board.grouping.describe(board.visible_runs()),
+                groups=board.grouping.describe(visible),
                 options=board.options.describe(),
                 store=self._store_shown,
             )
@@ -465,7 +560,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
 
     def _sync_logs(self) -> None:
         pane = self.query_one(LogsPane)
-        pane.follow_run(self.logs_run())
+        if pane.display:  # hidden, it follows nothing (every key in the run panel lands here)
+            pane.follow_run(self.logs_run())
         if not self._logs_chosen and self.board.console_run() is not None:
             self._logs_chosen = True  # the first console output seen: open the pane, once
             self._show_logs(True, focus=False)
@@ -478,6 +574,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
             return
         pane.display = show
         if show:
+            pane.follow_run(self.logs_run())
             pane.start()
             if focus:
                 pane.log_lines.focus()
@@ -512,6 +609,24 @@ class TuiboardApp(AppearanceMixin, App[int]):
         error = self.board.set_run_filter(message.pattern, self.clock())
         self.query_one(RunPanel).show_filter_error(error)
         if error is None:
+            self.view_changed(runs_changed=True)
+
+    @work(thread=True, exclusive=True, group="status-filter")
+    def _work_status_filter(
+        self, rf: RunFilter, now: float, ticket: int, runs: Sequence[Run]
+    ) -> None:
+        """A `status:` filter over many runs, worked out off the UI thread (the health facts
+        of 10,000 runs: ~1 s); a newer question cancels this one, whose answer is dropped."""
+        worker = get_current_worker()
+        kept = self.board.status_matches(rf, now, runs, lambda: worker.is_cancelled)
+        if kept is not None and not worker.is_cancelled:
+            self.post_message(StatusFilterWorked(rf, ticket, kept))
+
+    @on(StatusFilterWorked)
+    def _status_filter_worked(self, message: StatusFilterWorked) -> None:
+        if self._widgets_gone():
+            return
+        if self.board.status_result(message.filter, message.ticket, message.kept):
             self.view_changed(runs_changed=True)
 
     @on(RunPinned)
@@ -570,8 +685,9 @@ class TuiboardApp(AppearanceMixin, App[int]):
             self.notify(f"no run has {tab} data yet", severity="warning", markup=False)
             return
         self.wanted_tab = None
+        self._build_view(tab)
         self.query_one(TabbedContent).active = tab
-        self.view(tab).focus_first()
+        self._when_mounted(tab, self.view(tab).focus_first)
 
     def action_show_nth_tab(self, n: int) -> None:
         """`1`..`9`: the n-th of the tabs shown now."""
@@ -594,8 +710,10 @@ class TuiboardApp(AppearanceMixin, App[int]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id:
-            self.view(event.pane.id).shown()
+        name = event.pane.id
+        if name:
+            self._build_view(name)
+            self._when_mounted(name, self.view(name).shown)
 
     @property
     def active_tab(self) -> str:

@@ -10,7 +10,8 @@ Must not import: textual.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import threading
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 from tuiboard.core.query import QueryError
@@ -29,6 +30,16 @@ if TYPE_CHECKING:
     from tuiboard.headless.health import RunFacts
 
 
+STATUS_WORKER_RUNS = 200
+"""A `status:` query over more runs than this is worked out on a worker thread (10,000 runs:
+~1 s the first time, ~0.1 s after); over fewer, at once on the UI thread."""
+STATUS_CHUNK = 256
+"""Runs a status worker looks at between two checks of whether it was cancelled."""
+
+StatusWorker = Callable[["RunFilter", float, int, "Sequence[Run]"], None]
+"""(filter, now, ticket, runs) -> None: starts the work (Board.status_worker)."""
+
+
 class Board:
     """The shared view model. Mutated only on the UI thread (by the app's actions)."""
 
@@ -43,10 +54,16 @@ class Board:
         self.cache = SeriesCache(logdir)
         self.grouping = GroupState(logdir)
         """Run groups (`g`): which runs draw as one line with a band (ui/groups.py)."""
-        self._tags_version = -1
         self._tags: dict[str, list[str]] = {}
         self._run_kinds: dict[str, tuple[int, dict[str, list[str]]]] = {}
-        """Run name -> (run.version, run.kinds()) as last seen."""
+        """Run name -> (run.version, run.kinds()) as last seen, for the runs read."""
+        self._tag_counts: dict[str, dict[str, int]] = {}
+        """Kind -> tag -> how many runs of `_run_kinds` hold it."""
+        self._config_runs: set[str] = set()
+        """The runs read that have a config (the HParams tab shows)."""
+        self._stale_runs: set[str] | None = None
+        """Runs named by changes applied since the tags were last worked out (None: every
+        run, before the first time)."""
         self._kinds: set[str] = set()
         """Data kinds with at least one tag in some run (+ "config" when a run has one)."""
         self._runs_version = -1
@@ -68,7 +85,15 @@ class Board:
         self._facts: dict[str, tuple[int, RunFacts]] = {}
         """Run name -> (run.version, its health facts), for `status:` queries."""
         self._infos = InfoCache(self._statuses)
-        """What queries read of each run, kept per run version."""
+        """What queries read of each run, kept per run version (the UI thread's)."""
+        self._status_infos = InfoCache(self._statuses)
+        """The same for `status:` queries (status_matches: maybe a worker's, under the lock)."""
+        self._status_lock = threading.Lock()
+        """Held by status_matches: `_facts`, `_now` and `_status_infos` are its alone."""
+        self._status_ticket = 0
+        self.status_worker: StatusWorker | None = None
+        """Set by the app: starts a worker thread that calls status_matches(rf, now, runs)
+        and hands the answer to status_result(rf, ticket, kept) on the UI thread."""
         self._now = 0.0
         self.cursor: tuple[str, float] | None = None
         """The linked cursor: (x axis mode, x) where the user last put a chart's cursor; every
@@ -91,34 +116,53 @@ class Board:
             )
         except QueryError as e:
             return str(e)
+        if self._on_worker(rf):
+            # the runs kept stay those of the filter before until the worker answers
+            selection = self.selection
+            if selection.matched is None:
+                names = self.run_names()
+                selection.matched = frozenset(n for n in names if selection.matches(n))
         self._run_filter = rf
         self.selection.pattern = text
         self.refresh_run_filter(now)
         return None
 
+    def _on_worker(self, rf: RunFilter) -> bool:
+        """Whether `rf` is worked out on a worker thread (status_worker): a `status:` query
+        over more than STATUS_WORKER_RUNS runs (health facts of each run: ~0.1 ms a run)."""
+        return (
+            rf.uses_status
+            and self.status_worker is not None
+            and len(self.run_names()) > STATUS_WORKER_RUNS
+        )
+
     def refresh_run_filter(self, now: float, changed: Collection[str] | None = None) -> bool:
         """Work out again which runs the filter keeps, when the store moved (or, for a status
         query, the clock). `changed`: the runs that changed (or went away) since the last call,
-        when known: only those are looked at again. True when the kept runs changed."""
+        when known: only those are looked at again. True when the kept runs changed (a filter
+        worked out on a worker: False now, `status_result` says later)."""
         rf = self._run_filter
         if rf is None or rf.everything:
             matched = None
+        elif self._on_worker(rf):
+            assert self.status_worker is not None
+            self._status_ticket += 1
+            self._filter_key = (self.logdir.version, rf)
+            self.status_worker(rf, now, self._status_ticket, self.runs())
+            return False
+        elif rf.uses_status:
+            self._filter_key = (self.logdir.version, rf)
+            runs = self.runs()
+            found = self.status_matches(rf, now, runs)
+            assert found is not None
+            matched = found
         else:
             key = (self.logdir.version, rf)
-            if key == self._filter_key and not rf.uses_status:
+            if key == self._filter_key:
                 return False
             last, self._filter_key = self._filter_key, key
-            self._now = now
-            if rf.uses_status:
-                self._infos.new_clock()
             old = self.selection.matched
-            if (
-                changed is not None
-                and old is not None
-                and last is not None
-                and last[1] is rf
-                and not rf.uses_status
-            ):
+            if changed is not None and old is not None and last is not None and last[1] is rf:
                 kept = set(old)
                 for name in changed:
                     run = self.logdir.run(name)
@@ -133,6 +177,37 @@ class Board:
         changed = matched != self.selection.matched
         self.selection.matched = matched
         return changed
+
+    def status_matches(
+        self,
+        rf: RunFilter,
+        now: float,
+        runs: Sequence[Run],
+        cancelled: Callable[[], bool] | None = None,
+    ) -> frozenset[str] | None:
+        """The runs a `status:` query keeps at `now` (None: `cancelled()` said stop). Safe on
+        a worker thread: the status caches are this call's alone (one call at a time)."""
+        with self._status_lock:
+            self._now = now
+            infos = self._status_infos
+            infos.new_clock()
+            infos.retain([r.name for r in runs])
+            kept: list[str] = []
+            for i in range(0, len(runs), STATUS_CHUNK):
+                if cancelled is not None and cancelled():
+                    return None
+                kept.extend(r.name for r in rf.select(runs[i : i + STATUS_CHUNK], infos))
+            return frozenset(kept)
+
+    def status_result(self, rf: RunFilter, ticket: int, matched: frozenset[str]) -> bool:
+        """A worker's answer for `rf` (ticket: refresh_run_filter's count when it asked); an
+        answer for another filter, or older than a later question, is dropped. True when the
+        kept runs changed."""
+        if ticket != self._status_ticket or rf is not self._run_filter:
+            return False
+        moved = matched != self.selection.matched
+        self.selection.matched = matched
+        return moved
 
     @property
     def filter_uses_clock(self) -> bool:
@@ -196,15 +271,18 @@ class Board:
         """Bring the counts and the console run up to date with a store change: only the runs
         it names are looked at."""
         logdir = self.logdir
+        if self._stale_runs is not None:
+            self._stale_runs.update(changes.runs, changes.new_runs, changes.removed_runs)
         for name in changes.removed_runs:
             points, warnings = self._counts.pop(name, (0, 0))
             self.point_count -= points
             self.warning_count -= warnings
             self._console_stale = self._console_stale or name == self._console
+        counts = self._counts
         for name in changes.runs | changes.new_runs:
             run = logdir.run(name)
-            if run is None:
-                continue
+            if run is None or (run.version == 0 and name not in counts):
+                continue  # listed, not read yet: no points, no warnings, no console
             points, warnings = self._counts.get(name, (0, 0))
             now = (run.point_count, len(run.warnings))
             self._counts[name] = now
@@ -225,9 +303,14 @@ class Board:
         return None if self._console is None else self.logdir.run(self._console)
 
     def chart_runs(self) -> list[str]:
-        """The shown runs in the order charts take them: pinned ones first (so a chart that
-        draws only its first runs still draws them), then the others, each in name order."""
+        """The shown runs read so far in the order charts take them: pinned ones first (so a
+        chart that draws only its first runs still draws them), then the others, each in name
+        order."""
         visible = self.visible_runs()
+        self.tags()
+        read = self._run_kinds  # the runs read (as of the changes applied): the others have
+        if len(read) < len(visible):  # nothing to draw (10,000 runs listed, 1 read: a chart
+            visible = [n for n in visible if n in read]  # looked at each of them, ~30 ms)
         pinned = self.selection.pinned
         if not pinned:
             return visible
@@ -243,27 +326,60 @@ class Board:
     # -- tags ------------------------------------------------------------------------------------
 
     def tags(self, kind: str = SCALARS) -> list[str]:
-        """Sorted union of the tags of every run (stable layout when runs are hidden)."""
-        version = self.logdir.version
-        if version != self._tags_version:
-            found: dict[str, set[str]] = {SCALARS: set(), HISTOGRAMS: set()}
-            seen: dict[str, tuple[int, dict[str, list[str]]]] = {}
-            has_config = False
-            for run in self.runs():
-                if run.version == 0:  # listed, not read yet: no tags, no config
-                    continue
-                hit = self._run_kinds.get(run.name)
-                if hit is None or hit[0] != run.version:
-                    hit = (run.version, run.kinds())  # only runs that changed are asked again
-                seen[run.name] = hit
-                for k, run_tags in hit[1].items():
-                    found.setdefault(k, set()).update(run_tags)
-                has_config = has_config or bool(run.config)
-            self._run_kinds = seen
-            self._tags = {k: sorted(v) for k, v in found.items()}
-            self._kinds = {k for k, v in found.items() if v} | ({CONFIG} if has_config else set())
-            self._tags_version = version
+        """Sorted union of the tags of every run (stable layout when runs are hidden), as of
+        the store changes applied (note_changes)."""
+        if self._stale_runs is None or self._stale_runs:
+            self._update_tags()
         return self._tags.get(kind, [])
+
+    def _update_tags(self) -> None:
+        """Look again at the runs the changes applied since the last call named (the first
+        call: every run in the store). 10,000 runs: a pass over all of them on each store
+        change cost ~10 ms, twenty times during the first load; now only the runs read since."""
+        stale = self._stale_runs
+        names: Collection[str] = self.run_names() if stale is None else stale
+        self._stale_runs = set()
+        counts = self._tag_counts
+        moved = False
+        logdir = self.logdir
+        for name in names:
+            run = logdir.run(name)
+            read = run is not None and run.version != 0  # listed, not read yet: nothing
+            if read and run is not None and run.config:
+                if name not in self._config_runs:
+                    self._config_runs.add(name)
+                    moved = True
+            elif name in self._config_runs:
+                self._config_runs.discard(name)
+                moved = True
+            old = self._run_kinds.get(name)
+            if run is not None and read and old is not None and old[0] == run.version:
+                continue
+            if old is not None:
+                del self._run_kinds[name]
+                for k, run_tags in old[1].items():
+                    held = counts[k]
+                    for tag in run_tags:
+                        left = held[tag] - 1
+                        if left:
+                            held[tag] = left
+                        else:
+                            del held[tag]
+                moved = True
+            if run is not None and read:
+                kinds = run.kinds()
+                self._run_kinds[name] = (run.version, kinds)
+                for k, run_tags in kinds.items():
+                    held = counts.setdefault(k, {})
+                    for tag in run_tags:
+                        held[tag] = held.get(tag, 0) + 1
+                moved = True
+        if moved or stale is None:
+            found = {SCALARS: [], HISTOGRAMS: [], **{k: sorted(v) for k, v in counts.items()}}
+            self._tags = found
+            self._kinds = {k for k, v in found.items() if v} | (
+                {CONFIG} if self._config_runs else set()
+            )
 
     def kinds(self) -> set[str]:
         """The data kinds present in the loaded runs (which tabs to show)."""

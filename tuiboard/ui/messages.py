@@ -2,7 +2,8 @@
 
 Owns: small immutable Textual messages. The watcher thread only ever posts `StoreChanged`;
 widgets post the others upwards so the app (the single place holding view state) can act.
-Must not import: tuiboard.core internals beyond the public `Changes` type, tuiboard.render.
+Must not import: tuiboard.core internals beyond the public `Changes` and `RunFilter` types,
+tuiboard.render.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Changes
+    from tuiboard.core.run_filter import RunFilter
 
 
 class StoreChanged(Message):
@@ -125,3 +127,14 @@ class RunPinned(Message):
 
 class CursorMoved(Message):
     """A chart moved the linked cursor (Board.cursor): every chart draws it again."""
+
+
+class StatusFilterWorked(Message):
+    """A worker's answer to a `status:` run filter: the runs it keeps (Board.status_result
+    drops it when the filter or the store moved on since it was asked)."""
+
+    def __init__(self, run_filter: RunFilter, ticket: int, kept: frozenset[str]) -> None:
+        super().__init__()
+        self.filter = run_filter
+        self.ticket = ticket
+        self.kept = kept

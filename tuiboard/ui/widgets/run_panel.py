@@ -385,7 +385,8 @@ class RunTree(ScrollView, can_focus=True):
         else:
             siblings.append(row)  # names arrive sorted: the usual case
         self._run_nodes[path] = row
-        self._structure_changed()
+        if self._lines is not None:  # (the first row of a batch: 10,000 rows make one build)
+            self._structure_changed()
         return row
 
     def remove_run(self, name: str) -> None:

@@ -208,6 +208,8 @@ class ScalarsView(Vertical):
     def show_progress(self, progress: tuple[int, int] | None) -> None:
         """While the first load runs and no chart exists yet, say how far it got."""
         empty = self.query_one("#scalars-empty", Static)
+        if not empty.display:
+            return  # charts are shown: the line is hidden (and an update lays the screen out)
         if progress is None:
             empty.update(Text("No scalar data yet.", style="dim"))
         else:
