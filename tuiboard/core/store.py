@@ -90,6 +90,10 @@ class _State(NamedTuple):
     keep: np.ndarray | None  # clean-line indices into [0, n); None = all of [0, n)
     k: int  # published length of keep
     version: int
+    raw: Scalars | None = None
+    """The raw points [0, n) as a snapshot ready to hand out, when the buffers are exactly
+    them made read-only (an adopted first batch): snapshot() then makes no views. Stays true
+    through _replace (reserve copies into new buffers and leaves these cells as they are)."""
 
 
 class ScalarSeries:
@@ -130,6 +134,8 @@ class ScalarSeries:
 
     def snapshot(self, raw: bool = False) -> Scalars:
         s = self._state
+        if s.raw is not None and (raw or s.keep is None):
+            return s.raw
         step, wall, value = s.step[: s.n], s.wall[: s.n], s.value[: s.n]
         if not raw and s.keep is not None:
             idx = s.keep[: s.k]
@@ -173,7 +179,10 @@ class ScalarSeries:
             keep, k = None, 0
             if self.restarts:
                 keep, k = self._clean_append(s, cols.step, 0, cols.step)
-            self._state = _State(cols.step, cols.wall_time, cols.value, m, keep, k, s.version + 1)
+            step, wall, value = cols.step, cols.wall_time, cols.value
+            step.flags.writeable = wall.flags.writeable = value.flags.writeable = False
+            raw = Scalars(step, wall, value)
+            self._state = _State(step, wall, value, m, keep, k, s.version + 1, raw)
             return
         step, wall, value = s.step, s.wall, s.value
         new_dtype = np.result_type(value.dtype, cols.value.dtype)
