@@ -35,7 +35,7 @@ _PART = re.compile(
 _OPEN = re.compile(_WS + rb"\{" + _WS + rb"\Z")
 _BLANK = bytes(c if c in b"0123456789.eE+-" else 32 for c in range(256))
 
-_layouts: dict[tuple[tuple[bytes, ...], tuple[bool, ...]], re.Pattern[bytes]] = {}
+_layouts: dict[bytes, tuple[re.Pattern[bytes], tuple[str, ...], tuple[bool, ...]]] = {}
 MAX_LAYOUTS = 256
 
 
@@ -51,21 +51,26 @@ def uniform_numbers(
     first = chunk[: chunk.find(b"\n")]
     if b"\\" in first:
         return None  # an escape: a key may hold a quote (splitting at quotes would cut it)
-    layout = _layout(first)
-    if layout is None:
-        return None
-    pieces, ints, keys = layout
-    key = (pieces, ints)
-    pattern = _layouts.get(key)
-    if pattern is None:
+    # The layouts seen, by the first line without its digits: a file of the same layout as
+    # an earlier one costs no parsing of its first line. (Two layouts that differ only in
+    # digits of a key share an entry: the regex then fails on the other file, read line by
+    # line. Never a wrong answer: the regex is what decides.)
+    sketch = first.translate(None, b"0123456789")
+    known = _layouts.get(sketch)
+    if known is None:
+        layout = _layout(first)
+        if layout is None:
+            return None
+        pieces, ints, keys = layout
         numbers = [_INT if i else _FLOAT for i in ints]
         text = re.escape(pieces[0])
         for number, piece in zip(numbers, pieces[1:], strict=True):
             text += b"(?:" + number + b")" + re.escape(piece)
-        pattern = re.compile(b"^" + text + b"\n", re.MULTILINE)
+        known = (re.compile(b"^" + text + b"\n", re.MULTILINE), keys, ints)
         if len(_layouts) >= MAX_LAYOUTS:
             _layouts.clear()
-        _layouts[key] = pattern
+        _layouts[sketch] = known
+    pattern, keys, ints = known
     if pattern.sub(b"", chunk):
         return None  # some line is laid out otherwise (every match is one whole line)
     # Every line is pieces[0] n1 pieces[1] n2 ... pieces[k] "\n": the keys (between quotes)

@@ -96,6 +96,12 @@ class _State(NamedTuple):
     through _replace (reserve copies into new buffers and leaves these cells as they are)."""
 
 
+_EMPTY = _State(
+    np.empty(0, dtype=np.int64), np.empty(0, np.float64), np.empty(0, np.float32), 0, None, 0, 0
+)
+"""Every new series' state: zero-length buffers, never written (an append grows them first)."""
+
+
 class ScalarSeries:
     """One tag's scalar points in one run. Raw columns are append-only."""
 
@@ -104,10 +110,7 @@ class ScalarSeries:
     def __init__(self, restarts: bool = True) -> None:
         self.restarts = restarts
         """Whether the restart rule applies (tfevents); JSONL keeps every point in file order."""
-        empty_i = np.empty(0, dtype=np.int64)
-        self._state = _State(
-            empty_i, np.empty(0, np.float64), np.empty(0, np.float32), 0, None, 0, 0
-        )
+        self._state = _EMPTY
 
     @property
     def version(self) -> int:
@@ -299,6 +302,11 @@ def _rebuilt_series(
 ) -> ScalarSeries:
     series = ScalarSeries(restarts)
     n = step.shape[0]
+    if n and cap == n and keep is None and _adoptable(ScalarColumns(step, wall, value, step)):
+        # an adopted first batch (its capacity is its points): the unpickled arrays, as read
+        step.flags.writeable = wall.flags.writeable = value.flags.writeable = False
+        series._state = _State(step, wall, value, n, None, 0, version, Scalars(step, wall, value))
+        return series
     if n:
         new_step, new_wall, new_value = _columns(max(cap, n), value.dtype)
         new_step[:n] = step
