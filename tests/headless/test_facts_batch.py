@@ -20,6 +20,7 @@ from tests.headless.runs import T0, JsonlRun, TbRun
 from tuiboard.core.logdir import Run
 from tuiboard.core.store import RunData, Scalars
 from tuiboard.core.types import SCALARS
+from tuiboard.headless import facts_batch
 from tuiboard.headless import summary as summary_mod
 from tuiboard.headless.facts_batch import facts_of, reduce_runs
 from tuiboard.headless.health import run_facts
@@ -82,7 +83,14 @@ def test_batch_equals_one_run_at_a_time(given_runs: list[dict[str, Scalars]]) ->
     views = [
         Run(RunData(name=f"r{i}", path=f"/r{i}", last_write=T0)) for i in range(len(given_runs))
     ]
-    figures = reduce_runs([[(t, *s) for t, s in r.items()] for r in given_runs])
+    given = [[(t, *s) for t, s in r.items()] for r in given_runs]
+    figures = reduce_runs(given)
+    chunk = facts_batch.CHUNK_POINTS
+    try:
+        facts_batch.CHUNK_POINTS = 40  # runs reduced a few at a time: the same figures
+        assert repr(reduce_runs(given)) == repr(figures)
+    finally:
+        facts_batch.CHUNK_POINTS = chunk
     for run, series_of, fig in zip(views, given_runs, figures, strict=True):
         kinds = {SCALARS: sorted(series_of)} if series_of else {}
         want = run_facts(run, series_of, kinds)

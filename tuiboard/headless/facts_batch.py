@@ -69,11 +69,33 @@ class RunFigures:
     points_per_s: float | None
 
 
+CHUNK_POINTS = 1 << 16
+"""Points reduced in one go: the temporaries (a few arrays of 8 bytes a point) then stay under
+glibc's mmap threshold as loader.py sets it (1 MiB), so they come from the heap's kept pages.
+Bigger ones are fresh mappings, whose page faults cost more than the work on them (one
+reduction of 10,000 runs in one go: ~0.45 s of CPU; in chunks: ~0.1 s)."""
+
+
 def reduce_runs(
     runs: Sequence[Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray]]],
 ) -> list[RunFigures]:
     """The figures of each run, from its (tag, step, wall_time, value) series in tag order
     (empty ones are left out; every series at most BATCH_MAX_POINTS long)."""
+    out: list[RunFigures] = []
+    start = points = 0
+    for i, series in enumerate(runs):
+        points += sum(s[1].shape[0] for s in series)
+        if points >= CHUNK_POINTS:
+            out.extend(_reduce_chunk(runs[start : i + 1]))
+            start, points = i + 1, 0
+    if start < len(runs):
+        out.extend(_reduce_chunk(runs[start:]))
+    return out
+
+
+def _reduce_chunk(
+    runs: Sequence[Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray]]],
+) -> list[RunFigures]:
     tags: list[str] = []
     lens: list[int] = []
     steps: list[np.ndarray] = []
