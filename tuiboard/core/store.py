@@ -328,19 +328,25 @@ def _adoptable(cols: ScalarColumns) -> bool:
     """Whether the store may keep these arrays as its columns: the right dtypes, contiguous, and
     keeping alive no more memory than they show. (The reader hands over fresh arrays that
     nothing else holds or writes; the store never writes a cell it has published.)"""
-    for a, dtypes in (
-        (cols.step, (np.int64,)),
-        (cols.wall_time, (np.float64,)),
-        (cols.value, (np.float32, np.float64)),
-    ):
+    for a, dtypes in zip((cols.step, cols.wall_time, cols.value), _ADOPTED, strict=True):
         if a.ndim != 1 or a.dtype not in dtypes or not a.flags.c_contiguous:
             return False
+        if a.base is None:
+            continue  # its own memory: the usual case
         owner = a
         while isinstance(owner.base, np.ndarray):
             owner = owner.base
         if owner.base is not None or owner.nbytes > a.nbytes:
             return False  # memory of another object, or a slice of something bigger
     return True
+
+
+_ADOPTED = (
+    (np.dtype(np.int64),),
+    (np.dtype(np.float64),),
+    (np.dtype(np.float32), np.dtype(np.float64)),
+)
+"""The dtypes _adoptable takes for step, wall time and value."""
 
 
 def _increasing(steps: np.ndarray) -> bool:

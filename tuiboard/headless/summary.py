@@ -415,6 +415,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 def plain(s: str) -> str:
     """Untrusted text for a plain line: control characters (ESC included) made visible."""
+    if s.isascii() and s.isprintable():
+        return s  # nothing _CONTROL matches (the usual name), without a regex pass
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
 
 
