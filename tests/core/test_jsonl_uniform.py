@@ -127,12 +127,17 @@ class _Fixed:
         return self.draw(strategy)
 
 
-def _read(data: bytes, name: str, fast: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
+def _read(data: bytes, name: str, fast: bool, monkeypatch: pytest.MonkeyPatch, cut: int = 0) -> Any:
+    """read_jsonl of `data`; with `cut`, in two reads (the first of its first `cut` bytes, the
+    second from where the first stopped), as a live file is read; the second read's result."""
     with monkeypatch.context() as m:
         if not fast:
             m.setattr(jsonl, "uniform_numbers", lambda chunk, min_lines: None)
         state = JsonlState()
-        consumed, parsed = read_jsonl(data, 0, f"/logs/run/{name}", state)
+        offset = 0
+        if cut:
+            offset, _ = read_jsonl(data[:cut], 0, f"/logs/run/{name}", state)
+        consumed, parsed = read_jsonl(data[offset:], offset, f"/logs/run/{name}", state)
     return consumed, parsed, state
 
 
@@ -144,12 +149,13 @@ def _columns(parsed: Any) -> dict[str, tuple[Any, ...]]:
 
 
 @settings(max_examples=600, deadline=None)
-@given(chunks())
-def test_the_same_as_line_by_line(chunk: tuple[bytes, str]) -> None:
+@given(chunks(), st.integers(0, 4000))
+def test_the_same_as_line_by_line(chunk: tuple[bytes, str], cut: int) -> None:
     data, name = chunk
+    cut = cut % (len(data) + 1) if cut % 2 else 0  # half the examples in two reads
     with pytest.MonkeyPatch.context() as monkeypatch:
-        fast = _read(data, name, True, monkeypatch)
-        slow = _read(data, name, False, monkeypatch)
+        fast = _read(data, name, True, monkeypatch, cut)
+        slow = _read(data, name, False, monkeypatch, cut)
     assert fast[0] == slow[0]
     assert _columns(fast[1]) == _columns(slow[1])
     assert list(fast[1].scalars) == list(slow[1].scalars)
