@@ -92,8 +92,8 @@ class _State(NamedTuple):
     version: int
     raw: Scalars | None = None
     """The raw points [0, n) as a snapshot ready to hand out, when the buffers are exactly
-    them made read-only (an adopted first batch): snapshot() then makes no views. Stays true
-    through _replace (reserve copies into new buffers and leaves these cells as they are)."""
+    them made read-only (an adopted first batch): snapshot() then makes no views. Dropped when
+    the buffers are replaced (reserve), so it never keeps old buffers alive."""
 
 
 _EMPTY = _State(
@@ -169,7 +169,7 @@ class ScalarSeries:
         if capacity <= s.step.shape[0]:
             return
         step, wall, value = _grow(s, capacity, s.value.dtype)
-        self._state = s._replace(step=step, wall=wall, value=value)
+        self._state = s._replace(step=step, wall=wall, value=value, raw=None)
 
     def append(self, cols: ScalarColumns) -> None:
         m = len(cols)
