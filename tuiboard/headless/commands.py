@@ -295,9 +295,9 @@ def group_summary_lines(
 
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for a one-shot read and print: a first load makes
-    millions of objects that live until the command ends (the store) and next to no cycles, and
-    the collector's passes over them cost ~10 % of `summary` at 10,000 runs (bench_scale.py).
+    """Python's cyclic garbage collector off for a one-shot read and print (summary, check): a
+    first load makes millions of objects that live until the command ends (the store) and next
+    to no cycles, and the collector's passes over them cost ~10 % of `summary` at 10,000 runs.
     Back on afterwards (a --watch runs with it on), with what was made meanwhile frozen
     (gc.freeze: left out of later passes): the first pass would otherwise go over all of it
     (~0.2 s at 10,000 runs), and a watch's passes over the store for as long as it runs."""
@@ -589,17 +589,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise UsageError(str(e)) from None
     summarizer = _summarizer(args)
-    logdir = _open(args.logdirs)
-    _warn_logdir(logdir, sys.stderr)
-    missing = _missing_roots(logdir)
-    if missing:
-        if not logdir.store_errors:  # a refused store: its warning above said why
-            sys.stderr.write(f"tuiboard check: error: no such logdir: {plain(missing[0])}\n")
-        return EXIT_ERROR
-    rows, _ = summarizer.rows(logdir, time.time())
-    if not rows:
-        sys.stderr.write("tuiboard check: no runs found\n")
-    return write_check(rows, fail_on, sys.stdout, as_json=args.json, quiet=args.quiet)
+    with collector_paused():
+        logdir = _open(args.logdirs)
+        _warn_logdir(logdir, sys.stderr)
+        missing = _missing_roots(logdir)
+        if missing:
+            if not logdir.store_errors:  # a refused store: its warning above said why
+                sys.stderr.write(f"tuiboard check: error: no such logdir: {plain(missing[0])}\n")
+            return EXIT_ERROR
+        rows, _ = summarizer.rows(logdir, time.time())
+        if not rows:
+            sys.stderr.write("tuiboard check: no runs found\n")
+        return write_check(rows, fail_on, sys.stdout, as_json=args.json, quiet=args.quiet)
 
 
 # --- compare ------------------------------------------------------------------------------------
