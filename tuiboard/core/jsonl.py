@@ -3,8 +3,9 @@
 Owns: the rules of /work/shared/docs/jsonl-runs.md for one file (step key, wall time key, tags,
 flattening, histogram samples, text, damage counting), resumable by byte offset, and the
 sniffing of a file's first line. It does not know about runs, the store or the watcher.
-Must not import: textual, rich, or tuiboard modules other than tuiboard.core.types and
-tuiboard.core.tfevents_values (its image sniffing).
+Must not import: textual, rich, or tuiboard modules other than tuiboard.core.types,
+tuiboard.core.tfevents_values (its image sniffing) and tuiboard.core.jsonl_uniform (chunks whose
+lines share one layout of numbers, read in bulk).
 
 Decisions the spec leaves open (and why):
 - A step key "holds an integer" when its value is a JSON integer within int64, or a float with
@@ -57,6 +58,7 @@ from typing import Any, Literal
 import numpy as np
 
 from tuiboard.core import source
+from tuiboard.core.jsonl_uniform import uniform_numbers
 from tuiboard.core.tfevents_values import image_size, sniff_image
 from tuiboard.core.types import (
     HISTOGRAMS,
@@ -445,6 +447,59 @@ class _Batch:
                     self._add_other(key, value, kind, seq, step, wall)
         return None
 
+    def add_numbers(
+        self, keys: tuple[str, ...], ints: tuple[bool, ...], matrix: np.ndarray, index_base: int
+    ) -> bool:
+        """add_group for a chunk whose every line holds the same keys, all numbers
+        (jsonl_uniform: per key float64 values and whether they were JSON integers of at most
+        15 digits, exact in float64): the same steps, times and columns add_group takes from
+        those lines' dicts. False, and nothing added, when a step or time column holds a step
+        (a time) on some lines only: the caller then reads the lines one by one."""
+        n = matrix.shape[0]
+        where = {key: j for j, key in enumerate(keys)}
+        step_key: str | None = None
+        steps: np.ndarray | None = None
+        for key in _STEP_KEYS_ALL:  # as _column_steps on the lines' values
+            j = where.get(key)
+            if j is None:
+                continue
+            column = matrix[:, j]
+            if not ints[j]:
+                ok = (column == np.floor(column)) & (np.abs(column) < 9.2e18)
+                if not ok.all():
+                    if ok.any():
+                        return False
+                    continue
+            step_key, steps = key, column.astype(np.int64)
+            break
+        time_key: str | None = None
+        walls: np.ndarray | None = None
+        for key in TIME_KEYS:  # as _column_walls
+            j = where.get(key)
+            if j is None:
+                continue
+            column = matrix[:, j]
+            ok = (column > UNIX_TIME_MIN) & (column < _INF)
+            if ok.all():
+                time_key, walls = key, column.copy()
+                break
+            if ok.any():
+                return False
+        seq_array = np.arange(n, dtype=np.int64)
+        if steps is None:
+            steps = seq_array + index_base
+        if walls is None:
+            walls = np.full(n, _NAN)
+        self.groups.append((seq_array, steps, walls))
+        wandb = self.wandb
+        for j, key in enumerate(keys):
+            if key in (step_key, time_key):
+                continue
+            if wandb and key[:1] == "_" and key not in WANDB_KEPT:
+                continue
+            self.chunks.setdefault(key, []).append((seq_array, matrix[:, j]))
+        return True
+
     def _add_lines(
         self, seqs: list[int], objs: list[dict[str, Any]], index_steps: list[int]
     ) -> None:
@@ -567,6 +622,18 @@ def read_jsonl(
     end = raw.rfind(b"\n") + 1
     if end == 0:
         return 0, parsed
+    uniform = uniform_numbers(raw[:end] if end < len(raw) else raw, GROUP_MIN_LINES)
+    if uniform is not None:
+        keys, ints, matrix = uniform
+        lines = matrix.shape[0]
+        wandb = os.path.basename(file) == WANDB_HISTORY
+        batch = _Batch(lines, wandb, os.path.dirname(file), state.lines)
+        if batch.add_numbers(keys, ints, matrix, state.good):
+            state.good += lines
+            state.lines += lines
+            parsed.records = lines
+            parsed.scalars = batch.scalars()
+            return end, parsed
     text = raw[:end].decode("utf-8", "replace")
     if offset == 0 and text.startswith("\ufeff"):
         text = text[1:]

@@ -309,9 +309,9 @@ class RunLoader:
             if cur.fmt == "csv":
                 if not cur.head.endswith(b"\n"):  # until the header line is complete
                     cur.head = csvlog.read_header_line(path)
-            elif not cur.head:
+            elif not cur.head and cur.offset:
                 cur.head = _read_head(path, HEAD_BYTES)
-            self._read_file(cur, result)
+            self._read_file(cur, result)  # from offset 0: takes the head from its first read
         self.preread = None
         self._read_configs(result)
         self._read_run_meta(result)
@@ -355,6 +355,8 @@ class RunLoader:
                     break
                 at_eof = cur.offset + len(buf) >= cur.size
                 result.bytes_read += len(buf)
+                if cur.offset == 0 and not cur.head and cur.fmt != "csv":
+                    cur.head = buf[:HEAD_BYTES]
                 if cur.fmt == "tfevents":
                     got = tfevents.read_events(
                         buf, cur.offset, cur.path, self.tags, at_eof=at_eof, walker=walker

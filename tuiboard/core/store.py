@@ -89,6 +89,16 @@ class _State(NamedTuple):
     keep: np.ndarray | None  # clean-line indices into [0, n); None = all of [0, n)
     k: int  # published length of keep
     version: int
+    raw: Scalars | None = None
+    """The raw points [0, n) as a snapshot ready to hand out, when the buffers are exactly
+    them made read-only (an adopted first batch): snapshot() then makes no views. Dropped when
+    the buffers are replaced (reserve), so it never keeps old buffers alive."""
+
+
+_EMPTY = _State(
+    np.empty(0, dtype=np.int64), np.empty(0, np.float64), np.empty(0, np.float32), 0, None, 0, 0
+)
+"""Every new series' state: zero-length buffers, never written (an append grows them first)."""
 
 
 class ScalarSeries:
@@ -99,10 +109,7 @@ class ScalarSeries:
     def __init__(self, restarts: bool = True) -> None:
         self.restarts = restarts
         """Whether the restart rule applies (tfevents); JSONL keeps every point in file order."""
-        empty_i = np.empty(0, dtype=np.int64)
-        self._state = _State(
-            empty_i, np.empty(0, np.float64), np.empty(0, np.float32), 0, None, 0, 0
-        )
+        self._state = _EMPTY
 
     @property
     def version(self) -> int:
@@ -129,6 +136,8 @@ class ScalarSeries:
 
     def snapshot(self, raw: bool = False) -> Scalars:
         s = self._state
+        if s.raw is not None and (raw or s.keep is None):
+            return s.raw
         step, wall, value = s.step[: s.n], s.wall[: s.n], s.value[: s.n]
         if not raw and s.keep is not None:
             idx = s.keep[: s.k]
@@ -159,7 +168,7 @@ class ScalarSeries:
         if capacity <= s.step.shape[0]:
             return
         step, wall, value = _grow(s, capacity, s.value.dtype)
-        self._state = s._replace(step=step, wall=wall, value=value)
+        self._state = s._replace(step=step, wall=wall, value=value, raw=None)
 
     def append(self, cols: ScalarColumns) -> None:
         m = len(cols)
@@ -172,7 +181,10 @@ class ScalarSeries:
             keep, k = None, 0
             if self.restarts:
                 keep, k = self._clean_append(s, cols.step, 0, cols.step)
-            self._state = _State(cols.step, cols.wall_time, cols.value, m, keep, k, s.version + 1)
+            step, wall, value = cols.step, cols.wall_time, cols.value
+            step.flags.writeable = wall.flags.writeable = value.flags.writeable = False
+            raw = Scalars(step, wall, value)
+            self._state = _State(step, wall, value, m, keep, k, s.version + 1, raw)
             return
         step, wall, value = s.step, s.wall, s.value
         new_dtype = np.result_type(value.dtype, cols.value.dtype)
@@ -345,6 +357,11 @@ def _rebuilt_series(
 ) -> ScalarSeries:
     series = ScalarSeries(restarts)
     n = step.shape[0]
+    if n and cap == n and keep is None and _adoptable(ScalarColumns(step, wall, value, step)):
+        # an adopted first batch (its capacity is its points): the unpickled arrays, as read
+        step.flags.writeable = wall.flags.writeable = value.flags.writeable = False
+        series._state = _State(step, wall, value, n, None, 0, version, Scalars(step, wall, value))
+        return series
     if n:
         new_step, new_wall, new_value = _columns(max(cap, n), value.dtype)
         new_step[:n] = step
@@ -366,19 +383,25 @@ def _adoptable(cols: ScalarColumns) -> bool:
     """Whether the store may keep these arrays as its columns: the right dtypes, contiguous, and
     keeping alive no more memory than they show. (The reader hands over fresh arrays that
     nothing else holds or writes; the store never writes a cell it has published.)"""
-    for a, dtypes in (
-        (cols.step, (np.int64,)),
-        (cols.wall_time, (np.float64,)),
-        (cols.value, (np.float32, np.float64)),
-    ):
+    for a, dtypes in zip((cols.step, cols.wall_time, cols.value), _ADOPTED, strict=True):
         if a.ndim != 1 or a.dtype not in dtypes or not a.flags.c_contiguous:
             return False
+        if a.base is None:
+            continue  # its own memory: the usual case
         owner = a
         while isinstance(owner.base, np.ndarray):
             owner = owner.base
         if owner.base is not None or owner.nbytes > a.nbytes:
             return False  # memory of another object, or a slice of something bigger
     return True
+
+
+_ADOPTED = (
+    (np.dtype(np.int64),),
+    (np.dtype(np.float64),),
+    (np.dtype(np.float32), np.dtype(np.float64)),
+)
+"""The dtypes _adoptable takes for step, wall time and value."""
 
 
 def _increasing(steps: np.ndarray) -> bool:

@@ -216,9 +216,11 @@ def read_events_many(
                     f.meta,
                     f.is_tensor,
                     f.seq[lo:hi] - first[k],
-                    f.step[lo:hi],
-                    f.wall_time[lo:hi],
-                    f.value[lo:hi],
+                    # copies: a file's own arrays, which the store keeps as they are (a slice
+                    # of the batch's would be copied there, and keep the batch alive)
+                    f.step[lo:hi].copy(),
+                    f.wall_time[lo:hi].copy(),
+                    f.value[lo:hi].copy(),
                 )
             )
     slow_cuts = np.searchsorted(batch.slow, bounds).tolist()

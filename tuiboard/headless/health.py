@@ -205,7 +205,7 @@ def run_facts(
         last_step=last_step,
         median_interval=_median(diffs),
         divergence=divergence,
-        session_end=_session_end(run, kinds.get(HPARAMS, ()), last_time),
+        session_end=session_end(run, kinds.get(HPARAMS, ()), last_time),
         warnings=tuple(run.warnings),
         main_tag=main,
         main_step=main_step,
@@ -225,7 +225,7 @@ def _median(parts: list[np.ndarray]) -> float | None:
     return float((pooled[(n - 1) // 2] + pooled[n // 2]) / 2)
 
 
-def _session_end(run: Run, hparams_tags: Sequence[str], last_time: float) -> SessionEnd | None:
+def session_end(run: Run, hparams_tags: Sequence[str], last_time: float) -> SessionEnd | None:
     """The writer's last word, if it closed the session and wrote no point after that."""
     end: SessionEnd | None = None
     sessions = run.sessions

@@ -49,6 +49,7 @@ import numpy as np
 
 from tuiboard.core.run_filter import InfoCache
 from tuiboard.core.types import SCALARS, RunMeta
+from tuiboard.headless.facts_batch import BATCH_MAX_POINTS, RATE_POINTS, facts_of, reduce_runs
 from tuiboard.headless.health import (
     ACCURACY,
     LOSS,
@@ -71,8 +72,9 @@ if TYPE_CHECKING:
     from tuiboard.core.logdir import Logdir, Run
     from tuiboard.core.store import Scalars
 
-RATE_POINTS = 64
-"""Points of the most-written tag the recent rate is measured over."""
+BATCH_MIN_RUNS = 4
+"""Runs whose figures are stale are computed together (facts_batch.reduce_runs) from this many
+on; fewer (a --watch tick where a run grew) one by one."""
 DEFAULT_TAG_LIMIT = 6
 """Tag columns chosen by default (every tag matching --tags is shown)."""
 FALLBACK_TAGS = 3
@@ -252,6 +254,52 @@ class Summarizer:
             self._cache[run.name] = c
         return c
 
+    def _fill(self, runs: list[Run]) -> None:
+        """Cache the figures of the runs whose cached ones are stale, those with small series
+        in one batch (facts_batch.reduce_runs: what _entry computes, in a few numpy calls for
+        all of them); _entry takes the others."""
+        cache = self._cache
+        todo = []
+        for run in runs:
+            c = cache.get(run.name)
+            if c is None or c.run is not run or c.version != run.version:
+                todo.append(run)
+        if len(todo) < BATCH_MIN_RUNS:
+            return
+        batch = []
+        for run in todo:
+            version = run.version
+            kinds = run.kinds()
+            tags = tuple(kinds.get(SCALARS, ()))
+            series = [(tag, *run.scalars(tag)) for tag in tags]
+            if all(s[1].shape[0] <= BATCH_MAX_POINTS for s in series):
+                batch.append((run, version, kinds, tags, series))
+        figures = reduce_runs([item[4] for item in batch])
+        for (run, version, kinds, tags, _), fig in zip(batch, figures, strict=True):
+            facts = facts_of(run, version, kinds, fig)
+            stats: dict[str, TagStats | None] = {}
+            points = 0
+            for tag in tags:
+                f = fig.series.get(tag)
+                if f is None:
+                    stats[tag] = None
+                    continue
+                points += f.points
+                stats[tag] = TagStats(
+                    tag_family(tag), f.last_value, f.last_step, f.best, f.best_step, f.points
+                )
+            self._generation += 1
+            cache[run.name] = _Cached(
+                run,
+                self._generation,
+                version,
+                facts,
+                tags,
+                (fig.steps_per_s, fig.points_per_s),
+                points,
+                stats,
+            )
+
     def rows(self, logdir: Logdir, now: float) -> tuple[list[Row], list[str]]:
         """(rows in run-name order, the selected tags). Tags are chosen over every run that
         --runs keeps, even those --since leaves out, so columns stay put while watching."""
@@ -260,6 +308,7 @@ class Summarizer:
             live = {r.name for r in runs}
             for gone in set(self._cache) - live:
                 del self._cache[gone]
+        self._fill(runs)
         entries = [self._entry(run) for run in runs]
         key = tuple((r.name, c.generation) for r, c in zip(runs, entries, strict=True))
         if key != self._tags_key:
@@ -366,6 +415,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 def plain(s: str) -> str:
     """Untrusted text for a plain line: control characters (ESC included) made visible."""
+    if s.isascii() and s.isprintable():
+        return s  # nothing _CONTROL matches (the usual name), without a regex pass
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
 
 
@@ -496,6 +547,7 @@ def _cell(row: Row, key: str) -> str:
 
 
 _RIGHT = {"step", "steps", "points", "idle"}
+_UNTRUSTED = {"run", "reason"}
 
 
 def plain_lines(rows: Sequence[Row], tags: Sequence[str]) -> list[str]:
@@ -504,7 +556,16 @@ def plain_lines(rows: Sequence[Row], tags: Sequence[str]) -> list[str]:
         return ["no runs found"]
     cols = _columns(tags)
     table = [[plain(h) for h, _ in cols]]
-    table += [[plain(_cell(r, key)) for _, key in cols] for r in rows]
+    # only run names and reasons (which may quote a tag) carry log text: the other cells are
+    # numbers and status words this module formats
+    untrusted = [key in _UNTRUSTED for _, key in cols]
+    table += [
+        [
+            plain(_cell(r, key)) if u else _cell(r, key)
+            for (_, key), u in zip(cols, untrusted, strict=True)
+        ]
+        for r in rows
+    ]
     widths = [max(len(line[i]) for line in table) for i in range(len(cols))]
     out = []
     for line in table:
