@@ -256,7 +256,7 @@ async def test_the_app_reads_on_once_the_first_runs_are_drawn(tmp_path: Path) ->
 def test_gc_pauses_nest_and_end_by_themselves() -> None:
     import gc
 
-    from tuiboard.ui.gc_pause import pause_gc
+    from tuiboard.core.gc_pause import pause_gc
 
     assert gc.isenabled()
     first = pause_gc(30.0)

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import os
 import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
+from tuiboard.core.gc_pause import collector_paused
 from tuiboard.core.query import RUNS_HELP
 from tuiboard.headless.alerts import Alert, AlertRunner, AlertTracker
 from tuiboard.headless.check import DEFAULT_FAIL_ON, EXIT_ERROR, parse_fail_on, write_check
@@ -291,24 +291,6 @@ def group_summary_lines(
 
 
 # --- summary ------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for a one-shot read and print (summary, check): a
-    first load makes millions of objects that live until the command ends (the store) and next
-    to no cycles, and the collector's passes over them cost ~10 % of `summary` at 10,000 runs.
-    Back on afterwards (a --watch runs with it on), with what was made meanwhile frozen
-    (gc.freeze: left out of later passes): the first pass would otherwise go over all of it
-    (~0.2 s at 10,000 runs), and a watch's passes over the store for as long as it runs."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.freeze()
-            gc.enable()
 
 
 def _watch_seconds(args: argparse.Namespace) -> None:

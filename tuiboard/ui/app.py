@@ -25,6 +25,7 @@ from textual.widget import AwaitMount, Widget
 from textual.widgets import TabbedContent, TabPane
 from textual.worker import get_current_worker
 
+from tuiboard.core.gc_pause import pause_gc
 from tuiboard.core.logdir import Changes, Logdir, Run
 from tuiboard.core.watch import Watcher, discover_ahead
 from tuiboard.dashboards import BY_NAME, DASHBOARDS
@@ -33,7 +34,6 @@ from tuiboard.render.sanitize import clean
 from tuiboard.ui.appearance import BINDINGS as APPEARANCE_BINDINGS
 from tuiboard.ui.appearance import AppearanceMixin, Preferences
 from tuiboard.ui.board import Board, run_filter_error
-from tuiboard.ui.gc_pause import pause_gc
 from tuiboard.ui.groups import BAND_LABELS, BANDS, CENTRES, GroupSpec
 from tuiboard.ui.messages import (
     CursorMoved,
