@@ -86,7 +86,7 @@ def test_bytes_and_layout_equal_tensorboards(tmp_path: Path) -> None:
             for e in acc.Images(tag):
                 assert got[f"{run}/{tag}/{e.step}_0.png"] == e.encoded_image_string
     audio = tmp_path / "audio"
-    assert save_media(logdir, str(audio), "audio", runs_re="eval") == 2
+    assert save_media(logdir, str(audio), "audio", runs_query="eval") == 2
     got = files_under(audio)
     assert sorted(got) == ["train/eval/sound/0_0.wav", "train/eval/sound/10_0.wav"]
     for e in accumulate(logs / "train" / "eval").Audio("sound"):
@@ -195,7 +195,7 @@ def test_colliding_directories_and_raw_duplicates(tmp_path: Path) -> None:
         "r/t/5_0.png": png(5),
     }
     raw = tmp_path / "raw"
-    assert save_media(logdir, str(raw), "images", runs_re="^r$", raw=True) == 3
+    assert save_media(logdir, str(raw), "images", runs_query="^r$", raw=True) == 3
     assert files_under(raw) == {
         "r/t/5_0.png": png(3),
         "r/t/6_0.png": png(4),

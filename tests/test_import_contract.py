@@ -21,7 +21,7 @@ from tuiboard.core.watch import Watcher
 ld = tuiboard.open({str(tmp_path)!r})
 assert [r.name for r in ld.runs] == ["run"], ld.runs
 export_scalars(ld, io.StringIO())
-export_scalars(ld, io.StringIO(), runs_re="has:loss status:live OR cfg.lr>1")
+export_scalars(ld, io.StringIO(), runs_query="has:loss status:live OR cfg.lr>1")
 from tuiboard.core.run_filter import compile_filter
 assert compile_filter("run -tag:x").select(ld.runs) == ld.runs
 write_ls(ld, io.StringIO(), as_json=True)

@@ -297,13 +297,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     _print_warnings(logdir)
     if args.save is not None:
         n = save_media(
-            logdir, args.save, args.kind, runs_re=args.runs, tags_re=args.tags, raw=args.raw
+            logdir, args.save, args.kind, runs_query=args.runs, tags_re=args.tags, raw=args.raw
         )
         print(f"tuiboard export: wrote {n} files under {args.save}", file=sys.stderr)
     with _output(args.output) as out:
         if args.kind == "scalars":
             export_scalars(
-                logdir, out, fmt=args.format, runs_re=args.runs, tags_re=args.tags, raw=args.raw
+                logdir, out, fmt=args.format, runs_query=args.runs, tags_re=args.tags, raw=args.raw
             )
         else:
             export_values(
@@ -311,7 +311,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
                 out,
                 args.kind,
                 fmt=args.format,
-                runs_re=args.runs,
+                runs_query=args.runs,
                 tags_re=args.tags,
                 raw=args.raw,
             )

@@ -179,14 +179,14 @@ def _jsonable(v: Any) -> Any:
 
 
 def select(
-    logdir: Logdir, kind: str, runs_re: str | None, tags_re: str | None
+    logdir: Logdir, kind: str, runs_query: str | None, tags_re: str | None
 ) -> Iterator[tuple[Run, str]]:
-    """(run, tag) pairs of a kind, runs then tags sorted by name; `runs_re` is --runs (a regex
+    """(run, tag) pairs of a kind, runs then tags sorted by name; `runs_query` is --runs (a regex
     on the name or a query: headless/run_query.py), `tags_re` a regex searched in the tag."""
     from tuiboard.headless.run_query import run_filter
 
     tr = re.compile(tags_re) if tags_re else None
-    for run in run_filter(runs_re).select(logdir.runs):
+    for run in run_filter(runs_query).select(logdir.runs):
         for tag in run.tags(kind):
             if tr is None or tr.search(tag):
                 yield run, tag
@@ -211,7 +211,7 @@ def export_scalars(
     out: IO[str],
     *,
     fmt: str = "csv",
-    runs_re: str | None = None,
+    runs_query: str | None = None,
     tags_re: str | None = None,
     raw: bool = False,
 ) -> int:
@@ -219,7 +219,7 @@ def export_scalars(
     n = 0
     if fmt == "csv":
         out.write("run,tag,step,wall_time,value\n")
-        for run, tag in select(logdir, SCALARS, runs_re, tags_re):
+        for run, tag in select(logdir, SCALARS, runs_query, tags_re):
             prefix = _csv_fields(run.name, tag)
             lines = [
                 f"{prefix},{st},{'' if math.isnan(w) else repr(w)},{v!r}\n"
@@ -228,7 +228,7 @@ def export_scalars(
             out.writelines(lines)
             n += len(lines)
         return n
-    for run, tag in select(logdir, SCALARS, runs_re, tags_re):
+    for run, tag in select(logdir, SCALARS, runs_query, tags_re):
         head = json.dumps({"run": run.name, "tag": tag}, ensure_ascii=False)[:-1]
         for st, w, v in _scalar_rows(run, tag, raw):
             wj = "null" if math.isnan(w) else repr(w)
@@ -340,7 +340,7 @@ def export_values(
     kind: str,
     *,
     fmt: str = "csv",
-    runs_re: str | None = None,
+    runs_query: str | None = None,
     tags_re: str | None = None,
     raw: bool = False,
 ) -> int:
@@ -351,7 +351,7 @@ def export_values(
     writer = csv.writer(out, lineterminator="\n")
     if fmt == "csv":
         writer.writerow(header)
-    for run, tag in select(logdir, kind, runs_re, tags_re):
+    for run, tag in select(logdir, kind, runs_query, tags_re):
         recs: Iterable[ValueRecord] = run.values(kind, tag, raw=raw)
         for r in recs:
             w = r.wall_time
@@ -417,7 +417,7 @@ def save_media(
     directory: str,
     kind: str,
     *,
-    runs_re: str | None = None,
+    runs_query: str | None = None,
     tags_re: str | None = None,
     raw: bool = False,
 ) -> int:
@@ -436,7 +436,7 @@ def save_media(
     root = os.path.abspath(directory)
     owners: dict[tuple[str, ...], tuple[str, str]] = {}
     n = 0
-    for run, tag in select(logdir, kind, runs_re, tags_re):
+    for run, tag in select(logdir, kind, runs_query, tags_re):
         parts = (*safe_relpath(run.name), *safe_relpath(tag))
         base, k = parts, 1
         while owners.setdefault(parts, (run.name, tag)) != (run.name, tag):

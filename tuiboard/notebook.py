@@ -93,7 +93,7 @@ class LiveView:
         """What stopped the updates, if anything did."""
         from tuiboard.headless.summary import Summarizer
 
-        self._summarizer = Summarizer(tags_re=opts.tags, runs_re=opts.runs)
+        self._summarizer = Summarizer(tags_re=opts.tags, runs_query=opts.runs)
         """Kept between updates: only the runs that changed are summarized again."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"tuiboard-{key}", daemon=True)

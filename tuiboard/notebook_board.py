@@ -133,7 +133,7 @@ def board_renderable(
     from tuiboard.render.sanitize import clean
     from tuiboard.render.theme import default_theme
 
-    summarizer = summarizer or Summarizer(tags_re=opts.tags, runs_re=opts.runs)
+    summarizer = summarizer or Summarizer(tags_re=opts.tags, runs_query=opts.runs)
     rows, tags = summarizer.rows(logdir, time.time())
     parts: list[RenderableType] = [_line(clean(title), "bold")]
     for w in logdir.warnings:

@@ -204,7 +204,7 @@ def _warn_logdir(logdir: Logdir, err: TextIO) -> None:
 def _summarizer(args: argparse.Namespace) -> Summarizer:
     return Summarizer(
         tags_re=_regex(args.tags, "--tags"),
-        runs_re=_checked_runs(args.runs),
+        runs_query=_checked_runs(args.runs),
         stall_after=args.stall_after,
         since=args.since,
     )

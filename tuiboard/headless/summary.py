@@ -197,13 +197,15 @@ class Summarizer:
     def __init__(
         self,
         tags_re: str | None = None,
-        runs_re: str | None = None,
+        runs_query: str | None = None,
         stall_after: float | None = None,
         tag_limit: int = DEFAULT_TAG_LIMIT,
         since: float | None = None,
     ) -> None:
         self.tags_re = re.compile(tags_re) if tags_re else None
-        self.runs_filter = run_filter(runs_re, statuses_of=self._statuses) if runs_re else None
+        self.runs_filter = (
+            run_filter(runs_query, statuses_of=self._statuses) if runs_query else None
+        )
         """--runs: a regex or a query (headless/run_query.py); raises QueryError when bad."""
         self._infos = InfoCache(self._statuses)
         """What the query read of each run, kept per run version (--watch asks every tick)."""

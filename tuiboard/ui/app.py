@@ -876,11 +876,13 @@ class TuiboardApp(AppearanceMixin, App[int]):
                 self.notify, "nothing visible to export", severity="warning", markup=False
             )
             return 0
-        runs_re = "re:^(?:" + "|".join(re.escape(r) for r in runs) + ")$"
+        runs_query = "re:^(?:" + "|".join(re.escape(r) for r in runs) + ")$"
         tags_re = "^(?:" + "|".join(re.escape(t) for t in tags) + ")$"
         try:
             with open(path, "w", encoding="utf-8", newline="") as out:
-                n = export_scalars(self.logdir, out, runs_re=runs_re, tags_re=tags_re, raw=raw)
+                n = export_scalars(
+                    self.logdir, out, runs_query=runs_query, tags_re=tags_re, raw=raw
+                )
         except OSError as e:  # the user can act on it: say so, keep running
             self.call_from_thread(
                 self.notify, clean(f"export failed: {e}"), severity="error", markup=False
