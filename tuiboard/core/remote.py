@@ -27,6 +27,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import IO, Any, cast
 
 from tuiboard.core import discovery, source
@@ -57,7 +58,7 @@ RECENT_BYTES = 64 << 20
 """Bytes of recent GETs kept (per source) so the next read of the same range is no request:
 the sniff of a JSONL file, the loader's head check and its first chunk are one GET. Dropped at
 each listing (the objects may have changed); past this total, the oldest go first."""
-PARALLEL = 32
+PARALLEL = 64
 """Requests in flight at most while prefetching (and s3fs's connection pool, unless
 --storage-option config_kwargs sets max_pool_connections): with botocore's default pool of 10,
 1,000 GETs from a store 50 ms away wait 5 s at least (`python bench/bench_remote.py
@@ -100,10 +101,7 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
         raise RemoteUnavailable(url, protocol) from None
     options = source.STORAGE_OPTIONS if storage_options is None else storage_options
     if protocol in ("s3", "s3a"):
-        config = options.get("config_kwargs")
-        config = dict(config) if isinstance(config, dict) else {}
-        config.setdefault("max_pool_connections", PARALLEL)
-        options = {**options, "config_kwargs": config}
+        options = s3_options(options)
     try:
         # url_to_fs: the URL's own parts (ssh's host and port) become options too
         fs, _ = fsspec.core.url_to_fs(
@@ -119,10 +117,82 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
         raise source.RemoteUnavailable(f"{url}: bad storage option: {error}") from None
     except OSError as error:  # a filesystem that connects when made (ssh)
         raise source.RemoteUnavailable(f"cannot open {url}: {_why(error, options)}") from None
+    if protocol in ("s3", "s3a"):
+        _cheap_timestamps(fs)
     src = RemoteSource(url.rstrip("/"), protocol, fs)
     src.options = dict(options)
     source.register(src)
     return src
+
+
+def s3_options(options: dict[str, object]) -> dict[str, object]:
+    """s3fs's options with tuiboard's defaults for botocore's client config (each one only
+    where `options`' config_kwargs does not set it), which cut our CPU per GET (1.40 -> 1.08 ms
+    against a store that keeps connections alive, `python bench/bench_remote.py --server
+    canned`; a few ms is the floor of "the slowest few requests" for 1,000 runs):
+      max_pool_connections  PARALLEL: botocore's 10 would cap the GETs in flight.
+      user_agent            a fixed string: by default botocore builds its User-Agent header
+                            from ~30 parts twice per request (~0.15 ms).
+      response_checksum_validation  "when_required": every read here is a ranged GET, for
+                            which S3 sends no whole-object checksum to check; records carry
+                            their own CRCs where the format has them (tfevents)."""
+    config = options.get("config_kwargs")
+    config = dict(config) if isinstance(config, dict) else {}
+    config.setdefault("max_pool_connections", PARALLEL)
+    config.setdefault("user_agent", _user_agent())
+    config.setdefault("response_checksum_validation", "when_required")
+    return {**options, "config_kwargs": config}
+
+
+def _user_agent() -> str:
+    import platform
+
+    from tuiboard import __version__
+
+    parts = [f"tuiboard/{__version__}"]
+    for name in ("aiobotocore", "botocore"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        parts.append(f"{name}/{getattr(module, '__version__', '?')}")
+    parts.append(f"Python/{platform.python_version()}")
+    return " ".join(parts)
+
+
+def _cheap_timestamps(fs: Any) -> None:
+    """Give an s3fs filesystem (not connected yet, no session of the caller's) the session it
+    would make itself, whose responses' timestamps are parsed by parse_timestamp: botocore's
+    default (dateutil) costs ~0.1 ms each, one per GET (Last-Modified) and one per object of
+    a listing."""
+    if getattr(fs, "session", True) is not None or getattr(fs, "_s3", True) is not None:
+        return
+    try:
+        from aiobotocore.session import AioSession  # type: ignore[import-untyped]
+
+        session = AioSession(**getattr(fs, "kwargs", {}))
+        factory = session.get_component("response_parser_factory")
+        factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+    except Exception:  # an option the session does not take: s3fs makes its own and says so
+        return
+    fs.session = session
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """botocore's timestamp parser (an aware datetime) for the two forms S3 sends, ISO 8601
+    ("2026-12-07T10:42:17.000Z", listings) and RFC 7231 ("Mon, 07 Dec 2026 10:42:17 GMT",
+    headers), without dateutil; anything else goes to botocore's own."""
+    if isinstance(value, str) and len(value) >= 20:
+        try:
+            if value[-1] == "Z" and value[4] == "-":
+                return datetime.fromisoformat(value[:-1] + "+00:00")
+            if value.endswith(" GMT") and value[3] == ",":
+                return parsedate_to_datetime(value)
+        except (ValueError, TypeError, IndexError):
+            pass
+    from botocore.utils import parse_timestamp as botocore_parse  # type: ignore[import-untyped]
+
+    return cast(datetime, botocore_parse(value))
 
 
 class RemoteUnavailable(source.RemoteUnavailable):
