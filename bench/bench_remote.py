@@ -4,21 +4,31 @@ Owns: the figures quoted for remote logdirs (core/remote.py). Needs `pip install
 'tuiboard[s3]' 'moto[server]' boto3`. Must not import: textual or rich.
 
     python bench/bench_remote.py [--runs 1000] [--points 200] [--latency-ms 0]
+        [--server moto|canned] [--repeat N] [--client-defaults] [--skip-old] [--skip-tb]
 
 Writes RUNS runs (one tfevents file each, POINTS scalar points, by tuiboard's EventWriter),
 uploads them to a bucket on a moto server started in its own process (`python -m moto.server`:
 it does not share this interpreter's GIL; `--in-process` for the old ThreadedMotoServer), then
 measures in this process:
   first load        tuiboard.open("s3://bench/logs"): one listing, the files' bytes (CPU
-                    seconds of this process and of the server's beside the wall time)
+                    seconds of this process and of the server's beside the wall time), with
+                    its timeline: when the GETs started and ended, how many were in flight,
+                    the connections opened, the CPU of fsspec's event-loop thread (botocore
+                    and aiohttp: signing, sending, parsing) apart from the rest (decoding)
   no-change refresh Logdir.refresh() with nothing re-uploaded (median of 5)
   append refresh    10 runs re-uploaded with 100 more points each
 each with the requests made (counted by core/remote.RemoteSource, checked against the server's
-own access log), and the same first load as it was before (every GET done before the first
-file is decoded, botocore's 10 connections) and with the prefetch switched off (every file
-read in turn). --latency-ms adds that delay to every request the server answers (a store
-across a network, not on localhost: where parallel reads matter). The server's requests are
-counted from its access log.
+own access log); unless --skip-old, the first load with the prefetch's GETs all awaited before
+the first file is decoded through botocore's 10 connections, and with the prefetch switched off
+(every file read in turn). --client-defaults: after each first load, one more with botocore's
+own client defaults instead of remote.s3_options' (User-Agent, checksums, timestamps).
+--latency-ms adds that delay to every request the server answers (a store across a network,
+not on localhost: where parallel reads matter).
+
+--server canned: instead of moto, a store of this file's own (`--serve-canned`) that serves the
+files as they are on disk with connections kept alive and no signature checked, in its own
+process: our side's cost with almost none of a server's (moto spends ~3 ms of CPU a request in
+one process and closes every connection), as against a store across a network.
 """
 
 from __future__ import annotations
@@ -414,11 +424,17 @@ def main() -> int:
         "--skip-old", action="store_true", help="skip the first loads as they were before"
     )
     p.add_argument("--repeat", type=int, default=1, help="first loads measured (each afresh)")
+    p.add_argument(
+        "--client-defaults",
+        action="store_true",
+        help="each first load again with botocore's client defaults (before remote.s3_options)",
+    )
     args = p.parse_args()
 
     import boto3
 
     import tuiboard
+    from tuiboard.core import remote, source
     from tuiboard.writer import EventWriter
 
     canned = args.server == "canned"
@@ -480,6 +496,24 @@ def main() -> int:
         tuiboard.open("s3://bench/nothing-here")  # imports and the client session: not timed
         for _ in range(args.repeat):
             ld = load("first load:        ", timeline=True)
+            if args.client_defaults:
+                from aiobotocore.session import AioSession
+
+                load(
+                    "first load, botocore's client defaults: ",
+                    timeline=True,
+                    session=AioSession(),  # botocore's timestamp parser (dateutil)
+                    config_kwargs={
+                        "max_pool_connections": remote.PARALLEL,
+                        "user_agent": None,
+                        "response_checksum_validation": "when_supported",
+                    },
+                )
+                # the latest source opened on a URL serves every reader of it (source.register):
+                # the refreshes below are the first load's
+                src = ld._roots[0].remote
+                assert src is not None
+                source.register(src)
         src = ld._roots[0].remote
         assert src is not None
         times, reqs = [], []
