@@ -507,6 +507,7 @@ def main() -> int:
                         "max_pool_connections": remote.PARALLEL,
                         "user_agent": None,
                         "response_checksum_validation": "when_supported",
+                        "parameter_validation": True,
                     },
                 )
                 # the latest source opened on a URL serves every reader of it (source.register):

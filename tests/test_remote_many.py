@@ -236,14 +236,18 @@ def test_s3_options_defaults_and_the_users_win(s3) -> None:
     assert isinstance(opts, dict)
     assert opts["max_pool_connections"] == remote.PARALLEL
     assert opts["response_checksum_validation"] == "when_required"
+    assert opts["parameter_validation"] is False
     assert str(opts["user_agent"]).startswith("tuiboard/")
-    mine = {"max_pool_connections": 5, "user_agent": "me/1", "retries": {"max_attempts": 1}}
+    mine = {
+        "max_pool_connections": 5,
+        "user_agent": "me/1",
+        "retries": {"max_attempts": 1},
+        "parameter_validation": True,
+    }
     got = remote.s3_options({"config_kwargs": mine, "anon": False})
     assert got["anon"] is False
-    assert {**got["config_kwargs"], "response_checksum_validation": None} == {  # type: ignore[dict-item]
-        **mine,
-        "response_checksum_validation": None,
-    }
+    assert got["config_kwargs"] == {**mine, "response_checksum_validation": "when_required"}
+    assert mine["max_pool_connections"] == 5 and len(mine) == 4  # the caller's dict untouched
     src = remote.make_source(f"s3://{s3.bucket}/x", {"config_kwargs": mine})
     assert src.fs.config_kwargs["max_pool_connections"] == 5
     assert src.fs.config_kwargs["user_agent"] == "me/1"

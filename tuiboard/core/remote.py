@@ -62,7 +62,8 @@ PARALLEL = 64
 """Requests in flight at most while prefetching (and s3fs's connection pool, unless
 --storage-option config_kwargs sets max_pool_connections): with botocore's default pool of 10,
 1,000 GETs from a store 50 ms away wait 5 s at least (`python bench/bench_remote.py
---latency-ms 50`: first load 12.5-13.2 s before, 9.5 s with 32 and decoding as they arrive)."""
+--latency-ms 50`: first load 12.5-13.2 s before, 9.5 s with 32 and decoding as they arrive);
+with 64, 0.8 s, below our CPU for them (~1.2 ms a GET: bench/README.md)."""
 HEAD_FETCH = 4096
 """The head range prefetched for a file that grew: the loader's check of its first bytes
 (64) and a sniff's first read (4 KiB) are served from it."""
@@ -127,20 +128,24 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
 
 def s3_options(options: dict[str, object]) -> dict[str, object]:
     """s3fs's options with tuiboard's defaults for botocore's client config (each one only
-    where `options`' config_kwargs does not set it), which cut our CPU per GET (1.40 -> 1.08 ms
-    against a store that keeps connections alive, `python bench/bench_remote.py --server
-    canned`; a few ms is the floor of "the slowest few requests" for 1,000 runs):
+    where `options`' config_kwargs does not set it), which cut our CPU per GET by a quarter
+    (1.40 -> 1.08 ms against a store that keeps connections alive, 1,000 GETs 32 at a time;
+    `python bench/bench_remote.py --server canned --client-defaults`, bench/README.md):
       max_pool_connections  PARALLEL: botocore's 10 would cap the GETs in flight.
       user_agent            a fixed string: by default botocore builds its User-Agent header
                             from ~30 parts twice per request (~0.15 ms).
       response_checksum_validation  "when_required": every read here is a ranged GET, for
                             which S3 sends no whole-object checksum to check; records carry
-                            their own CRCs where the format has them (tfevents)."""
+                            their own CRCs where the format has them (tfevents).
+      parameter_validation  False (botocore's documented switch "for performance"): s3fs's
+                            calls (a bucket, a key, a range) need no check against the model
+                            before each request (~5 %)."""
     config = options.get("config_kwargs")
     config = dict(config) if isinstance(config, dict) else {}
     config.setdefault("max_pool_connections", PARALLEL)
     config.setdefault("user_agent", _user_agent())
     config.setdefault("response_checksum_validation", "when_required")
+    config.setdefault("parameter_validation", False)
     return {**options, "config_kwargs": config}
 
 
