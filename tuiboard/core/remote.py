@@ -2,10 +2,12 @@
 
 Owns: RemoteSource (one remote root: its fsspec filesystem, the sizes and times of its objects
 from the last listing, byte-range reads, a count of the requests made), make_source (URL ->
-source, or RemoteUnavailable naming the extra to install) and discover_remote (discovery over
-one listing of the whole prefix). Paths everywhere above this module stay URLs
+source, or RemoteUnavailable naming the extra to install), discover_remote (discovery over
+one listing of the whole prefix) and the s3 client's settings that make a GET cheaper
+(s3_options, parse_timestamp). Paths everywhere above this module stay URLs
 ("s3://bucket/logs/run/events..."); only this module speaks fsspec's protocol-less paths.
-Must not import: textual, rich. Imports fsspec, and only when a URL logdir is opened.
+Must not import: textual, rich. Imports fsspec (and for s3://, aiobotocore and botocore), and
+only when a URL logdir is opened.
 
 Requests: a refresh lists the root once (`find`: S3's ListObjectsV2 without a delimiter, paged
 by 1,000 keys, so one request per 1,000 objects, not one per directory), takes every size and
