@@ -440,116 +440,121 @@ def main() -> int:
     canned = args.server == "canned"
     with tempfile.TemporaryDirectory() as tmp:
         server = _Server(args.latency_ms, args.in_process and not canned, tmp if canned else "")
-        server_seen = server.seen
-        os.environ.update(
-            AWS_ENDPOINT_URL=server.endpoint,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION="us-east-1",
-        )
-        s3 = boto3.client("s3", region_name="us-east-1")
-        logs = os.path.join(tmp, "bench", "logs")
-        if not canned:
-            s3.create_bucket(Bucket="bench")
-        writers = {}
-        for i in range(args.runs):
-            w = EventWriter(os.path.join(logs, f"run{i:05d}"), filename="events.out.tfevents.1.b")
-            for s in range(args.points):
-                w.add_scalar("loss", 1.0 / (s + 1), s, wall_time=1.7e9 + s)
-            w.flush()
-            writers[i] = w
-
-        def put(i: int) -> None:
-            if canned:
-                return  # the server reads the file as it is now
-            path = writers[i].path
-            s3.upload_file(path, "bench", f"logs/run{i:05d}/{os.path.basename(path)}")
-
-        t = time.perf_counter()
-        with ThreadPoolExecutor(16) as pool:
-            list(pool.map(put, range(args.runs)))
-        size = sum(os.path.getsize(w.path) for w in writers.values())
-        print(
-            f"{args.runs} runs x {args.points} points, {size / 1e6:.1f} MB "
-            + ("served from disk" if canned else f"uploaded in {time.perf_counter() - t:.1f} s")
-            + f" ({args.server}); server latency added: {args.latency_ms} ms"
-        )
-
-        def load(label: str, timeline: bool = False, **options: object) -> tuiboard.Logdir:
-            before, server0 = server_seen(), server.cpu()
-            with _Timeline() as tl:
-                ld = tuiboard.Logdir(["s3://bench/logs"], storage_options=options or None)
-                ld.refresh()
-            src = ld._roots[0].remote
-            assert src is not None and len(ld.runs) == args.runs, (len(ld.runs), ld.warnings)
-            server_cpu = server.cpu() - server0
-            print(
-                f"{label}{tl.wall:.2f} s, {src.requests} requests ({src.list_requests} listing), "
-                f"server saw {server_seen() - before}; {ld.stats.points} points; CPU: "
-                f"ours {tl.cpu:.2f} s"
-                + (f", server's {server_cpu:.2f} s" if server_cpu >= 0 else "")
+        try:
+            server_seen = server.seen
+            os.environ.update(
+                AWS_ENDPOINT_URL=server.endpoint,
+                AWS_ACCESS_KEY_ID="testing",
+                AWS_SECRET_ACCESS_KEY="testing",
+                AWS_DEFAULT_REGION="us-east-1",
             )
-            if timeline:
-                tl.report()
-            return ld
-
-        tuiboard.open("s3://bench/nothing-here")  # imports and the client session: not timed
-        for _ in range(args.repeat):
-            ld = load("first load:        ", timeline=True)
-            if args.client_defaults:
-                from aiobotocore.session import AioSession
-
-                load(
-                    "first load, botocore's client defaults: ",
-                    timeline=True,
-                    session=AioSession(),  # botocore's timestamp parser (dateutil)
-                    config_kwargs={
-                        "max_pool_connections": remote.PARALLEL,
-                        "user_agent": None,
-                        "response_checksum_validation": "when_supported",
-                        "parameter_validation": True,
-                    },
+            s3 = boto3.client("s3", region_name="us-east-1")
+            logs = os.path.join(tmp, "bench", "logs")
+            if not canned:
+                s3.create_bucket(Bucket="bench")
+            writers = {}
+            for i in range(args.runs):
+                w = EventWriter(
+                    os.path.join(logs, f"run{i:05d}"), filename="events.out.tfevents.1.b"
                 )
-                # the latest source opened on a URL serves every reader of it (source.register):
-                # the refreshes below are the first load's
+                for s in range(args.points):
+                    w.add_scalar("loss", 1.0 / (s + 1), s, wall_time=1.7e9 + s)
+                w.flush()
+                writers[i] = w
+
+            def put(i: int) -> None:
+                if canned:
+                    return  # the server reads the file as it is now
+                path = writers[i].path
+                s3.upload_file(path, "bench", f"logs/run{i:05d}/{os.path.basename(path)}")
+
+            t = time.perf_counter()
+            with ThreadPoolExecutor(16) as pool:
+                list(pool.map(put, range(args.runs)))
+            size = sum(os.path.getsize(w.path) for w in writers.values())
+            print(
+                f"{args.runs} runs x {args.points} points, {size / 1e6:.1f} MB "
+                + ("served from disk" if canned else f"uploaded in {time.perf_counter() - t:.1f} s")
+                + f" ({args.server}); server latency added: {args.latency_ms} ms"
+            )
+
+            def load(label: str, timeline: bool = False, **options: object) -> tuiboard.Logdir:
+                before, server0 = server_seen(), server.cpu()
+                with _Timeline() as tl:
+                    ld = tuiboard.Logdir(["s3://bench/logs"], storage_options=options or None)
+                    ld.refresh()
                 src = ld._roots[0].remote
-                assert src is not None
-                source.register(src)
-        src = ld._roots[0].remote
-        assert src is not None
-        times, reqs = [], []
-        for _ in range(5):
+                assert src is not None and len(ld.runs) == args.runs, (len(ld.runs), ld.warnings)
+                server_cpu = server.cpu() - server0
+                print(
+                    f"{label}{tl.wall:.2f} s, {src.requests} requests "
+                    f"({src.list_requests} listing), server saw {server_seen() - before}; "
+                    f"{ld.stats.points} points; CPU: "
+                    f"ours {tl.cpu:.2f} s"
+                    + (f", server's {server_cpu:.2f} s" if server_cpu >= 0 else "")
+                )
+                if timeline:
+                    tl.report()
+                return ld
+
+            tuiboard.open("s3://bench/nothing-here")  # imports and the client session: not timed
+            for _ in range(args.repeat):
+                ld = load("first load:        ", timeline=True)
+                if args.client_defaults:
+                    from aiobotocore.session import AioSession
+
+                    load(
+                        "first load, botocore's client defaults: ",
+                        timeline=True,
+                        session=AioSession(),  # botocore's timestamp parser (dateutil)
+                        config_kwargs={
+                            "max_pool_connections": remote.PARALLEL,
+                            "user_agent": None,
+                            "response_checksum_validation": "when_supported",
+                            "parameter_validation": True,
+                        },
+                    )
+                    # the latest source opened on a URL serves every reader of it (source.register):
+                    # the refreshes below are the first load's
+                    src = ld._roots[0].remote
+                    assert src is not None
+                    source.register(src)
+            src = ld._roots[0].remote
+            assert src is not None
+            times, reqs = [], []
+            for _ in range(5):
+                before, seen0 = src.requests, server_seen()
+                t = time.perf_counter()
+                ch = ld.refresh()
+                times.append(time.perf_counter() - t)
+                reqs.append((src.requests - before, server_seen() - seen0))
+                assert not ch
+            print(
+                f"no-change refresh: {statistics.median(times) * 1000:.0f} ms (median of 5), "
+                f"requests (ours, server's) {sorted(set(reqs))}"
+            )
+            time.sleep(1.1)  # a rewrite in the same second as the write keeps its mtime (canned)
+            for i in range(10):
+                for s in range(args.points, args.points + 100):
+                    writers[i].add_scalar("loss", 0.0, s, wall_time=1.7e9 + s)
+                writers[i].flush()
+                put(i)
             before, seen0 = src.requests, server_seen()
             t = time.perf_counter()
             ch = ld.refresh()
-            times.append(time.perf_counter() - t)
-            reqs.append((src.requests - before, server_seen() - seen0))
-            assert not ch
-        print(
-            f"no-change refresh: {statistics.median(times) * 1000:.0f} ms (median of 5), "
-            f"requests (ours, server's) {sorted(set(reqs))}"
-        )
-        time.sleep(1.1)  # a rewrite in the same second as the write keeps its mtime (canned)
-        for i in range(10):
-            for s in range(args.points, args.points + 100):
-                writers[i].add_scalar("loss", 0.0, s, wall_time=1.7e9 + s)
-            writers[i].flush()
-            put(i)
-        before, seen0 = src.requests, server_seen()
-        t = time.perf_counter()
-        ch = ld.refresh()
-        print(
-            f"append refresh:    {(time.perf_counter() - t) * 1000:.0f} ms for 10 runs "
-            f"re-uploaded, {ch.points} points, {ch.bytes_read} bytes read, "
-            f"{src.requests - before} requests, server saw {server_seen() - seen0}"
-        )
-        if not args.skip_old:
-            _old_loads(load)
-        if not args.skip_tb and not canned:
-            _tensorboard(args.runs, server_seen, server)
-        for w in writers.values():
-            w.close()
-        server.stop()
+            print(
+                f"append refresh:    {(time.perf_counter() - t) * 1000:.0f} ms for 10 runs "
+                f"re-uploaded, {ch.points} points, {ch.bytes_read} bytes read, "
+                f"{src.requests - before} requests, server saw {server_seen() - seen0}"
+            )
+            if not args.skip_old:
+                _old_loads(load)
+            if not args.skip_tb and not canned:
+                _tensorboard(args.runs, server_seen, server)
+            for w in writers.values():
+                w.close()
+        finally:  # never an orphan server, whatever stops the bench
+            server.stop()
     print(f"load average: {os.getloadavg()[0]:.1f} (others' work skews every figure)")
     return 0
 
