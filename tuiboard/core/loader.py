@@ -569,15 +569,19 @@ def preread_small(loaders: list[RunLoader]) -> int:
     runs that have never been read: tfevents.read_events_many, a fraction of the per-file cost
     of many small runs (a sweep). Each loader keeps what its files gave (RunLoader.preread) and
     applies it in its next refresh, in file order as always, when the file is still the size
-    that was read; anything else (a file grown meanwhile, not clean, not local) is read there
-    as usual. Returns the number of files decoded here."""
+    that was read; anything else (a file grown meanwhile, not clean) is read there as usual.
+    Returns the number of files decoded here."""
     items: list[tuple[bytes, str, dict[str, TagMeta]]] = []
     owners: list[tuple[RunLoader, int]] = []
     for ld in loaders:
         if ld.cursors or ld.tags:
             continue
         for path in ld.files.event_files[:1]:
-            if "://" in path:
+            if "://" in path:  # remote: the prefetch's GET (core/remote.py), waited for here
+                whole = source.read_whole(path, tfevents.tfr.HEADER, tfevents.SMALL_FILE)
+                if whole is not None:
+                    items.append((whole[1], path, {}))
+                    owners.append((ld, whole[0]))
                 continue
             try:
                 with open(path, "rb") as fh:

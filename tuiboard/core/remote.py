@@ -2,10 +2,12 @@
 
 Owns: RemoteSource (one remote root: its fsspec filesystem, the sizes and times of its objects
 from the last listing, byte-range reads, a count of the requests made), make_source (URL ->
-source, or RemoteUnavailable naming the extra to install) and discover_remote (discovery over
-one listing of the whole prefix). Paths everywhere above this module stay URLs
+source, or RemoteUnavailable naming the extra to install), discover_remote (discovery over
+one listing of the whole prefix) and the s3 client's settings that make a GET cheaper
+(s3_options, parse_timestamp). Paths everywhere above this module stay URLs
 ("s3://bucket/logs/run/events..."); only this module speaks fsspec's protocol-less paths.
-Must not import: textual, rich. Imports fsspec, and only when a URL logdir is opened.
+Must not import: textual, rich. Imports fsspec (and for s3://, aiobotocore and botocore), and
+only when a URL logdir is opened.
 
 Requests: a refresh lists the root once (`find`: S3's ListObjectsV2 without a delimiter, paged
 by 1,000 keys, so one request per 1,000 objects, not one per directory), takes every size and
@@ -27,6 +29,7 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import IO, Any, cast
 
 from tuiboard.core import discovery, source
@@ -57,11 +60,12 @@ RECENT_BYTES = 64 << 20
 """Bytes of recent GETs kept (per source) so the next read of the same range is no request:
 the sniff of a JSONL file, the loader's head check and its first chunk are one GET. Dropped at
 each listing (the objects may have changed); past this total, the oldest go first."""
-PARALLEL = 32
+PARALLEL = 64
 """Requests in flight at most while prefetching (and s3fs's connection pool, unless
 --storage-option config_kwargs sets max_pool_connections): with botocore's default pool of 10,
 1,000 GETs from a store 50 ms away wait 5 s at least (`python bench/bench_remote.py
---latency-ms 50`: first load 12.5-13.2 s before, 9.5 s with 32 and decoding as they arrive)."""
+--latency-ms 50`: first load 12.5-13.2 s before, 9.5 s with 32 and decoding as they arrive);
+with 64, 0.8 s, below our CPU for them (~1.2 ms a GET: bench/README.md)."""
 HEAD_FETCH = 4096
 """The head range prefetched for a file that grew: the loader's check of its first bytes
 (64) and a sniff's first read (4 KiB) are served from it."""
@@ -100,10 +104,7 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
         raise RemoteUnavailable(url, protocol) from None
     options = source.STORAGE_OPTIONS if storage_options is None else storage_options
     if protocol in ("s3", "s3a"):
-        config = options.get("config_kwargs")
-        config = dict(config) if isinstance(config, dict) else {}
-        config.setdefault("max_pool_connections", PARALLEL)
-        options = {**options, "config_kwargs": config}
+        options = s3_options(options)
     try:
         # url_to_fs: the URL's own parts (ssh's host and port) become options too
         fs, _ = fsspec.core.url_to_fs(
@@ -119,10 +120,86 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
         raise source.RemoteUnavailable(f"{url}: bad storage option: {error}") from None
     except OSError as error:  # a filesystem that connects when made (ssh)
         raise source.RemoteUnavailable(f"cannot open {url}: {_why(error, options)}") from None
+    if protocol in ("s3", "s3a"):
+        _cheap_timestamps(fs)
     src = RemoteSource(url.rstrip("/"), protocol, fs)
     src.options = dict(options)
     source.register(src)
     return src
+
+
+def s3_options(options: dict[str, object]) -> dict[str, object]:
+    """s3fs's options with tuiboard's defaults for botocore's client config (each one only
+    where `options`' config_kwargs does not set it), which cut our CPU per GET by a quarter
+    (1.40 -> 1.08 ms against a store that keeps connections alive, 1,000 GETs 32 at a time;
+    `python bench/bench_remote.py --server canned --client-defaults`, bench/README.md):
+      max_pool_connections  PARALLEL: botocore's 10 would cap the GETs in flight.
+      user_agent            a fixed string: by default botocore builds its User-Agent header
+                            from ~30 parts twice per request (~0.15 ms).
+      response_checksum_validation  "when_required": every read here is a ranged GET, for
+                            which S3 sends no whole-object checksum to check; records carry
+                            their own CRCs where the format has them (tfevents).
+      parameter_validation  False (botocore's documented switch "for performance"): s3fs's
+                            calls (a bucket, a key, a range) need no check against the model
+                            before each request (~5 %)."""
+    config = options.get("config_kwargs")
+    config = dict(config) if isinstance(config, dict) else {}
+    config.setdefault("max_pool_connections", PARALLEL)
+    config.setdefault("user_agent", _user_agent())
+    config.setdefault("response_checksum_validation", "when_required")
+    config.setdefault("parameter_validation", False)
+    return {**options, "config_kwargs": config}
+
+
+def _user_agent() -> str:
+    import platform
+
+    from tuiboard import __version__
+
+    parts = [f"tuiboard/{__version__}"]
+    for name in ("aiobotocore", "botocore"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        parts.append(f"{name}/{getattr(module, '__version__', '?')}")
+    parts.append(f"Python/{platform.python_version()}")
+    return " ".join(parts)
+
+
+def _cheap_timestamps(fs: Any) -> None:
+    """Give an s3fs filesystem (not connected yet, no session of the caller's) the session it
+    would make itself, whose responses' timestamps are parsed by parse_timestamp: botocore's
+    default (dateutil) costs ~0.1 ms each, one per GET (Last-Modified) and one per object of
+    a listing."""
+    if getattr(fs, "session", True) is not None or getattr(fs, "_s3", True) is not None:
+        return
+    try:
+        from aiobotocore.session import AioSession  # type: ignore[import-untyped]
+
+        session = AioSession(**getattr(fs, "kwargs", {}))
+        factory = session.get_component("response_parser_factory")
+        factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+    except Exception:  # an option the session does not take: s3fs makes its own and says so
+        return
+    fs.session = session
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """botocore's timestamp parser (an aware datetime) for the two forms S3 sends, ISO 8601
+    ("2026-12-07T10:42:17.000Z", listings) and RFC 7231 ("Mon, 07 Dec 2026 10:42:17 GMT",
+    headers), without dateutil; anything else goes to botocore's own."""
+    if isinstance(value, str) and len(value) >= 20:
+        try:
+            if value[-1] == "Z" and value[4] == "-":
+                return datetime.fromisoformat(value[:-1] + "+00:00")
+            if value.endswith(" GMT") and value[3] == ",":
+                return parsedate_to_datetime(value)
+        except (ValueError, TypeError, IndexError):
+            pass
+    from botocore.utils import parse_timestamp as botocore_parse  # type: ignore[import-untyped]
+
+    return cast(datetime, botocore_parse(value))
 
 
 class RemoteUnavailable(source.RemoteUnavailable):

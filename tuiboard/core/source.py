@@ -1,12 +1,12 @@
 """Where a file's bytes come from: the local disk, or a remote store (core/remote.py) for URLs.
 
 Owns: the small interface the loader, discovery and the small-file readers use instead of
-`os.stat` and `open` (`stat`, `open_binary`, `read_range`), the registry of remote roots opened
-by a Logdir, RemoteUnavailable (a URL whose fsspec package is missing), StoreError (a remote
-root whose listing fails: what the status line says), `retry_delay` (the backoff of a failing
-store) and `redact` (no secret in any message). A local path
-(anything without "://") goes straight to `os.stat` / `open`: no fsspec import, the same calls
-as before this module existed.
+`os.stat` and `open` (`stat`, `open_binary`, `read_range`, `read_whole`), the registry of
+remote roots opened by a Logdir, RemoteUnavailable (a URL whose fsspec package is missing),
+StoreError (a remote root whose listing fails: what the status line says), `retry_delay` (the
+backoff of a failing store) and `redact` (no secret in any message). A local path (anything
+without "://") goes straight to `os.stat` / `open`: no fsspec import, the same calls as before
+this module existed.
 Must not import: textual, rich, fsspec (core/remote.py imports it, and only for a URL).
 """
 
@@ -147,6 +147,29 @@ def open_binary(path: str) -> IO[bytes]:
     if "://" not in path:
         return builtins.open(path, "rb")
     return remote_for(path).open(path)
+
+
+def read_whole(path: str, least: int, most: int) -> tuple[int, bytes] | None:
+    """(inode, bytes) of a whole file of `least` to `most` bytes, in one read; None for any
+    other size, or when it changed or failed meanwhile (the caller reads it the usual way). A
+    remote file's bytes are usually the prefetch's GET (remote.RemoteSource.prefetch)."""
+    st: FileStat
+    try:
+        if "://" not in path:
+            with builtins.open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not least <= st.st_size <= most:
+                    return None
+                data = fh.read(most + 1)
+        else:
+            src = remote_for(path)
+            st = src.stat(path)
+            if not least <= st.st_size <= most:
+                return None
+            data = src.read_range(path, 0, st.st_size)
+    except OSError:
+        return None
+    return (st.st_ino, data) if len(data) == st.st_size else None
 
 
 def read_range(path: str, start: int, end: int) -> bytes:
