@@ -83,7 +83,7 @@ def run_script(
 ) -> subprocess.CompletedProcess[str]:
     script = cwd / "script.py"
     script.write_text(code)
-    full = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+    full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     done = subprocess.run(
         [sys.executable, str(script)],
         cwd=cwd,
