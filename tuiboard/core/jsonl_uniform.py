@@ -1,18 +1,23 @@
 """JSON lines that all share one layout: checked with one regex pass, numbers parsed in one call.
 
-Owns: `uniform_numbers`. A training loop writes the same flat dict of numbers every step, so a
-metric log's lines are usually the first line's text with only the numbers changed. When every
-complete line of a chunk is (the first line with a strict JSON-number pattern in place of each of
-its numbers, one regex over the chunk whose matches must cover it whole), the numbers are
-parsed by one `np.fromstring` call over the chunk with the rest blanked out: the C parser,
-correctly rounded as json's float() is, with no Python object a number. What it returns is what
-jsonl.read_jsonl takes from those lines: the keys in order, and per key float64 values and
-whether they were JSON integers (steps need them exact: at most 15 digits, else the line is
-not uniform). Anything else (a line that differs, NaN or Infinity, strings, nested values,
-escapes, a BOM, duplicate keys, fewer than `min_lines` lines) gives None, and read_jsonl reads
-the chunk line by line as before, with its damage rules. Measured on bench_scale's JSONL runs
-(50 lines of 5 numbers, CPU, a loaded machine): 0.32-0.39 ms a file line by line, 0.26-0.28 ms
-here, most of it the float parsing itself (~0.3 us a 17-digit number, json's or numpy's).
+Owns: `uniform_numbers`, and `uniform_numbers_many` (the chunks of many files at once: those of one
+layout, a sweep's runs, checked by one regex pass and parsed by one np.fromstring per join of up to
+JOIN_BYTES, their values split back per chunk by line counts; the same answers). A training loop
+writes the same flat dict of numbers every step, so a metric log's lines are usually the first
+line's text with only the numbers changed. When every complete line of a chunk is (the first line
+with a strict JSON-number pattern in place of each of its numbers, one regex over the chunk whose
+matches must cover it whole), the numbers are parsed by one `np.fromstring` call over the chunk with
+the rest blanked out: the C parser, correctly rounded as json's float() is, with no Python object a
+number. What it returns is what jsonl.read_jsonl takes from those lines: the keys in order, and per
+key float64 values and whether they were JSON integers (steps need them exact: at most 15 digits,
+else the line is not uniform). Anything else (a line that differs, NaN or Infinity, strings, nested
+values, escapes, a BOM, duplicate keys, fewer than `min_lines` lines) gives None, and read_jsonl
+reads the chunk line by line as before, with its damage rules. Measured on bench_scale's JSONL runs
+(50 lines of 5 numbers, CPU, a loaded machine): 0.32-0.39 ms a file line by line, 0.26-0.28 ms here,
+most of it the float parsing itself (~0.3 us a 17-digit number, json's or numpy's). Many files at
+once (bench_scale's 5,000, loader.preread_small): ~0.2 ms a file, ~0.1 of it np.fromstring's
+parsing; joins are bounded because one pass over 36 MB cost more (page faults, cache misses) than
+140 passes over 256 KiB.
 Must not import: textual, rich, other tuiboard modules.
 """
 
