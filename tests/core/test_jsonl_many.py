@@ -177,6 +177,7 @@ def test_a_logdir_of_jsonl_runs_is_the_same_with_and_without_the_batch(
         return n
 
     monkeypatch.setattr(loader_mod, "_preread_jsonl", counted)
+    monkeypatch.setattr(loader_mod, "JSONL_BATCH", 5)  # in batches of 5, 5 and 4 files
     batched = tuiboard.open(str(tmp_path))
     assert calls and calls[0] == 13  # the 12 trials and "text"; "big" is read the usual way
     monkeypatch.setattr(logdir_mod, "PREREAD_MIN_RUNS", 10**9)

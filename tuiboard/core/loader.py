@@ -625,21 +625,30 @@ def preread_small(loaders: list[RunLoader]) -> int:
 JSONL_SMALL = 64 << 10
 """preread_small reads JSONL files up to this size whole (at most a chunk: one read of them)."""
 JSONL_MANY_MIN = 8
-"""preread_small parses JSONL files together when at least this many are small and new."""
+"""preread_small parses JSONL files together when runs never read have at least this many."""
+JSONL_BATCH = 1024
+"""Files read and parsed together at a time: bounds the bytes held (at most JSONL_SMALL each)."""
 
 
 def _preread_jsonl(loaders: list[RunLoader]) -> int:
     """preread_small's JSONL part: the small JSONL files of runs never read, read whole and
-    parsed in one batch (jsonl.read_jsonl_many: the files of one layout of numbers, a sweep's,
-    by one regex pass and one np.fromstring), kept in RunLoader.preread_jsonl."""
-    items: list[tuple[bytes, str, jsonl.JsonlState]] = []
-    owners: list[tuple[RunLoader, int]] = []
-    for ld in loaders:
-        if ld.cursors:
-            continue
-        for path in ld.files.jsonl_files:
-            if "://" in path:
-                continue
+    parsed in batches of JSONL_BATCH files (jsonl.read_jsonl_many: the files of one layout of
+    numbers, a sweep's, by one regex pass and one np.fromstring a join), kept in
+    RunLoader.preread_jsonl. Returns the number of files read here."""
+    wanted = [
+        (ld, path)
+        for ld in loaders
+        if not ld.cursors
+        for path in ld.files.jsonl_files
+        if "://" not in path
+    ]
+    if len(wanted) < JSONL_MANY_MIN:
+        return 0
+    done = 0
+    for start in range(0, len(wanted), JSONL_BATCH):
+        items: list[tuple[bytes, str, jsonl.JsonlState]] = []
+        owners: list[tuple[RunLoader, int]] = []
+        for ld, path in wanted[start : start + JSONL_BATCH]:
             try:
                 fd = os.open(path, _READ_FLAGS)
             except OSError:
@@ -657,15 +666,14 @@ def _preread_jsonl(loaders: list[RunLoader]) -> int:
                 continue
             items.append((data, path, jsonl.JsonlState()))
             owners.append((ld, st.st_ino))
-    if len(items) < JSONL_MANY_MIN:
-        return 0
-    for (ld, ino), (data, path, state), (consumed, parsed) in zip(
-        owners, items, jsonl.read_jsonl_many(items), strict=True
-    ):
-        if ld.preread_jsonl is None:
-            ld.preread_jsonl = {}
-        ld.preread_jsonl[path] = (ino, len(data), data[:HEAD_BYTES], consumed, parsed, state)
-    return len(items)
+        for (ld, ino), (data, path, state), (consumed, parsed) in zip(
+            owners, items, jsonl.read_jsonl_many(items), strict=True
+        ):
+            if ld.preread_jsonl is None:
+                ld.preread_jsonl = {}
+            ld.preread_jsonl[path] = (ino, len(data), data[:HEAD_BYTES], consumed, parsed, state)
+        done += len(items)
+    return done
 
 
 WORKER_CHUNK = 512 << 10
