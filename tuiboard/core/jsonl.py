@@ -58,7 +58,7 @@ from typing import Any, Literal
 import numpy as np
 
 from tuiboard.core import source
-from tuiboard.core.jsonl_uniform import uniform_numbers
+from tuiboard.core.jsonl_uniform import Uniform, uniform_numbers, uniform_numbers_many
 from tuiboard.core.tfevents_values import image_size, sniff_image
 from tuiboard.core.types import (
     HISTOGRAMS,
@@ -447,59 +447,6 @@ class _Batch:
                     self._add_other(key, value, kind, seq, step, wall)
         return None
 
-    def add_numbers(
-        self, keys: tuple[str, ...], ints: tuple[bool, ...], matrix: np.ndarray, index_base: int
-    ) -> bool:
-        """add_group for a chunk whose every line holds the same keys, all numbers
-        (jsonl_uniform: per key float64 values and whether they were JSON integers of at most
-        15 digits, exact in float64): the same steps, times and columns add_group takes from
-        those lines' dicts. False, and nothing added, when a step or time column holds a step
-        (a time) on some lines only: the caller then reads the lines one by one."""
-        n = matrix.shape[0]
-        where = {key: j for j, key in enumerate(keys)}
-        step_key: str | None = None
-        steps: np.ndarray | None = None
-        for key in _STEP_KEYS_ALL:  # as _column_steps on the lines' values
-            j = where.get(key)
-            if j is None:
-                continue
-            column = matrix[:, j]
-            if not ints[j]:
-                ok = (column == np.floor(column)) & (np.abs(column) < 9.2e18)
-                if not ok.all():
-                    if ok.any():
-                        return False
-                    continue
-            step_key, steps = key, column.astype(np.int64)
-            break
-        time_key: str | None = None
-        walls: np.ndarray | None = None
-        for key in TIME_KEYS:  # as _column_walls
-            j = where.get(key)
-            if j is None:
-                continue
-            column = matrix[:, j]
-            ok = (column > UNIX_TIME_MIN) & (column < _INF)
-            if ok.all():
-                time_key, walls = key, column.copy()
-                break
-            if ok.any():
-                return False
-        seq_array = np.arange(n, dtype=np.int64)
-        if steps is None:
-            steps = seq_array + index_base
-        if walls is None:
-            walls = np.full(n, _NAN)
-        self.groups.append((seq_array, steps, walls))
-        wandb = self.wandb
-        for j, key in enumerate(keys):
-            if key in (step_key, time_key):
-                continue
-            if wandb and key[:1] == "_" and key not in WANDB_KEPT:
-                continue
-            self.chunks.setdefault(key, []).append((seq_array, matrix[:, j]))
-        return True
-
     def _add_lines(
         self, seqs: list[int], objs: list[dict[str, Any]], index_steps: list[int]
     ) -> None:
@@ -609,6 +556,62 @@ class _Batch:
         return self.values
 
 
+def _uniform_scalars(
+    keys: tuple[str, ...], ints: tuple[bool, ...], matrix: np.ndarray, index_base: int, wandb: bool
+) -> dict[str, ScalarColumns] | None:
+    """What _Batch.add_group and scalars() make of lines that hold the same keys, all numbers
+    (jsonl_uniform: per key float64 values and whether they were JSON integers of at most 15
+    digits, exact in float64): the same steps, times and columns, built straight (every line
+    is in the one group, in order). None when a step or time column holds a step (a time) on
+    some lines only: the caller then reads the lines one by one."""
+    n = matrix.shape[0]
+    where = {key: j for j, key in enumerate(keys)}
+    step_key: str | None = None
+    steps: np.ndarray | None = None
+    for key in _STEP_KEYS_ALL:  # as _column_steps on the lines' values
+        j = where.get(key)
+        if j is None:
+            continue
+        column = matrix[:, j]
+        if not ints[j]:
+            ok = (column == np.floor(column)) & (np.abs(column) < 9.2e18)
+            if not ok.all():
+                if ok.any():
+                    return None
+                continue
+        step_key, steps = key, column.astype(np.int64)
+        break
+    time_key: str | None = None
+    walls: np.ndarray | None = None
+    for key in TIME_KEYS:  # as _column_walls
+        j = where.get(key)
+        if j is None:
+            continue
+        column = matrix[:, j]
+        ok = (column > UNIX_TIME_MIN) & (column < _INF)
+        if ok.all():
+            time_key, walls = key, np.array(column)
+            break
+        if ok.any():
+            return None
+    seq = np.arange(n, dtype=np.int64)
+    if steps is None:
+        steps = seq + index_base
+    if walls is None:
+        walls = np.full(n, _NAN)
+    out: dict[str, ScalarColumns] = {}
+    for j, key in enumerate(keys):
+        if key in (step_key, time_key):
+            continue
+        if wandb and key[:1] == "_" and key not in WANDB_KEPT:
+            continue
+        # (each tag its own arrays, as scalars() gives them: the store adopts them)
+        out[key] = ScalarColumns(
+            step=steps.copy(), wall_time=walls.copy(), value=np.array(matrix[:, j]), seq=seq
+        )
+    return out
+
+
 def read_jsonl(
     data: bytes | memoryview, offset: int, file: str, state: JsonlState
 ) -> tuple[int, Parsed]:
@@ -624,16 +627,57 @@ def read_jsonl(
         return 0, parsed
     uniform = uniform_numbers(raw[:end] if end < len(raw) else raw, GROUP_MIN_LINES)
     if uniform is not None:
-        keys, ints, matrix = uniform
-        lines = matrix.shape[0]
-        wandb = os.path.basename(file) == WANDB_HISTORY
-        batch = _Batch(lines, wandb, os.path.dirname(file), state.lines)
-        if batch.add_numbers(keys, ints, matrix, state.good):
-            state.good += lines
-            state.lines += lines
-            parsed.records = lines
-            parsed.scalars = batch.scalars()
-            return end, parsed
+        got = _take_uniform(uniform, file, state)
+        if got is not None:
+            return end, got
+    return _read_lines(raw, end, offset, file, state)
+
+
+def read_jsonl_many(
+    items: list[tuple[bytes, str, JsonlState]],
+) -> list[tuple[int, Parsed]]:
+    """read_jsonl(data, 0, file, state) of each item, the same answers and states, with the
+    files whose complete lines share one layout of numbers (a sweep's runs log the same keys)
+    checked and parsed together: jsonl_uniform.uniform_numbers_many, one regex pass and one
+    np.fromstring for them all. The others are read one by one as read_jsonl reads them."""
+    chunks: list[bytes] = []
+    ends: list[int] = []
+    for data, _, _ in items:
+        end = data.rfind(b"\n") + 1
+        ends.append(end)
+        chunks.append(data[:end] if end < len(data) else data)
+    out: list[tuple[int, Parsed]] = []
+    for (data, file, state), end, uniform in zip(
+        items, ends, uniform_numbers_many(chunks, GROUP_MIN_LINES), strict=True
+    ):
+        got = None if uniform is None else _take_uniform(uniform, file, state)
+        out.append((end, got) if got is not None else read_jsonl(data, 0, file, state))
+    return out
+
+
+def _take_uniform(uniform: Uniform, file: str, state: JsonlState) -> Parsed | None:
+    """What read_jsonl gives of complete lines that jsonl_uniform read, None (state untouched)
+    when a step or time column holds a step (a time) on some lines only."""
+    keys, ints, matrix = uniform
+    lines = matrix.shape[0]
+    scalars = _uniform_scalars(
+        keys, ints, matrix, state.good, os.path.basename(file) == WANDB_HISTORY
+    )
+    if scalars is None:
+        return None
+    state.good += lines
+    state.lines += lines
+    parsed = Parsed()
+    parsed.records = lines
+    parsed.scalars = scalars
+    return parsed
+
+
+def _read_lines(
+    raw: bytes, end: int, offset: int, file: str, state: JsonlState
+) -> tuple[int, Parsed]:
+    """read_jsonl's line-by-line path (damage rules, mixed keys, media)."""
+    parsed = Parsed()
     text = raw[:end].decode("utf-8", "replace")
     if offset == 0 and text.startswith("\ufeff"):
         text = text[1:]

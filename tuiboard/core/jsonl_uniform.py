@@ -1,18 +1,23 @@
 """JSON lines that all share one layout: checked with one regex pass, numbers parsed in one call.
 
-Owns: `uniform_numbers`. A training loop writes the same flat dict of numbers every step, so a
-metric log's lines are usually the first line's text with only the numbers changed. When every
-complete line of a chunk is (the first line with a strict JSON-number pattern in place of each of
-its numbers, one regex over the chunk whose matches must cover it whole), the numbers are
-parsed by one `np.fromstring` call over the chunk with the rest blanked out: the C parser,
-correctly rounded as json's float() is, with no Python object a number. What it returns is what
-jsonl.read_jsonl takes from those lines: the keys in order, and per key float64 values and
-whether they were JSON integers (steps need them exact: at most 15 digits, else the line is
-not uniform). Anything else (a line that differs, NaN or Infinity, strings, nested values,
-escapes, a BOM, duplicate keys, fewer than `min_lines` lines) gives None, and read_jsonl reads
-the chunk line by line as before, with its damage rules. Measured on bench_scale's JSONL runs
-(50 lines of 5 numbers, CPU, a loaded machine): 0.32-0.39 ms a file line by line, 0.26-0.28 ms
-here, most of it the float parsing itself (~0.3 us a 17-digit number, json's or numpy's).
+Owns: `uniform_numbers`, and `uniform_numbers_many` (the chunks of many files at once: those of one
+layout, a sweep's runs, checked by one regex pass and parsed by one np.fromstring per join of up to
+JOIN_BYTES, their values split back per chunk by line counts; the same answers). A training loop
+writes the same flat dict of numbers every step, so a metric log's lines are usually the first
+line's text with only the numbers changed. When every complete line of a chunk is (the first line
+with a strict JSON-number pattern in place of each of its numbers, one regex over the chunk whose
+matches must cover it whole), the numbers are parsed by one `np.fromstring` call over the chunk with
+the rest blanked out: the C parser, correctly rounded as json's float() is, with no Python object a
+number. What it returns is what jsonl.read_jsonl takes from those lines: the keys in order, and per
+key float64 values and whether they were JSON integers (steps need them exact: at most 15 digits,
+else the line is not uniform). Anything else (a line that differs, NaN or Infinity, strings, nested
+values, escapes, a BOM, duplicate keys, fewer than `min_lines` lines) gives None, and read_jsonl
+reads the chunk line by line as before, with its damage rules. Measured on bench_scale's JSONL runs
+(50 lines of 5 numbers, CPU, a loaded machine): 0.32-0.39 ms a file line by line, 0.26-0.28 ms here,
+most of it the float parsing itself (~0.3 us a 17-digit number, json's or numpy's). Many files at
+once (bench_scale's 5,000, loader.preread_small): ~0.2 ms a file, ~0.1 of it np.fromstring's
+parsing; joins are bounded because one pass over 36 MB cost more (page faults, cache misses) than
+140 passes over 256 KiB.
 Must not import: textual, rich, other tuiboard modules.
 """
 
@@ -37,17 +42,94 @@ _BLANK = bytes(c if c in b"0123456789.eE+-" else 32 for c in range(256))
 
 _layouts: dict[bytes, tuple[re.Pattern[bytes], tuple[str, ...], tuple[bool, ...]]] = {}
 MAX_LAYOUTS = 256
+JOIN_BYTES = 256 << 10
+"""uniform_numbers_many joins chunks of one layout up to about this many bytes per pass."""
 
 
-def uniform_numbers(
-    chunk: bytes, min_lines: int
-) -> tuple[tuple[str, ...], tuple[bool, ...], np.ndarray] | None:
+Uniform = tuple[tuple[str, ...], tuple[bool, ...], np.ndarray]
+"""What uniform_numbers gives: keys, is-integer per key, values (lines x keys float64)."""
+_Known = tuple[re.Pattern[bytes], tuple[str, ...], tuple[bool, ...]]
+
+
+def uniform_numbers(chunk: bytes, min_lines: int) -> Uniform | None:
     """(keys, is-integer per key, values as a lines x keys float64 array) when every line of
     `chunk` (complete lines, each ending with a newline) is a flat JSON object of numbers laid
     out as the first line is; None otherwise."""
     n = chunk.count(b"\n")
     if n < min_lines:
         return None
+    known = _known(chunk)
+    if known is None:
+        return None
+    pattern, keys, ints = known
+    if pattern.sub(b"", chunk):
+        return None  # some line is laid out otherwise (every match is one whole line)
+    return _parse(chunk, n, keys, ints)
+
+
+def uniform_numbers_many(chunks: list[bytes], min_lines: int) -> list[Uniform | None]:
+    """uniform_numbers of each chunk, the same answers, with the chunks whose first lines share
+    one layout (a sweep's runs log the same keys) checked by one regex pass and parsed by one
+    np.fromstring over them joined, the values then split back per chunk by line counts. A
+    group that fails the joined check is checked chunk by chunk (one damaged file costs the
+    others nothing but that second pass)."""
+    out: list[Uniform | None] = [None] * len(chunks)
+    groups: dict[int, tuple[_Known, list[int], list[int]]] = {}
+    for i, chunk in enumerate(chunks):
+        n = chunk.count(b"\n")
+        if n < min_lines:
+            continue
+        known = _known(chunk)
+        if known is None:
+            continue
+        group = groups.get(id(known))
+        if group is None:
+            group = groups[id(known)] = (known, [], [])
+        group[1].append(i)
+        group[2].append(n)
+    for known, members, counts in groups.values():
+        # in joins of up to JOIN_BYTES: the passes stay in the cache, the buffers are reused
+        start = size = 0
+        for end, i in enumerate(members):
+            size += len(chunks[i])
+            if size >= JOIN_BYTES or end == len(members) - 1:
+                _parse_many(chunks, members[start : end + 1], counts[start : end + 1], known, out)
+                start, size = end + 1, 0
+    return out
+
+
+def _parse_many(
+    chunks: list[bytes],
+    members: list[int],
+    counts: list[int],
+    known: _Known,
+    out: list[Uniform | None],
+) -> None:
+    """uniform_numbers_many for chunks of one layout, whose line counts are `counts`."""
+    pattern, keys, ints = known
+    if pattern.sub(b"", b"".join([chunks[i] for i in members])):
+        kept = [
+            (i, n) for i, n in zip(members, counts, strict=True) if not pattern.sub(b"", chunks[i])
+        ]
+        members = [i for i, _ in kept]
+        counts = [n for _, n in kept]
+    if not members:
+        return
+    joined = _parse(b"".join([chunks[i] for i in members]), sum(counts), keys, ints)
+    if joined is None:  # (cannot happen when the regex matched; each chunk alone, then)
+        for i, n in zip(members, counts, strict=True):
+            out[i] = _parse(chunks[i], n, keys, ints)
+        return
+    matrix = joined[2]
+    at = 0
+    for i, n in zip(members, counts, strict=True):
+        out[i] = (keys, ints, matrix[at : at + n])
+        at += n
+
+
+def _known(chunk: bytes) -> _Known | None:
+    """The checking pattern, keys and integer flags of the layout of the chunk's first line
+    (cached by its text without digits); None when it is no flat object of plain numbers."""
     first = chunk[: chunk.find(b"\n")]
     if b"\\" in first:
         return None  # an escape: a key may hold a quote (splitting at quotes would cut it)
@@ -70,9 +152,11 @@ def uniform_numbers(
         if len(_layouts) >= MAX_LAYOUTS:
             _layouts.clear()
         _layouts[sketch] = known
-    pattern, keys, ints = known
-    if pattern.sub(b"", chunk):
-        return None  # some line is laid out otherwise (every match is one whole line)
+    return known
+
+
+def _parse(chunk: bytes, n: int, keys: tuple[str, ...], ints: tuple[bool, ...]) -> Uniform | None:
+    """The numbers of `n` lines that matched their layout's pattern, as uniform_numbers gives."""
     # Every line is pieces[0] n1 pieces[1] n2 ... pieces[k] "\n": the keys (between quotes)
     # dropped, every byte but the numbers' is blanked out.
     out = b"".join(chunk.split(b'"')[::2]).translate(_BLANK)
