@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.ports import free_port
 from tuiboard import notebook, notebook_board
 from tuiboard.notebook_app import running_servers
 from tuiboard.writer import EventWriter, JsonlWriter
@@ -278,11 +279,7 @@ def test_show_from_plain_python_prints_once_without_ipython(tmp_path: Path) -> N
 def test_app_embeds_a_served_app_as_an_iframe(shell: InteractiveShell, tmp_path: Path) -> None:
     pytest.importorskip("textual_serve")
     _write_runs(tmp_path)
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with capture_output() as cap:
         shell.run_line_magic("tuiboard", f"--app {tmp_path} --port {port}")
         shell.run_line_magic("tuiboard", f"--app {tmp_path} --port {port}")  # reused

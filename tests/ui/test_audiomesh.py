@@ -143,6 +143,11 @@ async def test_play_with_a_local_player_else_say_why(
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.delenv("SSH_CONNECTION", raising=False)
     monkeypatch.delenv("SSH_TTY", raising=False)
+    # The clip's temp file in a directory of this test's own: the check that it was removed
+    # must not see another test's clip (pytest-xdist workers, other runs on the machine).
+    clips = tmp_path / "tmp"
+    clips.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(clips))
     app = make_app(am_logdir)
     said: list[tuple[str, str]] = []
     monkeypatch.setattr(
@@ -164,7 +169,7 @@ async def test_play_with_a_local_player_else_say_why(
         assert run is not None
         assert out.read_bytes() == run.values(AUDIO, "sound/tone")[-1].clips[0]  # type: ignore[union-attr]
         assert said[-1][0] == f"playing sound/tone · cnn · step {AM_STEPS[-1]} with aplay"
-        assert not list(Path(tempfile.gettempdir()).glob("tuiboard-clip-*.wav"))  # cleaned up
+        assert not list(clips.glob("tuiboard-clip-*.wav"))  # cleaned up
         # Over SSH the speakers are on the other machine: nothing is played, the key says why.
         out.unlink()
         monkeypatch.setenv("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22")
