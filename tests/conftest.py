@@ -102,6 +102,17 @@ class UnusedSnapshots:
                 terminalreporter.write_line(f"{snap.relative_to(self.config.rootpath)}: no test")
 
 
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""One BLAS thread in each pytest-xdist worker (the workers already take every core): numpy's
+OpenBLAS otherwise starts a thread per core in every worker, and on 2 cores shared by 3 workers
+its spinning threads made one PCA test (tests/core/test_embeddings.py, a 3000x3000 QR) take
+37-180 s instead of 12 s."""
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        config.pluginmanager.register(UnusedSnapshots(config), "tuiboard-unused-snapshots")
+    if os.environ.get("PYTEST_XDIST_WORKER") is not None:
+        return
+    config.pluginmanager.register(UnusedSnapshots(config), "tuiboard-unused-snapshots")
+    if config.getoption("dist", "no") != "no" and config.getoption("tx", None):
+        for name in BLAS_THREADS:  # set before the workers start: they inherit it
+            os.environ.setdefault(name, "1")

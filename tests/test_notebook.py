@@ -28,6 +28,7 @@ from IPython.core.displaypub import DisplayPublisher  # noqa: E402
 from IPython.core.error import UsageError  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from IPython.utils.capture import capture_output  # noqa: E402
+from traitlets.config import Config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ("<script>alert(1)</script>", "[bold]x[/bold]")
@@ -57,10 +58,24 @@ def _row_step(plain: str, run: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _private_ipython(monkeypatch: pytest.MonkeyPatch, factory: pytest.TempPathFactory) -> Config:
+    """IPython's profile in the test's own directory and its history in memory: nothing is
+    written to the user's ~/.ipython (shared by every test process of a parallel run), and no
+    HistorySavingThread is started, which would outlive the shell: a thread left running in
+    the test process changes what later tests see (the loader forks workers only when its
+    thread is the only one: core/logdir._parallel_groups)."""
+    monkeypatch.setenv("IPYTHONDIR", str(factory.mktemp("ipython")))  # not in the logdir
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    return config
+
+
 @pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
+def shell(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InteractiveShell]:
     InteractiveShell.clear_instance()
-    sh = InteractiveShell.instance()
+    sh = InteractiveShell.instance(config=_private_ipython(monkeypatch, tmp_path_factory))
     sh.run_line_magic("load_ext", "tuiboard")
     yield sh
     notebook.stop()
@@ -301,12 +316,14 @@ def test_app_embeds_a_served_app_as_an_iframe(shell: InteractiveShell, tmp_path:
 
 
 @pytest.fixture
-def kernel() -> Iterator[Any]:
+def kernel(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
     manager = pytest.importorskip("ipykernel.inprocess.manager")
     from ipykernel.inprocess.ipkernel import InProcessInteractiveShell
 
     InteractiveShell.clear_instance()
-    km = manager.InProcessKernelManager()
+    km = manager.InProcessKernelManager(config=_private_ipython(monkeypatch, tmp_path_factory))
     km.start_kernel()
     kc = km.client()
     kc.start_channels()

@@ -21,7 +21,16 @@ from textual.widgets import DataTable
 import tuiboard
 from tests.core.writers import write_tb_layout
 from tests.reference import accumulate
-from tests.ui.conftest import CS_RUNS, CS_STEPS, FIXED_TIME, NOW_OFFSET, T0, make_app, started
+from tests.ui.conftest import (
+    CS_RUNS,
+    CS_STEPS,
+    FIXED_TIME,
+    NOW_OFFSET,
+    T0,
+    make_app,
+    started,
+    until,
+)
 from tests.ui.test_live import wait_for
 from tuiboard.core.logdir import Logdir
 from tuiboard.ui.app import TuiboardApp
@@ -70,10 +79,7 @@ async def open_tab(pilot: object, app: TuiboardApp) -> CustomScalarsView:
     app.action_show_tab("custom_scalars")
     view = app.view("custom_scalars")
     assert isinstance(view, CustomScalarsView)
-    for _ in range(20):
-        await pilot.pause()  # type: ignore[attr-defined]
-        if view.built:
-            break
+    await until(pilot, lambda: view.built, step=None)
     await pilot.pause()  # type: ignore[attr-defined]
     return view
 
