@@ -80,6 +80,12 @@ async def open_tab(pilot: object, app: TuiboardApp) -> CustomScalarsView:
     view = app.view("custom_scalars")
     assert isinstance(view, CustomScalarsView)
     await until(pilot, lambda: view.built, step=None)
+    # the groups are mounted, then laid out in columns after a refresh (_after_mount): a chart's
+    # text (its width) is final only after that refresh and the layout it asks for
+    for _ in range(2):
+        refreshed: list[int] = []
+        view.call_after_refresh(refreshed.append, 1)  # runs after the view's own, in order
+        await until(pilot, lambda: refreshed)  # noqa: B023 (waited for within the loop)
     await pilot.pause()  # type: ignore[attr-defined]
     return view
 
