@@ -1,4 +1,6 @@
-"""Fixtures for every test, and the one check syrupy skips when the suite runs in parallel."""
+"""Fixtures for every test, and the rules of the parallel run (pytest-xdist, `-n 3 --dist
+loadgroup` in pyproject's addopts): which tests share a worker, one BLAS thread per worker, and
+the unused-snapshot check that syrupy skips under xdist."""
 
 from __future__ import annotations
 
