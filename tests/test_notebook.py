@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.ports import free_port
 from tuiboard import notebook, notebook_board
 from tuiboard.notebook_app import running_servers
 from tuiboard.writer import EventWriter, JsonlWriter
@@ -27,6 +28,7 @@ from IPython.core.displaypub import DisplayPublisher  # noqa: E402
 from IPython.core.error import UsageError  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
 from IPython.utils.capture import capture_output  # noqa: E402
+from traitlets.config import Config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = ("<script>alert(1)</script>", "[bold]x[/bold]")
@@ -56,10 +58,24 @@ def _row_step(plain: str, run: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _private_ipython(monkeypatch: pytest.MonkeyPatch, factory: pytest.TempPathFactory) -> Config:
+    """IPython's profile in the test's own directory and its history in memory: nothing is
+    written to the user's ~/.ipython (shared by every test process of a parallel run), and no
+    HistorySavingThread is started, which would outlive the shell: a thread left running in
+    the test process changes what later tests see (the loader forks workers only when its
+    thread is the only one: core/logdir._parallel_groups)."""
+    monkeypatch.setenv("IPYTHONDIR", str(factory.mktemp("ipython")))  # not in the logdir
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    return config
+
+
 @pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
+def shell(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InteractiveShell]:
     InteractiveShell.clear_instance()
-    sh = InteractiveShell.instance()
+    sh = InteractiveShell.instance(config=_private_ipython(monkeypatch, tmp_path_factory))
     sh.run_line_magic("load_ext", "tuiboard")
     yield sh
     notebook.stop()
@@ -278,11 +294,7 @@ def test_show_from_plain_python_prints_once_without_ipython(tmp_path: Path) -> N
 def test_app_embeds_a_served_app_as_an_iframe(shell: InteractiveShell, tmp_path: Path) -> None:
     pytest.importorskip("textual_serve")
     _write_runs(tmp_path)
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with capture_output() as cap:
         shell.run_line_magic("tuiboard", f"--app {tmp_path} --port {port}")
         shell.run_line_magic("tuiboard", f"--app {tmp_path} --port {port}")  # reused
@@ -304,12 +316,14 @@ def test_app_embeds_a_served_app_as_an_iframe(shell: InteractiveShell, tmp_path:
 
 
 @pytest.fixture
-def kernel() -> Iterator[Any]:
+def kernel(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
     manager = pytest.importorskip("ipykernel.inprocess.manager")
     from ipykernel.inprocess.ipkernel import InProcessInteractiveShell
 
     InteractiveShell.clear_instance()
-    km = manager.InProcessKernelManager()
+    km = manager.InProcessKernelManager(config=_private_ipython(monkeypatch, tmp_path_factory))
     km.start_kernel()
     kc = km.client()
     kc.start_channels()

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import tuiboard
-from tests.moto_proc import free_port
+from tests.ports import free_port
 from tests.reference import accumulate
 from tuiboard.writer import EventWriter, JsonlWriter
 

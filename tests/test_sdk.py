@@ -83,7 +83,7 @@ def run_script(
 ) -> subprocess.CompletedProcess[str]:
     script = cwd / "script.py"
     script.write_text(code)
-    full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full = {**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}  # env may hold PYTHONPATH
     done = subprocess.run(
         [sys.executable, str(script)],
         cwd=cwd,

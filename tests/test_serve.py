@@ -24,6 +24,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.ports import free_port
 from tuiboard.demo import DEMO_RUNS
 from tuiboard.serve import app_command, is_loopback, refusal
 from tuiboard.writer import EventWriter
@@ -42,16 +43,10 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def served(*args: str, cwd: Path | None = None) -> Iterator[str]:
     """`tuiboard serve ARGS --port P` running (in `cwd`); yields its base URL."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "tuiboard", "serve", *args, "--port", str(port)],
         env=_env(),

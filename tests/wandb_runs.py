@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from tests.shared import made_once
+
 MAIN = textwrap.dedent(
     r"""
     import json, math, sys, time
@@ -218,29 +220,29 @@ def _killed_run(root: Path, steps: int, pad: int, min_size: int) -> None:
 _CACHE: dict[str, WandbRuns] = {}
 
 
-def wandb_runs(factory: pytest.TempPathFactory) -> WandbRuns:
-    """The session's W&B fixtures (made on first use)."""
-    if "runs" in _CACHE:
-        return _CACHE["runs"]
-    pytest.importorskip("wandb")
-    base = factory.mktemp("wandb-fixtures")
+def _make_wandb_runs(base: Path) -> None:
     root = base / "logs"
     root.mkdir()
     script = base / "main.py"
     script.write_text(MAIN)
-    expected_path = base / "expected.json"
     subprocess.run(
-        [sys.executable, str(script), str(expected_path)],
+        [sys.executable, str(script), str(base / "expected.json")],
         cwd=root,
         env=wandb_env(root),
         check=True,
         timeout=240,
     )
-    expected = json.loads(expected_path.read_text())
-    killed = base / "killed"
-    _killed_run(killed, 100_000, 1000, 2 * 32768 + 1)
-    header_only = base / "header_only"
-    _killed_run(header_only, 1, 10, 7)
-    runs = WandbRuns(root, expected, killed, header_only)
+    _killed_run(base / "killed", 100_000, 1000, 2 * 32768 + 1)
+    _killed_run(base / "header_only", 1, 10, 7)
+
+
+def wandb_runs(factory: pytest.TempPathFactory) -> WandbRuns:
+    """The session's W&B fixtures (made on first use; once for all pytest-xdist workers)."""
+    if "runs" in _CACHE:
+        return _CACHE["runs"]
+    pytest.importorskip("wandb")
+    base = made_once(factory, "wandb-fixtures", _make_wandb_runs)
+    expected = json.loads((base / "expected.json").read_text())
+    runs = WandbRuns(base / "logs", expected, base / "killed", base / "header_only")
     _CACHE["runs"] = runs
     return runs

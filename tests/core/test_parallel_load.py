@@ -97,6 +97,9 @@ def test_workers_give_the_same_store_warnings_and_cursors(
 
     monkeypatch.setattr(logdir_mod, "read_in_workers", counted)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    # the loader forks only when its thread is the only one: a thread an earlier test left
+    # running in this process (pytest-xdist runs tests in any order) would make it read here
+    assert threading.active_count() == 1, f"threads left running: {threading.enumerate()}"
     parallel = load(tmp_path, True, monkeypatch)
     assert calls == [2]
     serial = load(tmp_path, False, monkeypatch)
@@ -194,6 +197,9 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(loader_mod, "_worker", dies)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    # the loader forks only when its thread is the only one: a thread an earlier test left
+    # running in this process (pytest-xdist runs tests in any order) would make it read here
+    assert threading.active_count() == 1, f"threads left running: {threading.enumerate()}"
     parallel = load(tmp_path, True, monkeypatch)
     serial = load(tmp_path, False, monkeypatch)
     assert_same_store(parallel, serial)
@@ -263,6 +269,9 @@ def test_histograms_from_a_worker_share_their_edges_and_one_block(
 ) -> None:
     write_logdir(tmp_path)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    # the loader forks only when its thread is the only one: a thread an earlier test left
+    # running in this process (pytest-xdist runs tests in any order) would make it read here
+    assert threading.active_count() == 1, f"threads left running: {threading.enumerate()}"
     parallel = load(tmp_path, True, monkeypatch)
     serial = load(tmp_path, False, monkeypatch)
     for name in ("run1", "run2", "run3", "run4"):

@@ -34,7 +34,7 @@ class Tmux:
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", self.session)
 
-    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 15.0) -> str:
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 45.0) -> str:
         deadline = time.monotonic() + timeout
         text = ""
         while time.monotonic() < deadline:
@@ -67,9 +67,9 @@ class Tmux:
         )  # fmt: skip
 
     def quit(self, status_file: Path) -> str:
-        """Press q; the app's exit status ("" if it did not exit within 10 s)."""
+        """Press q; the app's exit status ("" if it did not exit within 30 s)."""
         self.run("send-keys", "-t", self.session, "q")
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while not status_file.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         return status_file.read_text().strip() if status_file.exists() else ""

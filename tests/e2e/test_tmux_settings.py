@@ -33,7 +33,7 @@ def start(tmux: Tmux, logs: Path, status_file: Path) -> None:  # noqa: F811
 
 def quit_app(tmux: Tmux, status_file: Path) -> None:  # noqa: F811
     tmux.run("send-keys", "-t", tmux.session, "q")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while not status_file.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert status_file.read_text().strip() == "0"

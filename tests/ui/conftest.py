@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -61,12 +61,29 @@ async def started(pilot: Pilot[int]) -> TuiboardApp:
     """The app once its first store update is applied."""
     app = pilot.app
     assert isinstance(app, TuiboardApp)
-    for _ in range(20):
-        await pilot.pause()
-        if app.applied:
-            break
+    await until(pilot, lambda: app.applied, step=None)
     await pilot.pause()
     return app
+
+
+async def until(
+    pilot: Pilot[int],
+    check: Callable[[], object],
+    timeout: float = 30.0,
+    step: float | None = 0.02,
+) -> bool:
+    """Let the app run until `check()` is true (then True) or `timeout` seconds have passed
+    (then False: the test's own assert says what is missing); between two checks it pauses
+    `step` seconds (None: until the app is idle, Pilot.pause()). The budget is wall time, not a
+    count of pauses: on a loaded machine (pytest-xdist workers on 2 cores) a worker thread that
+    decodes or reads takes longer, and the test waits for it instead of failing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await pilot.pause(step)
+        if check():
+            return True
+        if time.monotonic() > deadline:
+            return False
 
 
 def make_app(logdir: Logdir) -> TuiboardApp:

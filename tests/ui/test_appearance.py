@@ -9,7 +9,7 @@ import pytest
 import tomllib
 from rich.segment import Segment
 
-from tests.ui.conftest import FIXED_TIME, NOW_OFFSET, started
+from tests.ui.conftest import FIXED_TIME, NOW_OFFSET, started, until
 from tuiboard.core.logdir import Logdir
 from tuiboard.core.settings import Settings
 from tuiboard.render.theme import PALETTES, make_theme
@@ -220,12 +220,10 @@ async def test_unwritable_config_dir_is_a_warning(
     async with make_app(tbx_logdir).run_test(size=(160, 45)) as pilot:
         app = await started(pilot)
         await pilot.press("K")
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if any("settings not saved" in n.message for n in app._notifications):
-                break
-        else:
-            raise AssertionError("no warning about the failed save")
+        warned = await until(
+            pilot, lambda: any("settings not saved" in n.message for n in app._notifications)
+        )
+        assert warned, "no warning about the failed save"
         assert app.board.theme.palette == "okabe-ito"  # the app goes on
 
 

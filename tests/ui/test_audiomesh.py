@@ -15,7 +15,7 @@ from textual.widgets import Input
 
 import tuiboard
 from tests.audiomesh import AM_STEPS, TF2_LABELS, write_audiomesh_runs
-from tests.ui.conftest import make_app, pin_mtimes, started
+from tests.ui.conftest import make_app, pin_mtimes, started, until
 from tests.ui.test_dashboards import card_text, open_tab
 from tuiboard.core.logdir import Logdir
 from tuiboard.core.mesh import mesh_frames
@@ -45,10 +45,7 @@ def am_logdir(am_root: Path) -> Logdir:
 
 
 async def settle(pilot: object, view: CardsView) -> None:
-    for _ in range(100):
-        await pilot.pause(0.02)  # type: ignore[attr-defined]
-        if view.settled():
-            break
+    await until(pilot, lambda: view.settled())
 
 
 def keys_of(view: CardsView) -> list[tuple[str, str, int]]:
@@ -113,10 +110,7 @@ async def test_save_a_clip_never_into_the_logdir(
         target = tmp_path / "whistle.wav"
         box.value = str(target)
         await pilot.press("enter")
-        for _ in range(50):
-            await pilot.pause(0.02)
-            if target.exists():
-                break
+        await until(pilot, lambda: target.exists())
         run = am_logdir.run("tf2")
         assert run is not None
         first = run.values(AUDIO, "voice")[0]
@@ -143,6 +137,11 @@ async def test_play_with_a_local_player_else_say_why(
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.delenv("SSH_CONNECTION", raising=False)
     monkeypatch.delenv("SSH_TTY", raising=False)
+    # The clip's temp file in a directory of this test's own: the check that it was removed
+    # must not see another test's clip (pytest-xdist workers, other runs on the machine).
+    clips = tmp_path / "tmp"
+    clips.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(clips))
     app = make_app(am_logdir)
     said: list[tuple[str, str]] = []
     monkeypatch.setattr(
@@ -156,15 +155,12 @@ async def test_play_with_a_local_player_else_say_why(
         assert isinstance(card, AudioCard)
         card.focus()
         await pilot.press("p")
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if out.exists() and audio.playback.process is None:
-                break
+        await until(pilot, lambda: out.exists() and audio.playback.process is None)
         run = am_logdir.run("cnn")
         assert run is not None
         assert out.read_bytes() == run.values(AUDIO, "sound/tone")[-1].clips[0]  # type: ignore[union-attr]
         assert said[-1][0] == f"playing sound/tone · cnn · step {AM_STEPS[-1]} with aplay"
-        assert not list(Path(tempfile.gettempdir()).glob("tuiboard-clip-*.wav"))  # cleaned up
+        assert not list(clips.glob("tuiboard-clip-*.wav"))  # cleaned up
         # Over SSH the speakers are on the other machine: nothing is played, the key says why.
         out.unlink()
         monkeypatch.setenv("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22")
@@ -234,10 +230,7 @@ async def test_mesh_cards_turn_zoom_reset_step_and_full_screen(am_logdir: Logdir
         full = app.screen.card
         assert isinstance(full, MeshCard) and full.index == 1
         await pilot.press("minus", "left")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if not full.waiting:
-                break
+        await until(pilot, lambda: not full.waiting)
         assert "yaw 20° tilt -25° zoom 0.8×" in card_text(full)
         await pilot.press("escape")
         assert not isinstance(app.screen, CardScreen)

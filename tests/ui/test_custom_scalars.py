@@ -21,7 +21,16 @@ from textual.widgets import DataTable
 import tuiboard
 from tests.core.writers import write_tb_layout
 from tests.reference import accumulate
-from tests.ui.conftest import CS_RUNS, CS_STEPS, FIXED_TIME, NOW_OFFSET, T0, make_app, started
+from tests.ui.conftest import (
+    CS_RUNS,
+    CS_STEPS,
+    FIXED_TIME,
+    NOW_OFFSET,
+    T0,
+    make_app,
+    started,
+    until,
+)
 from tests.ui.test_live import wait_for
 from tuiboard.core.logdir import Logdir
 from tuiboard.ui.app import TuiboardApp
@@ -70,10 +79,13 @@ async def open_tab(pilot: object, app: TuiboardApp) -> CustomScalarsView:
     app.action_show_tab("custom_scalars")
     view = app.view("custom_scalars")
     assert isinstance(view, CustomScalarsView)
-    for _ in range(20):
-        await pilot.pause()  # type: ignore[attr-defined]
-        if view.built:
-            break
+    await until(pilot, lambda: view.built, step=None)
+    # the groups are mounted, then laid out in columns after a refresh (_after_mount): a chart's
+    # text (its width) is final only after that refresh and the layout it asks for
+    for _ in range(2):
+        refreshed: list[int] = []
+        view.call_after_refresh(refreshed.append, 1)  # runs after the view's own, in order
+        await until(pilot, lambda: refreshed)  # noqa: B023 (waited for within the loop)
     await pilot.pause()  # type: ignore[attr-defined]
     return view
 

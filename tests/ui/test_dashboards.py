@@ -11,7 +11,7 @@ from tensorboardX import SummaryWriter
 from textual.widgets import TabbedContent
 
 import tuiboard
-from tests.ui.conftest import FIXED_TIME, MEDIA_STEPS, NOW_OFFSET, T0, make_app, started
+from tests.ui.conftest import FIXED_TIME, MEDIA_STEPS, NOW_OFFSET, T0, make_app, started, until
 from tests.ui.test_live import wait_for
 from tuiboard.core.logdir import Logdir
 from tuiboard.ui.app import TuiboardApp
@@ -118,10 +118,7 @@ async def test_step_slider_and_full_screen(media_logdir: Logdir) -> None:
 async def open_tab(pilot: object, app: TuiboardApp, name: str) -> CardsView:
     app.action_show_tab(name)
     v = view(app, name)
-    for _ in range(40):  # image cards decode on worker threads
-        await pilot.pause(0.02)  # type: ignore[attr-defined]
-        if v.cards() and v.settled():
-            break
+    await until(pilot, lambda: v.cards() and v.settled())  # image cards decode on worker threads
     return v
 
 
@@ -147,20 +144,14 @@ async def test_image_cards_full_screen_and_save(
         screen = app.screen
         assert isinstance(screen, ImageScreen)
         widget = screen.query_one("#full-image")
-        for _ in range(40):
-            await pilot.pause(0.02)
-            if widget.image is not None:  # type: ignore[attr-defined]
-                break
+        await until(pilot, lambda: widget.image is not None)
         first = widget.image  # type: ignore[attr-defined]
         assert first is not None
         assert "24x16 PNG" in card_text(screen.card)
         # Small images are scaled up by a whole factor with nearest neighbour: crisp pixels.
         assert first.width % 24 == 0 and first.width // 24 == first.height // 16 > 1
         await pilot.press("b", "b")  # brightness 120 %: a new, brighter image
-        for _ in range(40):
-            await pilot.pause(0.02)
-            if widget.image is not first:  # type: ignore[attr-defined]
-                break
+        await until(pilot, lambda: widget.image is not first)
         brighter = widget.image  # type: ignore[attr-defined]
         assert brighter is not first and "brightness 120%" in card_text(screen.card)
         assert sum(brighter.convert("L").getdata()) > sum(first.convert("L").getdata())
@@ -172,10 +163,7 @@ async def test_image_cards_full_screen_and_save(
         target = tmp_path / "saved.png"
         box.value = str(target)
         await pilot.press("enter")
-        for _ in range(40):
-            await pilot.pause(0.02)
-            if target.exists():
-                break
+        await until(pilot, lambda: target.exists())
         run = media_logdir.run("cnn")
         assert run is not None
         assert target.read_bytes() == run.values("images", "samples/input")[-1].images[0]  # type: ignore[union-attr]

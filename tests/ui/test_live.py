@@ -28,7 +28,7 @@ SIZE = (160, 60)
 
 
 async def wait_for(
-    pilot: Pilot[int], predicate: object, timeout: float = 10.0, why: object = None
+    pilot: Pilot[int], predicate: object, timeout: float = 30.0, why: object = None
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -54,7 +54,7 @@ def logs(tmp_path: Path, wb: WandbConsole) -> tuple[Logdir, Path]:
     return wandb_logdir(tmp_path / "logs", wb)
 
 
-async def until(pilot: Pilot[int], ok: Callable[[], bool], timeout: float = 10.0) -> None:
+async def until(pilot: Pilot[int], ok: Callable[[], bool], timeout: float = 30.0) -> None:
     for _ in range(int(timeout / 0.05)):
         if ok():
             return
@@ -122,7 +122,7 @@ async def test_away_and_back_before_the_worker_wakes_shows_the_lines_again(
             pane(app).follow_run(plain)  # no await between: the worker cannot have woken
             pane(app).follow_run(wb_run)
             assert app.query_one(LogLines).lines == ()
-            await until(pilot, lambda: len(app.query_one(LogLines).lines) > 0, timeout=3)
+            await until(pilot, lambda: len(app.query_one(LogLines).lines) > 0)
 
 
 async def test_lines_appended_while_it_runs_appear_and_a_bar_shows_its_last_state(

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui.conftest import make_app
+from tests.ui.conftest import make_app, until
 from tuiboard.core.logdir import Logdir
 from tuiboard.ui.app import TuiboardApp
 from tuiboard.ui.widgets.histograms_view import HistogramsView
@@ -27,10 +27,7 @@ LARGE = (160, 45)
 async def loaded(pilot: Pilot[int]) -> None:
     app = pilot.app
     assert isinstance(app, TuiboardApp)
-    for _ in range(50):
-        await pilot.pause()
-        if app.applied:
-            break
+    await until(pilot, lambda: app.applied, step=None)
     await pilot.pause()
 
 
@@ -111,10 +108,7 @@ async def settled_tab(pilot: Pilot[int], name: str, open_it: bool = True) -> Non
     if open_it:
         app.action_show_tab(name)
     view = app.view(name)
-    for _ in range(100):
-        await pilot.pause(0.02)
-        if getattr(view, "settled", lambda: getattr(view, "built", 1))():
-            break
+    await until(pilot, lambda: getattr(view, "settled", lambda: getattr(view, "built", 1))())
     await pilot.pause()
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui.conftest import make_app
+from tests.ui.conftest import make_app, until
 from tests.ui.test_snapshots import LARGE, SMALL, SnapCompare, then
 from tuiboard.core.logdir import Logdir
 from tuiboard.ui.app import TuiboardApp
@@ -26,10 +26,7 @@ async def custom_tab(pilot: Pilot[int]) -> None:
     app.action_show_tab("custom_scalars")
     view = app.view("custom_scalars")
     assert isinstance(view, CustomScalarsView)
-    for _ in range(20):
-        await pilot.pause()
-        if view.built:
-            break
+    await until(pilot, lambda: view.built, step=None)
     await pilot.pause()
 
 

@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 
 import tuiboard
 from tests.core import graph_writers as W
-from tests.ui.conftest import make_app, pin_mtimes
+from tests.ui.conftest import make_app, pin_mtimes, until
 from tests.ui.test_snapshots import LARGE, SMALL, then
 from tuiboard.core.logdir import Logdir
 from tuiboard.ui.app import TuiboardApp
@@ -45,10 +45,7 @@ async def graph_tab(pilot: Pilot[int]) -> None:
     assert isinstance(app, TuiboardApp)
     view = app.query_one(GraphView)
     app.action_show_tab("graph")
-    for _ in range(200):
-        await pilot.pause(0.02)
-        if view.loaded is not None and view.loaded.source.run == "cnn":
-            break
+    await until(pilot, lambda: view.loaded is not None and view.loaded.source.run == "cnn")
     view.follow(view.loaded.graph.index["Net/Conv2d[conv1]/input.3"])  # type: ignore[union-attr]
     await pilot.pause()
 
