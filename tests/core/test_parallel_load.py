@@ -84,6 +84,14 @@ def assert_same_store(a: tuiboard.Logdir, b: tuiboard.Logdir) -> None:
         }
 
 
+def alone_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader forks only when its thread is the only one (logdir._parallel_groups: the
+    app's UI thread runs beside its first load). Under pytest-xdist a worker may have run a
+    remote test first, whose fsspec event-loop thread lives on, idle, for the process's life:
+    these tests are about what the workers return, so they see this thread as the only one."""
+    monkeypatch.setattr(logdir_mod.threading, "active_count", lambda: 1)
+
+
 def test_workers_give_the_same_store_warnings_and_cursors(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,9 +105,7 @@ def test_workers_give_the_same_store_warnings_and_cursors(
 
     monkeypatch.setattr(logdir_mod, "read_in_workers", counted)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    # the loader forks only when its thread is the only one: a thread an earlier test left
-    # running in this process (pytest-xdist runs tests in any order) would make it read here
-    assert threading.active_count() == 1, f"threads left running: {threading.enumerate()}"
+    alone_here(monkeypatch)
     parallel = load(tmp_path, True, monkeypatch)
     assert calls == [2]
     serial = load(tmp_path, False, monkeypatch)
@@ -197,9 +203,7 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(loader_mod, "_worker", dies)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    # the loader forks only when its thread is the only one: a thread an earlier test left
-    # running in this process (pytest-xdist runs tests in any order) would make it read here
-    assert threading.active_count() == 1, f"threads left running: {threading.enumerate()}"
+    alone_here(monkeypatch)
     parallel = load(tmp_path, True, monkeypatch)
     serial = load(tmp_path, False, monkeypatch)
     assert_same_store(parallel, serial)
@@ -269,9 +273,7 @@ def test_histograms_from_a_worker_share_their_edges_and_one_block(
 ) -> None:
     write_logdir(tmp_path)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    # the loader forks only when its thread is the only one: a thread an earlier test left
-    # running in this process (pytest-xdist runs tests in any order) would make it read here
-    assert threading.active_count() == 1, f"threads left running: {threading.enumerate()}"
+    alone_here(monkeypatch)
     parallel = load(tmp_path, True, monkeypatch)
     serial = load(tmp_path, False, monkeypatch)
     for name in ("run1", "run2", "run3", "run4"):
