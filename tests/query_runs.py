@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tensorboardX import SummaryWriter
 
 from tuiboard.writer import EventWriter
@@ -76,3 +77,12 @@ def write_query_runs(root: Path) -> None:
     for step in range(3):
         ew.add_scalar("acc", step / 3, step)
     ew.close()
+
+
+def query_runs_dir(factory: pytest.TempPathFactory, name: str) -> Path:
+    """A new `logs` folder in a temp directory of the run's, holding write_query_runs' runs
+    (each test module makes its own: statuses depend on the files' ages)."""
+    root = factory.mktemp(name) / "logs"
+    root.mkdir()
+    write_query_runs(root)
+    return root

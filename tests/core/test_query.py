@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tuiboard
-from tests.query_runs import SDK_RUNS, write_query_runs
+from tests.query_runs import SDK_RUNS, query_runs_dir
 from tuiboard.core.logdir import Logdir
 from tuiboard.core.query import (
     FIELDS,
@@ -192,9 +192,7 @@ def test_bad_regex_is_an_error_or_literal() -> None:
 
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Logdir:
-    root = tmp_path_factory.mktemp("query") / "logs"
-    root.mkdir()
-    write_query_runs(root)
+    root = query_runs_dir(tmp_path_factory, "query")
     return tuiboard.open(str(root))
 
 

@@ -14,16 +14,14 @@ from typing import Any
 
 import pytest
 
-from tests.query_runs import SDK_RUNS, write_query_runs
+from tests.query_runs import SDK_RUNS, query_runs_dir
 from tests.wandb_runs import WandbRuns, wandb_runs
 from tuiboard.cli import main
 
 
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("runq") / "logs"
-    root.mkdir()
-    write_query_runs(root)
+    root = query_runs_dir(tmp_path_factory, "runq")
     return root
 
 

@@ -13,7 +13,7 @@ import pytest
 from textual.widgets import Input
 
 import tuiboard
-from tests.query_runs import SDK_RUNS, write_query_runs
+from tests.query_runs import SDK_RUNS, query_runs_dir
 from tests.ui.conftest import TBX_RUNS, TBX_SCALARS, TBX_STEPS, make_app
 from tests.ui.test_app import chart, drawn_runs, started, tb_scalars, tb_smooth
 from tuiboard.core.logdir import Logdir
@@ -28,9 +28,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture(scope="module")
 def query_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("query-ui") / "logs"
-    root.mkdir()
-    write_query_runs(root)
+    root = query_runs_dir(tmp_path_factory, "query-ui")
     return root
 
 

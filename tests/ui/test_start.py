@@ -20,7 +20,7 @@ from textual.widgets import Input
 import tuiboard
 import tuiboard.ui.board as board_mod
 import tuiboard.ui.widgets.overview as overview_mod
-from tests.query_runs import write_query_runs
+from tests.query_runs import query_runs_dir
 from tests.ui.conftest import TBX_RUNS, make_app, started
 from tests.ui.test_app import drawn_runs
 from tuiboard.core.logdir import Logdir
@@ -151,9 +151,7 @@ def test_charts_take_only_the_runs_read(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def query_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("start-query") / "logs"
-    root.mkdir()
-    write_query_runs(root)
+    root = query_runs_dir(tmp_path_factory, "start-query")
     return root
 
 
