@@ -205,13 +205,19 @@ class HParamsView(LazyTab, Vertical):
         rows = self.rows_now()
         self.shown_rows = rows
         if table is not None:
-            for name in self.columns():
+            cells = [self._cells(table, int(i)) for i in rows]
+            for c, name in enumerate(self.columns()):
                 label = Text(clean(name), style="bold")
                 if self.sort_by is not None and self.sort_by[0] == name:
                     label.append(" ↓" if self.sort_by[1] else " ↑")
-                grid.add_column(label, key=name)
-            for i in rows:
-                grid.add_row(*self._cells(table, int(i)), key=str(int(i)))
+                # Widths given, not left to DataTable's auto width, which Textual measures on the
+                # table's next idle: in some starts under load (tmux e2e, twice in CI) that never
+                # happened for a refill, and every column stayed as wide as its header ("succes",
+                # "0."); cause in Textual not found.
+                width = max([label.cell_len, *(row[c].cell_len for row in cells)])
+                grid.add_column(label, key=name, width=width)
+            for i, row in zip(rows, cells, strict=True):
+                grid.add_row(*row, key=str(int(i)))
         if grid.row_count:
             grid.cursor_coordinate = grid.validate_cursor_coordinate(cursor)
         self._hint()
