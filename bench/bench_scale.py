@@ -305,6 +305,14 @@ def main() -> None:
         profile(args.profile, root, args.runs, (width, height))
         return
     print(f"tuiboard at scale: {args.runs} runs x {len(TAGS)} tags x {STEPS} steps, {root}")
+    if sys.dont_write_bytecode:
+        # An installed tuiboard has its .pyc files (pip compiles them); a checkout run with
+        # PYTHONDONTWRITEBYTECODE=1 compiles every module it imports from source, each run: the
+        # app's start imports its dashboards' modules lazily, ~0.2-0.5 s of it at 10,000 runs.
+        print(
+            "  note: PYTHONDONTWRITEBYTECODE is set: modules imported while timing compile from"
+            " source (unset it to measure as an installed tuiboard runs)"
+        )
     if not args.skip_headless:
         show(headless(root))
     if not args.skip_app:
