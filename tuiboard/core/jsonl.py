@@ -881,15 +881,11 @@ def sniff_head(path: str, sniff: Callable[[bytes, str], bool | None]) -> bool | 
     return verdict
 
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-"""(Windows opens in text mode without O_BINARY.)"""
-
-
 def _sniff_local(path: str, name: str, sniff: Callable[[bytes, str], bool | None]) -> bool | None:
     """sniff_head for a local file through the bare file descriptor: a first walk of 5,000
     JSONL runs sniffs 5,000 files, and an `open()` file object costs twice the read itself."""
     try:
-        fd = os.open(path, _READ_FLAGS)
+        fd = os.open(path, source.READ_FLAGS)
     except OSError:
         return None
     try:

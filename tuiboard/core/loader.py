@@ -80,7 +80,6 @@ TRIM_AFTER = 8 << 20
 
 
 HEAD_BYTES = 64
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 """How much of a file's start is kept to notice it being rewritten in place (FileCursor.head)."""
 
 
@@ -593,26 +592,13 @@ def preread_small(loaders: list[RunLoader]) -> int:
     for ld in loaders:
         if ld.cursors or ld.tags:
             continue
+        # only a run's first event file: later ones depend on the run's tags so far; a
+        # remote one's bytes are the prefetch's GET (core/remote.py), waited for here
         for path in ld.files.event_files[:1]:
-            if "://" in path:  # remote: the prefetch's GET (core/remote.py), waited for here
-                whole = source.read_whole(path, tfevents.tfr.HEADER, tfevents.SMALL_FILE)
-                if whole is not None:
-                    items.append((whole[1], path, {}))
-                    owners.append((ld, whole[0]))
-                continue
-            try:
-                with open(path, "rb") as fh:
-                    st = os.fstat(fh.fileno())
-                    if not tfevents.SMALL_FILE >= st.st_size >= tfevents.tfr.HEADER:
-                        continue
-                    data = fh.read(tfevents.SMALL_FILE + 1)
-            except OSError:
-                continue
-            if len(data) != st.st_size:
-                continue
-            # only a run's first event file: later ones depend on the run's tags so far
-            items.append((data, path, {}))
-            owners.append((ld, st.st_ino))
+            whole = source.read_whole(path, tfevents.tfr.HEADER, tfevents.SMALL_FILE)
+            if whole is not None:
+                items.append((whole[1], path, {}))
+                owners.append((ld, whole[0]))
     done = 0
     if len(items) >= 2:
         for (ld, ino), (data, path, tags), got in zip(
@@ -653,23 +639,10 @@ def _preread_jsonl(loaders: list[RunLoader]) -> int:
         items: list[tuple[bytes, str, jsonl.JsonlState]] = []
         owners: list[tuple[RunLoader, int]] = []
         for ld, path in wanted[start : start + JSONL_BATCH]:
-            try:
-                fd = os.open(path, _READ_FLAGS)
-            except OSError:
-                continue
-            try:
-                st = os.fstat(fd)
-                if not 0 < st.st_size <= JSONL_SMALL:
-                    continue
-                data = os.read(fd, JSONL_SMALL + 1)
-            except OSError:
-                continue
-            finally:
-                os.close(fd)
-            if len(data) != st.st_size:
-                continue
-            items.append((data, path, jsonl.JsonlState()))
-            owners.append((ld, st.st_ino))
+            whole = source.read_whole(path, 1, JSONL_SMALL)
+            if whole is not None:
+                items.append((whole[1], path, jsonl.JsonlState()))
+                owners.append((ld, whole[0]))
         for (ld, ino), (data, path, state), (consumed, parsed) in zip(
             owners, items, jsonl.read_jsonl_many(items), strict=True
         ):

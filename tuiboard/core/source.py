@@ -149,18 +149,27 @@ def open_binary(path: str) -> IO[bytes]:
     return remote_for(path).open(path)
 
 
+READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+"""os.open's flags for reading a local file (Windows opens in text mode without O_BINARY)."""
+
+
 def read_whole(path: str, least: int, most: int) -> tuple[int, bytes] | None:
     """(inode, bytes) of a whole file of `least` to `most` bytes, in one read; None for any
     other size, or when it changed or failed meanwhile (the caller reads it the usual way). A
-    remote file's bytes are usually the prefetch's GET (remote.RemoteSource.prefetch)."""
+    local file is read through the bare file descriptor (a first load of 10,000 small runs
+    reads 10,000 files: an `open()` file object costs about twice the read itself); a remote
+    file's bytes are usually the prefetch's GET (remote.RemoteSource.prefetch)."""
     st: FileStat
     try:
         if "://" not in path:
-            with builtins.open(path, "rb") as fh:
-                st = os.fstat(fh.fileno())
+            fd = os.open(path, READ_FLAGS)
+            try:
+                st = os.fstat(fd)
                 if not least <= st.st_size <= most:
                     return None
-                data = fh.read(most + 1)
+                data = os.read(fd, most + 1)
+            finally:
+                os.close(fd)
         else:
             src = remote_for(path)
             st = src.stat(path)
