@@ -355,32 +355,16 @@ class _Walk:
             configs = sorted(p for base, p in other if base in _CONFIG_NAMES)
             projectors = [p for base, p in other if base == PROJECTOR_CONFIG]
             summaries = [p for base, p in other if base == WANDB_SUMMARY]
-        if events is None:
-            events = []
-        elif len(events) > 1:
-            events.sort()
-        if jsonl is None:
-            jsonl = []
-        elif len(jsonl) > 1:
-            jsonl.sort()
-        if csvs is None:
-            csvs = []
-        elif len(csvs) > 1:
-            csvs.sort()
-        if wandb is None:
-            wandb = []
-        elif len(wandb) > 1:
-            wandb.sort()
         return RunFiles(
             name,
             path,
-            events,
-            jsonl,
-            csvs,
+            _in_order(events),
+            _in_order(jsonl),
+            _in_order(csvs),
             configs,
             projectors,
             metas,
-            wandb,
+            _in_order(wandb),
             summaries,
         )
 
@@ -401,3 +385,13 @@ class _Walk:
 
 def _why(error: OSError) -> str:
     return error.strerror or type(error).__name__
+
+
+def _in_order(found: list[str] | None) -> list[str]:
+    """A run's files of one kind in name order; None (the walk made no list: none found) is
+    an empty one."""
+    if found is None:
+        return []
+    if len(found) > 1:
+        found.sort()
+    return found
