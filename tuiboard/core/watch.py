@@ -158,21 +158,19 @@ class Watcher:
                 listing = threading.Timer(LISTING_HOLD, self._flush, kwargs={"force": True})
                 listing.daemon = True
                 listing.start()
-            elif first_data and ch.runs:
-                first_data = False
-                if listing is not None:
+            else:
+                first = first_data and bool(ch.runs)
+                if first and listing is not None:
                     listing.cancel()
                 self._offer(ch)
-                self._deliver_now()  # the first runs read go out now (min_interval apart)
+                if first:
+                    first_data = False
+                    self._deliver_now()  # the first runs read go out now (min_interval apart)
                 if self.on_progress is not None:
                     self.on_progress(min(done, total), total)
-                # the rest waits for the viewer to draw them (first_paint_wait)
-                if self.first_paint_wait > 0 and not self._paused.is_set():
+                # the rest waits for the viewer to draw the first runs (first_paint_wait)
+                if first and self.first_paint_wait > 0 and not self._paused.is_set():
                     self._drawn.wait(self.first_paint_wait)
-            else:
-                self._offer(ch)
-                if self.on_progress is not None:
-                    self.on_progress(min(done, total), total)
             if self._stop.is_set():
                 return
         if listing is not None:
