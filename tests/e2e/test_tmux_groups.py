@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from pathlib import Path
 
 from tensorboardX import SummaryWriter
@@ -59,8 +60,13 @@ def test_g_groups_seeds_shows_bands_and_ungroups(tmp_path: Path, tmux: Tmux) -> 
         lambda s: all(w in s for w in ("2 groups by seed=\\d+", "lr=0.01_* (3)", "lr=0.1_* (3)"))
     )
 
-    colours = tmux.run("capture-pane", "-p", "-e", "-t", tmux.session)
-    styles = braille_styles(colours)
+    # the status line is drawn before the charts repaint with their bands: wait for them
+    deadline = time.monotonic() + 30
+    while True:
+        styles = braille_styles(tmux.run("capture-pane", "-p", "-e", "-t", tmux.session))
+        if len({s for s in styles if s}) >= 4 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     # Two lines, each over its band: four colours, none of them the faint attribute (SGR 2).
     assert not any(s.split(";")[0] == "2" for s in styles), styles
     assert len({s for s in styles if s}) >= 4, styles
