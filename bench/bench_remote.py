@@ -434,7 +434,7 @@ def main() -> int:
     import boto3
 
     import tuiboard
-    from tuiboard.core import remote, source
+    from tuiboard.core import remote
     from tuiboard.writer import EventWriter
 
     canned = args.server == "canned"
@@ -514,11 +514,6 @@ def main() -> int:
                             "parameter_validation": True,
                         },
                     )
-                    # the latest source opened on a URL serves every reader of it (source.register):
-                    # the refreshes below are the first load's
-                    src = ld._roots[0].remote
-                    assert src is not None
-                    source.register(src)
             src = ld._roots[0].remote
             assert src is not None
             times, reqs = [], []
