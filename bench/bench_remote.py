@@ -26,7 +26,8 @@ own client defaults instead of remote.s3_options' (User-Agent, checksums, timest
 --fresh N: N first loads each in a fresh process, without (TUIBOARD_WORKERS=1) and with the
 GET worker (core/remote_worker.py, forked when the root is opened, which this process cannot do
 once its own loads started fsspec's event-loop thread), interleaved: wall, our CPU, the
-worker's CPU (reaped child), requests.
+worker's CPU (reaped child), requests. The worker is forked whatever the machine's load
+(remote_worker.SPARE_CORE off in those processes).
 --latency-ms adds that delay to every request the server answers (a store across a network,
 not on localhost: where parallel reads matter).
 
@@ -608,6 +609,11 @@ def _one_load() -> int:
     import s3fs  # noqa: F401 - imported before the clock starts, as the parent's are
 
     import tuiboard
+    from tuiboard.core import remote_worker
+
+    # measuring the worker: whatever the machine's load (its rule would fork only with a core
+    # to spare, remote_worker.SPARE_CORE)
+    remote_worker.SPARE_CORE = False
 
     def children() -> float:
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)

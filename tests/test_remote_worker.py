@@ -79,6 +79,7 @@ def forking(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(remote_worker, "MIN_GETS", 4)
     monkeypatch.setattr(remote_worker.threading, "active_count", lambda: 1)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
 
 
 def state(ld: Logdir) -> dict[str, object]:
@@ -195,6 +196,7 @@ def test_gets_failing_in_the_worker_or_a_worker_gone_are_asked_again_here(
 
 def test_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 0.0, 0.0))
     plain = remote.s3_options({"endpoint_url": "http://x", "config_kwargs": {"retries": {}}})
     monkeypatch.setattr(remote_worker.threading, "active_count", lambda: 1)
     assert remote_worker.may_fork("s3", plain)
@@ -209,8 +211,13 @@ def test_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert not remote_worker.may_fork("s3", plain)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 0.0, 0.0))  # no core to spare
+    assert not remote_worker.may_fork("s3", plain)
+    monkeypatch.setattr(remote_worker, "SPARE_CORE", False)
+    assert remote_worker.may_fork("s3", plain)
     monkeypatch.undo()  # the real thread count: a thread running beside this one
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()

@@ -1,7 +1,8 @@
 """A second process making 3 in 5 of a remote source's GETs on its first load (core/remote.py).
 
 Owns: GetWorker (forked when an s3:// root is opened, serving that root's first prefetch, then
-ending), `may_fork` (the rule: PARALLEL, TUIBOARD_WORKERS=1, cores, threads), MIN_GETS, SHARE
+ending), `may_fork` (the rule: PARALLEL, TUIBOARD_WORKERS=1, cores, threads, SPARE_CORE),
+MIN_GETS, SHARE
 and the pipe's framing. Must not import: textual, rich; fsspec only in the child (through
 core/remote.py).
 
@@ -42,6 +43,10 @@ from typing import Any
 
 PARALLEL = True
 """Off: every GET in this process (TUIBOARD_WORKERS=1 in the environment does the same)."""
+SPARE_CORE = True
+"""Fork only when the last minute's load average leaves a core free (at most cores - 1): the
+worker's GETs cost more CPU in all (its own client, the pipe: +20-25 %), which pays only on a
+core that would idle; on a busy machine one process was faster (bench/README.md)."""
 MIN_GETS = 256
 """A prefetch of fewer GETs is made here alone (a refresh's few), all of a bigger one shared."""
 SHARE = (1, 2, 4)
@@ -56,14 +61,17 @@ _BATCH = struct.Struct("<Q")
 
 def may_fork(protocol: str, options: dict[str, object]) -> bool:
     """Whether an s3:// root opened now gets a worker: PARALLEL on, TUIBOARD_WORKERS not 1,
-    Linux, at least two cores, no other thread in this process, and plain storage options (a
-    session object or a callable made here is not sure to work in a forked child)."""
+    Linux, at least two cores, no other thread in this process, a core to spare (SPARE_CORE),
+    and plain storage options (a session object or a callable made here is not sure to work
+    in a forked child)."""
     if not PARALLEL or os.environ.get("TUIBOARD_WORKERS") == "1":
         return False
     if protocol not in ("s3", "s3a") or not sys.platform.startswith("linux"):
         return False
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if (cores or 1) < 2 or threading.active_count() > 1:
+        return False
+    if SPARE_CORE and os.getloadavg()[0] > (cores or 1) - 1:
         return False
     return _plain(options)
 
