@@ -8,6 +8,7 @@ and the worker ending with its Logdir."""
 from __future__ import annotations
 
 import gc
+import json
 import os
 import threading
 import time
@@ -263,3 +264,77 @@ def test_the_worker_ends_with_its_logdir(
     while not _gone(pid):
         assert time.monotonic() < deadline, "the worker outlived its Logdir"
         time.sleep(0.05)
+
+
+FORCED_CLI = """
+import os
+import sys
+from tuiboard.core import remote_worker
+remote_worker.SPARE_CORE = False  # whatever the machine's load
+remote_worker.MIN_GETS = 4
+submit = remote_worker.GetWorker.submit
+
+
+def noted(self, gets):
+    with open(os.environ["WORKER_NOTE"], "a") as fh:  # the GETs handed to the worker
+        fh.write(f"{len(gets)}\\n")
+    return submit(self, gets)
+
+
+remote_worker.GetWorker.submit = noted
+from tuiboard.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_command_with_the_worker_prints_what_one_process_prints(
+    store: MotoProcess, tmp_path: Path
+) -> None:
+    """`export` and `summary` as commands (a fresh process, no other thread: the worker is
+    forked for real): the same output, nothing of the child's on stdout or stderr, and the
+    command ends when it is done (the child holds none of its pipes)."""
+    import subprocess
+    import sys
+
+    local = tmp_path / "logs"
+    for i in range(8):
+        _write(local / f"run{i}", 30 + i, i)
+    upload(store, local, "cli")
+    url = f"s3://{BUCKET}/cli"
+    root = str(Path(__file__).resolve().parents[1])
+    note = tmp_path / "worker-gets"
+    env = {**os.environ, "PYTHONPATH": root, "WORKER_NOTE": str(note)}
+    env.pop("TUIBOARD_WORKERS", None)
+    for args in (["export", url], ["summary", url, "--json"]):
+        got = subprocess.run(
+            [sys.executable, "-c", FORCED_CLI, *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        want = subprocess.run(
+            [sys.executable, "-m", "tuiboard", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**env, "TUIBOARD_WORKERS": "1"},
+        )
+        assert got.returncode == want.returncode == 0, got.stderr
+        assert note.read_text().split() == ["5"]  # 5 of the 8 files' GETs: the worker's
+        note.unlink()
+        assert got.stderr == want.stderr == ""
+        if args[0] == "export":
+            assert got.stdout == want.stdout and got.stdout.count("\n") > 200
+        else:
+            assert _stable(got.stdout) == _stable(want.stdout)
+
+
+STABLE = ("run", "formats", "last_step", "points", "warnings", "diverged", "tags", "summary")
+"""summary --json keys that do not depend on the clock (as test_remote_s3's)."""
+
+
+def _stable(out: str) -> list[dict[str, object]]:
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows
+    return [{k: row.get(k) for k in STABLE} for row in rows]
