@@ -45,8 +45,8 @@ PARALLEL = True
 """Off: every GET in this process (TUIBOARD_WORKERS=1 in the environment does the same)."""
 SPARE_CORE = True
 """Fork only when the last minute's load average leaves a core free (at most cores - 1): the
-worker's GETs cost more CPU in all (its own client, the pipe: +20-25 %), which pays only on a
-core that would idle; on a busy machine one process was faster (bench/README.md)."""
+worker's GETs cost more CPU in all (its own client, the pipe: +6-24 % measured), which pays
+only on a core that would idle; at load 5 on 2 cores one process was faster (bench/README.md)."""
 MIN_GETS = 256
 """A prefetch of fewer GETs is made here alone (a refresh's few), all of a bigger one shared."""
 SHARE = (1, 2, 4)
@@ -130,9 +130,7 @@ class GetWorker:
                 os._exit(code)
         os.close(req_r)
         os.close(ans_w)
-        os.set_inheritable(req_w, False)
-        os.set_inheritable(ans_r, False)
-        return cls(pid, req_w, ans_r)
+        return cls(pid, req_w, ans_r)  # (os.pipe's ends are not inherited by exec'd children)
 
     @property
     def alive(self) -> bool:
