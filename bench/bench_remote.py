@@ -5,6 +5,7 @@ Owns: the figures quoted for remote logdirs (core/remote.py). Needs `pip install
 
     python bench/bench_remote.py [--runs 1000] [--points 200] [--latency-ms 0]
         [--server moto|canned] [--repeat N] [--client-defaults] [--skip-old] [--skip-tb]
+        [--fresh N]
 
 Writes RUNS runs (one tfevents file each, POINTS scalar points, by tuiboard's EventWriter),
 uploads them to a bucket on a moto server started in its own process (`python -m moto.server`:
@@ -22,6 +23,11 @@ own access log); unless --skip-old, the first load with the prefetch's GETs all 
 the first file is decoded through botocore's 10 connections, and with the prefetch switched off
 (every file read in turn). --client-defaults: after each first load, one more with botocore's
 own client defaults instead of remote.s3_options' (User-Agent, checksums, timestamps).
+--fresh N: N first loads each in a fresh process, without (TUIBOARD_WORKERS=1) and with the
+GET worker (core/remote_worker.py, forked when the root is opened, which this process cannot do
+once its own loads started fsspec's event-loop thread), interleaved: wall, our CPU, the
+worker's CPU (reaped child), requests. The worker is forked whatever the machine's load
+(remote_worker.SPARE_CORE off in those processes).
 --latency-ms adds that delay to every request the server answers (a store across a network,
 not on localhost: where parallel reads matter).
 
@@ -419,6 +425,14 @@ def main() -> int:
         "are, connections kept alive: our side's cost alone)",
     )
     p.add_argument("--in-process", action="store_true", help="moto in this process (threads)")
+    p.add_argument(
+        "--fresh",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N first loads in fresh processes without and with the GET worker, interleaved\n"
+        "(the loads in this process have none: its event-loop thread runs)",
+    )
     p.add_argument("--skip-tb", action="store_true", help="skip TensorBoard's reading")
     p.add_argument(
         "--skip-old", action="store_true", help="skip the first loads as they were before"
@@ -434,7 +448,7 @@ def main() -> int:
     import boto3
 
     import tuiboard
-    from tuiboard.core import remote, source
+    from tuiboard.core import remote
     from tuiboard.writer import EventWriter
 
     canned = args.server == "canned"
@@ -497,6 +511,8 @@ def main() -> int:
                     tl.report()
                 return ld
 
+            if args.fresh:
+                _fresh_loads(args.fresh, server.endpoint)
             tuiboard.open("s3://bench/nothing-here")  # imports and the client session: not timed
             for _ in range(args.repeat):
                 ld = load("first load:        ", timeline=True)
@@ -514,11 +530,6 @@ def main() -> int:
                             "parameter_validation": True,
                         },
                     )
-                    # the latest source opened on a URL serves every reader of it (source.register):
-                    # the refreshes below are the first load's
-                    src = ld._roots[0].remote
-                    assert src is not None
-                    source.register(src)
             src = ld._roots[0].remote
             assert src is not None
             times, reqs = [], []
@@ -588,7 +599,96 @@ def _old_loads(load: Any) -> None:
         RemoteSource.prefetch = prefetch  # type: ignore[method-assign]
 
 
+def _one_load() -> int:
+    """`bench_remote.py --one-load`: one first load of s3://bench/logs in this fresh process
+    (the environment names the store; TUIBOARD_WORKERS=1 or not decides the GET worker), the
+    imports untimed. Prints its figures as one JSON line."""
+    import json
+    import resource
+
+    import s3fs  # noqa: F401 - imported before the clock starts, as the parent's are
+
+    import tuiboard
+    from tuiboard.core import remote_worker
+
+    # measuring the worker: whatever the machine's load (its rule would fork only with a core
+    # to spare, remote_worker.SPARE_CORE)
+    remote_worker.SPARE_CORE = False
+
+    def children() -> float:
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
+
+    child0, cpu0, t = children(), time.process_time(), time.perf_counter()
+    ld = tuiboard.Logdir(["s3://bench/logs"])
+    ld.refresh()
+    wall = time.perf_counter() - t
+    cpu = time.process_time() - cpu0
+    src = ld._roots[0].remote
+    assert src is not None
+    worker = src.worker
+    if worker is not None:  # its CPU counts once it is reaped (it exits after its answers)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.01)
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "cpu": cpu,
+                "loop": _io_thread_cpu(),
+                "worker_cpu": children() - child0,
+                "worker_gets": worker.gets if worker is not None else 0,
+                "requests": src.requests,
+                "runs": len(ld.runs),
+                "points": ld.stats.points,
+            }
+        )
+    )
+    return 0
+
+
+def _fresh_loads(rounds: int, endpoint: str) -> None:
+    """First loads in fresh processes, without and with the GET worker, interleaved."""
+    import json
+    import subprocess
+
+    got: dict[str, list[dict[str, float]]] = {"1": [], "0": []}
+    for _ in range(rounds):
+        for workers in ("1", "0"):
+            env = dict(os.environ, TUIBOARD_WORKERS=workers, AWS_ENDPOINT_URL=endpoint)
+            out = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--one-load"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            r = json.loads(out.strip().splitlines()[-1])
+            got[workers].append(r)
+            print(
+                f"fresh process, {'one process' if workers == '1' else 'GET worker '}: "
+                f"{r['wall']:.2f} s, {r['requests']} requests, {r['runs']} runs; CPU: ours "
+                f"{r['cpu']:.2f} s (event loop {r['loop']:.2f}), worker's {r['worker_cpu']:.2f} s "
+                f"({r['worker_gets']} GETs)"
+            )
+    for workers, label in (("1", "one process"), ("0", "GET worker")):
+        rs = got[workers]
+        med = {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "worker_cpu")}
+        print(
+            f"  median of {len(rs)}, {label}: wall {med['wall']:.2f} s, CPU ours "
+            f"{med['cpu']:.2f} s, worker's {med['worker_cpu']:.2f} s, the longer of the two "
+            f"{statistics.median(max(r['cpu'], r['worker_cpu']) for r in rs):.2f} s"
+        )
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--one-load"]:
+        sys.exit(_one_load())
     if sys.argv[1:2] == ["--serve"]:
         sys.exit(_serve(*sys.argv[2:4]))
     if sys.argv[1:2] == ["--serve-canned"]:

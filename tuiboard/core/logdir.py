@@ -34,7 +34,7 @@ from tuiboard.core.loader import (
     preread_small,
     read_in_workers,
 )
-from tuiboard.core.source import StoreError, is_url
+from tuiboard.core.source import StoreError, is_url, reading
 from tuiboard.core.store import RunData, Scalars, Store
 from tuiboard.core.types import (
     HISTOGRAMS,
@@ -263,6 +263,9 @@ class Logdir:
         if not specs:
             specs = ["."]
         self._roots = [_make_root(name, path, storage_options) for name, path in parse_spec(specs)]
+        self._sources = tuple(r.remote for r in self._roots if r.remote is not None)
+        """This Logdir's remote sources: its listings and reads go through them alone
+        (source.reading), never through another Logdir's opened on the same URL."""
         self.store = Store()
         self._loaders: dict[str, RunLoader] = {}
         self._views: dict[str, Run] = {}
@@ -310,6 +313,12 @@ class Logdir:
 
     def discover(self) -> dict[str, discovery.RunFiles]:
         """Which runs exist now (no file is read past the first line of a JSONL candidate)."""
+        if not self._sources:
+            return self._discover()
+        with reading(self._sources):
+            return self._discover()
+
+    def _discover(self) -> dict[str, discovery.RunFiles]:
         found: dict[str, discovery.RunFiles] = {}
         warnings: list[ReadWarning] = []
         for root in self._roots:
@@ -422,6 +431,12 @@ class Logdir:
         return False
 
     def _read(self, found: dict[str, discovery.RunFiles], names: Iterable[str]) -> Changes:
+        if not self._sources:
+            return self._read_runs(found, names)
+        with reading(self._sources):
+            return self._read_runs(found, names)
+
+    def _read_runs(self, found: dict[str, discovery.RunFiles], names: Iterable[str]) -> Changes:
         changed: set[str] = set()
         new: set[str] = set()
         points = records = nbytes = 0

@@ -23,19 +23,22 @@ perhaps the same time: S3's has 1 s resolution) is known by its ETag/generation 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import threading
 import time
+import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import IO, Any, cast
 
-from tuiboard.core import discovery, source
+from tuiboard.core import discovery, remote_worker, source
 from tuiboard.core.config import CONFIG_NAMES
 from tuiboard.core.csvlog import is_csv_candidate
 from tuiboard.core.jsonl import FRAMEWORK_NAMES
+from tuiboard.core.remote_worker import GetWorker
 from tuiboard.core.runmeta import RUN_META
 from tuiboard.core.types import ReadWarning
 
@@ -105,6 +108,35 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
     options = source.STORAGE_OPTIONS if storage_options is None else storage_options
     if protocol in ("s3", "s3a"):
         options = s3_options(options)
+    worker = None
+    if remote_worker.may_fork(protocol, options):
+        with contextlib.suppress(ImportError, ValueError):  # make_fs says what is missing
+            fsspec.get_filesystem_class(protocol)  # imported once, for both processes
+        # before the filesystem object: fsspec starts its event-loop thread when one is made
+        worker = GetWorker.fork(url, options)
+    try:
+        fs = make_fs(url, options)
+    except BaseException:
+        if worker is not None:
+            worker.close()
+        raise
+    src = RemoteSource(url.rstrip("/"), protocol, fs)
+    src.options = dict(options)
+    if worker is not None:
+        src.worker = worker
+        weakref.finalize(src, worker.close)
+    source.register(src)
+    return src
+
+
+def make_fs(url: str, options: dict[str, object]) -> Any:
+    """The fsspec filesystem of root `url` with `options` (s3_options already applied): raises
+    RemoteUnavailable as make_source does."""
+    protocol = protocol_of(url)
+    try:
+        import fsspec
+    except ImportError:
+        raise RemoteUnavailable(url, protocol) from None
     try:
         # url_to_fs: the URL's own parts (ssh's host and port) become options too
         fs, _ = fsspec.core.url_to_fs(
@@ -122,10 +154,7 @@ def make_source(url: str, storage_options: dict[str, object] | None = None) -> R
         raise source.RemoteUnavailable(f"cannot open {url}: {_why(error, options)}") from None
     if protocol in ("s3", "s3a"):
         _cheap_timestamps(fs)
-    src = RemoteSource(url.rstrip("/"), protocol, fs)
-    src.options = dict(options)
-    source.register(src)
-    return src
+    return fs
 
 
 def s3_options(options: dict[str, object]) -> dict[str, object]:
@@ -180,9 +209,31 @@ def _cheap_timestamps(fs: Any) -> None:
         session = AioSession(**getattr(fs, "kwargs", {}))
         factory = session.get_component("response_parser_factory")
         factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+        _share_loader(session)
     except Exception:  # an option the session does not take: s3fs makes its own and says so
         return
     fs.session = session
+
+
+_LOADERS: dict[object, Any] = {}
+"""botocore's data loader by its search path (AWS_DATA_PATH), one per process."""
+_LOADERS_LOCK = threading.Lock()
+
+
+def _share_loader(session: Any) -> None:
+    """Give `session` the data loader of the first session made in this process with the same
+    search path. botocore's Loader keeps each JSON file it parsed (the S3 model, its endpoint
+    rules, the partitions), but every session makes its own loader, so each Logdir opened on
+    an s3:// URL parsed them again (~0.1 s of CPU: `python bench/bench_remote.py`'s loads
+    after the first). The loader only reads files and hands out what it parsed; botocore does
+    not change what it returns."""
+    path = session.get_config_variable("data_path")
+    with _LOADERS_LOCK:
+        loader = _LOADERS.get(path)
+        if loader is None:
+            _LOADERS[path] = session.get_component("data_loader")
+            return
+    session.register_component("data_loader", loader)
 
 
 def parse_timestamp(value: Any) -> datetime:
@@ -238,6 +289,9 @@ class RemoteSource:
         """URL -> (start, end, its GET in flight) of the prefetch: a read of that range waits
         for it instead of asking again (the loader decodes the first runs while the later
         ones are still coming)."""
+        self.worker: GetWorker | None = None
+        """A process forked when the root was opened, making 3 in 5 GETs of the first
+        prefetch if it is big (core/remote_worker.py), then ending; None: every GET here."""
         self._read_end: dict[str, tuple[int, RemoteStat]] = {}
         """URL -> (end of the furthest range read, listing entry then): where the loader's
         next read of the object starts when it grows (the prefetch's guess)."""
@@ -390,7 +444,15 @@ class RemoteSource:
             self.requests += len(paths)
         loop = getattr(self.fs, "loop", None) if getattr(self.fs, "async_impl", False) else None
         if loop is not None and hasattr(self.fs, "_cat_file"):
-            self._start_gets(loop, paths, starts, ends)
+            worker = self.worker
+            if worker is None or not worker.alive:
+                self._start_gets(loop, paths, starts, ends)
+            elif len(paths) < remote_worker.MIN_GETS:
+                self._start_gets(loop, paths, starts, ends)
+                worker.close()  # it serves the first load only
+            else:
+                self._share(loop, worker, paths, starts, ends)
+                worker.close()  # it exits once it has answered these
             return len(paths)
         try:
             got = self.fs.cat_ranges(
@@ -402,6 +464,29 @@ class RemoteSource:
             if isinstance(data, bytes):
                 self._keep(url, lo, data)
         return len(paths)
+
+    def _share(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        worker: GetWorker,
+        paths: list[str],
+        starts: list[int],
+        ends: list[int],
+    ) -> None:
+        """3 in 5 GETs to the worker (remote_worker.SHARE), the rest here, both down the list
+        in the loader's order; ours start first (handing the worker its batch may wait for it
+        to finish making its client). A worker gone takes none: they are all made here."""
+        share = [i % 5 in remote_worker.SHARE for i in range(len(paths))]
+        mine = [i for i, s in enumerate(share) if not s]
+        theirs = [i for i, s in enumerate(share) if s]
+        self._start_gets(loop, *_pick(mine, paths, starts, ends))
+        futures = worker.submit([(self.fs_path(paths[i]), starts[i], ends[i]) for i in theirs])
+        if futures is None:
+            self._start_gets(loop, *_pick(theirs, paths, starts, ends))
+            return
+        with self._lock:
+            for i, fut in zip(theirs, futures, strict=True):
+                self._pending.setdefault(paths[i], []).append((starts[i], ends[i], fut))
 
     def _start_gets(
         self, loop: asyncio.AbstractEventLoop, urls: list[str], starts: list[int], ends: list[int]
@@ -423,6 +508,12 @@ class RemoteSource:
     def open(self, url: str) -> IO[bytes]:
         st = self.listing.get(url)
         return cast(IO[bytes], _RangeFile(self, url, st.st_size if st is not None else None))
+
+
+def _pick(
+    which: list[int], paths: list[str], starts: list[int], ends: list[int]
+) -> tuple[list[str], list[int], list[int]]:
+    return [paths[i] for i in which], [starts[i] for i in which], [ends[i] for i in which]
 
 
 class _RangeFile(io.RawIOBase):

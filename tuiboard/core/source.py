@@ -1,8 +1,9 @@
 """Where a file's bytes come from: the local disk, or a remote store (core/remote.py) for URLs.
 
 Owns: the small interface the loader, discovery and the small-file readers use instead of
-`os.stat` and `open` (`stat`, `open_binary`, `read_range`, `read_whole`), the registry of
-remote roots opened by a Logdir, RemoteUnavailable (a URL whose fsspec package is missing),
+`os.stat` and `open` (`stat`, `open_binary`, `read_range`, `read_whole`), which remote source
+serves a URL (`reading`, `remote_for`: the sources of the Logdir reading on this thread, else
+the newest live one), RemoteUnavailable (a URL whose fsspec package is missing),
 StoreError (a remote root whose listing fails: what the status line says), `retry_delay` (the
 backoff of a failing store) and `redact` (no secret in any message). A local path (anything
 without "://") goes straight to `os.stat` / `open`: no fsspec import, the same calls as before
@@ -14,6 +15,11 @@ from __future__ import annotations
 
 import builtins
 import os
+import threading
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -108,9 +114,17 @@ STORAGE_OPTIONS: dict[str, object] = {}
 """Process-wide fsspec options for URL roots opened without their own (the command line's
 `--storage-option KEY=VALUE`, set by cli.py once before any logdir is opened)."""
 
-_REMOTES: dict[str, RemoteSource] = {}
-"""Root URL (no trailing "/") -> the source reading it. Filled by register(); a root opened
-again replaces its source (the latest listing wins)."""
+_READING: ContextVar[tuple[RemoteSource, ...]] = ContextVar("tuiboard_reading", default=())
+"""The remote sources of the Logdir reading on this thread (or asyncio task) now: set by
+`reading` around each of its listings and reads, so that two Logdirs open on the same URL (two
+`tuiboard.open(url)` in a notebook, each with its own storage options or endpoint) each read
+through their own filesystem and listing."""
+
+_OPEN: list[weakref.ref[RemoteSource]] = []
+"""Every remote source still alive, oldest first (weak: a Logdir dropped takes its sources
+with it). Serves a read made outside any Logdir's `reading` (a test's, or a lazy read such as
+the embeddings dashboard's in a process that has one Logdir): the newest source holding it."""
+_OPEN_LOCK = threading.Lock()
 
 
 def is_url(path: str) -> bool:
@@ -119,17 +133,43 @@ def is_url(path: str) -> bool:
 
 
 def register(source: RemoteSource) -> None:
-    _REMOTES[source.url] = source
+    """Note a source just opened (core/remote.make_source does); forgotten when it is freed."""
+    with _OPEN_LOCK:
+        _OPEN[:] = [ref for ref in _OPEN if ref() is not None]
+        _OPEN.append(weakref.ref(source))
+
+
+@contextmanager
+def reading(sources: tuple[RemoteSource, ...]) -> Iterator[None]:
+    """Within the block (this thread only), URLs under these sources' roots are read through
+    them, whatever other sources were opened on the same roots."""
+    token = _READING.set(sources)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
+def _holder(sources: Iterable[RemoteSource | None], url: str) -> RemoteSource | None:
+    """The source whose root holds `url` (the longest root; the last of equal ones)."""
+    best: RemoteSource | None = None
+    for src in sources:
+        if src is None:
+            continue
+        root = src.url
+        if (url == root or url.startswith(root + "/")) and (
+            best is None or len(root) >= len(best.url)
+        ):
+            best = src
+    return best
 
 
 def remote_for(url: str) -> RemoteSource:
-    """The registered source whose root holds `url` (the longest such root)."""
-    best: RemoteSource | None = None
-    for root, src in _REMOTES.items():
-        if (url == root or url.startswith(root + "/")) and (
-            best is None or len(root) > len(best.url)
-        ):
-            best = src
+    """The source that reads `url`: the one of the Logdir reading on this thread (`reading`),
+    else the newest live source whose root holds it."""
+    best = _holder(_READING.get(), url)
+    if best is None:
+        best = _holder((ref() for ref in list(_OPEN)), url)
     if best is None:
         raise FileNotFoundError(f"no remote logdir holds {url}")
     return best
