@@ -28,6 +28,8 @@ import re
 
 import numpy as np
 
+from tuiboard.core.fastfloat import parse_numbers
+
 _INT = rb"-?(?:0|[1-9][0-9]{0,14})"
 """A JSON integer of at most 15 digits (exact in float64, and so as an int64 step)."""
 _FLOAT = rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)"
@@ -160,7 +162,9 @@ def _parse(chunk: bytes, n: int, keys: tuple[str, ...], ints: tuple[bool, ...]) 
     # Every line is pieces[0] n1 pieces[1] n2 ... pieces[k] "\n": the keys (between quotes)
     # dropped, every byte but the numbers' is blanked out.
     out = b"".join(chunk.split(b'"')[::2]).translate(_BLANK)
-    values = np.fromstring(out, dtype=np.float64, sep=" ")
+    values = parse_numbers(out, n * len(keys))
+    if values is None:  # (cannot happen when the regex matched)
+        values = np.fromstring(out, dtype=np.float64, sep=" ")
     k = len(keys)
     if values.shape[0] != n * k:
         return None
