@@ -1,30 +1,33 @@
 """JSON lines that all share one layout: checked with one regex pass, numbers parsed in one call.
 
 Owns: `uniform_numbers`, and `uniform_numbers_many` (the chunks of many files at once: those of one
-layout, a sweep's runs, checked by one regex pass and parsed by one np.fromstring per join of up to
-JOIN_BYTES, their values split back per chunk by line counts; the same answers). A training loop
-writes the same flat dict of numbers every step, so a metric log's lines are usually the first
-line's text with only the numbers changed. When every complete line of a chunk is (the first line
-with a strict JSON-number pattern in place of each of its numbers, one regex over the chunk whose
-matches must cover it whole), the numbers are parsed by one `np.fromstring` call over the chunk with
-the rest blanked out: the C parser, correctly rounded as json's float() is, with no Python object a
-number. What it returns is what jsonl.read_jsonl takes from those lines: the keys in order, and per
-key float64 values and whether they were JSON integers (steps need them exact: at most 15 digits,
-else the line is not uniform). Anything else (a line that differs, NaN or Infinity, strings, nested
-values, escapes, a BOM, duplicate keys, fewer than `min_lines` lines) gives None, and read_jsonl
-reads the chunk line by line as before, with its damage rules. Measured on bench_scale's JSONL runs
-(50 lines of 5 numbers, CPU, a loaded machine): 0.32-0.39 ms a file line by line, 0.26-0.28 ms here,
-most of it the float parsing itself (~0.3 us a 17-digit number, json's or numpy's). Many files at
-once (bench_scale's 5,000, loader.preread_small): ~0.2 ms a file, ~0.1 of it np.fromstring's
-parsing; joins are bounded because one pass over 36 MB cost more (page faults, cache misses) than
-140 passes over 256 KiB.
-Must not import: textual, rich, other tuiboard modules.
+layout, a sweep's runs, checked by one regex pass and parsed by one fastfloat call per join of up
+to JOIN_BYTES, their values split back per chunk by line counts; the same answers). A training
+loop writes the same flat dict of numbers every step, so a metric log's lines are usually the
+first line's text with only the numbers changed. When every complete line of a chunk is (the first
+line with a strict JSON-number pattern in place of each of its numbers, one regex over the chunk
+that its lines must cover whole: a possessive `(?:line)*+` fullmatch, `sub` before Python 3.11),
+the numbers are parsed by one `fastfloat.parse_numbers` call over the chunk with the rest blanked
+out: numpy over the whole buffer, correctly rounded as json's float() is (bit for bit), with no
+Python object a number (np.fromstring, the C parser, if it declines). What it returns is what
+jsonl.read_jsonl takes from those lines: the keys in order, and per key float64 values and whether
+they were JSON integers (steps need them exact: at most 15 digits, else the line is not uniform).
+Anything else (a line that differs, NaN or Infinity, strings, nested values, escapes, a BOM,
+duplicate keys, fewer than `min_lines` lines) gives None, and read_jsonl reads the chunk line by
+line as before, with its damage rules. Measured on bench_scale's JSONL runs (50 lines of 5
+numbers, CPU, a loaded machine): 0.32-0.39 ms a file line by line, 0.26-0.28 ms here with
+np.fromstring (~0.3 us a 17-digit number, json's or numpy's). Many files at once (bench_scale's
+5,000, loader.preread_small): ~0.2 ms a file with np.fromstring, ~0.1 of it its parsing, which
+fastfloat cuts to ~0.04 (bench/README.md); joins are bounded because one pass over 36 MB cost
+more (page faults, cache misses) than 140 passes over 256 KiB.
+Must not import: textual, rich, other tuiboard modules than core.fastfloat.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 
 import numpy as np
 
@@ -48,6 +51,11 @@ JOIN_BYTES = 256 << 10
 """uniform_numbers_many joins chunks of one layout up to about this many bytes per pass."""
 
 
+POSSESSIVE = sys.version_info >= (3, 11)
+"""Whether re has possessive repeats (Python 3.11+): a layout's check is then one fullmatch of
+`(?:line)*+` over the chunk, ~15 % less than removing every line with `sub` (which 3.10 does)."""
+
+
 Uniform = tuple[tuple[str, ...], tuple[bool, ...], np.ndarray]
 """What uniform_numbers gives: keys, is-integer per key, values (lines x keys float64)."""
 _Known = tuple[re.Pattern[bytes], tuple[str, ...], tuple[bool, ...]]
@@ -64,8 +72,8 @@ def uniform_numbers(chunk: bytes, min_lines: int) -> Uniform | None:
     if known is None:
         return None
     pattern, keys, ints = known
-    if pattern.sub(b"", chunk):
-        return None  # some line is laid out otherwise (every match is one whole line)
+    if not _covers(pattern, chunk):
+        return None  # some line is laid out otherwise
     return _parse(chunk, n, keys, ints)
 
 
@@ -109,10 +117,8 @@ def _parse_many(
 ) -> None:
     """uniform_numbers_many for chunks of one layout, whose line counts are `counts`."""
     pattern, keys, ints = known
-    if pattern.sub(b"", b"".join([chunks[i] for i in members])):
-        kept = [
-            (i, n) for i, n in zip(members, counts, strict=True) if not pattern.sub(b"", chunks[i])
-        ]
+    if not _covers(pattern, b"".join([chunks[i] for i in members])):
+        kept = [(i, n) for i, n in zip(members, counts, strict=True) if _covers(pattern, chunks[i])]
         members = [i for i, _ in kept]
         counts = [n for _, n in kept]
     if not members:
@@ -127,6 +133,13 @@ def _parse_many(
     for i, n in zip(members, counts, strict=True):
         out[i] = (keys, ints, matrix[at : at + n])
         at += n
+
+
+def _covers(pattern: re.Pattern[bytes], chunk: bytes) -> bool:
+    """Whether `chunk` is whole lines of the layout whose pattern _known compiled."""
+    if POSSESSIVE:
+        return pattern.fullmatch(chunk) is not None
+    return not pattern.sub(b"", chunk)  # (every match is one whole line: none may be left)
 
 
 def _known(chunk: bytes) -> _Known | None:
@@ -150,7 +163,11 @@ def _known(chunk: bytes) -> _Known | None:
         text = re.escape(pieces[0])
         for number, piece in zip(numbers, pieces[1:], strict=True):
             text += b"(?:" + number + b")" + re.escape(piece)
-        known = (re.compile(b"^" + text + b"\n", re.MULTILINE), keys, ints)
+        line = text + b"\n"
+        if POSSESSIVE:
+            known = (re.compile(b"(?:" + line + b")*+"), keys, ints)
+        else:
+            known = (re.compile(b"^" + line, re.MULTILINE), keys, ints)
         if len(_layouts) >= MAX_LAYOUTS:
             _layouts.clear()
         _layouts[sketch] = known
