@@ -1,7 +1,8 @@
 """fastfloat.parse_numbers against Python's float(), bit for bit, on JSON numbers: random doubles'
 repr and json.dumps, random digit strings with random exponents (19 and 20+ digits, leading
 zeros), exact halfway cases (round half to even), neighbours of halfway points, tiny and huge
-exponents (subnormals, overflow, underflow to zero), negative zeros; tokens between runs of
+exponents (subnormals, overflow, underflow to zero), negative zeros, the edges of Clinger's fast
+path (2**53, 10**+-22); tokens between runs of
 spaces as jsonl_uniform blanks them. Text that is not `count` JSON numbers gives None or an
 array, never an exception."""
 
@@ -85,6 +86,8 @@ def json_numbers(draw: Any) -> str:
 @example(["1.7976931348623158e308", "1.7976931348623159e308", "9007199254740993"])
 @example(["18446744073709551615", "18446744073709551616", "9999999999999999999", "1e-342"])
 @example(["0.0001234567890123456", "0.000000000000000000000001", "1000000000000000000000000.0"])
+@example(["9007199254740992e-22", "9007199254740993e-22", "9007199254740992e22", "1e22", "1e23"])
+@example(["1e-22", "1e-23", "-123456789e-22", "900719925474099.2", "9007199254740992.5"])
 def test_digit_strings_with_exponents(tokens: list[str]) -> None:
     _check(tokens)
 

@@ -62,7 +62,8 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarra
 
 
 _T_HI32, _T_LO32, _T_HI, _T_LO, _POWER = _tables()
-_POW10 = np.array([10**i for i in range(20)], dtype=np.uint64)
+_P10 = np.array([float(10**i) for i in range(23)])
+"""The powers of ten that are exact doubles (Clinger's fast path)."""
 
 
 def _digit_masks() -> np.ndarray:
@@ -200,7 +201,7 @@ def parse_numbers(text: bytes, count: int) -> np.ndarray | None:
     w += groups[2]
     q = -frac if exp is None else exp - frac
     slow |= (q < -342) | (q > 308)
-    bits = _eisel_lemire(w, np.clip(q, -342, 308), slow)
+    bits = _decimal_bits(w, q, slow)
     bits |= neg.view(np.uint8).astype(np.uint64) << _U(63)
     zero = np.flatnonzero((w == 0) & ~long)
     if len(zero):
@@ -227,6 +228,26 @@ def _exponents(a: np.ndarray, x_at: np.ndarray, ends: np.ndarray) -> tuple[np.nd
     value = _eight_digits(words).view(np.int64)
     value[sign == 45] *= -1
     return value, (ndig > 8) | (ndig < 1)
+
+
+def _decimal_bits(w: np.ndarray, q: np.ndarray, slow: np.ndarray) -> np.ndarray:
+    """The float64 bits (sign clear) nearest w * 10**q: Clinger's fast path where w <= 2**53 and
+    |q| <= 22 (w and 10**|q| exact doubles: one correctly rounded multiplication or division;
+    for q = 0 the multiplication by 1), Eisel-Lemire for the others."""
+    exact = w <= _U(1 << 53)
+    exact &= q >= -22
+    exact &= q <= 22
+    power = np.clip(q, -22, 22)
+    values = w.astype(np.float64)
+    values *= _P10.take(np.maximum(power, 0))
+    values /= _P10.take(np.maximum(-power, 0))
+    bits = values.view(np.uint64)
+    rest = np.flatnonzero(~exact)
+    if len(rest):
+        unsure = slow.take(rest)
+        bits[rest] = _eisel_lemire(w.take(rest), np.clip(q.take(rest), -342, 308), unsure)
+        slow[rest] = unsure
+    return bits
 
 
 def _eisel_lemire(w: np.ndarray, q: np.ndarray, slow: np.ndarray) -> np.ndarray:
