@@ -171,8 +171,10 @@ def test_counts_and_bad_text() -> None:
     assert parse_numbers(b"   ", 0) is not None
     assert parse_numbers(b"1", 0) is None
     assert parse_numbers(b"", 1) is None
-    for bad in [b".5", b"1e", b"e5", b"1.2.3", b"1e5e5", b"1e5.5", b"-", b".", b"1..2"]:
+    for bad in [b".5", b"1e", b"+5", b"1.2.3", b"1e5e5", b"1e5.5", b"-", b".", b"1..2", b"1e+"]:
         assert parse_numbers(bad, 1) is None, bad
+    # an "e" that follows no digit or dot is no token's (as a key's letters): "e5" is 5
+    assert parse_numbers(b"e5 step 2", 2) is not None
 
 
 @settings(max_examples=300, deadline=None)

@@ -25,6 +25,9 @@ Must not import: textual, rich, other tuiboard modules.
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 import numpy as np
 
 _U = np.uint64
@@ -111,94 +114,101 @@ def _windows(buf: bytes | np.ndarray, ends: np.ndarray, count: int) -> np.ndarra
     return out
 
 
-def parse_numbers(text: bytes, count: int) -> np.ndarray | None:
-    """The `count` numbers of `text` as float64, each bit for bit float(its token): `text` holds
-    JSON numbers separated by runs of spaces (bytes other than the numbers' are spaces). None
-    when it does not hold exactly `count` tokens shaped as JSON numbers are."""
+def token_class(data: bytes) -> list[bytes]:
+    """The runs of `data` that parse_numbers takes for tokens, in order: digits, '.', '+', '-',
+    and 'e' or 'E' after a digit or a dot (every byte of a JSON number, no byte JSON puts
+    around one, and no byte of a key without digits, dots or signs)."""
+    return _TOKEN.findall(data)
+
+
+_TOKEN = re.compile(rb"(?:[0-9.+\-]|(?<=[0-9.])[eE])+")
+
+
+class _Tokens(NamedTuple):
+    """Where parse_numbers' picked tokens are: start, end, mantissa end (the exponent's 'e',
+    else the end), the tokens with a dot and where it is, the tokens with an exponent and where
+    its 'e' is, and the dots of the text before each mantissa's end."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    mant_end: np.ndarray
+    dtok: np.ndarray
+    dot_at: np.ndarray
+    xtok: np.ndarray
+    x_at: np.ndarray
+    dots_before: np.ndarray
+
+
+def parse_numbers(
+    text: bytes, count: int, every: int = 1, picks: tuple[int, ...] = (0,)
+) -> np.ndarray | None:
+    """The `count` numbers of `text` as float64, each bit for bit float(its token).
+
+    The tokens of `text` are its runs as token_class finds them; they come in groups of
+    `every` (a line of a JSONL layout: its keys' runs and its numbers), and the tokens at
+    `picks` in each group are JSON numbers, the ones parsed (by default every token). Other
+    tokens (runs in keys) are skipped, whatever they hold. None when the tokens are not
+    `count` / len(picks) groups or a picked token is not shaped as a JSON number is."""
     if count == 0:
-        return np.empty(0) if not text.strip(b" ") else None
+        return np.empty(0) if not token_class(text) else None
     buf = _PAD + text + _PAD
     a = np.frombuffer(buf, dtype=np.uint8)
-    space = a == 32
-    marks = np.empty(len(a), dtype=bool)
-    marks[0] = False
-    np.not_equal(space[1:], space[:-1], out=marks[1:])
-    # dots and exponents: in the blanked text only '.', 'e' and 'E' are 30 or more after ^ 48
-    marks |= (a ^ 48) >= 30
-    at = np.flatnonzero(marks)  # S [D] [X] E a token: its start, dot, exponent, end (a space)
-    kind = a.take(at)
-    j_end = np.flatnonzero(kind == 32)
-    n = len(j_end)
-    if n != count:
+    # digits, '.', '+', '-': 43..57 but ',' and '/'; 'e' and 'E' after a digit or a dot
+    inside = (a - np.uint8(43)) < 15
+    inside &= a != 44
+    inside &= a != 47
+    ex = np.zeros(len(a), dtype=bool)
+    np.equal(a[1:] | 32, 101, out=ex[1:])
+    ex[1:] &= inside[:-1]
+    ex[1:] &= a[:-1] >= 46
+    inside |= ex
+    if every == len(picks):
+        tokens = _all_tokens(a, inside, ex, count)
+    else:
+        tokens = _picked_tokens(a, inside, ex, count, every, picks)
+    if tokens is None:
         return None
-    ends = at.take(j_end)
-    j_start = np.empty(n, dtype=np.int64)
-    j_start[0] = 0
-    np.add(j_end[:-1], 1, out=j_start[1:])
-    first_kind = kind.take(j_start)
-    if ((first_kind ^ 48) >= 30).any():
-        return None  # a token that starts with a dot or an exponent: no JSON number
-    starts = at.take(j_start)
-    neg = first_kind == 45
-    # the marks up to token i's end: 2 (i + 1), and its and the earlier tokens' dots and
-    # exponents (without exponents: the dots up to token i, its own included)
-    inner = j_end - 2 * np.arange(n) - 1
-    is_dot = kind == 46
-    n_dots = int(np.count_nonzero(is_dot))
-    n_ex = len(at) - 2 * n - n_dots
-    mant_end = ends
+    starts, ends, mant_end, dtok, dot_at, xtok, x_at, dots_before = tokens
+    n = count
+    first = a.take(starts)
+    neg = first == 45
+    if (((first - np.uint8(48)) > 9) & ~neg).any():
+        return None  # a token that does not start as a JSON number does
     exp = None
     slow = np.zeros(n, dtype=bool)
-    if n_ex:
-        j_ex = np.flatnonzero(kind >= 58)
-        xtok = np.searchsorted(j_end, j_ex)  # a mark's token: the first end after it
-        if len(xtok) > 1 and (xtok[1:] == xtok[:-1]).any():
-            return None  # two exponents in one token
-        x_at = at.take(j_ex)
-        mant_end = ends.copy()
-        mant_end[xtok] = x_at
+    if len(xtok):
         value, bad = _exponents(a, x_at, ends.take(xtok))
         exp = np.zeros(n, dtype=np.int64)
         exp[xtok] = value
         slow[xtok] = bad
     last = mant_end - 1  # the dot, or the last digit: the digits after the dot are last - it
     has_dot = np.zeros(n, dtype=bool)
-    dots_upto = inner
-    if n_dots:
-        j_dot = np.flatnonzero(is_dot)
-        # a dot's token: without exponents, its rank among the dots says how many of the marks
-        # before it are dots; with them, the first end after it
-        dtok = np.searchsorted(j_end, j_dot) if n_ex else (j_dot - np.arange(n_dots) - 1) >> 1
+    if len(dtok):
+        if len(xtok) and (dot_at >= mant_end.take(dtok)).any():
+            return None  # a dot in an exponent
         has_dot[dtok] = True
-        if int(np.count_nonzero(has_dot)) != n_dots:
-            return None  # two dots in one token
-        dot_at = at.take(j_dot)
-        if n_ex:
-            if (dot_at >= mant_end.take(dtok)).any():
-                return None  # a dot in an exponent
-            dots_upto = np.cumsum(has_dot)
         dot = last.copy()
         dot[dtok] = dot_at
         frac = last - dot
     else:
         frac = np.zeros(n, dtype=np.int64)
-        dots_upto = np.zeros(n, dtype=np.int64)
     n_digits = mant_end - starts - neg - has_dot
     if (n_digits < 1).any():
         return None
-    # The mantissa's digits, the dots taken out of the text: its end moves back by the dots
-    # up to it (its own included).
-    nodot = buf.replace(b".", b"") if n_dots else buf
-    digits = _windows(nodot, mant_end - dots_upto, 3)
+    # The mantissa's digits, the text's dots taken out: its end moves back by the dots before it.
+    if b"." in buf:
+        digits = _windows(buf.replace(b".", b""), mant_end - dots_before, 3)
+    else:
+        digits = _windows(buf, mant_end, 3)
     kept = np.minimum(n_digits, 24)
     for i in range(3):
         digits[i] &= _MASKS[i].take(kept)
-    groups = _eight_digits(digits.reshape(-1)).reshape(3, n)
-    long = (n_digits > 24) | (groups[0] > 1843)  # > 19 digits: w may not fit in 64 bits
+    groups8 = _eight_digits(digits.reshape(-1)).reshape(3, n)
+    long = (n_digits > 24) | (groups8[0] > 1843)  # > 19 digits: w may not fit in 64 bits
     slow |= long
-    w = groups[0] * _U(10**16)
-    w += groups[1] * _U(10**8)
-    w += groups[2]
+    w = groups8[0] * _U(10**16)
+    w += groups8[1] * _U(10**8)
+    w += groups8[2]
     q = -frac if exp is None else exp - frac
     slow |= (q < -342) | (q > 308)
     bits = _decimal_bits(w, q, slow)
@@ -214,6 +224,109 @@ def parse_numbers(text: bytes, count: int) -> np.ndarray | None:
         except ValueError:
             return None  # (no JSON number: the caller's check let something else through)
     return values
+
+
+def _all_tokens(a: np.ndarray, inside: np.ndarray, ex: np.ndarray, n: int) -> _Tokens | None:
+    """_Tokens when every token is picked: one flatnonzero of the token edges, dots and
+    exponents gives them in order, a token's marks S [D] [X] E (its start, dot, 'e', end), so
+    a mark's token follows from how many dots and exponents come before it."""
+    marks = np.empty(len(a), dtype=bool)
+    marks[0] = False
+    np.not_equal(inside[1:], inside[:-1], out=marks[1:])
+    marks |= a == 46
+    marks |= ex
+    at = np.flatnonzero(marks)
+    kind = a.take(at)
+    j_end = np.flatnonzero(~inside.take(at))
+    if len(j_end) != n:
+        return None
+    ends = at.take(j_end)
+    j_start = np.empty(n, dtype=np.int64)
+    j_start[0] = 0
+    np.add(j_end[:-1], 1, out=j_start[1:])
+    starts = at.take(j_start)
+    if (kind.take(j_start) == 46).any():
+        return None  # a token that starts with a dot (one mark, not two)
+    # the marks up to token i's end: 2 (i + 1), and its and the earlier tokens' dots and
+    # exponents (without exponents: the dots up to token i, its own included)
+    inner = j_end - 2 * np.arange(n) - 1
+    is_dot = kind == 46
+    n_dots = int(np.count_nonzero(is_dot))
+    n_ex = len(at) - 2 * n - n_dots
+    mant_end = ends
+    xtok = x_at = _NONE
+    if n_ex:
+        j_ex = np.flatnonzero(ex.take(at))
+        xtok = np.searchsorted(j_end, j_ex)  # a mark's token: the first end after it
+        if len(xtok) != n_ex or (xtok[1:] == xtok[:-1]).any():
+            return None  # two exponents in one token
+        x_at = at.take(j_ex)
+        mant_end = ends.copy()
+        mant_end[xtok] = x_at
+    dtok = dot_at = dots_before = _NONE
+    if n_dots:
+        j_dot = np.flatnonzero(is_dot)
+        # a dot's token: without exponents, its rank among the dots says how many of the marks
+        # before it are dots; with them, the first end after it
+        dtok = np.searchsorted(j_end, j_dot) if n_ex else (j_dot - np.arange(n_dots) - 1) >> 1
+        if (dtok[1:] == dtok[:-1]).any():
+            return None  # two dots in one token
+        dot_at = at.take(j_dot)
+        if n_ex:
+            has_dot = np.zeros(n, dtype=np.int64)
+            has_dot[dtok] = 1
+            dots_before = np.cumsum(has_dot)
+        else:
+            dots_before = inner
+    return _Tokens(starts, ends, mant_end, dtok, dot_at, xtok, x_at, dots_before)
+
+
+def _picked_tokens(
+    a: np.ndarray, inside: np.ndarray, ex: np.ndarray, n: int, every: int, picks: tuple[int, ...]
+) -> _Tokens | None:
+    """_Tokens of the picked tokens among others (a key's runs): the token edges from one
+    flatnonzero, the dots and exponents from another, each to its token by a binary search."""
+    edges = np.flatnonzero(inside[1:] != inside[:-1])
+    edges += 1  # (the padding is outside: starts and ends alternate)
+    groups, rest = divmod(len(edges) // 2, every)
+    if rest or groups * len(picks) != n:
+        return None
+    picked = (np.arange(groups)[:, None] * (2 * every) + np.multiply(picks, 2)).ravel()
+    starts = edges.take(picked)
+    ends = edges.take(picked + 1)
+    marks = a == 46
+    marks |= ex
+    at = np.flatnonzero(marks)
+    is_dot = a.take(at) == 46
+    dots = at[is_dot]  # every dot: those before a mantissa's end are gone from `nodot`
+    tok = np.searchsorted(ends, at, side="right")
+    mine = tok < n
+    mine &= starts.take(np.minimum(tok, n - 1)) <= at
+    hit = np.flatnonzero(mine)
+    tok = tok.take(hit)
+    at = at.take(hit)
+    is_dot = is_dot.take(hit)
+    mant_end = ends
+    xtok = x_at = _NONE
+    if len(hit) > np.count_nonzero(is_dot):
+        x = np.flatnonzero(~is_dot)
+        xtok = tok.take(x)
+        if (xtok[1:] == xtok[:-1]).any():
+            return None  # two exponents in one token
+        x_at = at.take(x)
+        mant_end = ends.copy()
+        mant_end[xtok] = x_at
+    d = np.flatnonzero(is_dot)
+    dtok = tok.take(d)
+    if (dtok[1:] == dtok[:-1]).any():
+        return None  # two dots in one token
+    dot_at = at.take(d)
+    return _Tokens(
+        starts, ends, mant_end, dtok, dot_at, xtok, x_at, np.searchsorted(dots, mant_end)
+    )
+
+
+_NONE = np.empty(0, dtype=np.int64)
 
 
 def _exponents(a: np.ndarray, x_at: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,13 +25,14 @@ Must not import: textual, rich, other tuiboard modules than core.fastfloat.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
 
 import numpy as np
 
-from tuiboard.core.fastfloat import parse_numbers
+from tuiboard.core.fastfloat import parse_numbers, token_class
 
 _INT = rb"-?(?:0|[1-9][0-9]{0,14})"
 """A JSON integer of at most 15 digits (exact in float64, and so as an int64 step)."""
@@ -45,7 +46,6 @@ _PART = re.compile(
 _OPEN = re.compile(_WS + rb"\{" + _WS + rb"\Z")
 _BLANK = bytes(c if c in b"0123456789.eE+-" else 32 for c in range(256))
 
-_layouts: dict[bytes, tuple[re.Pattern[bytes], tuple[str, ...], tuple[bool, ...]]] = {}
 MAX_LAYOUTS = 256
 JOIN_BYTES = 256 << 10
 """uniform_numbers_many joins chunks of one layout up to about this many bytes per pass."""
@@ -59,6 +59,7 @@ POSSESSIVE = sys.version_info >= (3, 11)
 Uniform = tuple[tuple[str, ...], tuple[bool, ...], np.ndarray]
 """What uniform_numbers gives: keys, is-integer per key, values (lines x keys float64)."""
 _Known = tuple[re.Pattern[bytes], tuple[str, ...], tuple[bool, ...]]
+_layouts: dict[bytes, _Known] = {}
 
 
 def uniform_numbers(chunk: bytes, min_lines: int) -> Uniform | None:
@@ -165,22 +166,40 @@ def _known(chunk: bytes) -> _Known | None:
             text += b"(?:" + number + b")" + re.escape(piece)
         line = text + b"\n"
         if POSSESSIVE:
-            known = (re.compile(b"(?:" + line + b")*+"), keys, ints)
+            check = re.compile(b"(?:" + line + b")*+")
         else:
-            known = (re.compile(b"^" + line, re.MULTILINE), keys, ints)
+            check = re.compile(b"^" + line, re.MULTILINE)
+        known = (check, keys, ints)
         if len(_layouts) >= MAX_LAYOUTS:
             _layouts.clear()
         _layouts[sketch] = known
     return known
 
 
+@functools.lru_cache(maxsize=MAX_LAYOUTS)
+def _tokens(keys: tuple[str, ...]) -> tuple[int, tuple[int, ...]]:
+    """The tokens of a line of a layout with these keys, as fastfloat.parse_numbers counts them
+    (fastfloat.token_class), and which of them are its numbers. Only the keys hold tokens
+    besides the numbers: the rest of a line is blanks, quotes, colons, commas and braces; and
+    a number touches none of a key's (a colon or blank before it, a blank, comma or brace
+    after it). (A key's bytes that are not UTF-8 and json's U+FFFD for them both hold none.)"""
+    picks: list[int] = []
+    every = 0
+    for key in keys:
+        every += len(token_class(key.encode("utf-8", "surrogatepass")))
+        picks.append(every)
+        every += 1
+    return every, tuple(picks)
+
+
 def _parse(chunk: bytes, n: int, keys: tuple[str, ...], ints: tuple[bool, ...]) -> Uniform | None:
     """The numbers of `n` lines that matched their layout's pattern, as uniform_numbers gives."""
-    # Every line is pieces[0] n1 pieces[1] n2 ... pieces[k] "\n": the keys (between quotes)
-    # dropped, every byte but the numbers' is blanked out.
-    out = b"".join(chunk.split(b'"')[::2]).translate(_BLANK)
-    values = parse_numbers(out, n * len(keys))
+    every, picks = _tokens(keys)
+    values = parse_numbers(chunk, n * len(keys), every, picks)
     if values is None:  # (cannot happen when the regex matched)
+        # Every line is pieces[0] n1 pieces[1] n2 ... pieces[k] "\n": the keys (between
+        # quotes) dropped, every byte but the numbers' is blanked out.
+        out = b"".join(chunk.split(b'"')[::2]).translate(_BLANK)
         values = np.fromstring(out, dtype=np.float64, sep=" ")
     k = len(keys)
     if values.shape[0] != n * k:
