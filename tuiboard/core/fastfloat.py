@@ -1,25 +1,31 @@
 """JSON numbers in bulk -> float64, correctly rounded, with numpy over the whole buffer.
 
-Owns: `parse_numbers(text, count)`: the numbers of `text` (JSON numbers separated by spaces, as
-jsonl_uniform blanks a chunk whose layout its regex checked) as float64, each bit for bit what
-Python's float() gives for its token. np.fromstring (David Gay's strtod) costs ~0.35 us a
-17-digit number, the digits as Python's repr writes them; here no number is parsed alone:
-- the tokens: one pass of byte comparisons marks where runs of non-spaces begin and end and
-  where the dots and exponents are; one flatnonzero gives them all in order (a token is S [D] [X]
-  E), so the k-th mark's token is known from its rank;
-- the digits: the text without its dots (one bytes.replace), three unaligned 8-byte words ending
-  at each mantissa's last digit, the bytes before its first digit masked off, then the SWAR
-  conversion of 8 ASCII digits at once (fast_float's parse_eight_digits) on every word;
-- the value w * 10**q: Eisel-Lemire (Lemire, "Number Parsing at a Gigabyte per Second", 2021;
-  the 128-bit product of w and a truncated 5**q from fast_float's table, emulated with 32-bit
-  halves in uint64; the second product where the first cannot decide; Mushtak and Lemire proved
-  that it then always decides when w is exact, so no fallback test), the round-half-to-even case
-  as fast_float has it.
+Owns: `parse_numbers(text, count, every, picks)`: the JSON numbers among the tokens of `text`
+(a chunk of JSONL lines of one layout, as jsonl_uniform's regex checked it: the numbers are the
+tokens at `picks` of every `every`, the others runs of a key's bytes) as float64, each bit for
+bit what Python's float() gives for it; and `token_class`, how it finds tokens. np.fromstring
+(David Gay's strtod) costs ~0.35 us a 17-digit number, the digits as Python's repr writes them;
+here no number is parsed alone:
+- the tokens: runs of digits, '.', '+', '-', and 'e'/'E' after a digit or dot (so a key of
+  letters holds none), found by byte comparisons and one flatnonzero of their edges and of the
+  dots and exponents; with every token picked, a token's marks come as S [D] [X] E and a mark's
+  token follows from its rank; with skipped ones, a binary search finds it;
+- the digits: the text without its dots (one bytes.replace), the 24 bytes before each
+  mantissa's end as three words (aligned words gathered and shifted), the bytes before its first
+  digit masked off, then the SWAR conversion of 8 ASCII digits at once (fast_float's
+  parse_eight_digits) on every word;
+- the value w * 10**q: Clinger's exact fast path where w <= 2**53 and |q| <= 22 (one IEEE
+  multiplication and division), else Eisel-Lemire (Lemire, "Number Parsing at a Gigabyte per
+  Second", 2021: the 128-bit product of w and a truncated 5**q from fast_float's table, emulated
+  with 32-bit halves in uint64; the second product where the first cannot decide; Mushtak and
+  Lemire proved it then always decides when w is exact), round half to even as fast_float has it.
 Handed to float() one by one (rare): more than 19 significant digits (w would not be exact),
-exponents outside 10**-342..10**308, subnormals and overflow, exponents of more than 8 digits.
-Zeros keep their sign ("-0.0" is -0.0, as float() gives). Tokens must be JSON numbers (the
-caller's regex checked them); text that does not split as they do gives None, never a wrong
-count. Measured in bench/README.md ("The JSONL runs of a first load in bulk").
+exponents outside 10**-342..10**308 or of more than 8 digits, subnormals and overflow. Zeros keep
+their sign ("-0.0" is -0.0, as float() gives). Picked tokens must be JSON numbers (the caller's
+regex checked them); text whose tokens do not come as `count` numbers of that shape gives None
+(the caller then uses np.fromstring), never an exception. Temporaries: a few times the text's
+size (padded copy, its copy without dots, byte masks) and ~30 arrays of one word a number.
+Measured in bench/README.md ("The JSONL runs of a first load in bulk", session 6).
 Must not import: textual, rich, other tuiboard modules.
 """
 

@@ -7,9 +7,11 @@ loop writes the same flat dict of numbers every step, so a metric log's lines ar
 first line's text with only the numbers changed. When every complete line of a chunk is (the first
 line with a strict JSON-number pattern in place of each of its numbers, one regex over the chunk
 that its lines must cover whole: a possessive `(?:line)*+` fullmatch, `sub` before Python 3.11),
-the numbers are parsed by one `fastfloat.parse_numbers` call over the chunk with the rest blanked
-out: numpy over the whole buffer, correctly rounded as json's float() is (bit for bit), with no
-Python object a number (np.fromstring, the C parser, if it declines). What it returns is what
+the numbers are parsed by one `fastfloat.parse_numbers` call over the chunk as it is (the runs
+of number bytes in its keys skipped by their place in a line): numpy over the whole buffer,
+correctly rounded as json's float() is (bit for bit), with no Python object a number (should it
+decline, np.fromstring, the C parser, over the chunk with its keys dropped and the rest blanked
+out, as before it). What it returns is what
 jsonl.read_jsonl takes from those lines: the keys in order, and per key float64 values and whether
 they were JSON integers (steps need them exact: at most 15 digits, else the line is not uniform).
 Anything else (a line that differs, NaN or Infinity, strings, nested values, escapes, a BOM,
@@ -17,9 +19,10 @@ duplicate keys, fewer than `min_lines` lines) gives None, and read_jsonl reads t
 line as before, with its damage rules. Measured on bench_scale's JSONL runs (50 lines of 5
 numbers, CPU, a loaded machine): 0.32-0.39 ms a file line by line, 0.26-0.28 ms here with
 np.fromstring (~0.3 us a 17-digit number, json's or numpy's). Many files at once (bench_scale's
-5,000, loader.preread_small): ~0.2 ms a file with np.fromstring, ~0.1 of it its parsing, which
-fastfloat cuts to ~0.04 (bench/README.md); joins are bounded because one pass over 36 MB cost
-more (page faults, cache misses) than 140 passes over 256 KiB.
+5,000, loader.preread_small): ~0.2 ms a file with np.fromstring, ~0.1 of it its parsing and
+~0.02 the blanking; fastfloat takes ~0.04 for both (bench/README.md, session 6); joins are
+bounded because one pass over 36 MB cost more (page faults, cache misses) than 140 passes over
+256 KiB.
 Must not import: textual, rich, other tuiboard modules than core.fastfloat.
 """
 
