@@ -343,7 +343,7 @@ def _exponents(a: np.ndarray, x_at: np.ndarray, ends: np.ndarray) -> tuple[np.nd
     has_sign = (sign == 45) | (sign == 43)
     ndig = ends - x_at - 1 - has_sign
     words = _windows(a, ends, 1)[0]
-    words &= _MASKS[2].take(np.clip(ndig, 0, 8))
+    words &= _MASKS[2].take(ndig, mode="clip")
     value = _eight_digits(words).view(np.int64)
     value[sign == 45] *= -1
     return value, (ndig > 8) | (ndig < 1)
@@ -356,23 +356,23 @@ def _decimal_bits(w: np.ndarray, q: np.ndarray, slow: np.ndarray) -> np.ndarray:
     exact = w <= _U(1 << 53)
     exact &= q >= -22
     exact &= q <= 22
-    power = np.clip(q, -22, 22)
     values = w.astype(np.float64)
-    values *= _P10.take(np.maximum(power, 0))
-    values /= _P10.take(np.maximum(-power, 0))
+    values *= _P10.take(q, mode="clip")  # (indices clipped to 0..22: 1 where q <= 0)
+    values /= _P10.take(-q, mode="clip")
     bits = values.view(np.uint64)
     rest = np.flatnonzero(~exact)
     if len(rest):
         unsure = slow.take(rest)
-        bits[rest] = _eisel_lemire(w.take(rest), np.clip(q.take(rest), -342, 308), unsure)
+        bits[rest] = _eisel_lemire(w.take(rest), q.take(rest), unsure)
         slow[rest] = unsure
     return bits
 
 
 def _eisel_lemire(w: np.ndarray, q: np.ndarray, slow: np.ndarray) -> np.ndarray:
     """The float64 bits (sign clear) nearest w * 10**q, rounding half to even, for w > 0 of at
-    most 19 digits and q in -342..308; `slow` is set where the result is subnormal or overflows
-    (float() decides those). Zeros of w give garbage, the caller replaces them."""
+    most 19 digits; `slow` is set where the result is subnormal or overflows (float() decides
+    those, and those of q outside -342..308: the tables' indices are clipped). Zeros of w give
+    garbage, the caller replaces them."""
     qi = q + 342
     # leading zeros of w: from its float64 exponent, one less where the conversion rounded up
     # to the next power of two (w is then below it and the shifted top bit is clear)
@@ -384,8 +384,8 @@ def _eisel_lemire(w: np.ndarray, q: np.ndarray, slow: np.ndarray) -> np.ndarray:
     # the high 64 bits of ws * T_HI[q] (and the low 64), with 32-bit halves
     a_hi = ws >> _U(32)
     a_lo = ws & _M32
-    b_hi = _T_HI32.take(qi)
-    b_lo = _T_LO32.take(qi)
+    b_hi = _T_HI32.take(qi, mode="clip")
+    b_lo = _T_LO32.take(qi, mode="clip")
     ll = a_lo * b_lo
     lh = a_lo * b_hi
     hl = a_hi * b_lo
@@ -394,18 +394,18 @@ def _eisel_lemire(w: np.ndarray, q: np.ndarray, slow: np.ndarray) -> np.ndarray:
     hi += lh >> _U(32)
     hi += hl >> _U(32)
     hi += mid >> _U(32)
-    lo = ws * _T_HI.take(qi)
+    lo = ws * _T_HI.take(qi, mode="clip")
     unsure = np.flatnonzero((hi & _U(0x1FF)) == _U(0x1FF))
     if len(unsure):
         # the first product's lower bits cannot decide: add the high word of ws * T_LO[q]
-        extra = _mulhi(ws.take(unsure), _T_LO.take(qi.take(unsure)))
+        extra = _mulhi(ws.take(unsure), _T_LO.take(qi.take(unsure), mode="clip"))
         low = lo.take(unsure) + extra
         hi[unsure] += (low < extra).astype(np.uint64)
         lo[unsure] = low
     upper = hi >> _U(63)
     shift = upper + _U(9)
     mant = hi >> shift
-    power2 = _POWER.take(qi) + upper.view(np.int64) - lz.view(np.int64) + 1023
+    power2 = _POWER.take(qi, mode="clip") + upper.view(np.int64) - lz.view(np.int64) + 1023
     tie = np.flatnonzero(lo <= _U(1))
     if len(tie):
         # exactly between two floats when only zeros were shifted out: round to even
