@@ -1,7 +1,7 @@
 """jsonl_uniform with its two parsers and its two checks: fastfloat against np.fromstring (which it
 replaced), and the possessive fullmatch (Python 3.11+) against `sub` (3.10), must give the same
-answers bit for bit on the chunks test_jsonl_uniform makes (hypothesis), alone and many at once,
-and on files JsonlWriter wrote."""
+answers bit for bit on the chunks test_jsonl_uniform makes (hypothesis), alone and many at once
+(joined, and parsed in slices of a few lines), and on files JsonlWriter wrote."""
 
 from __future__ import annotations
 
@@ -42,8 +42,16 @@ def _never_declines(*args: Any) -> Any:
     return got
 
 
-def _with(monkeypatch: pytest.MonkeyPatch, items: list[bytes], fromstring: bool, sub: bool) -> Any:
+def _with(
+    monkeypatch: pytest.MonkeyPatch,
+    items: list[bytes],
+    fromstring: bool,
+    sub: bool,
+    join_bytes: int = 0,
+) -> Any:
     with monkeypatch.context() as m:
+        if join_bytes:  # joins, and fastfloat's slices of a chunk, of about this many bytes
+            m.setattr(jsonl_uniform, "JOIN_BYTES", join_bytes)
         if fromstring:
             m.setattr(jsonl_uniform, "parse_numbers", lambda *args: None)
         else:
@@ -65,6 +73,7 @@ def test_parsers_and_checks_agree(monkeypatch: pytest.MonkeyPatch, drawn: Any, c
     assert _with(monkeypatch, items, fromstring=False, sub=True) == want
     assert _with(monkeypatch, items, fromstring=True, sub=False) == want
     assert _with(monkeypatch, items, fromstring=False, sub=False) == want
+    assert _with(monkeypatch, items, fromstring=False, sub=False, join_bytes=150) == want
 
 
 def test_writer_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -87,6 +96,7 @@ def test_writer_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     want = _with(monkeypatch, items, fromstring=True, sub=True)
     assert all(u is not None for u in want)
     assert _with(monkeypatch, items, fromstring=False, sub=False) == want  # (none declined)
+    assert _with(monkeypatch, items, fromstring=False, sub=False, join_bytes=1000) == want
 
 
 def test_possessive_pattern_compiles() -> None:
