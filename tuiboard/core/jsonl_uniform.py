@@ -1,32 +1,41 @@
 """JSON lines that all share one layout: checked with one regex pass, numbers parsed in one call.
 
 Owns: `uniform_numbers`, and `uniform_numbers_many` (the chunks of many files at once: those of one
-layout, a sweep's runs, checked by one regex pass and parsed by one np.fromstring per join of up to
-JOIN_BYTES, their values split back per chunk by line counts; the same answers). A training loop
-writes the same flat dict of numbers every step, so a metric log's lines are usually the first
-line's text with only the numbers changed. When every complete line of a chunk is (the first line
-with a strict JSON-number pattern in place of each of its numbers, one regex over the chunk whose
-matches must cover it whole), the numbers are parsed by one `np.fromstring` call over the chunk with
-the rest blanked out: the C parser, correctly rounded as json's float() is, with no Python object a
-number. What it returns is what jsonl.read_jsonl takes from those lines: the keys in order, and per
-key float64 values and whether they were JSON integers (steps need them exact: at most 15 digits,
-else the line is not uniform). Anything else (a line that differs, NaN or Infinity, strings, nested
-values, escapes, a BOM, duplicate keys, fewer than `min_lines` lines) gives None, and read_jsonl
-reads the chunk line by line as before, with its damage rules. Measured on bench_scale's JSONL runs
-(50 lines of 5 numbers, CPU, a loaded machine): 0.32-0.39 ms a file line by line, 0.26-0.28 ms here,
-most of it the float parsing itself (~0.3 us a 17-digit number, json's or numpy's). Many files at
-once (bench_scale's 5,000, loader.preread_small): ~0.2 ms a file, ~0.1 of it np.fromstring's
-parsing; joins are bounded because one pass over 36 MB cost more (page faults, cache misses) than
-140 passes over 256 KiB.
-Must not import: textual, rich, other tuiboard modules.
+layout, a sweep's runs, checked by one regex pass and parsed by one fastfloat call per join of up
+to JOIN_BYTES, their values split back per chunk by line counts; the same answers). A training
+loop writes the same flat dict of numbers every step, so a metric log's lines are usually the
+first line's text with only the numbers changed. When every complete line of a chunk is (the first
+line with a strict JSON-number pattern in place of each of its numbers, one regex over the chunk
+that its lines must cover whole: a possessive `(?:line)*+` fullmatch, `sub` before Python 3.11),
+the numbers are parsed by one `fastfloat.parse_numbers` call over the chunk as it is (the runs
+of number bytes in its keys skipped by their place in a line): numpy over the whole buffer,
+correctly rounded as json's float() is (bit for bit), with no Python object a number (should it
+decline, np.fromstring, the C parser, over the chunk with its keys dropped and the rest blanked
+out, as before it). What it returns is what
+jsonl.read_jsonl takes from those lines: the keys in order, and per key float64 values and whether
+they were JSON integers (steps need them exact: at most 15 digits, else the line is not uniform).
+Anything else (a line that differs, NaN or Infinity, strings, nested values, escapes, a BOM,
+duplicate keys, fewer than `min_lines` lines) gives None, and read_jsonl reads the chunk line by
+line as before, with its damage rules. Measured on bench_scale's JSONL runs (50 lines of 5
+numbers, CPU, a loaded machine): 0.32-0.39 ms a file line by line, 0.26-0.28 ms here with
+np.fromstring (~0.3 us a 17-digit number, json's or numpy's). Many files at once (bench_scale's
+5,000, loader.preread_small): ~0.2 ms a file with np.fromstring, ~0.1 of it its parsing and
+~0.02 the blanking; fastfloat takes ~0.04 for both (bench/README.md, session 6); joins are
+bounded because one pass over 36 MB cost more (page faults, cache misses) than 140 passes over
+256 KiB.
+Must not import: textual, rich, other tuiboard modules than core.fastfloat.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import sys
 
 import numpy as np
+
+from tuiboard.core.fastfloat import parse_numbers, token_class
 
 _INT = rb"-?(?:0|[1-9][0-9]{0,14})"
 """A JSON integer of at most 15 digits (exact in float64, and so as an int64 step)."""
@@ -40,15 +49,20 @@ _PART = re.compile(
 _OPEN = re.compile(_WS + rb"\{" + _WS + rb"\Z")
 _BLANK = bytes(c if c in b"0123456789.eE+-" else 32 for c in range(256))
 
-_layouts: dict[bytes, tuple[re.Pattern[bytes], tuple[str, ...], tuple[bool, ...]]] = {}
 MAX_LAYOUTS = 256
 JOIN_BYTES = 256 << 10
 """uniform_numbers_many joins chunks of one layout up to about this many bytes per pass."""
 
 
+POSSESSIVE = sys.version_info >= (3, 11)
+"""Whether re has possessive repeats (Python 3.11+): a layout's check is then one fullmatch of
+`(?:line)*+` over the chunk, ~15 % less than removing every line with `sub` (which 3.10 does)."""
+
+
 Uniform = tuple[tuple[str, ...], tuple[bool, ...], np.ndarray]
 """What uniform_numbers gives: keys, is-integer per key, values (lines x keys float64)."""
 _Known = tuple[re.Pattern[bytes], tuple[str, ...], tuple[bool, ...]]
+_layouts: dict[bytes, _Known] = {}
 
 
 def uniform_numbers(chunk: bytes, min_lines: int) -> Uniform | None:
@@ -62,8 +76,8 @@ def uniform_numbers(chunk: bytes, min_lines: int) -> Uniform | None:
     if known is None:
         return None
     pattern, keys, ints = known
-    if pattern.sub(b"", chunk):
-        return None  # some line is laid out otherwise (every match is one whole line)
+    if not _covers(pattern, chunk):
+        return None  # some line is laid out otherwise
     return _parse(chunk, n, keys, ints)
 
 
@@ -107,10 +121,8 @@ def _parse_many(
 ) -> None:
     """uniform_numbers_many for chunks of one layout, whose line counts are `counts`."""
     pattern, keys, ints = known
-    if pattern.sub(b"", b"".join([chunks[i] for i in members])):
-        kept = [
-            (i, n) for i, n in zip(members, counts, strict=True) if not pattern.sub(b"", chunks[i])
-        ]
+    if not _covers(pattern, b"".join([chunks[i] for i in members])):
+        kept = [(i, n) for i, n in zip(members, counts, strict=True) if _covers(pattern, chunks[i])]
         members = [i for i, _ in kept]
         counts = [n for _, n in kept]
     if not members:
@@ -125,6 +137,13 @@ def _parse_many(
     for i, n in zip(members, counts, strict=True):
         out[i] = (keys, ints, matrix[at : at + n])
         at += n
+
+
+def _covers(pattern: re.Pattern[bytes], chunk: bytes) -> bool:
+    """Whether `chunk` is whole lines of the layout whose pattern _known compiled."""
+    if POSSESSIVE:
+        return pattern.fullmatch(chunk) is not None
+    return not pattern.sub(b"", chunk)  # (every match is one whole line: none may be left)
 
 
 def _known(chunk: bytes) -> _Known | None:
@@ -148,19 +167,65 @@ def _known(chunk: bytes) -> _Known | None:
         text = re.escape(pieces[0])
         for number, piece in zip(numbers, pieces[1:], strict=True):
             text += b"(?:" + number + b")" + re.escape(piece)
-        known = (re.compile(b"^" + text + b"\n", re.MULTILINE), keys, ints)
+        line = text + b"\n"
+        if POSSESSIVE:
+            check = re.compile(b"(?:" + line + b")*+")
+        else:
+            check = re.compile(b"^" + line, re.MULTILINE)
+        known = (check, keys, ints)
         if len(_layouts) >= MAX_LAYOUTS:
             _layouts.clear()
         _layouts[sketch] = known
     return known
 
 
+@functools.lru_cache(maxsize=MAX_LAYOUTS)
+def _tokens(keys: tuple[str, ...]) -> tuple[int, tuple[int, ...]]:
+    """The tokens of a line of a layout with these keys, as fastfloat.parse_numbers counts them
+    (fastfloat.token_class), and which of them are its numbers. Only the keys hold tokens
+    besides the numbers: the rest of a line is blanks, quotes, colons, commas and braces; and
+    a number touches none of a key's (a colon or blank before it, a blank, comma or brace
+    after it). (A key's bytes that are not UTF-8 and json's U+FFFD for them both hold none.)"""
+    picks: list[int] = []
+    every = 0
+    for key in keys:
+        every += len(token_class(key.encode("utf-8", "surrogatepass")))
+        picks.append(every)
+        every += 1
+    return every, tuple(picks)
+
+
+def _numbers(chunk: bytes, n: int, keys: tuple[str, ...]) -> np.ndarray | None:
+    """fastfloat.parse_numbers of the `n` lines of `chunk`, in slices of whole lines of about
+    JOIN_BYTES: its temporaries (~10 bytes for each byte of text) stay that small (heap, not
+    fresh mappings; a 21 MB chunk in one call took 3x as long as in slices)."""
+    every, picks = _tokens(keys)
+    k = len(keys)
+    if len(chunk) <= JOIN_BYTES:
+        return parse_numbers(chunk, n * k, every, picks)
+    parts: list[np.ndarray] = []
+    start = 0
+    while start < len(chunk):
+        end = chunk.rfind(b"\n", start, start + JOIN_BYTES) + 1
+        if end <= start:
+            end = chunk.find(b"\n", start + JOIN_BYTES) + 1 or len(chunk)
+        piece = chunk[start:end]
+        got = parse_numbers(piece, piece.count(b"\n") * k, every, picks)
+        if got is None:
+            return None
+        parts.append(got)
+        start = end
+    return np.concatenate(parts)
+
+
 def _parse(chunk: bytes, n: int, keys: tuple[str, ...], ints: tuple[bool, ...]) -> Uniform | None:
     """The numbers of `n` lines that matched their layout's pattern, as uniform_numbers gives."""
-    # Every line is pieces[0] n1 pieces[1] n2 ... pieces[k] "\n": the keys (between quotes)
-    # dropped, every byte but the numbers' is blanked out.
-    out = b"".join(chunk.split(b'"')[::2]).translate(_BLANK)
-    values = np.fromstring(out, dtype=np.float64, sep=" ")
+    values = _numbers(chunk, n, keys)
+    if values is None:  # (cannot happen when the regex matched)
+        # Every line is pieces[0] n1 pieces[1] n2 ... pieces[k] "\n": the keys (between
+        # quotes) dropped, every byte but the numbers' is blanked out.
+        out = b"".join(chunk.split(b'"')[::2]).translate(_BLANK)
+        values = np.fromstring(out, dtype=np.float64, sep=" ")
     k = len(keys)
     if values.shape[0] != n * k:
         return None
