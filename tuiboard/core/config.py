@@ -208,7 +208,8 @@ class _PlainBuilder(yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
             raise _NotPlain(f"more than {MAX_NODES} values once aliases are expanded, not read")
         tag = node.tag
         if tag == _STR:
-            return node.value
+            # `!!str` on a list or mapping: built as untagged, as _text does for other scalar tags
+            return node.value if type(node) is ScalarNode else _untagged(self, node)
         if tag == _MAP:
             return self.mapping(node)
         if tag == _SEQ:
