@@ -372,6 +372,16 @@ class Logdir:
             if dropped:
                 yield dropped
 
+    def read_found(
+        self, found: dict[str, discovery.RunFiles], parallel: bool = True
+    ) -> Changes:
+        """Read the runs of `found` (a discover() result or part of one); unlike refresh(),
+        the runs known and not in it are kept. `parallel=False`: in this process, never in
+        the loader's worker processes (a process that is itself one of several reading a
+        logdir's parts: headless/oneshot.py)."""
+        with self._write_lock:
+            return self._read(found, list(found), parallel)
+
     def _register(self, rf: discovery.RunFiles) -> RunLoader:
         """A loader and an empty view for a run found but not read yet."""
         ld = self._loaders.get(rf.name)
@@ -421,7 +431,9 @@ class Logdir:
                 return any(part[:1] == "." for part in parts)
         return False
 
-    def _read(self, found: dict[str, discovery.RunFiles], names: Iterable[str]) -> Changes:
+    def _read(
+        self, found: dict[str, discovery.RunFiles], names: Iterable[str], parallel: bool = True
+    ) -> Changes:
         changed: set[str] = set()
         new: set[str] = set()
         points = records = nbytes = 0
@@ -435,7 +447,7 @@ class Logdir:
             if not ld.cursors:
                 fresh.append(ld)
         done: dict[str, ReadResult] = {}
-        groups = _parallel_groups(fresh)
+        groups = _parallel_groups(fresh) if parallel else None
         if groups is not None:
             for ld, res in read_in_workers(groups, PREREAD_MIN_RUNS):
                 name = ld.files.name

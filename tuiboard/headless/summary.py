@@ -223,8 +223,11 @@ class Summarizer:
     def runs(self, logdir: Logdir, now: float | None = None) -> list[Run]:
         """The runs --runs keeps (a `status:` query: their status at `now`, default the
         clock)."""
+        return self.select(logdir.runs, now)
+
+    def select(self, runs: list[Run], now: float | None = None) -> list[Run]:
+        """Those of `runs` that --runs keeps (runs(), for runs not all of one Logdir)."""
         self._now = time.time() if now is None else now
-        runs = logdir.runs
         if self.runs_filter is not None:
             if self.runs_filter.uses_status:
                 self._infos.new_clock()
@@ -310,13 +313,32 @@ class Summarizer:
             live = {r.name for r in runs}
             for gone in set(self._cache) - live:
                 del self._cache[gone]
-        self._fill(runs)
-        entries = [self._entry(run) for run in runs]
+        entries = self.figures(runs)
         key = tuple((r.name, c.generation) for r, c in zip(runs, entries, strict=True))
         if key != self._tags_key:
             self._tags = select_tags((c.scalar_tags for c in entries), self.tags_re, self.tag_limit)
             self._tags_key = key
         tags = self._tags
+        return self.make_rows(runs, entries, tags, now), tags
+
+    def figures(self, runs: list[Run]) -> list[_Cached]:
+        """Each run's data-derived figures (cached per run version), in the order given."""
+        self._fill(runs)
+        return [self._entry(run) for run in runs]
+
+    def tag_counts(self, entries: Iterable[_Cached]) -> dict[str, int]:
+        """How many of these runs have each scalar tag (what the tag columns are chosen from:
+        choose_tags, over the counts of every run kept)."""
+        return count_tags(c.scalar_tags for c in entries)
+
+    def choose_tags(self, counts: dict[str, int]) -> list[str]:
+        return choose_tags(counts, self.tags_re, self.tag_limit)
+
+    def make_rows(
+        self, runs: list[Run], entries: list[_Cached], tags: list[str], now: float
+    ) -> list[Row]:
+        """The rows of `runs` (with their `figures`) at `now`, showing `tags`; --since leaves
+        out the runs idle for longer."""
         rows = []
         for run, c in zip(runs, entries, strict=True):
             facts = c.facts
@@ -354,7 +376,7 @@ class Summarizer:
                     generation=c.generation,
                 )
             )
-        return rows, tags
+        return rows
 
 
 def select_tags(
@@ -362,10 +384,21 @@ def select_tags(
 ) -> list[str]:
     """The tag columns: every tag matching `tags_re`; by default the loss-, accuracy- and
     lr-like tags (up to `limit`, the most common first), else the first few tags."""
+    return choose_tags(count_tags(tag_lists), tags_re, limit)
+
+
+def count_tags(tag_lists: Iterable[Sequence[str]]) -> dict[str, int]:
+    """In how many of the lists each tag is."""
     count: dict[str, int] = {}
     for tags in tag_lists:
         for t in tags:
             count[t] = count.get(t, 0) + 1
+    return count
+
+
+def choose_tags(count: dict[str, int], tags_re: re.Pattern[str] | None, limit: int) -> list[str]:
+    """select_tags from the counts of every run's tags (whose order does not matter: every
+    choice below is a sort on a total order)."""
     if tags_re is not None:
         return sorted(t for t in count if tags_re.search(t))
     order = {LOSS: 0, ACCURACY: 1, "lr": 2}
