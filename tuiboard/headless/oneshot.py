@@ -17,8 +17,9 @@ When: local logdirs, Linux, 2+ usable cores, no other thread in this process (a 
 another thread running may copy a lock held mid-operation), no `status:` in --runs (it reads
 statuses at the clock before the rows are made), and enough work: a single unnamed root with
 at least SPLIT_MIN_DIRS directories at its top level (then the walk is split too), or at least
-SPLIT_MIN_RUNS runs found by this process's walk. TUIBOARD_WORKERS=1 reads everything in one
-process (as before, and as every other case does); TUIBOARD_WORKERS=K caps the processes at K.
+SPLIT_MIN_RUNS runs found by this process's walk. Processes: one a usable core (at most
+MAX_PROCESSES); TUIBOARD_WORKERS=1 reads everything in one process (as before, and as every
+other case does), TUIBOARD_WORKERS=K uses K processes.
 
 The walk split: a part is walked by discovery.discover_listed from the root, with the root's
 listing cut down to the part's directories (the first part also gets the root's files). That
@@ -110,12 +111,10 @@ def one_shot(logdir: Logdir, summarizer: Summarizer) -> Result:
 
 def processes(logdir: Logdir, summarizer: Summarizer) -> int:
     """How many processes one_shot may use (1: this one only)."""
-    cap = MAX_PROCESSES
-    wanted = os.environ.get("TUIBOARD_WORKERS", "")
-    if wanted:
-        with contextlib.suppress(ValueError):
-            cap = int(wanted)
-    if cap < 2 or not logdir_mod.PARALLEL or not sys.platform.startswith("linux"):
+    wanted = 0
+    with contextlib.suppress(ValueError):
+        wanted = int(os.environ.get("TUIBOARD_WORKERS", ""))
+    if wanted == 1 or not logdir_mod.PARALLEL or not sys.platform.startswith("linux"):
         return 1
     if threading.active_count() > 1 or not hasattr(os, "fork"):
         return 1
@@ -124,8 +123,10 @@ def processes(logdir: Logdir, summarizer: Summarizer) -> int:
         return 1
     if any(is_url(path) for _, path in logdir.roots):
         return 1
+    if wanted > 1:
+        return min(wanted, MAX_PROCESSES)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, cap))
+    return max(1, min(cores or 1, MAX_PROCESSES))
 
 
 # --- plans --------------------------------------------------------------------------------------
