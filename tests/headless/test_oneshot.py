@@ -130,7 +130,7 @@ def test_runs_of_several_roots_read_in_parts(varied: Path, tmp_path: Path) -> No
 def test_a_worker_failing_mid_way_loses_no_run(varied: Path, tmp_path: Path, action: str) -> None:
     one = run(["summary", str(varied), "--json"], "1", tmp_path)
     patch = KILL_SECOND_PART.format(action=action)
-    code, out, err, used = run(["summary", str(varied), "--json"], "3", tmp_path, patch)
+    code, out, err, _ = run(["summary", str(varied), "--json"], "3", tmp_path, patch)
     assert (code, out) == one[:2]
     warned = [line for line in err.splitlines() if "worker process failed" in line]
     assert 1 <= len(warned) <= 2 and "read in the main process" in warned[0]

@@ -372,9 +372,7 @@ class Logdir:
             if dropped:
                 yield dropped
 
-    def read_found(
-        self, found: dict[str, discovery.RunFiles], parallel: bool = True
-    ) -> Changes:
+    def read_found(self, found: dict[str, discovery.RunFiles], parallel: bool = True) -> Changes:
         """Read the runs of `found` (a discover() result or part of one); unlike refresh(),
         the runs known and not in it are kept. `parallel=False`: in this process, never in
         the loader's worker processes (a process that is itself one of several reading a

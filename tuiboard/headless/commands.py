@@ -231,6 +231,18 @@ def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
     return run
 
 
+def _end(args: argparse.Namespace, code: int) -> int:
+    """The end of a one-shot command. When this process is the `tuiboard` program (cli.main
+    sets `args.exit_when_done`), it ends here, its output flushed, without freeing what the
+    command made (os._exit: ~0.1 s at 10,000 runs, objects of a store that dies with it)."""
+    if getattr(args, "exit_when_done", False):
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    return code
+
+
 def _sorted(rows: list[Row], key: str) -> list[Row]:
     try:
         return sort_rows(rows, key)
@@ -336,7 +348,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
                 return EXIT_ERROR
             rows = _sorted(got.rows, args.sort)
             print_summary(rows, got.tags, out, as_json=args.json, terminal=terminal)
-            return 0
+            return _end(args, 0)
         logdir = _open(args.logdirs)
         _warn_logdir(logdir, sys.stderr)
         if _missing_roots(logdir) and not logdir.runs:
@@ -596,7 +608,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         rows = got.rows
         if not rows:
             sys.stderr.write("tuiboard check: no runs found\n")
-        return write_check(rows, fail_on, sys.stdout, as_json=args.json, quiet=args.quiet)
+        code = write_check(rows, fail_on, sys.stdout, as_json=args.json, quiet=args.quiet)
+        return _end(args, code)
 
 
 # --- compare ------------------------------------------------------------------------------------

@@ -431,7 +431,7 @@ class _Split:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 self._work(queue, up_w, down_r)
                 code = 0
-            except BaseException as error:  # noqa: BLE001 (reported to the parent, which reads its parts)
+            except BaseException as error:  # reported: the parent reads its parts
                 with contextlib.suppress(BaseException):
                     _send(up_w, ("error", f"{type(error).__name__}: {error}"))
             finally:
