@@ -36,9 +36,11 @@ Must not import: textual, rich.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import pickle
+import select
 import signal
 import struct
 import sys
@@ -63,6 +65,10 @@ SPLIT_MIN_DIRS = 8
 """A root with at least this many top-level directories is walked in parts."""
 SPLIT_MIN_RUNS = 64
 """Otherwise, at least this many runs found are read in parts (fewer: a fork costs more)."""
+ROWS_MESSAGE = 1000
+"""A worker sends its rows in messages of this many (~0.4 MB)."""
+PIPE_BYTES = 1 << 20
+"""A worker's pipe to this process (Linux's default limit for an unprivileged process)."""
 PARTS_PER_PROCESS = 8
 """Parts a process, about: enough that the process done first waits little for the others
 (at most about one part), few enough that each part's runs still make big batches
@@ -419,6 +425,9 @@ class _Split:
     def _fork(self, queue: int) -> None:
         up_r, up_w = os.pipe()
         down_r, down_w = os.pipe()
+        if hasattr(fcntl, "F_SETPIPE_SZ"):  # room for a rows message or two (default 64 KiB)
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(up_w, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         pid = os.fork()
         if pid == 0:  # the worker: never returns
             code = 1
@@ -449,8 +458,12 @@ class _Split:
         if order[0] != "rows":
             return
         _, tags, now = order
-        rows = self.summarizer.make_rows(share.runs, share.entries, tags, now)
-        _send(up, ("rows", rows))
+        # in messages of ROWS_MESSAGE rows: the parent unpickles one while the next is made
+        runs, entries = share.runs, share.entries
+        for a in range(0, len(runs), ROWS_MESSAGE):
+            b = a + ROWS_MESSAGE
+            _send(up, ("rows", self.summarizer.make_rows(runs[a:b], entries[a:b], tags, now)))
+        _send(up, ("end",))
 
     def _finish(self, share: _Share) -> Result | None:
         plan = self.plan
@@ -458,8 +471,8 @@ class _Split:
         for w in self.workers:
             got = self._hear(w, "parts")
             if got is not None:
-                w.parts = got[0]
-                reports.append(got)
+                w.parts = got[1]
+                reports.append(got[1:])
         done = {i for report in reports for i in report[0]}
         missing = [i for i in range(len(plan.parts)) if i not in done]
         if missing:
@@ -491,13 +504,9 @@ class _Split:
                 asked.append(w)
             except OSError as error:
                 w.failed = f"{type(error).__name__}: {error}"
-        rows = self.summarizer.make_rows(share.runs, share.entries, tags, now)
+        rows = self._rows(share, asked, tags, now)
         for w in self.workers:
-            got = self._hear(w, "rows") if w in asked else None
-            if got is not None:
-                rows.extend(got[0])
-                w.done = True
-            elif w.parts:  # it read them and failed after: read them here
+            if not w.done and w.parts:  # it read them and failed after: read them here
                 extra = _Share()
                 for i in w.parts:
                     _read_part(self.logdir, self.summarizer, plan, i, extra)
@@ -518,8 +527,38 @@ class _Split:
         found = sum(report[3] for report in reports)
         return Result(rows, tags, tuple(warnings), found, problems, self.n)
 
-    def _hear(self, w: _Worker, kind: str) -> tuple[Any, ...] | None:
-        """A worker's next message of `kind` (its fields), or None when it failed."""
+    def _rows(self, share: _Share, asked: list[_Worker], tags: list[str], now: float) -> list[Row]:
+        """This process's rows and those the workers send, made and received in turn (a
+        worker's message waits in the pipe while this process makes some of its own)."""
+        make = self.summarizer.make_rows
+        runs, entries = share.runs, share.entries
+        rows: list[Row] = []
+        theirs: dict[int, list[Row]] = {w.up: [] for w in asked}
+        waiting = {w.up: w for w in asked}
+        at = 0
+        while at < len(runs) or waiting:
+            if at < len(runs):
+                end = at + ROWS_MESSAGE
+                rows += make(runs[at:end], entries[at:end], tags, now)
+                at += ROWS_MESSAGE
+                ready = select.select(list(waiting), [], [], 0)[0] if waiting else []
+            else:
+                ready = select.select(list(waiting), [], [])[0]
+            for fd in ready:
+                w = waiting[fd]
+                got = self._hear(w, "rows", "end")
+                if got is None:
+                    del waiting[fd]
+                elif got[0] == "rows":
+                    theirs[fd] += got[1]
+                else:
+                    del waiting[fd]
+                    w.done = True
+                    rows += theirs[fd]
+        return rows
+
+    def _hear(self, w: _Worker, *kinds: str) -> tuple[Any, ...] | None:
+        """A worker's next message, one of `kinds`, or None when it failed."""
         if w.failed:
             return None
         try:
@@ -527,10 +566,10 @@ class _Split:
         except (EOFError, OSError, pickle.UnpicklingError) as error:
             w.failed = f"{type(error).__name__}: {error}"
             return None
-        if not isinstance(got, tuple) or not got or got[0] != kind:
+        if not isinstance(got, tuple) or not got or got[0] not in kinds:
             w.failed = str(got[1]) if isinstance(got, tuple) and len(got) > 1 else "bad message"
             return None
-        return got[1:]
+        return got
 
     def _reap(self) -> None:
         """Wait for every worker to end: one that sent its rows is ending by itself; any
