@@ -657,10 +657,10 @@ def fallback_summary(specs: Sequence[str], out: TextIO | None = None) -> int:
     exit 0 (a batch job's log gets something useful instead of a broken full-screen app)."""
     out = out or sys.stdout
     sys.stderr.write(FALLBACK_HINT + "\n")
-    logdir = _open(specs)
-    _warn_logdir(logdir, sys.stderr)
-    rows, tags = Summarizer().rows(logdir, time.time())
+    logdir = _open(specs, load=False)
+    got = one_shot(logdir, Summarizer())  # read (by several processes when it pays)
+    _warn(got.warnings, sys.stderr, got.problems)
     with contextlib.suppress(BrokenPipeError):
-        print_summary(rows, tags, out, as_json=False, terminal=False)
+        print_summary(got.rows, got.tags, out, as_json=False, terminal=False)
         out.flush()
     return 0
