@@ -535,24 +535,27 @@ class _Split:
         rows: list[Row] = []
         theirs: dict[int, list[Row]] = {w.up: [] for w in asked}
         waiting = {w.up: w for w in asked}
+        poller = select.poll()
+        for fd in waiting:
+            poller.register(fd, select.POLLIN)
         at = 0
         while at < len(runs) or waiting:
             if at < len(runs):
                 end = at + ROWS_MESSAGE
                 rows += make(runs[at:end], entries[at:end], tags, now)
                 at += ROWS_MESSAGE
-                ready = select.select(list(waiting), [], [], 0)[0] if waiting else []
+                ready = poller.poll(0) if waiting else []
             else:
-                ready = select.select(list(waiting), [], [])[0]
-            for fd in ready:
+                ready = poller.poll()
+            for fd, _ in ready:
                 w = waiting[fd]
                 got = self._hear(w, "rows", "end")
-                if got is None:
-                    del waiting[fd]
-                elif got[0] == "rows":
+                if got is not None and got[0] == "rows":
                     theirs[fd] += got[1]
-                else:
-                    del waiting[fd]
+                    continue
+                del waiting[fd]
+                poller.unregister(fd)
+                if got is not None:  # "end": all of its rows came
                     w.done = True
                     rows += theirs[fd]
         return rows
