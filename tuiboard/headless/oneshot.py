@@ -21,9 +21,12 @@ SPLIT_MIN_RUNS runs found by this process's walk. Processes: one a usable core (
 MAX_PROCESSES); TUIBOARD_WORKERS=1 reads everything in one process (as before, and as every
 other case does), TUIBOARD_WORKERS=K uses K processes.
 
-The walk split: a part is walked by discovery.discover_listed from the root, with the root's
-listing cut down to the part's directories (the first part also gets the root's files). That
-walks exactly what the whole walk walks below them, with one exception: the whole walk follows
+The walk split: the logdir's directories in the walk's order, cut into parts (top-level ones;
+or, when there are fewer of them than parts wanted, their subdirectories, each top-level
+directory's own files going with the first part holding it), each walked by
+discovery.discover_listed from the root over the part's cuts of the listings made here (the
+first part also gets the root's files). That walks exactly what the whole walk walks below
+them, and the parts' warnings joined in part order are the whole walk's, with one exception: the whole walk follows
 links to one target once, the parts once each. So when more than one part met a link to a
 directory, the parts are dropped and the logdir is read again in one process (Logdir.refresh,
 which keeps what this process had read).
