@@ -26,10 +26,10 @@ or, when there are fewer of them than parts wanted, their subdirectories, each t
 directory's own files going with the first part holding it), each walked by
 discovery.discover_listed from the root over the part's cuts of the listings made here (the
 first part also gets the root's files). That walks exactly what the whole walk walks below
-them, and the parts' warnings joined in part order are the whole walk's, with one exception: the whole walk follows
-links to one target once, the parts once each. So when more than one part met a link to a
-directory, the parts are dropped and the logdir is read again in one process (Logdir.refresh,
-which keeps what this process had read).
+them, and the parts' warnings joined in part order are the whole walk's, with one exception:
+the whole walk follows links to one target once, the parts once each. So when more than one
+part met a link to a directory, the parts are dropped and the logdir is read again in one
+process (Logdir.refresh, which keeps what this process had read).
 
 A worker that fails (an exception, killed, a broken pipe) loses no run: this process reads the
 parts it had taken and says so on stderr (Result.problems).
