@@ -213,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args_list and args_list[0] in COMMANDS:
         args = cmd_parser.parse_args(args_list)
+        args.exit_when_done = argv is None  # the program: a one-shot may end the process
         try:
             return COMMANDS[args.command](args)
         except RemoteUnavailable as error:  # s3:// without s3fs: which extra to install

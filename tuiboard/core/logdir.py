@@ -381,6 +381,14 @@ class Logdir:
             if dropped:
                 yield dropped
 
+    def read_found(self, found: dict[str, discovery.RunFiles], parallel: bool = True) -> Changes:
+        """Read the runs of `found` (a discover() result or part of one); unlike refresh(),
+        the runs known and not in it are kept. `parallel=False`: in this process, never in
+        the loader's worker processes (a process that is itself one of several reading a
+        logdir's parts: headless/oneshot.py)."""
+        with self._write_lock:
+            return self._read(found, list(found), parallel)
+
     def _register(self, rf: discovery.RunFiles) -> RunLoader:
         """A loader and an empty view for a run found but not read yet."""
         ld = self._loaders.get(rf.name)
@@ -430,13 +438,17 @@ class Logdir:
                 return any(part[:1] == "." for part in parts)
         return False
 
-    def _read(self, found: dict[str, discovery.RunFiles], names: Iterable[str]) -> Changes:
+    def _read(
+        self, found: dict[str, discovery.RunFiles], names: Iterable[str], parallel: bool = True
+    ) -> Changes:
         if not self._sources:
-            return self._read_runs(found, names)
+            return self._read_runs(found, names, parallel)
         with reading(self._sources):
-            return self._read_runs(found, names)
+            return self._read_runs(found, names, parallel)
 
-    def _read_runs(self, found: dict[str, discovery.RunFiles], names: Iterable[str]) -> Changes:
+    def _read_runs(
+        self, found: dict[str, discovery.RunFiles], names: Iterable[str], parallel: bool
+    ) -> Changes:
         changed: set[str] = set()
         new: set[str] = set()
         points = records = nbytes = 0
@@ -450,7 +462,7 @@ class Logdir:
             if not ld.cursors:
                 fresh.append(ld)
         done: dict[str, ReadResult] = {}
-        groups = _parallel_groups(fresh)
+        groups = _parallel_groups(fresh) if parallel else None
         if groups is not None:
             for ld, res in read_in_workers(groups, PREREAD_MIN_RUNS):
                 name = ld.files.name

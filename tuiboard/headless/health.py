@@ -302,6 +302,8 @@ def assess(facts: RunFacts, now: float, stall_after: float | None = None) -> Hea
 
 def fmt_number(v: float) -> str:
     """6 significant digits; NaN, inf, -inf spelled the way people search for them."""
+    if v - v == 0.0:  # finite (NaN and inf give NaN)
+        return f"{v:.6g}"
     if math.isnan(v):
         return "NaN"
     if math.isinf(v):

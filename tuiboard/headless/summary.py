@@ -223,8 +223,11 @@ class Summarizer:
     def runs(self, logdir: Logdir, now: float | None = None) -> list[Run]:
         """The runs --runs keeps (a `status:` query: their status at `now`, default the
         clock)."""
+        return self.select(logdir.runs, now)
+
+    def select(self, runs: list[Run], now: float | None = None) -> list[Run]:
+        """Those of `runs` that --runs keeps (runs(), for runs not all of one Logdir)."""
         self._now = time.time() if now is None else now
-        runs = logdir.runs
         if self.runs_filter is not None:
             if self.runs_filter.uses_status:
                 self._infos.new_clock()
@@ -310,13 +313,32 @@ class Summarizer:
             live = {r.name for r in runs}
             for gone in set(self._cache) - live:
                 del self._cache[gone]
-        self._fill(runs)
-        entries = [self._entry(run) for run in runs]
+        entries = self.figures(runs)
         key = tuple((r.name, c.generation) for r, c in zip(runs, entries, strict=True))
         if key != self._tags_key:
             self._tags = select_tags((c.scalar_tags for c in entries), self.tags_re, self.tag_limit)
             self._tags_key = key
         tags = self._tags
+        return self.make_rows(runs, entries, tags, now), tags
+
+    def figures(self, runs: list[Run]) -> list[_Cached]:
+        """Each run's data-derived figures (cached per run version), in the order given."""
+        self._fill(runs)
+        return [self._entry(run) for run in runs]
+
+    def tag_counts(self, entries: Iterable[_Cached]) -> dict[str, int]:
+        """How many of these runs have each scalar tag (what the tag columns are chosen from:
+        choose_tags, over the counts of every run kept)."""
+        return count_tags(c.scalar_tags for c in entries)
+
+    def choose_tags(self, counts: dict[str, int]) -> list[str]:
+        return choose_tags(counts, self.tags_re, self.tag_limit)
+
+    def make_rows(
+        self, runs: list[Run], entries: list[_Cached], tags: list[str], now: float
+    ) -> list[Row]:
+        """The rows of `runs` (with their `figures`) at `now`, showing `tags`; --since leaves
+        out the runs idle for longer."""
         rows = []
         for run, c in zip(runs, entries, strict=True):
             facts = c.facts
@@ -354,7 +376,7 @@ class Summarizer:
                     generation=c.generation,
                 )
             )
-        return rows, tags
+        return rows
 
 
 def select_tags(
@@ -362,10 +384,21 @@ def select_tags(
 ) -> list[str]:
     """The tag columns: every tag matching `tags_re`; by default the loss-, accuracy- and
     lr-like tags (up to `limit`, the most common first), else the first few tags."""
+    return choose_tags(count_tags(tag_lists), tags_re, limit)
+
+
+def count_tags(tag_lists: Iterable[Sequence[str]]) -> dict[str, int]:
+    """In how many of the lists each tag is."""
     count: dict[str, int] = {}
     for tags in tag_lists:
         for t in tags:
             count[t] = count.get(t, 0) + 1
+    return count
+
+
+def choose_tags(count: dict[str, int], tags_re: re.Pattern[str] | None, limit: int) -> list[str]:
+    """select_tags from the counts of every run's tags (whose order does not matter: every
+    choice below is a sort on a total order)."""
     if tags_re is not None:
         return sorted(t for t in count if tags_re.search(t))
     order = {LOSS: 0, ACCURACY: 1, "lr": 2}
@@ -423,6 +456,8 @@ def plain(s: str) -> str:
 
 
 def json_number(v: float | int | None) -> float | int | str | None:
+    if type(v) is float and v - v == 0.0:  # finite (NaN and inf give NaN): the usual case
+        return v
     if v is None or isinstance(v, int):
         return v
     v = float(v)
@@ -487,9 +522,14 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+"""json.dumps(obj, ensure_ascii=False, allow_nan=False) without making an encoder a row."""
+
+
 def json_lines(rows: Iterable[Row]) -> Iterator[str]:
+    encode = _JSON.encode
     for row in rows:
-        yield json.dumps(row_json(row), ensure_ascii=False, allow_nan=False)
+        yield encode(row_json(row))
 
 
 def _rate(v: float | None) -> str:
@@ -522,34 +562,11 @@ def _columns(tags: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def _cell(row: Row, key: str) -> str:
-    h = row.health
-    if key == "run":
-        return row.name
-    if key == "status":
-        return h.status
-    if key == "step":
-        return "-" if row.facts.last_step is None else str(row.facts.last_step)
-    if key == "steps":
-        return _rate(row.steps_per_s)
-    if key == "points":
-        return _rate(row.points_per_s)
-    if key == "idle":
-        return "-" if h.idle is None else fmt_duration(h.idle)
-    if key == "reason":
-        return h.reason
-    kind, _, tag = key.partition(":")
-    st = row.tags.get(tag)
-    if st is None:
-        return ""
-    if kind == "tag":
-        return fmt_number(st.last)
-    if st.best is None or st.best_step is None:
-        return "-"
-    return f"{fmt_number(st.best)}@{st.best_step}"
+    """One cell (the run name and reason made plain)."""
+    return _column((row,), key)[0]
 
 
 _RIGHT = {"step", "steps", "points", "idle"}
-_UNTRUSTED = {"run", "reason"}
 
 
 def plain_lines(rows: Sequence[Row], tags: Sequence[str]) -> list[str]:
@@ -557,25 +574,47 @@ def plain_lines(rows: Sequence[Row], tags: Sequence[str]) -> list[str]:
     if not rows:
         return ["no runs found"]
     cols = _columns(tags)
-    table = [[plain(h) for h, _ in cols]]
-    # only run names and reasons (which may quote a tag) carry log text: the other cells are
-    # numbers and status words this module formats
-    untrusted = [key in _UNTRUSTED for _, key in cols]
-    table += [
-        [
-            plain(_cell(r, key)) if u else _cell(r, key)
-            for (_, key), u in zip(cols, untrusted, strict=True)
-        ]
-        for r in rows
-    ]
-    widths = [max(len(line[i]) for line in table) for i in range(len(cols))]
+    # made a column at a time (one loop a column, no per-cell dispatch on its key: ~3x
+    # faster than _cell per cell at 10,000 rows)
+    columns = [[plain(header), *_column(rows, key)] for header, key in cols]
+    specs = []
+    for (_, key), column in zip(cols, columns, strict=True):
+        right = key in _RIGHT or key.startswith(("tag:", "best:"))
+        specs.append(f"{{:{'>' if right else '<'}{max(map(len, column))}}}")
+    line = "  ".join(specs).format
+    return [line(*cells).rstrip() for cells in zip(*columns, strict=True)]
+
+
+def _column(rows: Sequence[Row], key: str) -> list[str]:
+    """_cell of every row for one column; only run names and reasons (which may quote a tag)
+    carry log text and are made plain: the other cells are numbers and status words this
+    module formats."""
+    if key == "run":
+        return [plain(r.name) for r in rows]
+    if key == "status":
+        return [r.health.status for r in rows]
+    if key == "reason":
+        return [plain(r.health.reason) for r in rows]
+    if key == "step":
+        return ["-" if r.facts.last_step is None else str(r.facts.last_step) for r in rows]
+    if key == "steps":
+        return [_rate(r.steps_per_s) for r in rows]
+    if key == "points":
+        return [_rate(r.points_per_s) for r in rows]
+    if key == "idle":
+        return ["-" if r.health.idle is None else fmt_duration(r.health.idle) for r in rows]
+    kind, _, tag = key.partition(":")
     out = []
-    for line in table:
-        cells = []
-        for i, (_, key) in enumerate(cols):
-            right = key in _RIGHT or key.startswith(("tag:", "best:"))
-            cells.append(line[i].rjust(widths[i]) if right else line[i].ljust(widths[i]))
-        out.append("  ".join(cells).rstrip())
+    for r in rows:
+        st = r.tags.get(tag)
+        if st is None:
+            out.append("")
+        elif kind == "tag":
+            out.append(fmt_number(st.last))
+        elif st.best is None or st.best_step is None:
+            out.append("-")
+        else:
+            out.append(f"{fmt_number(st.best)}@{st.best_step}")
     return out
 
 
@@ -632,7 +671,7 @@ def rich_table(rows: Sequence[Row], tags: Sequence[str], title: str | None = Non
     for r in rows:
         cells = []
         for _, key in _columns(tags):
-            text = Text(plain(_cell(r, key)))
+            text = Text(_cell(r, key))
             if key == "status":
                 text.stylize(STATUS_STYLE.get(r.health.status, ""))
             elif key == "reason" or key.startswith("best:"):
