@@ -139,6 +139,9 @@ class OverviewTable(ScrollView, can_focus=True):
         super().__init__(**kw)  # type: ignore[arg-type]
         self.view = view
         self.keys: list[Key] = []
+        self.key_set: set[Key] = set()
+        """The same keys, to ask whether a series is listed (a store change asks for each
+        series of the runs it names, not for every series)."""
         self.columns: list[tuple[str, int]] = []
         """(name, width) of each column, in order."""
         self.cells: Callable[[Key], list[Text]] | None = None
@@ -151,6 +154,7 @@ class OverviewTable(ScrollView, can_focus=True):
 
     def set_rows(self, keys: list[Key], columns: list[tuple[str, int]], cursor: int) -> None:
         self.keys = keys
+        self.key_set = set(keys)
         self.columns = columns
         width = sum(w + 2 for _, w in columns)
         self.virtual_size = Size(width, len(keys) + 1)
@@ -534,10 +538,12 @@ class OverviewView(LazyTab, Vertical):
             return
         board = self.board
         table = self.table
-        listed = set(table.keys)
-        visible = set(board.visible_runs())
+        listed = table.key_set
         wanted = set(board.visible_tags(SCALARS))
-        for run in changes.runs & visible:
+        is_visible = board.selection.is_visible
+        for run in changes.runs:
+            if not is_visible(run):
+                continue
             for tag in board.run_tags(run, SCALARS):
                 if tag in wanted and (run, tag) not in listed:
                     self.rebuild()  # a new series: its place in the order
