@@ -11,13 +11,15 @@ issue's targets:
 - a no-change `refresh()` (target < 100 ms)
 - the app's first paint with every run listed: Textual run_test headless, from start until the
   run panel holds every run and the first Scalars chart drew (target < 1 s)
-- key-press latency in the run panel: `down` 20 times while the runs are read (from the key
-  event to the cursor moved, median), 100 times once every run is read
+- key-press latency in the run panel: `down` up to `--keys` times (20) while the runs are read
+  (from the key event to the cursor moved: median, p95 and slowest, wall and the UI thread's
+  CPU), 100 times once every run is read (and the UI thread's CPU per key)
+- the UI thread's CPU per store change applied during the first load (median, p95, slowest)
 - the Overview tab once every run is read: time to show it, series listed, rows made, a sort
   by `last`
 - idle CPU of the app over ~10 s with nothing written (process CPU time delta, target < 1 %)
 
-    python bench/bench_scale.py [--runs 10000] [--idle 10] [--size 160x50] [--skip-app]
+    python bench/bench_scale.py [--runs 10000] [--idle 10] [--size 160x50] [--skip-app] [--keys 20]
     python bench/bench_scale.py --profile open|summary|refresh|app   (cProfile, top 25 by cumtime)
 """
 

@@ -18,7 +18,7 @@ from tests.ui.conftest import FIXED_TIME, make_app, started
 from tuiboard.ui.app import TuiboardApp
 from tuiboard.ui.messages import RunFilterChanged, RunPinned, RunToggled
 from tuiboard.ui.widgets.run_panel import RunPanel, RunTree
-from tuiboard.writer import JsonlWriter
+from tuiboard.writer import EventWriter, JsonlWriter
 
 pytestmark = pytest.mark.anyio
 SIZE = (140, 40)
@@ -192,3 +192,65 @@ async def test_a_run_among_many_moves_only_its_row(tmp_path: Path) -> None:
         await pilot.pause()
         assert "run_0002" not in board.run_names()
         assert app.query_one(RunTree).run_count() == 400
+
+
+def write_tags(root: Path, name: str, tags: list[str], value: float) -> None:
+    """A new event file in run `name` logging `tags` once (a new tag: a new series for the
+    Overview), by tuiboard.writer.EventWriter."""
+    n = len(list((root / name).glob("events.*"))) if (root / name).exists() else 0
+    filename = f"events.out.tfevents.{1_700_000_000 + n}.test.0.{n}"
+    with EventWriter(str(root / name), filename=filename, start_time=FIXED_TIME - 3600) as w:
+        for tag in tags:
+            w.add_scalar(tag, value, n, wall_time=FIXED_TIME - 3600 + n)
+
+
+@pytest.mark.parametrize(("column", "reverse"), [("tag", False), ("tag", True), ("run", True)])
+async def test_overview_takes_new_series_in_place(
+    tmp_path: Path, column: str, reverse: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Series that arrive while the Overview is shown (sorted by a name) are put in their
+    places: the same keys, order, column widths as a rebuild, the cursor on its series. Runs
+    are tfevents runs here (a JSONL run's columns come from its first line)."""
+    from tuiboard.ui.widgets.overview import OverviewView
+
+    rng = random.Random(f"{column}{reverse}")
+    inserted: list[int] = []
+    insert = OverviewView._insert
+
+    def counted(self: OverviewView, new: list[tuple[str, str]]) -> None:
+        inserted.append(len(new))
+        insert(self, new)
+
+    monkeypatch.setattr(OverviewView, "_insert", counted)
+    root = tmp_path / "logs"
+    tags = ["loss", "acc", "Zeta/x", "b", "lr", "a_much_longer_tag_name/for/widths"]
+    for name in FLAT[:12]:
+        write_tags(root, name, rng.sample(tags[:3], 2), rng.random())
+    logdir = tuiboard.open(str(root))
+    async with make_app(logdir).run_test(size=SIZE) as pilot:
+        app = await started(pilot)
+        app.action_show_tab("overview")
+        await pilot.pause()
+        view = app.query_one(OverviewView)
+        view.sort_by(column, reverse)
+        await pilot.pause()
+        table = view.table
+        table.focus()
+        for i in range(10):
+            await pilot.press("down")
+            cursor = table.cursor_key()
+            name = rng.choice([*FLAT[:12], *FLAT[:12], "a_long_run_name_" * 2, "grp2/x"])
+            write_tags(root, name, rng.sample(tags, rng.randint(1, 4)), rng.random())
+            if i == 6:
+                app.post_message(RunFilterChanged("run_1|grp"))  # a rebuild between
+            app.apply_changes(logdir.refresh())
+            await pilot.pause()
+            keys = list(table.keys)
+            columns = list(table.columns)
+            assert table.key_set == set(keys)
+            if cursor is not None and cursor in table.key_set:
+                assert table.cursor_key() == cursor
+            view.rebuild()
+            assert keys == table.keys
+            assert columns == table.columns
+        assert len(inserted) >= 3  # most changes took the incremental path
