@@ -11,8 +11,8 @@ Must not import: tuiboard.core internals.
 
 from __future__ import annotations
 
-import bisect
 import math
+import operator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -74,6 +74,21 @@ def _longest(keys: list[Key]) -> tuple[int, int]:
         max((len(t) for t in {tag for _, tag in keys}), default=-1),
         max((len(r) + 2 for r in {run for run, _ in keys}), default=-1),
     )
+
+
+_KEY = operator.itemgetter(3)
+"""The key of a `_name_order` entry."""
+
+
+def _name_order(column: str) -> Callable[[Key], tuple[str, str, str, Key]]:
+    """The sort key of a series by tag or by run: (that name lowered, tag, run), then the key
+    itself (never compared: the first three differ between two series)."""
+    index = 1 if column == "tag" else 0
+
+    def by_name(k: Key) -> tuple[str, str, str, Key]:
+        return (k[index].lower(), k[1], k[0], k)
+
+    return by_name
 
 
 def _justify(column: str) -> JustifyMethod:
@@ -316,6 +331,8 @@ class OverviewView(LazyTab, Vertical):
         """Counts rebuilds: a sort worker's answer to an older one is dropped."""
         self.sorting = False
         """A sort worker is ordering the rows (tests and the bench wait on it)."""
+        self._name_order: list[tuple[str, str, str, Key]] = []
+        """The sort keys of the rows in table order, when sorted by a name (`_insert`)."""
         self._hinted = False
         """The hint line was shown once (laid out)."""
         self._longest = (-1, -1)
@@ -457,13 +474,10 @@ class OverviewView(LazyTab, Vertical):
         thread, which passes `cancelled`; an empty list when it said stop)."""
         column = self.sort_column
         if column in ("tag", "run"):
-            index = 1 if column == "tag" else 0
-
-            def by_name(k: Key) -> tuple[str, str, str]:
-                return (k[index].lower(), k[1], k[0])
-
-            keys.sort(key=by_name, reverse=self.sort_reverse)
-            return keys
+            by_name = _name_order(column)
+            order = sorted(map(by_name, keys), reverse=self.sort_reverse)
+            self._name_order = order  # (unique per series: the same order as the keys')
+            return list(map(_KEY, order))
         i = NUMBER_COLUMNS.index(column)
         valued: list[tuple[float, str, str]] = []
         nan: list[Key] = []
@@ -581,34 +595,28 @@ class OverviewView(LazyTab, Vertical):
             self.rebuild()  # new series: their place in an order by numbers (a worker's)
 
     def _insert(self, new: list[Key]) -> None:
-        """New series put in their places of an order by name (the order a rebuild gives: the
-        sort key is unique per series), the cursor kept on its series."""
-        index = 1 if self.sort_column == "tag" else 0
+        """New series put in their places of an order by name: the sort keys of the rows
+        listed (kept from the rebuild) and theirs are merged (one pass: two sorted runs), which
+        is the order a rebuild gives (the sort key is unique per series); the cursor stays on
+        its series."""
+        by_name = _name_order(self.sort_column)
         reverse = self.sort_reverse
-
-        def by_name(k: Key) -> tuple[str, str, str]:
-            return (k[index].lower(), k[1], k[0])
-
         table = self.table
-        keys = table.keys.copy()
-        follow = table.cursor_key() is not None
-        cursor = table.cursor_row if follow else 0
-        for k in new:
-            want = by_name(k)
-            if reverse:  # descending: before the first key that sorts lower
-                lo, hi = 0, len(keys)
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    if by_name(keys[mid]) > want:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                i = lo
-            else:
-                i = bisect.bisect_left(keys, want, key=by_name)
-            keys.insert(i, k)
-            if follow and i <= cursor:
-                cursor += 1
+        cursor_key = table.cursor_key()
+        order = sorted(self._name_order + [by_name(k) for k in new], reverse=reverse)
+        self._name_order = order
+        keys = list(map(_KEY, order))  # the keys themselves: no new objects a row
+        cursor = 0
+        if cursor_key is not None:
+            want = by_name(cursor_key)
+            lo, hi = 0, len(order)
+            while lo < hi:  # its place in the order, either way round
+                mid = (lo + hi) // 2
+                if (order[mid] > want) if reverse else (order[mid] < want):
+                    lo = mid + 1
+                else:
+                    hi = mid
+            cursor = lo
         tags, runs = self._longest
         longest = _longest(new)
         columns = self._layout_columns(keys, (max(tags, longest[0]), max(runs, longest[1])))
