@@ -323,24 +323,23 @@ class Board:
         self.runs()
         return self._names
 
-    def moved_since(self, mark: int) -> tuple[int, dict[str, Run | None]]:
+    def moved_since(self, mark: int) -> tuple[int, dict[str, Run | None] | None]:
         """(a new mark, the runs added, removed (None) or given a new view in `runs()` since
-        `mark`, as they are now); a mark of 0 gives every run. For the run panel: its rows
+        `mark`, as they are now), or None for them when more than a quarter of the runs moved
+        (the first listing: comparing every run is as cheap). For the run panel: its rows
         follow what moved, not every run."""
         self.runs()
         moved = self._moved
-        names = set(moved[mark:]) if mark < len(moved) else set()
+        end = len(moved)
+        if (end - mark) * 4 > len(self._names):
+            return end, None
         index = self._names
         runs = self._runs
         out: dict[str, Run | None] = {}
-        if len(names) * 4 > len(index):  # most of them (the first listing): one pass
-            out = {n: r for n, r in zip(index, runs, strict=True) if n in names}
-            out.update((n, None) for n in names.difference(out))
-            return len(moved), out
-        for name in names:
+        for name in set(moved[mark:end]):
             i = bisect.bisect_left(index, name)
             out[name] = runs[i] if i < len(index) and index[i] == name else None
-        return len(moved), out
+        return end, out
 
     def visible_runs(self) -> list[str]:
         """The shown runs, in name order: the same list until the runs or the selection move

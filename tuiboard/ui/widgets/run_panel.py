@@ -987,9 +987,6 @@ class RunPanel(Vertical):
     def _apply_moved(self, runs: Sequence[Run], moved: dict[str, Run | None]) -> None:
         """Rows for the runs that moved only (`runs`: every run, sorted, for the rare change
         that turns the list into a tree or back: every row is made again then)."""
-        if len(moved) * 4 > len(runs):  # most runs (the listing): one pass over them all
-            self._restructure(runs)
-            return
         known = self._runs
         slashed = self._slashed
         for name, run in moved.items():
