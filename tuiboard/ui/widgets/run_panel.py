@@ -4,9 +4,11 @@ Owns: `RunPanel` (filter input + summary + list) and `RunTree`, a virtual list o
 Line API (`ScrollView.render_line`): a `RunRow` per run or folder holds only its place and short
 name, the rows shown are a flat list built again only when runs come, go or a folder folds, and
 a run's full line (swatch, checkbox, step, age, marks) is built when the line is drawn. So 10,000
-runs cost 10,000 small objects, and a store change or the clock's tick repaints only the lines
-on screen (bench/bench_scale.py). It looks and acts as Textual's Tree did (guides, folders, keys,
-mouse), with no Tree internals.
+runs cost 10,000 small objects. A store change touches the rows of the runs it added, removed
+or replaced (Board.moved_since), and a change or the clock's tick draws again only the lines on
+screen whose label moved (a line's cache key holds what its label is drawn from:
+bench/bench_scale.py). It looks and acts as Textual's Tree did (guides, folders, keys, mouse),
+with no Tree internals.
 It shows the app's `RunSelection`; it never changes it itself, it posts `RunToggled` /
 `RunFilterChanged` / `RunHighlighted` / `RunPinned` / `ShowWarnings` and the app decides; a bad
 query's error is shown under the filter (`show_filter_error`), the previous filter kept.
