@@ -269,6 +269,11 @@ class Logdir:
         self.store = Store()
         self._loaders: dict[str, RunLoader] = {}
         self._views: dict[str, Run] = {}
+        self.listing_log: list[str] = []
+        """Names of the runs added, removed or given a new view (a run read again into fresh
+        data), in order; append-only (the writer appends, under the write lock). A viewer that
+        keeps the runs sorted remembers how far it read: what moved since is listing_log[pos:]
+        (ui/board.py: a store change costs the runs it names, not every run)."""
         self._warnings: tuple[ReadWarning, ...] = ()
         self._write_lock = threading.Lock()
         self._bytes_read = 0
@@ -395,6 +400,7 @@ class Logdir:
         if ld is None:
             ld = self._loaders[rf.name] = RunLoader.new(rf)
             self._views[rf.name] = Run(ld.data)
+            self.listing_log.append(rf.name)
             self.store.runs[rf.name] = ld.data
         return ld
 
@@ -406,6 +412,7 @@ class Logdir:
         for name in removed:
             del self._loaders[name]
             self._views.pop(name, None)
+            self.listing_log.append(name)
             self.store.runs.pop(name, None)
         self.store.version += 1
         return Changes(removed_runs=removed, version=self.version)
@@ -476,6 +483,7 @@ class Logdir:
             if name in done:
                 res = done[name]
                 self._views[name] = Run(ld.data)
+                self.listing_log.append(name)
                 self.store.runs[name] = ld.data
                 changed.add(name)
                 points += res.points
@@ -495,6 +503,7 @@ class Logdir:
                 res.changed = True
             if name not in self._views or self._views[name]._data is not ld.data:
                 self._views[name] = Run(ld.data)
+                self.listing_log.append(name)
                 self.store.runs[name] = ld.data
             if res.changed or first_read:
                 changed.add(name)

@@ -153,6 +153,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self._logs_chosen = False
         """The Logs pane was opened or closed (by `L` or once by itself): never auto-open it."""
         self._run_panel: RunPanel | None = None
+        self._panel_mark = 0
+        """How far the run panel followed the Board's moved runs (Board.moved_since)."""
         self.applied = 0
         """How many StoreChanged were applied (tests wait on it)."""
         self._first_drawn = False
@@ -318,9 +320,8 @@ class TuiboardApp(AppearanceMixin, App[int]):
         for name in changes.removed_runs:
             board.cache.forget_run(name)
         board.note_changes(changes)
-        runs = board.runs()
         kept_moved = board.refresh_run_filter(self.clock(), changes.runs | changes.removed_runs)
-        self.query_one(RunPanel).sync(runs, self.clock(), set(changes.runs))
+        self._sync_run_panel(set(changes.runs))
         self._sync_tabs()
         self._sync_logs()
         self._sync_groups()
@@ -383,7 +384,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
         if self.board.filter_uses_clock and self.board.refresh_run_filter(self.clock()):
             self.view_changed(runs_changed=True)
             return
-        self.query_one(RunPanel).sync(self.board.runs(), self.clock(), None)
+        self._sync_run_panel()
 
     def store_state(self) -> str:
         """The status line's word on a failing remote store: "s3: access denied, retrying in
@@ -442,7 +443,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
     def view_changed(self, runs_changed: bool = False) -> None:
         """Options, filters or run visibility moved: every view redraws from its caches."""
         if runs_changed:
-            self.query_one(RunPanel).sync(self.board.runs(), self.clock(), None)
+            self._sync_run_panel()
         self._sync_groups()
         for view in self.views():
             view.view_changed()
@@ -451,6 +452,16 @@ class TuiboardApp(AppearanceMixin, App[int]):
                 screen.view_changed()
         self._update_status()
         self.note_options()  # smoothing and x axis go to the settings file
+
+    def _sync_run_panel(self, changed: set[str] | None = None) -> None:
+        """The run panel's rows follow the runs that moved since it last looked (not every
+        run: 10,000 runs cost ~5 ms a store change to compare), and its lines on screen whose
+        label moved are drawn again."""
+        board = self.board
+        runs = board.runs()
+        self._panel_mark, moved = board.moved_since(self._panel_mark)
+        shown = len(board.visible_runs())
+        self.query_one(RunPanel).sync(runs, self.clock(), changed, shown=shown, moved=moved)
 
     @on(RunToggled)
     def _run_toggled(self, message: RunToggled) -> None:

@@ -4,9 +4,11 @@ Owns: `RunPanel` (filter input + summary + list) and `RunTree`, a virtual list o
 Line API (`ScrollView.render_line`): a `RunRow` per run or folder holds only its place and short
 name, the rows shown are a flat list built again only when runs come, go or a folder folds, and
 a run's full line (swatch, checkbox, step, age, marks) is built when the line is drawn. So 10,000
-runs cost 10,000 small objects, and a store change or the clock's tick repaints only the lines
-on screen (bench/bench_scale.py). It looks and acts as Textual's Tree did (guides, folders, keys,
-mouse), with no Tree internals.
+runs cost 10,000 small objects. A store change touches the rows of the runs it added, removed
+or replaced (Board.moved_since), and a change or the clock's tick draws again only the lines on
+screen whose label moved (a line's cache key holds what its label is drawn from:
+bench/bench_scale.py). It looks and acts as Textual's Tree did (guides, folders, keys, mouse),
+with no Tree internals.
 It shows the app's `RunSelection`; it never changes it itself, it posts `RunToggled` /
 `RunFilterChanged` / `RunHighlighted` / `RunPinned` / `ShowWarnings` and the app decides; a bad
 query's error is shown under the filter (`show_filter_error`), the previous filter kept.
@@ -17,7 +19,7 @@ beyond clean.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -41,6 +43,7 @@ from tuiboard.ui.messages import (
     RunToggled,
     ShowWarnings,
 )
+from tuiboard.ui.widgets.status_bar import same_text
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Run
@@ -135,7 +138,17 @@ class RunRow:
 
     Holds only its place in the tree and its short name; its full line is built when drawn."""
 
-    __slots__ = ("_line", "_tree", "children", "data", "expanded", "parent", "path", "short")
+    __slots__ = (
+        "_line",
+        "_tree",
+        "children",
+        "data",
+        "drawn",
+        "expanded",
+        "parent",
+        "path",
+        "short",
+    )
 
     def __init__(self, tree: RunTree, parent: RunRow | None, path: str, short: str) -> None:
         self._tree = tree
@@ -150,6 +163,9 @@ class RunRow:
         """In name order."""
         self.expanded = True
         self._line = -1
+        self.drawn: Hashable = None
+        """What its line was last drawn from (RunTree.label_key): a line whose key moved is
+        drawn again, the others not."""
 
     def __repr__(self) -> str:
         return f"RunRow({self.path!r})"
@@ -280,6 +296,12 @@ class RunTree(ScrollView, can_focus=True):
         """Moves on every repaint of the labels: part of each cached line's key."""
         self.labeller: Callable[[RunRow], Text] | None = None
         """Builds a row's full line (the panel's); None: its short name."""
+        self.label_key: Callable[[RunRow], Hashable] | None = None
+        """What a row's full line is built from (the panel's: the run, its version, age, ...):
+        equal keys, equal lines. None: the line never changes."""
+        self._base_style: Style | None = None
+        """`rich_style` for the lines of one render pass (Textual works it out from every
+        ancestor on each call: ~0.1 ms, once a line was a third of drawing the panel)."""
         self.labels_built = 0
         """How many full lines were built (tests: only the visible rows are)."""
 
@@ -442,9 +464,28 @@ class RunTree(ScrollView, can_focus=True):
         self._updates += 1
         self.refresh()
 
+    def repaint_moved(self) -> None:
+        """Draw again the lines on screen whose label would be drawn differently now (a run
+        read, the clock moved its age, shown or hidden, pinned, recoloured): the lines on
+        screen are looked at, each line drawn only if its key moved."""
+        if self._lines is None:
+            self.refresh()  # a structural change: every line is drawn anyway
+            return
+        key_of = self.label_key
+        if key_of is None:
+            return
+        top = self.scroll_offset.y
+        for y, row in enumerate(self._lines[top : top + self.size.height], top):
+            if row.drawn is not None and key_of(row) != row.drawn:
+                self.refresh_line(y)
+
     def render_lines(self, crop: Region) -> list[Strip]:
         self._pseudo_state = self.get_pseudo_class_state()
-        return super().render_lines(crop)
+        self._base_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base_style = None
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -453,10 +494,12 @@ class RunTree(ScrollView, can_focus=True):
 
     def _render_line(self, y: int, width: int) -> Strip:
         lines = self.lines
-        base_style = self.rich_style
+        base_style = self._base_style or self.rich_style
         if not 0 <= y < len(lines):
             return Strip.blank(width, base_style)
         row = lines[y]
+        label_key = None if self.label_key is None else self.label_key(row)
+        row.drawn = label_key
         path: list[RunRow] = []
         r: RunRow | None = row
         while r is not None and r is not self.root:
@@ -476,6 +519,7 @@ class RunTree(ScrollView, can_focus=True):
             self.hover_line == y,
             tuple(n is cursor for n in path),
             tuple(n is hover for n in path),
+            label_key,
         )
         strip = self._line_cache.get(key)
         if strip is not None:
@@ -789,8 +833,11 @@ class RunPanel(Vertical):
         self._nested = False
         self._runs: dict[str, Run] = {}
         """Run name -> the Run listed (the rows follow this)."""
-        self._names: list[str] = []
+        self._slashed = 0
+        """How many of `_runs` hold a "/" (a tree by path when some do)."""
         self._listed: Sequence[Run] = ()
+        self._summary: Text | None = None
+        """The line under the filter as last shown."""
         self._now = 0.0
         self._filter_error: str | None = None
         """Why the text in the filter box is not in force (a bad query), or None."""
@@ -822,7 +869,9 @@ class RunPanel(Vertical):
         self.run_tree.focus()
 
     def on_mount(self) -> None:
-        self.run_tree.labeller = self._label
+        tree = self.run_tree
+        tree.labeller = self._label
+        tree.label_key = self._label_key
 
     def _label(self, row: RunRow) -> Text:
         """A row's line from the run as it is now (built only for the lines drawn)."""
@@ -839,6 +888,27 @@ class RunPanel(Vertical):
             pinned=run.name in self.selection.pinned,
         )
 
+    def _label_key(self, row: RunRow) -> Hashable:
+        """Everything `_label` draws a row from (equal keys, equal lines): the run and its
+        version (step, display name, warnings), its age as shown, shown/pinned, colour."""
+        name = row.data
+        run = self._runs.get(name) if name is not None else None
+        if run is None:
+            return (row.short,)
+        last_write = run.last_write
+        age = self._now - last_write
+        return (
+            run,
+            run.version,
+            last_write,
+            len(run.warnings),
+            format_age(age) if last_write > 0 else "",
+            last_write > 0 and age <= LIVE_SECONDS,
+            self.selection.is_visible(name),
+            name in self.selection.pinned,
+            self._colour_of(name),
+        )
+
     def sync(
         self,
         runs: Sequence[Run],
@@ -846,23 +916,28 @@ class RunPanel(Vertical):
         changed: set[str] | None = None,
         *,
         shown: int | None = None,
+        moved: dict[str, Run | None] | None = None,
     ) -> None:
-        """Bring the list in line with the store and repaint the lines on screen. Rows are added
-        or dropped only when the run names moved (labels are built when drawn, so `changed`
-        needs no per-run work; it is kept for callers that know it). `shown`: how many runs are
-        visible, when the caller counted them already."""
+        """Bring the list in line with the store and draw again the lines on screen whose
+        label moved. `moved`: the runs added, removed (None) or given a new view since the
+        last sync (Board.moved_since), when the caller knows them: only their rows are looked
+        at; without it every run is compared with its row. Labels are built when drawn, so
+        `changed` needs no per-run work (kept for callers that know it). `shown`: how many
+        runs are visible, when the caller counted them already."""
         tree = self.run_tree
         self._now = now
-        if runs is not self._listed and (
+        if moved is not None:
+            if moved:
+                self._apply_moved(runs, moved)
+        elif runs is not self._listed and (
             len(runs) != len(self._runs) or any(self._runs.get(r.name) is not r for r in runs)
         ):
             self._restructure(runs)
-        self._listed = runs  # Board.runs() is the same list until the store moves
-        tree.repaint_labels()
-        names = self._names
+        self._listed = runs  # Board.runs() is the same list until the runs move
+        tree.repaint_moved()
         if shown is None:
-            shown = len(self.selection.visible(names))
-        summary = Text(f"{shown}/{len(names)} runs shown", style="dim", no_wrap=True)
+            shown = len(self.selection.visible([r.name for r in runs]))
+        summary = Text(f"{shown}/{len(runs)} runs shown", style="dim", no_wrap=True)
         if self.selection.only is not None:
             summary.append(" · only ", style="dim")
             summary.append(clean(self.selection.only), style="bold")
@@ -871,14 +946,25 @@ class RunPanel(Vertical):
             summary.append(f" · {pinned} pinned", style="dim")
         if self._filter_error is not None:
             summary = _error_line(self._filter_error)
-        self.query_one("#run-summary", Static).update(summary)
+        self._show_summary(summary)
+
+    def _show_summary(self, summary: Text) -> None:
+        """The line under the filter, updated only when it reads differently (an update lays
+        the whole screen out again: ~20 ms at 10,000 runs, on every store change); laid out
+        only when its height may move (an error wraps, the counts never do)."""
+        shown = self._summary
+        if shown is not None and same_text(shown, summary):
+            return
+        one_line = shown is not None and bool(shown.no_wrap) and bool(summary.no_wrap)
+        self._summary = summary
+        self.query_one("#run-summary", Static).update(summary, layout=not one_line)
 
     def show_filter_error(self, error: str | None) -> None:
         """Say why the typed filter is not in force (None: it is); the summary line shows it
         until the filter compiles again."""
         self._filter_error = error
         if error is not None:
-            self.query_one("#run-summary", Static).update(_error_line(error))
+            self._show_summary(_error_line(error))
 
     def _restructure(self, runs: Sequence[Run]) -> None:
         """Rows for new runs, none for runs gone (a tree by path once a name holds a "/")."""
@@ -897,8 +983,34 @@ class RunPanel(Vertical):
             if row is None or row.data != name:
                 tree.ensure_node(name, nested)
         self._runs = known
-        self._names = names
+        self._slashed = sum(1 for n in names if "/" in n)
         tree.built()  # one build for the whole change
+
+    def _apply_moved(self, runs: Sequence[Run], moved: dict[str, Run | None]) -> None:
+        """Rows for the runs that moved only (`runs`: every run, sorted, for the rare change
+        that turns the list into a tree or back: every row is made again then)."""
+        known = self._runs
+        slashed = self._slashed
+        for name, run in moved.items():
+            if ("/" in name) and (name in known) != (run is not None):
+                slashed += 1 if run is not None else -1
+        if (slashed > 0) != self._nested:
+            self._restructure(runs)
+            return
+        self._slashed = slashed
+        tree = self.run_tree
+        rows = tree._run_nodes
+        for name in sorted(moved):
+            run = moved[name]
+            if run is None:
+                if known.pop(name, None) is not None:
+                    tree.remove_run(name)
+                continue
+            known[name] = run
+            row = rows.get(name)
+            if row is None or row.data != name:
+                tree.ensure_node(name, self._nested)
+        tree.built()
 
 
 def _error_line(error: str) -> Text:
