@@ -18,6 +18,7 @@ issue's targets:
 - idle CPU of the app over ~10 s with nothing written (process CPU time delta, target < 1 %)
 
     python bench/bench_scale.py [--runs 10000] [--idle 10] [--size 160x50] [--skip-app]
+    python bench/bench_scale.py --skip-headless --start-only   (the app's start alone)
     python bench/bench_scale.py --profile open|summary|refresh|app   (cProfile, top 25 by cumtime)
 """
 
@@ -152,7 +153,7 @@ def headless(root: Path) -> dict[str, float]:
 
 
 async def app_figures(
-    root: Path, runs: int, size: tuple[int, int], idle: float
+    root: Path, runs: int, size: tuple[int, int], idle: float, start_only: bool = False
 ) -> dict[str, float]:
     import tuiboard
     from tuiboard.ui.app import TuiboardApp
@@ -170,8 +171,12 @@ async def app_figures(
         return out
 
     ScalarChart.draw = timed_draw  # type: ignore[method-assign]
+    walks = walk_probe()
     start = time.perf_counter()
     cpu_start = time.process_time()
+    ui_start = time.thread_time()
+    children_start = children_cpu()
+    faults_start = faults()
     logdir = tuiboard.open(str(root), load=False)
     app = TuiboardApp(logdir)
     async with app.run_test(size=size) as pilot:
@@ -188,9 +193,15 @@ async def app_figures(
                 cpu_listed = time.process_time()
             if t_listed is not None and drawn:
                 break
-            await pilot.pause(0.005)
+            if os.environ.get("BENCH_POLL") == "sleep":
+                await asyncio.sleep(0.005)
+            else:
+                await pilot.pause(0.005)
         end = time.perf_counter()
         cpu_end = time.process_time()
+        ui_cpu_end = time.thread_time()
+        watcher_cpu = thread_cpu("tuiboard-watcher")
+        children_end = children_cpu()
         figures["app: runs listed (s)"] = (t_listed or end) - start
         # the process's CPU (both threads) until then: steadier than wall time on a busy machine
         figures["app: runs listed, process CPU (s)"] = (
@@ -199,6 +210,19 @@ async def app_figures(
         figures["app: first chart drawn (s)"] = (drawn[0] if drawn else end) - start
         figures["app: runs listed + first chart (s)"] = end - start
         figures["app: runs listed + first chart, process CPU (s)"] = cpu_end - cpu_start
+        # where that CPU went, per thread (time.thread_time and the threads' CPU clocks: on a
+        # busy machine the split says more than the wall time)
+        figures["  UI thread CPU (s)"] = ui_cpu_end - ui_start
+        figures["  walk in a thread, CPU (s)"] = sum(walks)
+        figures["  watcher thread CPU (s)"] = watcher_cpu
+        figures["  child processes CPU (s)"] = children_end - children_start
+        figures["  minor page faults here (thousands)"] = (faults() - faults_start) / 1e3
+        if start_only:
+            if app._watcher is not None:
+                app._watcher.stop()  # nothing more posted while the app closes
+            await pilot.pause()
+            ScalarChart.draw = original  # type: ignore[method-assign]
+            return figures
         # keys while the rest is read: from the key event posted to the run panel's cursor
         # moved, median of 20 (Pilot.press waits for the process to idle, up to 1 s, which it
         # never is while reading)
@@ -262,7 +286,53 @@ async def app_figures(
     return figures
 
 
-def profile(what: str, root: Path, runs: int, size: tuple[int, int]) -> None:
+def walk_probe() -> list[float]:
+    """The CPU time of each Logdir.discover() made on a thread other than the watcher's (the
+    walk begun when the app is made: watch.discover_ahead), filled in as they end."""
+    import threading
+
+    from tuiboard.core.logdir import Logdir
+
+    spent: list[float] = []
+    original = Logdir.discover
+
+    def timed(self: Logdir):  # type: ignore[no-untyped-def]
+        c = time.thread_time()
+        try:
+            return original(self)
+        finally:
+            if threading.current_thread().name != "tuiboard-watcher":
+                spent.append(time.thread_time() - c)
+
+    Logdir.discover = timed  # type: ignore[method-assign]
+    return spent
+
+
+def thread_cpu(name: str) -> float:
+    """The CPU time so far of the live thread called `name` (0 when there is none)."""
+    import threading
+
+    for t in threading.enumerate():
+        if t.name == name and t.ident is not None:
+            with contextlib.suppress(OSError):
+                return time.clock_gettime(time.pthread_getcpuclockid(t.ident))
+    return 0.0
+
+
+def children_cpu() -> float:
+    """CPU time of this process's child processes that ended (a forked walk's, workers')."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def faults() -> int:
+    """Minor page faults of this process so far (copy-on-write after a fork among them)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def profile(
+    what: str, root: Path, runs: int, size: tuple[int, int], start_only: bool = False
+) -> None:
     import tuiboard
 
     prof = cProfile.Profile()
@@ -285,7 +355,7 @@ def profile(what: str, root: Path, runs: int, size: tuple[int, int]) -> None:
         prof.disable()
     else:
         prof.enable()
-        asyncio.run(app_figures(root, runs, size, 1.0))
+        asyncio.run(app_figures(root, runs, size, 1.0, start_only))
         prof.disable()
     pstats.Stats(prof).sort_stats("cumulative").print_stats("tuiboard/", 40)
 
@@ -297,12 +367,17 @@ def main() -> None:
     ap.add_argument("--size", default="160x50")
     ap.add_argument("--skip-app", action="store_true")
     ap.add_argument("--skip-headless", action="store_true")
+    ap.add_argument(
+        "--start-only",
+        action="store_true",
+        help="the app's start only (until every run is listed and the first chart drawn)",
+    )
     ap.add_argument("--profile", choices=("open", "summary", "refresh", "app"))
     args = ap.parse_args()
     root = logdir_for(args.runs)
     width, height = (int(v) for v in args.size.lower().split("x"))
     if args.profile:
-        profile(args.profile, root, args.runs, (width, height))
+        profile(args.profile, root, args.runs, (width, height), args.start_only)
         return
     print(f"tuiboard at scale: {args.runs} runs x {len(TAGS)} tags x {STEPS} steps, {root}")
     if sys.dont_write_bytecode:
@@ -316,7 +391,8 @@ def main() -> None:
     if not args.skip_headless:
         show(headless(root))
     if not args.skip_app:
-        show(asyncio.run(app_figures(root, args.runs, (width, height), args.idle)))
+        app = app_figures(root, args.runs, (width, height), args.idle, args.start_only)
+        show(asyncio.run(app))
 
 
 def show(figures: dict[str, float]) -> None:

@@ -20,6 +20,7 @@ Changes lists every run found, empty, before any is read.
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
 import sys
 import threading
@@ -331,6 +332,34 @@ class Logdir:
                 found[name] = rf
         self._warnings = tuple(warnings)
         return found
+
+    def discover_packed(self) -> bytes:
+        """discover(), and what it leaves behind (its warnings, each root's sniff verdicts and
+        directory listings), as one marshal blob: a forked walk's answer to its parent
+        (core/walk_ahead.py), who takes it with adopt_discovered."""
+        found = self.discover()
+        runs = list(found.values())
+        return marshal.dumps(
+            (
+                discovery.pack_runs(runs),
+                [(w.file, w.message, w.offset, w.line) for w in self._warnings],
+                [(r.known_jsonl, discovery.pack_cache(r.dir_cache, runs)) for r in self._roots],
+            )
+        )
+
+    def adopt_discovered(self, blob: bytes) -> dict[str, discovery.RunFiles]:
+        """What discover() would have returned and left behind, from discover_packed's blob
+        made by a copy of this Logdir (raises ValueError, EOFError or TypeError on a blob cut
+        short or not one: the caller walks again)."""
+        packed_runs, warnings, roots = marshal.loads(blob)
+        if len(roots) != len(self._roots):
+            raise ValueError("not this logdir's walk")
+        runs = discovery.unpack_runs(packed_runs)
+        for root, (known, cache) in zip(self._roots, roots, strict=True):
+            root.known_jsonl = known
+            root.dir_cache = discovery.unpack_cache(cache, runs)
+        self._warnings = tuple(ReadWarning(*w) for w in warnings)
+        return {rf.name: rf for rf in runs}
 
     def refresh(self, paths: Iterable[str] | None = None) -> Changes:
         """Read what is new. With `paths` (files the watcher saw change), only the runs holding
