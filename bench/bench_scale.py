@@ -18,7 +18,8 @@ issue's targets:
 - idle CPU of the app over ~10 s with nothing written (process CPU time delta, target < 1 %)
 
     python bench/bench_scale.py [--runs 10000] [--idle 10] [--size 160x50] [--skip-app]
-    python bench/bench_scale.py --skip-headless --start-only   (the app's start alone)
+    python bench/bench_scale.py --skip-headless --start-only [--poll pilot|sleep]
+                                                       (the app's start alone)
     python bench/bench_scale.py --profile open|summary|refresh|app   (cProfile, top 25 by cumtime)
 """
 
@@ -153,8 +154,17 @@ def headless(root: Path) -> dict[str, float]:
 
 
 async def app_figures(
-    root: Path, runs: int, size: tuple[int, int], idle: float, start_only: bool = False
+    root: Path,
+    runs: int,
+    size: tuple[int, int],
+    idle: float,
+    start_only: bool = False,
+    poll: str = "pilot",
 ) -> dict[str, float]:
+    """`poll`: how the start is watched, every 5 ms: "pilot" (Pilot.pause, as since session
+    4: each one also makes the screen refresh at once, ~0.15-0.3 s of the UI thread's CPU at
+    10,000 runs that the app does not spend in a terminal) or "sleep" (asyncio.sleep: the app
+    refreshes on its own timer, as in a terminal)."""
     import tuiboard
     from tuiboard.ui.app import TuiboardApp
     from tuiboard.ui.widgets.run_panel import RunTree
@@ -172,6 +182,7 @@ async def app_figures(
 
     ScalarChart.draw = timed_draw  # type: ignore[method-assign]
     walks = walk_probe()
+    listing = listing_probe()
     start = time.perf_counter()
     cpu_start = time.process_time()
     ui_start = time.thread_time()
@@ -193,7 +204,7 @@ async def app_figures(
                 cpu_listed = time.process_time()
             if t_listed is not None and drawn:
                 break
-            if os.environ.get("BENCH_POLL") == "sleep":
+            if poll == "sleep":
                 await asyncio.sleep(0.005)
             else:
                 await pilot.pause(0.005)
@@ -212,6 +223,9 @@ async def app_figures(
         figures["app: runs listed + first chart, process CPU (s)"] = cpu_end - cpu_start
         # where that CPU went, per thread (time.thread_time and the threads' CPU clocks: on a
         # busy machine the split says more than the wall time)
+        figures["  the listing in the watcher's hands (s)"] = (
+            listing[0] if listing else end
+        ) - start
         figures["  UI thread CPU (s)"] = ui_cpu_end - ui_start
         figures["  walk in a thread, CPU (s)"] = sum(walks)
         figures["  watcher thread CPU (s)"] = watcher_cpu
@@ -308,6 +322,23 @@ def walk_probe() -> list[float]:
     return spent
 
 
+def listing_probe() -> list[float]:
+    """perf_counter() when the watcher had the first walk's listing in hand (its first
+    refresh_iter: the walk on a thread or in a child process done, adopted)."""
+    from tuiboard.core.logdir import Logdir
+
+    when: list[float] = []
+    original = Logdir.refresh_iter
+
+    def timed(self: Logdir, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not when:
+            when.append(time.perf_counter())
+        return original(self, *args, **kwargs)
+
+    Logdir.refresh_iter = timed  # type: ignore[method-assign]
+    return when
+
+
 def thread_cpu(name: str) -> float:
     """The CPU time so far of the live thread called `name` (0 when there is none)."""
     import threading
@@ -368,6 +399,13 @@ def main() -> None:
     ap.add_argument("--skip-app", action="store_true")
     ap.add_argument("--skip-headless", action="store_true")
     ap.add_argument(
+        "--poll",
+        choices=("pilot", "sleep"),
+        default="pilot",
+        help="how the app's start is watched (app_figures): pilot (the figures before session"
+        " 6) or sleep (no refresh forced by the bench)",
+    )
+    ap.add_argument(
         "--start-only",
         action="store_true",
         help="the app's start only (until every run is listed and the first chart drawn)",
@@ -380,6 +418,10 @@ def main() -> None:
         profile(args.profile, root, args.runs, (width, height), args.start_only)
         return
     print(f"tuiboard at scale: {args.runs} runs x {len(TAGS)} tags x {STEPS} steps, {root}")
+    print(
+        "  (s) and (ms) are wall time unless the line says CPU; this process's CPU leaves out"
+        " its child processes' (a forked walk, workers): see 'child processes CPU'"
+    )
     if sys.dont_write_bytecode:
         # An installed tuiboard has its .pyc files (pip compiles them); a checkout run with
         # PYTHONDONTWRITEBYTECODE=1 compiles every module it imports from source, each run: the
@@ -391,7 +433,7 @@ def main() -> None:
     if not args.skip_headless:
         show(headless(root))
     if not args.skip_app:
-        app = app_figures(root, args.runs, (width, height), args.idle, args.start_only)
+        app = app_figures(root, args.runs, (width, height), args.idle, args.start_only, args.poll)
         show(asyncio.run(app))
 
 
