@@ -16,10 +16,14 @@ issue's targets:
 - the Overview tab once every run is read: time to show it, series listed, rows made, a sort
   by `last`
 - idle CPU of the app over ~10 s with nothing written (process CPU time delta, target < 1 %)
+- with --command: the `tuiboard LOGDIR` command in tmux, from its launch until every run is
+  listed and a chart drawn (the interpreter's start and the UI's imports included)
 
     python bench/bench_scale.py [--runs 10000] [--idle 10] [--size 160x50] [--skip-app]
     python bench/bench_scale.py --skip-headless --start-only [--poll pilot|sleep]
                                                        (the app's start alone)
+    python bench/bench_scale.py --skip-headless --skip-app --command 5
+                                 (the `tuiboard LOGDIR` command's start in tmux, median of 5)
     python bench/bench_scale.py --profile open|summary|refresh|app   (cProfile, top 25 by cumtime)
 """
 
@@ -300,6 +304,54 @@ async def app_figures(
     return figures
 
 
+def command_figures(root: Path, runs: int, size: tuple[int, int], rounds: int) -> dict[str, float]:
+    """The `tuiboard LOGDIR` command in a real terminal (tmux, a private server), from its
+    launch until the screen shows every run listed ("N/N runs shown") and a chart drawn
+    (braille), polled every 10 ms: what a user waits for, the interpreter's start and the UI's
+    imports included (the app's figures above start after them). Median of `rounds`."""
+    import shutil
+    import uuid
+
+    if shutil.which("tmux") is None:
+        print("  (no tmux: the command's start is not measured)")
+        return {}
+    listed: list[float] = []
+    charted: list[float] = []
+    width, height = size
+    for _ in range(rounds):
+        server = ["tmux", "-L", f"bench-scale-{uuid.uuid4().hex[:8]}"]
+        command = f"env -u COLUMNS -u LINES PYTHONPATH={ROOT} {sys.executable} -m tuiboard {root}"
+        start = time.perf_counter()
+        subprocess.run(
+            [*server, "new-session", "-d", "-s", "app", "-x", str(width), "-y", str(height),
+             "-e", "TERM=xterm-256color", command],
+            check=True,
+        )  # fmt: skip
+        t_listed = t_chart = None
+        try:
+            while time.perf_counter() - start < 60 and (t_listed is None or t_chart is None):
+                screen = subprocess.run(
+                    [*server, "capture-pane", "-p", "-t", "app"],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                ).stdout
+                now = time.perf_counter() - start
+                if t_listed is None and f"{runs}/{runs} runs shown" in screen:
+                    t_listed = now
+                if t_chart is None and any("\u2800" < c <= "\u28ff" for c in screen):
+                    t_chart = now
+                time.sleep(0.01)
+        finally:
+            subprocess.run([*server, "kill-server"], capture_output=True, check=False)
+        listed.append(t_listed or float("nan"))
+        charted.append(max(t_listed or float("nan"), t_chart or float("nan")))
+    return {
+        "command: runs listed (s)": statistics.median(listed),
+        "command: runs listed + first chart (s)": statistics.median(charted),
+    }
+
+
 def walk_probe() -> list[float]:
     """The CPU time of each Logdir.discover() made on a thread other than the watcher's (the
     walk begun when the app is made: watch.discover_ahead), filled in as they end."""
@@ -406,6 +458,13 @@ def main() -> None:
         " 6) or sleep (no refresh forced by the bench)",
     )
     ap.add_argument(
+        "--command",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="also time the `tuiboard LOGDIR` command's start in tmux, median of ROUNDS",
+    )
+    ap.add_argument(
         "--start-only",
         action="store_true",
         help="the app's start only (until every run is listed and the first chart drawn)",
@@ -432,6 +491,8 @@ def main() -> None:
         )
     if not args.skip_headless:
         show(headless(root))
+    if args.command:
+        show(command_figures(root, args.runs, (width, height), args.command))
     if not args.skip_app:
         app = app_figures(root, args.runs, (width, height), args.idle, args.start_only, args.poll)
         show(asyncio.run(app))

@@ -331,6 +331,29 @@ async def test_no_fork_when_the_app_is_made_beside_another_thread(
         other.join()
 
 
+def test_the_command_begins_the_walk_and_hands_it_to_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import tuiboard.ui.app as app_mod
+    from tuiboard.cli import main
+
+    names = few_runs(tmp_path)
+    forks = fork_allowed(monkeypatch)
+    handed: dict[str, object] = {}
+
+    def run_app(logdir: Logdir, **options: object) -> int:
+        handed["forks"] = len(forks)  # forked before the app (and its imports)
+        handed["found"] = sorted(options["discovered"]())  # type: ignore[operator]
+        return 0
+
+    monkeypatch.setattr(app_mod, "run_app", run_app)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main([str(tmp_path)]) == 0
+    assert handed == {"forks": 1, "found": names}
+
+
 # -- the collector's pause while the app starts --------------------------------------------------
 
 
