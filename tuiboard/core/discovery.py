@@ -3,10 +3,11 @@
 Owns: the walk of a logdir (TensorBoard's rule: a directory directly holding an event file is a
 run, runs nest; plus directories holding a metric JSONL file or CSV log, jsonl-runs.md, or a
 W&B `*.wandb` file, wandb-format.md), the per-run file lists, and the warnings for directories
-that cannot be read. It reads no file contents except the first line of a metric-log candidate
-(through jsonl.sniff_metrics_state and csvlog.sniff_csv_state, cached by the caller). A directory
-holding tuiboard.init's run file (core/runmeta.RUN_META) is a run too: it is one from its start,
-before its first metrics line.
+that cannot be read, and their plain-value form (pack_runs, pack_cache: a walk made in a child
+process is sent back so, core/walk_ahead.py). It reads no file contents except the first line
+of a metric-log candidate (through jsonl.sniff_metrics_state and csvlog.sniff_csv_state, cached
+by the caller). A directory holding tuiboard.init's run file (core/runmeta.RUN_META) is a run
+too: it is one from its start, before its first metrics line.
 Must not import: textual, rich, or tuiboard modules other than core.types, core.jsonl,
 core.csvlog, core.config, core.runmeta. A remote logdir (core/remote.py) is walked by the same
 rules through discover_listed, over the listing it made.

@@ -14,7 +14,9 @@ two stats a run. A first read of many runs decodes their small event files in on
 (loader.preread_small) and, when the load is big enough and nothing else runs in this process,
 in worker processes (loader.read_in_workers; PARALLEL, PARALLEL_MIN_BYTES, TUIBOARD_WORKERS=1).
 Listing runs before reading them: `discover()` then `refresh_iter(found=...)`, whose first
-Changes lists every run found, empty, before any is read.
+Changes lists every run found, empty, before any is read. A viewer's first walk may run in a
+forked copy of the Logdir (core/walk_ahead.py: `discover_packed` there, `adopt_discovered`
+here).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ Logdir.discover() would have returned and left behind.
 Why a process: the walk of 10,000 runs is ~0.4 s of Python, and on a thread it waits for the
 interpreter while the app's UI thread builds its screen (both need the GIL: the walk's 0.4 s of
 CPU took 0.9-1.5 s of wall; bench/bench_scale.py). A child runs it on another core; the parent
-pays the fork (a few ms) and the blob's adoption (~25 ms at 10,000 runs).
+pays the fork (2-10 ms) and the blob's adoption (~35 ms at 10,000 runs).
 
 Forking is only safe with a single thread (a lock held by another thread would stay locked in
 the child forever), so the fork happens only when this thread is the only one, before the app
@@ -27,6 +27,7 @@ import signal
 import struct
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -90,30 +91,33 @@ def _anonymous_file() -> int:
         return os.dup(f.fileno())
 
 
+def _end(pid: int, fd: int) -> None:
+    """A child whose result was never asked for (an app made and never run), once its parent
+    forgets it or exits: ended, reaped (no zombie), its file freed. Its pid cannot belong to
+    another process: it was not waited for yet."""
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
 class _Child:
     """The parent's side of one forked walk."""
 
-    __slots__ = ("fd", "logdir", "pid")
+    __slots__ = ("__weakref__", "fd", "logdir", "pid", "unasked")
 
     def __init__(self, logdir: Logdir, pid: int, fd: int) -> None:
         self.logdir = logdir
         self.pid = pid
         """The child's process id; 0 once it was waited for."""
         self.fd = fd
-
-    def __del__(self) -> None:
-        # Never asked for its result (an app made and never run): end the child, reap it, free
-        # its file. Its pid cannot have gone to another process: it was not waited for yet.
-        if self.pid:
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
+        self.unasked = weakref.finalize(self, _end, pid, fd)
 
     def result(self) -> dict[str, RunFiles]:
         if not self.pid:
             raise RuntimeError("a forked walk's result is taken once")
+        self.unasked.detach()
         blob = self._receive()
         if blob is not None:
             with contextlib.suppress(ValueError, EOFError, TypeError):
