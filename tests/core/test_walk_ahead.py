@@ -7,6 +7,7 @@ thread, for a URL root, or when asked not to. Logdirs by tensorboardX and tuiboa
 from __future__ import annotations
 
 import gc
+import marshal
 import os
 import threading
 from pathlib import Path
@@ -211,11 +212,20 @@ def test_an_answer_cut_short_leaves_the_walk_to_this_process(
     same_walk(forked, here, forked_walk(forked), expected)
 
 
+@pytest.mark.parametrize(
+    "blob",
+    [
+        b"\x00not marshal",
+        marshal.dumps(([("a",)], [], [({}, [])])),  # a run of one field
+        marshal.dumps(([], [], [({}, [("/x", 1, 5, [], ())])])),  # a listing's run not sent
+        marshal.dumps(([], [], [])),  # no root
+    ],
+)
 def test_an_answer_not_a_listing_leaves_the_walk_to_this_process(
-    tmp_path: Path, alone: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, alone: None, monkeypatch: pytest.MonkeyPatch, blob: bytes
 ) -> None:
     make_logdir(tmp_path)
-    monkeypatch.setattr(Logdir, "discover_packed", lambda self: b"\x00not marshal")
+    monkeypatch.setattr(Logdir, "discover_packed", lambda self: blob)
     here = Logdir([str(tmp_path)])
     expected = here.discover()
     forked = Logdir([str(tmp_path)])

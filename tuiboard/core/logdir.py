@@ -351,16 +351,19 @@ class Logdir:
 
     def adopt_discovered(self, blob: bytes) -> dict[str, discovery.RunFiles]:
         """What discover() would have returned and left behind, from discover_packed's blob
-        made by a copy of this Logdir (raises ValueError, EOFError or TypeError on a blob cut
-        short or not one: the caller walks again)."""
-        packed_runs, warnings, roots = marshal.loads(blob)
+        made by a copy of this Logdir. A blob cut short or not one raises (ValueError,
+        EOFError, TypeError, IndexError) and leaves this Logdir as it was: the caller walks
+        again."""
+        packed_runs, packed_warnings, roots = marshal.loads(blob)
         if len(roots) != len(self._roots):
             raise ValueError("not this logdir's walk")
         runs = discovery.unpack_runs(packed_runs)
-        for root, (known, cache) in zip(self._roots, roots, strict=True):
+        caches = [(known, discovery.unpack_cache(cache, runs)) for known, cache in roots]
+        warnings = tuple(ReadWarning(*w) for w in packed_warnings)
+        for root, (known, cache) in zip(self._roots, caches, strict=True):
             root.known_jsonl = known
-            root.dir_cache = discovery.unpack_cache(cache, runs)
-        self._warnings = tuple(ReadWarning(*w) for w in warnings)
+            root.dir_cache = cache
+        self._warnings = warnings
         return {rf.name: rf for rf in runs}
 
     def refresh(self, paths: Iterable[str] | None = None) -> Changes:

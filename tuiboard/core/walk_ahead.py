@@ -120,7 +120,7 @@ class _Child:
         self.unasked.detach()
         blob = self._receive()
         if blob is not None:
-            with contextlib.suppress(ValueError, EOFError, TypeError):
+            with contextlib.suppress(ValueError, EOFError, TypeError, IndexError):
                 return self.logdir.adopt_discovered(blob)
         return self.logdir.discover()  # the child failed: walk here
 
