@@ -186,6 +186,7 @@ async def app_figures(
 
     ScalarChart.draw = timed_draw  # type: ignore[method-assign]
     walks = walk_probe()
+    forks = fork_probe()
     listing = listing_probe()
     start = time.perf_counter()
     cpu_start = time.process_time()
@@ -232,6 +233,7 @@ async def app_figures(
         ) - start
         figures["  UI thread CPU (s)"] = ui_cpu_end - ui_start
         figures["  walk in a thread, CPU (s)"] = sum(walks)
+        figures["  walk in a child process (1 yes, 0 no)"] = float(any(forks))
         figures["  watcher thread CPU (s)"] = watcher_cpu
         figures["  child processes CPU (s)"] = children_end - children_start
         figures["  minor page faults here (thousands)"] = (faults() - faults_start) / 1e3
@@ -372,6 +374,25 @@ def walk_probe() -> list[float]:
 
     Logdir.discover = timed  # type: ignore[method-assign]
     return spent
+
+
+def fork_probe() -> list[bool]:
+    """Whether each first walk begun ran in a child process (walk_ahead.fork_discover forked)
+    or on a thread (another thread was alive, one core, ...); [] before session 6's code."""
+    try:
+        from tuiboard.core import walk_ahead, watch
+    except ImportError:
+        return []
+    forked: list[bool] = []
+    original = walk_ahead.fork_discover
+
+    def noted(logdir):  # type: ignore[no-untyped-def]
+        result = original(logdir)
+        forked.append(result is not None)
+        return result
+
+    watch.fork_discover = noted  # type: ignore[attr-defined]
+    return forked
 
 
 def listing_probe() -> list[float]:
