@@ -18,8 +18,14 @@ issue's targets:
 - the Overview tab once every run is read: time to show it, series listed, rows made, a sort
   by `last`
 - idle CPU of the app over ~10 s with nothing written (process CPU time delta, target < 1 %)
+- with --command: the `tuiboard LOGDIR` command in tmux, from its launch until every run is
+  listed and a chart drawn (the interpreter's start and the UI's imports included)
 
     python bench/bench_scale.py [--runs 10000] [--idle 10] [--size 160x50] [--skip-app] [--keys 20]
+    python bench/bench_scale.py --skip-headless --start-only [--poll pilot|sleep]
+                                                       (the app's start alone)
+    python bench/bench_scale.py --skip-headless --skip-app --command 5
+                                 (the `tuiboard LOGDIR` command's start in tmux, median of 5)
     python bench/bench_scale.py --profile open|summary|refresh|app   (cProfile, top 25 by cumtime)
 """
 
@@ -158,8 +164,18 @@ def _p95(values: list[float]) -> float:
 
 
 async def app_figures(
-    root: Path, runs: int, size: tuple[int, int], idle: float, keys_loading: int = 20
+    root: Path,
+    runs: int,
+    size: tuple[int, int],
+    idle: float,
+    keys_loading: int = 20,
+    start_only: bool = False,
+    poll: str = "pilot",
 ) -> dict[str, float]:
+    """`poll`: how the start is watched, every 5 ms: "pilot" (Pilot.pause, as since session
+    4: each one also makes the screen refresh at once, ~0.15-0.3 s of the UI thread's CPU at
+    10,000 runs that the app does not spend in a terminal) or "sleep" (asyncio.sleep: the app
+    refreshes on its own timer, as in a terminal)."""
     import tuiboard
     from tuiboard.ui.app import TuiboardApp
     from tuiboard.ui.widgets.run_panel import RunTree
@@ -176,8 +192,14 @@ async def app_figures(
         return out
 
     ScalarChart.draw = timed_draw  # type: ignore[method-assign]
+    walks = walk_probe()
+    forks = fork_probe()
+    listing = listing_probe()
     start = time.perf_counter()
     cpu_start = time.process_time()
+    ui_start = time.thread_time()
+    children_start = children_cpu()
+    faults_start = faults()
     logdir = tuiboard.open(str(root), load=False)
     app = TuiboardApp(logdir)
     # the UI thread's CPU per store change applied (apply_changes runs on the UI thread)
@@ -206,9 +228,15 @@ async def app_figures(
                 cpu_listed = time.process_time()
             if t_listed is not None and drawn:
                 break
-            await pilot.pause(0.005)
+            if poll == "sleep":
+                await asyncio.sleep(0.005)
+            else:
+                await pilot.pause(0.005)
         end = time.perf_counter()
         cpu_end = time.process_time()
+        ui_cpu_end = time.thread_time()
+        watcher_cpu = thread_cpu("tuiboard-watcher")
+        children_end = children_cpu()
         figures["app: runs listed (s)"] = (t_listed or end) - start
         # the process's CPU (both threads) until then: steadier than wall time on a busy machine
         figures["app: runs listed, process CPU (s)"] = (
@@ -217,6 +245,23 @@ async def app_figures(
         figures["app: first chart drawn (s)"] = (drawn[0] if drawn else end) - start
         figures["app: runs listed + first chart (s)"] = end - start
         figures["app: runs listed + first chart, process CPU (s)"] = cpu_end - cpu_start
+        # where that CPU went, per thread (time.thread_time and the threads' CPU clocks: on a
+        # busy machine the split says more than the wall time)
+        figures["  the listing in the watcher's hands (s)"] = (
+            listing[0] if listing else end
+        ) - start
+        figures["  UI thread CPU (s)"] = ui_cpu_end - ui_start
+        figures["  walk in a thread, CPU (s)"] = sum(walks)
+        figures["  walk in a child process (1 yes, 0 no)"] = float(any(forks))
+        figures["  watcher thread CPU (s)"] = watcher_cpu
+        figures["  child processes CPU (s)"] = children_end - children_start
+        figures["  minor page faults here (thousands)"] = (faults() - faults_start) / 1e3
+        if start_only:
+            if app._watcher is not None:
+                app._watcher.stop()  # nothing more posted while the app closes
+            await pilot.pause()
+            ScalarChart.draw = original  # type: ignore[method-assign]
+            return figures
         # keys while the rest is read: from the key event posted to the run panel's cursor
         # moved, median of 20 (Pilot.press waits for the process to idle, up to 1 s, which it
         # never is while reading)
@@ -309,7 +354,137 @@ async def app_figures(
     return figures
 
 
-def profile(what: str, root: Path, runs: int, size: tuple[int, int]) -> None:
+def command_figures(root: Path, runs: int, size: tuple[int, int], rounds: int) -> dict[str, float]:
+    """The `tuiboard LOGDIR` command in a real terminal (tmux, a private server), from its
+    launch until the screen shows every run listed ("N/N runs shown") and a chart drawn
+    (braille), polled every 10 ms: what a user waits for, the interpreter's start and the UI's
+    imports included (the app's figures above start after them). Median of `rounds`."""
+    import shutil
+    import uuid
+
+    if shutil.which("tmux") is None:
+        print("  (no tmux: the command's start is not measured)")
+        return {}
+    listed: list[float] = []
+    charted: list[float] = []
+    width, height = size
+    for _ in range(rounds):
+        server = ["tmux", "-L", f"bench-scale-{uuid.uuid4().hex[:8]}"]
+        command = f"env -u COLUMNS -u LINES PYTHONPATH={ROOT} {sys.executable} -m tuiboard {root}"
+        start = time.perf_counter()
+        subprocess.run(
+            [*server, "new-session", "-d", "-s", "app", "-x", str(width), "-y", str(height),
+             "-e", "TERM=xterm-256color", command],
+            check=True,
+        )  # fmt: skip
+        t_listed = t_chart = None
+        try:
+            while time.perf_counter() - start < 60 and (t_listed is None or t_chart is None):
+                screen = subprocess.run(
+                    [*server, "capture-pane", "-p", "-t", "app"],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                ).stdout
+                now = time.perf_counter() - start
+                if t_listed is None and f"{runs}/{runs} runs shown" in screen:
+                    t_listed = now
+                if t_chart is None and any("\u2800" < c <= "\u28ff" for c in screen):
+                    t_chart = now
+                time.sleep(0.01)
+        finally:
+            subprocess.run([*server, "kill-server"], capture_output=True, check=False)
+        listed.append(t_listed or float("nan"))
+        charted.append(max(t_listed or float("nan"), t_chart or float("nan")))
+    return {
+        "command: runs listed (s)": statistics.median(listed),
+        "command: runs listed + first chart (s)": statistics.median(charted),
+    }
+
+
+def walk_probe() -> list[float]:
+    """The CPU time of each Logdir.discover() made on a thread other than the watcher's (the
+    walk begun when the app is made: watch.discover_ahead), filled in as they end."""
+    import threading
+
+    from tuiboard.core.logdir import Logdir
+
+    spent: list[float] = []
+    original = Logdir.discover
+
+    def timed(self: Logdir):  # type: ignore[no-untyped-def]
+        c = time.thread_time()
+        try:
+            return original(self)
+        finally:
+            if threading.current_thread().name != "tuiboard-watcher":
+                spent.append(time.thread_time() - c)
+
+    Logdir.discover = timed  # type: ignore[method-assign]
+    return spent
+
+
+def fork_probe() -> list[bool]:
+    """Whether each first walk begun ran in a child process (walk_ahead.fork_discover forked)
+    or on a thread (another thread was alive, one core, ...); [] before session 6's code."""
+    try:
+        from tuiboard.core import walk_ahead, watch
+    except ImportError:
+        return []
+    forked: list[bool] = []
+    original = walk_ahead.fork_discover
+
+    def noted(logdir):  # type: ignore[no-untyped-def]
+        result = original(logdir)
+        forked.append(result is not None)
+        return result
+
+    watch.fork_discover = noted  # type: ignore[attr-defined]
+    return forked
+
+
+def listing_probe() -> list[float]:
+    """perf_counter() when the watcher had the first walk's listing in hand (its first
+    refresh_iter: the walk on a thread or in a child process done, adopted)."""
+    from tuiboard.core.logdir import Logdir
+
+    when: list[float] = []
+    original = Logdir.refresh_iter
+
+    def timed(self: Logdir, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if not when:
+            when.append(time.perf_counter())
+        return original(self, *args, **kwargs)
+
+    Logdir.refresh_iter = timed  # type: ignore[method-assign]
+    return when
+
+
+def thread_cpu(name: str) -> float:
+    """The CPU time so far of the live thread called `name` (0 when there is none)."""
+    import threading
+
+    for t in threading.enumerate():
+        if t.name == name and t.ident is not None:
+            with contextlib.suppress(OSError):
+                return time.clock_gettime(time.pthread_getcpuclockid(t.ident))
+    return 0.0
+
+
+def children_cpu() -> float:
+    """CPU time of this process's child processes that ended (a forked walk's, workers')."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def faults() -> int:
+    """Minor page faults of this process so far (copy-on-write after a fork among them)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def profile(
+    what: str, root: Path, runs: int, size: tuple[int, int], start_only: bool = False
+) -> None:
     import tuiboard
 
     prof = cProfile.Profile()
@@ -332,7 +507,7 @@ def profile(what: str, root: Path, runs: int, size: tuple[int, int]) -> None:
         prof.disable()
     else:
         prof.enable()
-        asyncio.run(app_figures(root, runs, size, 1.0))
+        asyncio.run(app_figures(root, runs, size, 1.0, start_only))
         prof.disable()
     pstats.Stats(prof).sort_stats("cumulative").print_stats("tuiboard/", 40)
 
@@ -347,14 +522,37 @@ def main() -> None:
     ap.add_argument(
         "--keys", type=int, default=20, help="keys pressed while the runs are read, at most"
     )
+    ap.add_argument(
+        "--poll",
+        choices=("pilot", "sleep"),
+        default="pilot",
+        help="how the app's start is watched (app_figures): pilot (the figures before session"
+        " 6) or sleep (no refresh forced by the bench)",
+    )
+    ap.add_argument(
+        "--command",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="also time the `tuiboard LOGDIR` command's start in tmux, median of ROUNDS",
+    )
+    ap.add_argument(
+        "--start-only",
+        action="store_true",
+        help="the app's start only (until every run is listed and the first chart drawn)",
+    )
     ap.add_argument("--profile", choices=("open", "summary", "refresh", "app"))
     args = ap.parse_args()
     root = logdir_for(args.runs)
     width, height = (int(v) for v in args.size.lower().split("x"))
     if args.profile:
-        profile(args.profile, root, args.runs, (width, height))
+        profile(args.profile, root, args.runs, (width, height), args.start_only)
         return
     print(f"tuiboard at scale: {args.runs} runs x {len(TAGS)} tags x {STEPS} steps, {root}")
+    print(
+        "  (s) and (ms) are wall time unless the line says CPU; this process's CPU leaves out"
+        " its child processes' (a forked walk, workers): see 'child processes CPU'"
+    )
     if sys.dont_write_bytecode:
         # An installed tuiboard has its .pyc files (pip compiles them); a checkout run with
         # PYTHONDONTWRITEBYTECODE=1 compiles every module it imports from source, each run: the
@@ -365,8 +563,13 @@ def main() -> None:
         )
     if not args.skip_headless:
         show(headless(root))
+    if args.command:
+        show(command_figures(root, args.runs, (width, height), args.command))
     if not args.skip_app:
-        show(asyncio.run(app_figures(root, args.runs, (width, height), args.idle, args.keys)))
+        app = app_figures(
+            root, args.runs, (width, height), args.idle, args.keys, args.start_only, args.poll
+        )
+        show(asyncio.run(app))
 
 
 def show(figures: dict[str, float]) -> None:

@@ -386,6 +386,11 @@ def _run_app(args: argparse.Namespace) -> int:
         ).start()
         specs = [root]
     logdir = tuiboard.open(*(specs or ["."]), load=False)
+    # The first walk begins before the UI's imports (~0.5 s of them): in a forked process
+    # when this is the only thread (core/walk_ahead.py), else on a thread.
+    from tuiboard.core.watch import discover_ahead
+
+    discovered = discover_ahead(logdir)
     try:
         from tuiboard.core.settings import Settings, settings_path
         from tuiboard.ui.app import run_app
@@ -396,7 +401,9 @@ def _run_app(args: argparse.Namespace) -> int:
             poll = REMOTE_POLL  # no inotify on an object store
         overrides = Settings(palette=args.palette, theme=args.theme)  # flags win, unsaved
         prefs = Preferences(None if args.no_settings else settings_path(), overrides)
-        return run_app(logdir, poll=poll, tab=args.tab, prefs=prefs, served=web)
+        return run_app(
+            logdir, poll=poll, tab=args.tab, prefs=prefs, served=web, discovered=discovered
+        )
     finally:
         if stop is not None:
             stop.set()

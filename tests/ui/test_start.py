@@ -8,7 +8,9 @@ lowering their thresholds, and give what the UI thread gives.
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 import tuiboard
+import tuiboard.core.walk_ahead as walk_ahead
 import tuiboard.ui.board as board_mod
 import tuiboard.ui.widgets.overview as overview_mod
 from tests.query_runs import query_runs_dir
@@ -29,6 +32,7 @@ from tuiboard.ui.board import Board
 from tuiboard.ui.widgets.cards import CardsView
 from tuiboard.ui.widgets.images_view import ImagesView
 from tuiboard.ui.widgets.overview import OverviewView
+from tuiboard.ui.widgets.run_panel import RunTree
 
 SIZE = (160, 45)
 pytestmark = pytest.mark.anyio
@@ -246,6 +250,108 @@ async def test_the_app_reads_on_once_the_first_runs_are_drawn(tmp_path: Path) ->
         await until(pilot, lambda: app.board.point_count == 6 and app._progress is None)
         assert app._first_drawn
         assert sorted(drawn_runs(app, "loss")) == [f"run{i}" for i in range(6)]
+
+
+# -- the first walk in a forked child (core/walk_ahead.py) -------------------------------------
+
+
+def few_runs(root: Path) -> list[str]:
+    names = [f"run{i}" for i in range(4)]
+    for name in names:
+        with SummaryWriter(str(root / name)) as w:
+            w.add_scalar("loss", 1.0, 0)
+    return names
+
+
+def fork_allowed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Forking as when the app starts alone on two cores (under pytest-xdist a worker holds
+    other threads); the forks made are counted."""
+    monkeypatch.setattr(walk_ahead.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.delenv("TUIBOARD_WORKERS", raising=False)
+    forks: list[int] = []
+    real = os.fork
+
+    def counted() -> int:
+        pid = real()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    return forks
+
+
+async def test_the_first_walk_runs_in_a_child_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = few_runs(tmp_path)
+    forks = fork_allowed(monkeypatch)
+    app = TuiboardApp(tuiboard.open(str(tmp_path), load=False), clock=lambda: 0.0)
+    assert len(forks) == 1  # begun as the app is made, before any thread of its own
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.point_count == 4 and app._progress is None)
+        assert app.query_one(RunTree).run_count() == 4
+        assert sorted(drawn_runs(app, "loss")) == names
+
+
+async def test_an_app_whose_forked_walk_dies_lists_its_runs_all_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = few_runs(tmp_path)
+    forks = fork_allowed(monkeypatch)
+    monkeypatch.setattr(Logdir, "discover_packed", lambda self: os._exit(3))
+    app = TuiboardApp(tuiboard.open(str(tmp_path), load=False), clock=lambda: 0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.board.point_count == 4 and app._progress is None)
+        assert sorted(drawn_runs(app, "loss")) == names
+    assert len(forks) == 1
+
+
+async def test_no_fork_when_the_app_is_made_beside_another_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = few_runs(tmp_path)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+
+    def no_fork() -> int:
+        raise AssertionError("forked beside a live thread")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        app = TuiboardApp(tuiboard.open(str(tmp_path), load=False), clock=lambda: 0.0)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.board.point_count == 4 and app._progress is None)
+            assert sorted(drawn_runs(app, "loss")) == names
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_the_command_begins_the_walk_and_hands_it_to_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    import tuiboard.ui.app as app_mod
+    from tuiboard.cli import main
+
+    names = few_runs(tmp_path)
+    forks = fork_allowed(monkeypatch)
+    handed: dict[str, object] = {}
+
+    def run_app(logdir: Logdir, **options: object) -> int:
+        handed["forks"] = len(forks)  # forked before the app (and its imports)
+        handed["found"] = sorted(options["discovered"]())  # type: ignore[operator]
+        return 0
+
+    monkeypatch.setattr(app_mod, "run_app", run_app)
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main([str(tmp_path)]) == 0
+    assert handed == {"forks": 1, "found": names}
 
 
 # -- the collector's pause while the app starts --------------------------------------------------

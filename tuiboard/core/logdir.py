@@ -14,12 +14,15 @@ two stats a run. A first read of many runs decodes their small event files in on
 (loader.preread_small) and, when the load is big enough and nothing else runs in this process,
 in worker processes (loader.read_in_workers; PARALLEL, PARALLEL_MIN_BYTES, TUIBOARD_WORKERS=1).
 Listing runs before reading them: `discover()` then `refresh_iter(found=...)`, whose first
-Changes lists every run found, empty, before any is read.
+Changes lists every run found, empty, before any is read. A viewer's first walk may run in a
+forked copy of the Logdir (core/walk_ahead.py: `discover_packed` there, `adopt_discovered`
+here).
 """
 
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
 import sys
 import threading
@@ -345,6 +348,37 @@ class Logdir:
                 found[name] = rf
         self._warnings = tuple(warnings)
         return found
+
+    def discover_packed(self) -> bytes:
+        """discover(), and what it leaves behind (its warnings, each root's sniff verdicts and
+        directory listings), as one marshal blob: a forked walk's answer to its parent
+        (core/walk_ahead.py), who takes it with adopt_discovered."""
+        found = self.discover()
+        runs = list(found.values())
+        return marshal.dumps(
+            (
+                discovery.pack_runs(runs),
+                [(w.file, w.message, w.offset, w.line) for w in self._warnings],
+                [(r.known_jsonl, discovery.pack_cache(r.dir_cache, runs)) for r in self._roots],
+            )
+        )
+
+    def adopt_discovered(self, blob: bytes) -> dict[str, discovery.RunFiles]:
+        """What discover() would have returned and left behind, from discover_packed's blob
+        made by a copy of this Logdir. A blob cut short or not one raises (ValueError,
+        EOFError, TypeError, IndexError) and leaves this Logdir as it was: the caller walks
+        again."""
+        packed_runs, packed_warnings, roots = marshal.loads(blob)
+        if len(roots) != len(self._roots):
+            raise ValueError("not this logdir's walk")
+        runs = discovery.unpack_runs(packed_runs)
+        caches = [(known, discovery.unpack_cache(cache, runs)) for known, cache in roots]
+        warnings = tuple(ReadWarning(*w) for w in packed_warnings)
+        for root, (known, cache) in zip(self._roots, caches, strict=True):
+            root.known_jsonl = known
+            root.dir_cache = cache
+        self._warnings = warnings
+        return {rf.name: rf for rf in runs}
 
     def refresh(self, paths: Iterable[str] | None = None) -> Changes:
         """Read what is new. With `paths` (files the watcher saw change), only the runs holding

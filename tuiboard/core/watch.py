@@ -20,6 +20,7 @@ from collections.abc import Callable
 from tuiboard.core.discovery import RunFiles
 from tuiboard.core.logdir import Changes, Logdir
 from tuiboard.core.source import retry_delay
+from tuiboard.core.walk_ahead import fork_discover
 
 LISTING_HOLD = 0.1
 """Seconds the first load's listing of runs waits for the first run read, to be handed over
@@ -27,13 +28,20 @@ with it (a first run slower to read than this: the listing goes alone)."""
 
 OnChange = Callable[[Changes], None]
 OnProgress = Callable[[int, int], None]
+Discovered = Callable[[], dict[str, RunFiles]]
+"""A first walk begun before (discover_ahead): called once, it waits for the walk's result."""
 
 
-def discover_ahead(logdir: Logdir) -> Callable[[], dict[str, RunFiles]]:
+def discover_ahead(logdir: Logdir) -> Discovered:
     """Start `logdir.discover()` on a thread now; the returned callable waits for its result
     (or raises what it raised). A viewer that starts its watcher once its screen is up begins
     the walk first: the walk's system calls run while the viewer builds its screen (10,111
-    directories: about half the walk's time is in the kernel, without the GIL)."""
+    directories: about half the walk's time is in the kernel, without the GIL). Where it is
+    safe (this thread the only one, a local logdir: walk_ahead.can_fork), the walk runs in a
+    forked child process instead, on another core, and sends its listing back."""
+    forked = fork_discover(logdir)
+    if forked is not None:
+        return forked
     done = threading.Event()
     out: list[dict[str, RunFiles]] = []
     errors: list[BaseException] = []
@@ -70,7 +78,7 @@ class Watcher:
         on_progress: OnProgress | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         first_paint_wait: float = 0.0,
-        discovered: Callable[[], dict[str, RunFiles]] | None = None,
+        discovered: Discovered | None = None,
     ) -> None:
         """`first_paint_wait`: after the first runs read are handed over, wait up to this many
         seconds for the viewer's `drawn()` before reading on (a viewer whose first paint shares

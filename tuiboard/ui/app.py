@@ -27,7 +27,7 @@ from textual.worker import get_current_worker
 
 from tuiboard.core.gc_pause import pause_gc
 from tuiboard.core.logdir import Changes, Logdir, Run
-from tuiboard.core.watch import Watcher, discover_ahead
+from tuiboard.core.watch import Discovered, Watcher, discover_ahead
 from tuiboard.dashboards import BY_NAME, DASHBOARDS
 from tuiboard.render.group_series import describe_spec
 from tuiboard.render.sanitize import clean
@@ -124,7 +124,10 @@ class TuiboardApp(AppearanceMixin, App[int]):
         clock: Callable[[], float] = time.time,
         tab: str | None = None,
         prefs: Preferences | None = None,
+        discovered: Discovered | None = None,
     ) -> None:
+        """`discovered`: the first walk of `logdir`, begun before (watch.discover_ahead: the
+        command line begins it before importing the UI); begun here when not given."""
         super().__init__()
         self.wanted_tab = tab
         """--tab: opened as soon as that tab is shown (None once reached or the user moved)."""
@@ -134,10 +137,14 @@ class TuiboardApp(AppearanceMixin, App[int]):
         self.init_appearance(prefs, color=not os.environ.get("NO_COLOR"))  # settings + flags
         self.poll = poll
         self.follow_logdir = watch
+        if watch and discovered is None:
+            discovered = discover_ahead(logdir)
+        self._discovered = discovered if watch else None
+        """The first walk of the logdir, begun by now: it runs while Textual builds the screen
+        (begun before the collector's pause below: a walk in a forked process needs this
+        thread to be the only one, and the pause's timer is a thread)."""
         self._resume_gc = pause_gc(START_GC_PAUSE) if watch else None
         """Ends the collector's pause during the start (gc_pause): at the first paint."""
-        self._discovered = discover_ahead(logdir) if watch else None
-        """The first walk of the logdir, begun now: it runs while Textual builds the screen."""
         self.clock = clock
         self._watcher: Watcher | None = None
         self._paused = False
@@ -1033,12 +1040,14 @@ def run_app(
     tab: str | None = None,
     prefs: Preferences | None = None,
     served: bool = False,
+    discovered: Discovered | None = None,
 ) -> int:
     """Run the app on a logdir (opened with load=False: the watcher reads it, showing progress).
     `prefs`: the settings file and the command line's overrides (default: the user's file).
     `served`: under `tuiboard serve` (textual-serve's web driver): the app exits when the
     process that started it is gone (an app whose server died mid-start once kept drawing to a
-    dead pipe at 95 % CPU for an hour).
+    dead pipe at 95 % CPU for an hour). `discovered`: the first walk, begun before
+    (watch.discover_ahead).
 
     Returns the process exit code.
     """
@@ -1048,7 +1057,7 @@ def run_app(
 
     if prefs is None:
         prefs = Preferences.from_environment()
-    app = TuiboardApp(logdir, poll=poll, tab=tab, prefs=prefs)
+    app = TuiboardApp(logdir, poll=poll, tab=tab, prefs=prefs, discovered=discovered)
     if served:
         parent = os.getppid()
         app.orphaned = lambda: os.getppid() != parent
