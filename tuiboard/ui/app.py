@@ -317,9 +317,12 @@ class TuiboardApp(AppearanceMixin, App[int]):
             self.apply_changes(changes)
 
     def _widgets_gone(self) -> bool:
-        """The app is closing (its widgets are gone) while the watcher still reports."""
+        """The app is closing (its widgets are gone or going) while the watcher still reports.
+        Textual stops running before it removes the screens' widgets one by one, so a message
+        handled meanwhile finds the run panel attached and the status bar gone (NoMatches at
+        exit, seen twice under load): not running counts as gone."""
         panel = self._run_panel
-        return panel is None or not panel.is_attached
+        return not self.is_running or panel is None or not panel.is_attached
 
     def apply_changes(self, changes: Changes) -> None:
         """Redraw what the changes touched: run labels, the charts of moved series, the status."""
