@@ -383,15 +383,20 @@ def test_gc_pauses_nest_and_end_by_themselves() -> None:
         gc.enable()
 
 
-async def test_the_collector_runs_again_once_the_first_runs_are_drawn(tmp_path: Path) -> None:
+async def test_the_collector_runs_again_once_the_first_load_ends(tmp_path: Path) -> None:
     import gc
 
     root = tmp_path / "logs"
-    with SummaryWriter(str(root / "a")) as w:
-        w.add_scalar("loss", 1.0, 0)
+    for name in ("a", "b"):
+        with SummaryWriter(str(root / name)) as w:
+            w.add_scalar("loss", 1.0, 0)
+    gc.unfreeze()
     app = TuiboardApp(tuiboard.open(str(root), load=False), clock=lambda: 0.0)
     assert not gc.isenabled()  # paused from the app's making (the first walk begins then)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.board.point_count == 1)
+        await until(pilot, lambda: app.board.point_count == 2)
         await until(pilot, gc.isenabled)
+        assert app._progress is None  # not before the first load ended
+        assert gc.get_freeze_count() > 0  # what it made is frozen, not met by later passes
     assert gc.isenabled()
+    gc.unfreeze()

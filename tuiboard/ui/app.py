@@ -72,7 +72,7 @@ from tuiboard.ui.widgets.status_bar import Status, StatusBar
 
 START_GC_PAUSE = 10.0
 """At most this many seconds the cyclic garbage collector pauses while the app starts
-(gc_pause: it ends at the first paint)."""
+(gc_pause: it ends when the first load does, freezing what it made)."""
 FIRST_PAINT_WAIT = 1.0
 """At most this many seconds the first load waits, once the first runs are read, for the app to
 draw them: the reading thread and this one share the interpreter, so at 10,000 runs reading on
@@ -361,12 +361,11 @@ class TuiboardApp(AppearanceMixin, App[int]):
             if charts and not any(c.renders for c in charts):
                 self.call_after_refresh(self._first_paint_done, tries + 1)
                 return
-        self._end_gc_pause()
         self._watcher.drawn()
 
-    def _end_gc_pause(self) -> None:
+    def _end_gc_pause(self, freeze: bool = False) -> None:
         if self._resume_gc is not None:
-            self._resume_gc()
+            self._resume_gc(freeze)
             self._resume_gc = None
 
     @on(LoadProgress)
@@ -374,7 +373,7 @@ class TuiboardApp(AppearanceMixin, App[int]):
         done, total = message.done, message.total
         self._progress = None if done >= total else (done, total)
         if self._progress is None:
-            self._end_gc_pause()  # a first load with nothing to draw ends the pause here
+            self._end_gc_pause(freeze=True)  # what the first load made stays: frozen (gc_pause)
         if self._widgets_gone():
             return
         self.query_one(ScalarsView).show_progress(self._progress)
