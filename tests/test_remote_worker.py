@@ -26,6 +26,7 @@ import tuiboard  # noqa: E402
 from tests.moto_proc import MotoProcess  # noqa: E402
 from tests.reference import accumulate  # noqa: E402
 from tests.test_remote_many import RUNS, _logdir, _series, _write  # noqa: E402
+from tuiboard.core import forking as fork_rule  # noqa: E402
 from tuiboard.core import remote, remote_worker  # noqa: E402
 from tuiboard.core.logdir import Logdir  # noqa: E402
 from tuiboard.core.types import SCALARS  # noqa: E402
@@ -78,7 +79,7 @@ def forking(monkeypatch: pytest.MonkeyPatch) -> None:
     seen as the only one (under pytest-xdist an earlier remote test leaves fsspec's idle
     event-loop thread for the process's life; as test_parallel_load.alone_here)."""
     monkeypatch.setattr(remote_worker, "MIN_GETS", 4)
-    monkeypatch.setattr(remote_worker.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(fork_rule.threading, "active_count", lambda: 1)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
 
@@ -199,7 +200,7 @@ def test_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.9, 0.0, 0.0))
     plain = remote.s3_options({"endpoint_url": "http://x", "config_kwargs": {"retries": {}}})
-    monkeypatch.setattr(remote_worker.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(fork_rule.threading, "active_count", lambda: 1)
     assert remote_worker.may_fork("s3", plain)
     assert not remote_worker.may_fork("gs", plain)
     assert not remote_worker.may_fork("s3", {**plain, "session": object()})

@@ -15,6 +15,7 @@ from tensorboardX import SummaryWriter
 
 import tuiboard
 from tests.core.writers import frame, scalar_event, write_tbx_all
+from tuiboard.core import forking
 from tuiboard.core import loader as loader_mod
 from tuiboard.core import logdir as logdir_mod
 from tuiboard.core.store import ScalarSeries
@@ -89,7 +90,7 @@ def alone_here(monkeypatch: pytest.MonkeyPatch) -> None:
     app's UI thread runs beside its first load). Under pytest-xdist a worker may have run a
     remote test first, whose fsspec event-loop thread lives on, idle, for the process's life:
     these tests are about what the workers return, so they see this thread as the only one."""
-    monkeypatch.setattr(logdir_mod.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
 
 
 def test_workers_give_the_same_store_warnings_and_cursors(

@@ -17,7 +17,7 @@ from tensorboardX import SummaryWriter
 
 import tuiboard.core.walk_ahead as walk_ahead
 from tests.core.test_discovery_cache import age, write_events, write_jsonl
-from tuiboard.core import discovery
+from tuiboard.core import discovery, forking
 from tuiboard.core.logdir import Logdir
 from tuiboard.core.watch import discover_ahead
 from tuiboard.writer import JsonlWriter
@@ -28,7 +28,7 @@ def alone(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests are about what the child returns: they see their thread as the only one
     (under pytest-xdist a worker may hold other, idle threads; tests/core/test_parallel_load)
     and two cores."""
-    monkeypatch.setattr(walk_ahead.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.delenv("TUIBOARD_WORKERS", raising=False)
 
@@ -204,8 +204,8 @@ def test_an_answer_cut_short_leaves_the_walk_to_this_process(
     tmp_path: Path, alone: None, monkeypatch: pytest.MonkeyPatch, cut: int
 ) -> None:
     make_logdir(tmp_path)
-    real = walk_ahead._write_all
-    monkeypatch.setattr(walk_ahead, "_write_all", lambda fd, data: real(fd, data[:-cut]))
+    real = forking.write_all
+    monkeypatch.setattr(forking, "write_all", lambda fd, data: real(fd, data[:-cut]))
     here = Logdir([str(tmp_path)])
     expected = here.discover()
     forked = Logdir([str(tmp_path)])

@@ -20,12 +20,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 import tuiboard
-import tuiboard.core.walk_ahead as walk_ahead
 import tuiboard.ui.board as board_mod
 import tuiboard.ui.widgets.overview as overview_mod
 from tests.query_runs import query_runs_dir
 from tests.ui.conftest import TBX_RUNS, make_app, started
 from tests.ui.test_app import drawn_runs
+from tuiboard.core import forking
 from tuiboard.core.logdir import Logdir
 from tuiboard.ui.app import TuiboardApp
 from tuiboard.ui.board import Board
@@ -266,7 +266,7 @@ def few_runs(root: Path) -> list[str]:
 def fork_allowed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Forking as when the app starts alone on two cores (under pytest-xdist a worker holds
     other threads); the forks made are counted."""
-    monkeypatch.setattr(walk_ahead.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.delenv("TUIBOARD_WORKERS", raising=False)
     forks: list[int] = []

@@ -40,6 +40,7 @@ import numpy as np
 from tuiboard.core import config as config_mod
 from tuiboard.core import (
     csvlog,
+    forking,
     jsonl,
     projector,
     runmeta,
@@ -751,9 +752,7 @@ def _send(send: Any, batch: list[tuple[RunLoader, ReadResult]]) -> None:
     send.send_bytes(data)
     fd = send.fileno()
     for raw in raws:
-        at = 0
-        while at < raw.nbytes:
-            at += os.write(fd, raw[at:])
+        forking.write_all(fd, raw)
 
 
 def _receive(recv: Any) -> list[tuple[RunLoader, ReadResult]]:
@@ -769,13 +768,10 @@ def _receive(recv: Any) -> list[tuple[RunLoader, ReadResult]]:
         # series' block stays where it lands; a scalar column's goes once the store copied it
         into = tfevents_values.block(size)
         view = into.data
-        at = 0
-        while at < size:
-            n = os.readv(fd, [view[at:]])
-            if n <= 0:
-                raise EOFError("worker gone mid-message")
-            at += n
+        whole = forking.fill(fd, view)
         view.release()
+        if not whole:
+            raise EOFError("worker gone mid-message")
         landed.append(into)
     got: list[tuple[RunLoader, ReadResult]] = pickle.loads(data, buffers=landed)
     return got

@@ -24,13 +24,12 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import sys
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tuiboard.core import discovery
+from tuiboard.core import discovery, forking
 from tuiboard.core.loader import (
     ReadResult,
     RunLoader,
@@ -566,12 +565,11 @@ def _parallel_groups(fresh: list[RunLoader]) -> list[list[discovery.RunFiles]] |
     them here: a single core, a small load, a URL, threads (forking a process with other
     threads running may copy a lock held mid-operation: the app's first load runs beside its
     UI thread), or a platform other than Linux."""
-    if not PARALLEL or len(fresh) < 2 or os.environ.get("TUIBOARD_WORKERS") == "1":
+    if not PARALLEL or len(fresh) < 2:
         return None
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = min(cores or 1, len(fresh))
-    if workers < 2 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
-        return None  # (macOS: forking after numpy's BLAS started is unsafe; Windows: no fork)
+    workers = min(forking.fork_cores(), len(fresh))
+    if workers < 2:
+        return None
     sizes: list[tuple[int, discovery.RunFiles]] = []
     total = 0
     for ld in fresh:

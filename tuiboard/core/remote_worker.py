@@ -36,10 +36,11 @@ import contextlib
 import os
 import pickle
 import struct
-import sys
 import threading
 from concurrent.futures import Future, InvalidStateError
 from typing import Any
+
+from tuiboard.core import forking
 
 PARALLEL = True
 """Off: every GET in this process (TUIBOARD_WORKERS=1 in the environment does the same)."""
@@ -64,14 +65,12 @@ def may_fork(protocol: str, options: dict[str, object]) -> bool:
     Linux, at least two cores, no other thread in this process, a core to spare (SPARE_CORE),
     and plain storage options (a session object or a callable made here is not sure to work
     in a forked child)."""
-    if not PARALLEL or os.environ.get("TUIBOARD_WORKERS") == "1":
+    if not PARALLEL or protocol not in ("s3", "s3a"):
         return False
-    if protocol not in ("s3", "s3a") or not sys.platform.startswith("linux"):
+    cores = forking.fork_cores()
+    if not cores:
         return False
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if (cores or 1) < 2 or threading.active_count() > 1:
-        return False
-    if SPARE_CORE and os.getloadavg()[0] > (cores or 1) - 1:
+    if SPARE_CORE and os.getloadavg()[0] > cores - 1:
         return False
     return _plain(options)
 
@@ -154,7 +153,7 @@ class GetWorker:
                 self._reader.start()
         body = pickle.dumps([(base + i, *g) for i, g in enumerate(gets)], protocol=5)
         try:
-            _write_all(self._requests, _BATCH.pack(len(body)) + body)
+            forking.write_all(self._requests, _BATCH.pack(len(body)) + body)
         except OSError:
             self._end(OSError("the GET worker ended"))
             return None
@@ -222,22 +221,6 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, 0)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _read_exactly(fd: int, n: int) -> bytes | None:
-    out = bytearray()
-    while len(out) < n:
-        chunk = os.read(fd, n - len(out))
-        if not chunk:
-            return None
-        out += chunk
-    return bytes(out)
-
-
 def _serve(url: str, options: dict[str, object], requests: int, answers: int) -> None:
     """The child's loop: a batch in, its answers out as they arrive, until the pipe closes."""
     import asyncio
@@ -253,10 +236,10 @@ def _serve(url: str, options: dict[str, object], requests: int, answers: int) ->
         # its client made now, while the parent lists the root: ~0.15 s of CPU off the load
         fsspec.asyn.sync(fs.loop, fs.set_session)
     while True:
-        head = _read_exactly(requests, _BATCH.size)
+        head = forking.read_exactly(requests, _BATCH.size)
         if head is None:
             return
-        body = _read_exactly(requests, _BATCH.unpack(head)[0])
+        body = forking.read_exactly(requests, _BATCH.unpack(head)[0])
         if body is None:
             return
         gets: list[tuple[int, str, int, int]] = pickle.loads(body)
@@ -274,7 +257,7 @@ def _serve(url: str, options: dict[str, object], requests: int, answers: int) ->
                     except Exception as error:  # the parent's read meets it again itself
                         data, ok = f"{type(error).__name__}: {error}".encode(), 0
                 with write:
-                    _write_all(answers, _HEADER.pack(index, ok, len(data)) + data)
+                    forking.write_all(answers, _HEADER.pack(index, ok, len(data)) + data)
 
             await asyncio.gather(*(one(*g) for g in gets))
 

@@ -25,12 +25,11 @@ import gc
 import os
 import signal
 import struct
-import sys
-import threading
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from tuiboard.core import forking
 from tuiboard.core.discovery import RunFiles
 
 if TYPE_CHECKING:
@@ -44,12 +43,7 @@ _HEADER = struct.Struct("<Q")
 
 def can_fork(logdir: Logdir) -> bool:
     """Whether forking the walk is safe and worth it here and now (module docstring)."""
-    if not ENABLED or os.environ.get("TUIBOARD_WORKERS") == "1":
-        return False
-    if not sys.platform.startswith("linux") or threading.active_count() > 1:
-        return False
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if (cores or 1) < 2:
+    if not ENABLED or not forking.fork_cores():
         return False
     return not any("://" in path for _, path in logdir.roots)
 
@@ -75,7 +69,7 @@ def fork_discover(logdir: Logdir) -> Callable[[], dict[str, RunFiles]] | None:
         try:
             gc.disable()  # a collection would touch (and so copy) every page of the parent's heap
             blob = logdir.discover_packed()
-            _write_all(fd, _HEADER.pack(len(blob)) + blob)
+            forking.write_all(fd, _HEADER.pack(len(blob)) + blob)
             code = 0
         finally:
             os._exit(code)
@@ -146,9 +140,3 @@ class _Child:
         if len(data) != _HEADER.size + n:
             return None
         return data[_HEADER.size :]
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]

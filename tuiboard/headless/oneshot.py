@@ -46,14 +46,12 @@ import pickle
 import select
 import signal
 import struct
-import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tuiboard.core import discovery
+from tuiboard.core import discovery, forking
 from tuiboard.core import logdir as logdir_mod
 from tuiboard.core.source import is_url
 from tuiboard.core.types import ReadWarning
@@ -120,22 +118,16 @@ def one_shot(logdir: Logdir, summarizer: Summarizer) -> Result:
 
 def processes(logdir: Logdir, summarizer: Summarizer) -> int:
     """How many processes one_shot may use (1: this one only)."""
-    wanted = 0
-    with contextlib.suppress(ValueError):
-        wanted = int(os.environ.get("TUIBOARD_WORKERS", ""))
-    if wanted == 1 or not logdir_mod.PARALLEL or not sys.platform.startswith("linux"):
-        return 1
-    if threading.active_count() > 1 or not hasattr(os, "fork"):
+    cores = forking.fork_cores()
+    if not cores or not logdir_mod.PARALLEL:
         return 1
     query = summarizer.runs_filter
     if query is not None and query.uses_status:
         return 1
     if any(is_url(path) for _, path in logdir.roots):
         return 1
-    if wanted > 1:
-        return min(wanted, MAX_PROCESSES)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, MAX_PROCESSES))
+    wanted = forking.workers_wanted()
+    return min(wanted if wanted > 1 else cores, MAX_PROCESSES)
 
 
 # --- plans --------------------------------------------------------------------------------------
@@ -352,20 +344,13 @@ def _send(fd: int, obj: object) -> None:
     _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     data = buf.getbuffer()
     _LENGTH.pack_into(data, 0, len(data) - _LENGTH.size)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+    forking.write_all(fd, data)
 
 
 def _exactly(fd: int, n: int) -> bytearray:
-    buf = bytearray(n)
-    view = memoryview(buf)
-    at = 0
-    while at < n:
-        got = os.readv(fd, [view[at:]])
-        if got <= 0:
-            raise EOFError("the other process is gone")
-        at += got
+    buf = forking.read_exactly(fd, n)
+    if buf is None:
+        raise EOFError("the other process is gone")
     return buf
 
 
