@@ -39,7 +39,7 @@ def stores() -> Iterator[tuple[MotoProcess, MotoProcess]]:
         one.start()
         two.start()
         for server in (one, two):
-            client(server).create_bucket(Bucket=BUCKET)
+            server.client().create_bucket(Bucket=BUCKET)
         yield one, two
     finally:
         one.stop()
@@ -55,16 +55,6 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-
-
-def client(server: MotoProcess):  # type: ignore[no-untyped-def]
-    return boto3.client(
-        "s3",
-        endpoint_url=server.endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
 
 
 class SyncedRun:
@@ -83,7 +73,7 @@ class SyncedRun:
             self.writer.add_scalar("loss", self.scale * s, s)
         self.writer.flush()
         self.steps = until
-        client(self.server).upload_file(
+        self.server.client().upload_file(
             self.writer.path, BUCKET, f"{self.prefix}/run/events.out.tfevents.1.x"
         )
 

@@ -39,7 +39,7 @@ def store() -> Iterator[MotoProcess]:
     server = MotoProcess()
     server.start()
     try:
-        client(server).create_bucket(Bucket=BUCKET)
+        server.client().create_bucket(Bucket=BUCKET)
         yield server
     finally:
         server.stop()
@@ -57,18 +57,8 @@ def env(store: MotoProcess, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TUIBOARD_WORKERS", raising=False)
 
 
-def client(server: MotoProcess) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=server.endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-
-
 def upload(server: MotoProcess, local: Path, prefix: str) -> None:
-    s3 = client(server)
+    s3 = server.client()
     for p in sorted(local.rglob("*")):
         if p.is_file():
             s3.upload_file(str(p), BUCKET, f"{prefix}/{p.relative_to(local).as_posix()}")
