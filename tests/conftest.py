@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,12 @@ its spinning threads made one PCA test (tests/core/test_embeddings.py, a 3000x30
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        # A suite started in the background by a non-interactive shell (`cmd &`, nohup) has
+        # SIGINT ignored, and every process it starts inherits that: the tests' ctrl+c
+        # (SIGINT to a `summary --watch` process) would then do nothing. A handler (unlike
+        # SIG_IGN) is reset to the default in the processes the tests start.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if os.environ.get("PYTEST_XDIST_WORKER") is not None:
         return
     config.pluginmanager.register(UnusedSnapshots(config), "tuiboard-unused-snapshots")

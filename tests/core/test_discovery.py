@@ -152,21 +152,27 @@ def test_known_jsonl_cache_avoids_rereading(
     assert sorted(runs) == ["a", "b", "c"]
 
 
+def refuse_listing(monkeypatch: pytest.MonkeyPatch, locked: str) -> None:
+    """Listing `locked` fails as a chmod-000 directory does for other users (root, who runs
+    these tests here, can read it, so the permission error is simulated; a forked child
+    inherits the patch)."""
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        if os.fspath(path) == locked:
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
 def test_unreadable_directory_warns_and_walk_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_run(tmp_path / "ok", scalars=False)
     write_run(tmp_path / "locked" / "inner", scalars=False)
     locked = str(tmp_path / "locked")
-    real_scandir = os.scandir
-
-    def scandir(path: str) -> object:
-        # root can read chmod-000 directories, so the permission error is simulated
-        if os.fspath(path) == locked:
-            raise PermissionError(13, "Permission denied", path)
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    refuse_listing(monkeypatch, locked)
     runs, warnings = discover(str(tmp_path))
     assert sorted(runs) == ["ok"]
     [warning] = warnings

@@ -6,16 +6,19 @@ thread, for a URL root, or when asked not to. Logdirs by tensorboardX and tuiboa
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import marshal
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from tensorboardX import SummaryWriter
 
 import tuiboard.core.walk_ahead as walk_ahead
+from tests.core.test_discovery import refuse_listing
 from tests.core.test_discovery_cache import age, write_events, write_jsonl
 from tuiboard.core import discovery, forking
 from tuiboard.core.logdir import Logdir
@@ -122,15 +125,7 @@ def test_an_unreadable_directory_warns_as_here(
 ) -> None:
     make_logdir(tmp_path)
     locked = str(tmp_path / "sweep")
-    real_scandir = os.scandir
-
-    def scandir(path: str) -> object:
-        # root reads chmod-000 directories: the error is simulated (the child inherits it)
-        if os.fspath(path) == locked:
-            raise PermissionError(13, "Permission denied", path)
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    refuse_listing(monkeypatch, locked)
     here = Logdir([str(tmp_path)])
     expected = here.discover()
     [warning] = here.warnings
@@ -232,8 +227,9 @@ def test_an_answer_not_a_listing_leaves_the_walk_to_this_process(
     same_walk(forked, here, forked_walk(forked), expected)
 
 
-def test_no_fork_beside_another_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    make_logdir(tmp_path)
+@contextlib.contextmanager
+def beside_another_thread(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Two cores, another thread alive for the block, and os.fork failing the test if called."""
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
 
     def no_fork() -> int:
@@ -244,12 +240,18 @@ def test_no_fork_beside_another_thread(tmp_path: Path, monkeypatch: pytest.Monke
     other = threading.Thread(target=stop.wait, daemon=True)
     other.start()
     try:
-        ld = Logdir([str(tmp_path)])
-        assert walk_ahead.fork_discover(ld) is None
-        found = discover_ahead(ld)()  # walked on a thread instead
+        yield
     finally:
         stop.set()
         other.join()
+
+
+def test_no_fork_beside_another_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_logdir(tmp_path)
+    with beside_another_thread(monkeypatch):
+        ld = Logdir([str(tmp_path)])
+        assert walk_ahead.fork_discover(ld) is None
+        found = discover_ahead(ld)()  # walked on a thread instead
     assert list(found) == list(Logdir([str(tmp_path)]).discover())
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from textual.widgets import Input
 import tuiboard
 import tuiboard.ui.board as board_mod
 import tuiboard.ui.widgets.overview as overview_mod
+from tests.core.test_walk_ahead import beside_another_thread
 from tests.query_runs import query_runs_dir
 from tests.ui.conftest import TBX_RUNS, make_app, started
 from tests.ui.test_app import drawn_runs
@@ -312,23 +312,11 @@ async def test_no_fork_when_the_app_is_made_beside_another_thread(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     names = few_runs(tmp_path)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-
-    def no_fork() -> int:
-        raise AssertionError("forked beside a live thread")
-
-    monkeypatch.setattr(os, "fork", no_fork)
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait, daemon=True)
-    other.start()
-    try:
+    with beside_another_thread(monkeypatch):
         app = TuiboardApp(tuiboard.open(str(tmp_path), load=False), clock=lambda: 0.0)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.board.point_count == 4 and app._progress is None)
             assert sorted(drawn_runs(app, "loss")) == names
-    finally:
-        stop.set()
-        other.join()
 
 
 def test_the_command_begins_the_walk_and_hands_it_to_the_app(
