@@ -51,7 +51,11 @@ async def test_append_redraws_only_touched_charts(tbx_root: Path) -> None:
     app = live_app(tbx_root)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: len(charts(app)) == 4 and app.logdir.stats.runs == 3)
+        # the first chart is drawn with the first run read, before the rest arrives: the
+        # load's end (its last runs drawn) must be behind us before the renders are counted
+        await wait_for(pilot, lambda: app._progress is None)
         await wait_for(pilot, lambda: all(c.renders for c in charts(app).values()))
+        await pilot.pause(0.3)
         status = str(app.query_one("#status").render())
         assert "3/3 runs" in status and "loading" not in status
         before = {tag: c.renders for tag, c in charts(app).items()}
