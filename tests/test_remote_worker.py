@@ -329,3 +329,23 @@ def _stable(out: str) -> list[dict[str, object]]:
     rows = [json.loads(line) for line in out.splitlines()]
     assert rows
     return [{k: row.get(k) for k in STABLE} for row in rows]
+
+
+def test_a_worker_closed_twice_closes_each_of_its_files_once(store: MotoProcess) -> None:
+    """The first prefetch closes a worker it gave no GET, then its source's finalizer closes
+    it again: the second close must not close the number its answers pipe had, which a file
+    opened in between may hold now."""
+    worker = remote_worker.GetWorker.fork(f"s3://{BUCKET}/none", {})
+    assert worker is not None
+    answers = worker._answers
+    worker.close()
+    r, w = os.pipe()
+    os.dup2(r, answers)  # another file now holds the number
+    try:
+        worker.close()
+        os.write(w, b"still open")
+        assert os.read(answers, 64) == b"still open"
+    finally:
+        for fd in (r, w, answers):
+            os.close(fd)
+    assert not worker.alive

@@ -161,15 +161,20 @@ class GetWorker:
         return futures
 
     def close(self) -> None:
-        """End the worker: it exits when it sees the request pipe closed."""
+        """End the worker: it exits when it sees the request pipe closed. Idempotent (the
+        first prefetch closes it, then its source's finalizer): each of its file descriptors
+        is closed once, since a number closed twice may by then be another file's."""
         with self._lock:
             fd, self._requests = self._requests, -1
+            answers = -1
+            if self._reader is None:  # no GET given: no thread reading its answers
+                answers, self._answers = self._answers, -1
         if fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(fd)
-        if self._reader is None:  # no GET given: no thread reading its answers
+        if answers >= 0:
             with contextlib.suppress(OSError):
-                os.close(self._answers)
+                os.close(answers)
             self._end(OSError("the GET worker ended"))
 
     def _read_answers(self) -> None:
