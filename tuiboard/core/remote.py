@@ -445,14 +445,12 @@ class RemoteSource:
         loop = getattr(self.fs, "loop", None) if getattr(self.fs, "async_impl", False) else None
         if loop is not None and hasattr(self.fs, "_cat_file"):
             worker = self.worker
-            if worker is None or not worker.alive:
-                self._start_gets(loop, paths, starts, ends)
-            elif len(paths) < remote_worker.MIN_GETS:
-                self._start_gets(loop, paths, starts, ends)
-                worker.close()  # it serves the first load only
-            else:
+            if worker is not None and worker.alive and len(paths) >= remote_worker.MIN_GETS:
                 self._share(loop, worker, paths, starts, ends)
-                worker.close()  # it exits once it has answered these
+            else:
+                self._start_gets(loop, paths, starts, ends)
+            if worker is not None:
+                worker.close()  # it serves the first load only (exits once it answered)
             return len(paths)
         try:
             got = self.fs.cat_ranges(
