@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from tuiboard.core import forking
 from tuiboard.core.discovery import RunFiles
+from tuiboard.core.source import is_url
 
 if TYPE_CHECKING:
     from tuiboard.core.logdir import Logdir
@@ -45,7 +46,7 @@ def can_fork(logdir: Logdir) -> bool:
     """Whether forking the walk is safe and worth it here and now (module docstring)."""
     if not ENABLED or not forking.fork_cores():
         return False
-    return not any("://" in path for _, path in logdir.roots)
+    return not any(is_url(path) for _, path in logdir.roots)
 
 
 def fork_discover(logdir: Logdir) -> Callable[[], dict[str, RunFiles]] | None:
