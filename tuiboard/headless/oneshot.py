@@ -464,9 +464,7 @@ class _Split:
         done = {i for report in reports for i in report[0]}
         missing = [i for i in range(len(plan.parts)) if i not in done]
         if missing:
-            extra = _Share()
-            for i in missing:
-                _read_part(self.logdir, self.summarizer, plan, i, extra)
+            extra = self._read_here(missing)
             share.runs.extend(extra.runs)
             share.entries.extend(extra.entries)
             reports.append(extra.report(self.summarizer))
@@ -495,9 +493,7 @@ class _Split:
         rows = self._rows(share, asked, tags, now)
         for w in self.workers:
             if not w.done and w.parts:  # it read them and failed after: read them here
-                extra = _Share()
-                for i in w.parts:
-                    _read_part(self.logdir, self.summarizer, plan, i, extra)
+                extra = self._read_here(w.parts)
                 rows.extend(self.summarizer.make_rows(extra.runs, extra.entries, tags, now))
         self._reap()
         problems = [
@@ -514,6 +510,13 @@ class _Split:
             warnings += by_part.get(i, ())
         found = sum(report[3] for report in reports)
         return Result(rows, tags, tuple(warnings), found, problems, self.n)
+
+    def _read_here(self, parts: list[int]) -> _Share:
+        """Parts a worker did not read, or read and failed to send, read in this process."""
+        extra = _Share()
+        for i in parts:
+            _read_part(self.logdir, self.summarizer, self.plan, i, extra)
+        return extra
 
     def _rows(self, share: _Share, asked: list[_Worker], tags: list[str], now: float) -> list[Row]:
         """This process's rows and those the workers send, made and received in turn (a
