@@ -292,8 +292,6 @@ class RunTree(ScrollView, can_focus=True):
         """How many rows are runs (folders are not)."""
         self._line_cache: dict[tuple[object, ...], Strip] = {}
         self._style_cache: dict[object, _TreeStyles] = {}
-        self._updates = 0
-        """Moves on every repaint of the labels: part of each cached line's key."""
         self.labeller: Callable[[RunRow], Text] | None = None
         """Builds a row's full line (the panel's); None: its short name."""
         self.label_key: Callable[[RunRow], Hashable] | None = None
@@ -459,9 +457,9 @@ class RunTree(ScrollView, can_focus=True):
         return self.labeller(row)
 
     def repaint_labels(self) -> None:
-        """The lines on screen are built again (the runs moved, or the clock); nothing else."""
+        """Every line on screen built again, whatever moved: the full repaint that
+        `repaint_moved` saves (tests compare the two; the app calls repaint_moved)."""
         self._line_cache.clear()
-        self._updates += 1
         self.refresh()
 
     def repaint_moved(self) -> None:
@@ -512,7 +510,6 @@ class RunTree(ScrollView, can_focus=True):
         key = (
             y,
             width,
-            self._updates,
             getattr(self, "_pseudo_state", None),
             focused,
             self.cursor_line == y,
