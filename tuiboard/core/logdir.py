@@ -320,8 +320,6 @@ class Logdir:
 
     def discover(self) -> dict[str, discovery.RunFiles]:
         """Which runs exist now (no file is read past the first line of a JSONL candidate)."""
-        if not self._sources:
-            return self._discover()
         with reading(self._sources):
             return self._discover()
 
@@ -427,14 +425,19 @@ class Logdir:
         with self._write_lock:
             return self._read(found, list(found), parallel)
 
+    def _new_view(self, name: str, data: RunData) -> None:
+        """`name` shown with `data` (new, or read again into fresh data): its view, its entry
+        in the store, and the listing_log line that tells viewers it moved."""
+        self._views[name] = Run(data)
+        self.listing_log.append(name)
+        self.store.runs[name] = data
+
     def _register(self, rf: discovery.RunFiles) -> RunLoader:
         """A loader and an empty view for a run found but not read yet."""
         ld = self._loaders.get(rf.name)
         if ld is None:
             ld = self._loaders[rf.name] = RunLoader.new(rf)
-            self._views[rf.name] = Run(ld.data)
-            self.listing_log.append(rf.name)
-            self.store.runs[rf.name] = ld.data
+            self._new_view(rf.name, ld.data)
         return ld
 
     def _drop_missing(self, found: dict[str, discovery.RunFiles]) -> Changes:
@@ -481,8 +484,6 @@ class Logdir:
     def _read(
         self, found: dict[str, discovery.RunFiles], names: Iterable[str], parallel: bool = True
     ) -> Changes:
-        if not self._sources:
-            return self._read_runs(found, names, parallel)
         with reading(self._sources):
             return self._read_runs(found, names, parallel)
 
@@ -515,9 +516,7 @@ class Logdir:
             ld = self._loaders[name]
             if name in done:
                 res = done[name]
-                self._views[name] = Run(ld.data)
-                self.listing_log.append(name)
-                self.store.runs[name] = ld.data
+                self._new_view(name, ld.data)
                 changed.add(name)
                 points += res.points
                 records += res.records
@@ -535,9 +534,7 @@ class Logdir:
                 res = ld.refresh(rf)
                 res.changed = True
             if name not in self._views or self._views[name]._data is not ld.data:
-                self._views[name] = Run(ld.data)
-                self.listing_log.append(name)
-                self.store.runs[name] = ld.data
+                self._new_view(name, ld.data)
             if res.changed or first_read:
                 changed.add(name)
             points += res.points
